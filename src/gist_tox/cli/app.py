@@ -1,0 +1,74 @@
+"""The typer application object and the options every command shares."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from enum import Enum
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from gist_tox import __version__
+
+
+@dataclass
+class State:
+    debug: bool = False
+
+
+state = State()
+
+app = typer.Typer(
+    name="gist-tox",
+    help="CTCAE grades and imatinib dose recommendations for GIST visits, with the reasons shown.",
+    no_args_is_help=True,
+    add_completion=True,
+    pretty_exceptions_enable=False,
+    rich_markup_mode=None,
+    context_settings={"help_option_names": ["-h", "--help"]},
+)
+
+
+class Ctcae(str, Enum):
+    v5 = "5.0"
+    v6 = "6.0"
+
+
+RulesOption = Annotated[
+    Path | None,
+    typer.Option("--rules", help="Folder of rules to use (default: the shipped rules).",
+                 file_okay=False, show_default=False),
+]
+CtcaeOption = Annotated[
+    Ctcae | None,
+    typer.Option("--ctcae", help="CTCAE version (default: the visit's pin, else the rules' "
+                 "configured default, 5.0)."),
+]
+
+
+def _version(value: bool) -> None:
+    if not value:
+        return
+    from gist_tox.ruleset.loader import load_ruleset
+
+    ruleset = load_ruleset()
+    typer.echo(f"gist-tox {__version__}")
+    typer.echo(f"rules {ruleset.config.name} (default CTCAE v{ruleset.ctcae_version}) "
+               f"{ruleset.digest}")
+    typer.echo(f"rules folder {ruleset.root}")
+    raise typer.Exit(0)
+
+
+@app.callback()
+def _root(
+    version: Annotated[bool, typer.Option("--version", callback=_version, is_eager=True,
+                                          help="Show the version and the rules digest.")] = False,
+    debug: Annotated[bool, typer.Option("--debug", help="Show tracebacks on errors.")] = False,
+) -> None:
+    """CTCAE grades and imatinib dose recommendations for GIST visits, with the reasons shown.
+
+    Exit codes: 0 done; 1 findings, only where an option or a check command asks for them;
+    2 usage or input error.
+    """
+    state.debug = debug

@@ -1,0 +1,95 @@
+"""Error values and exit codes.
+
+Every input problem becomes an :class:`InputError` that knows the file, the field (as a dotted
+path), the position when the YAML parser knows it, and what was expected.  The CLI turns it into
+one line and exit code 2; nothing below the CLI ever calls ``sys.exit`` or prints.
+"""
+
+from __future__ import annotations
+
+from enum import IntEnum
+
+
+class ExitCode(IntEnum):
+    """Exit codes shared by every command (see the README)."""
+
+    OK = 0
+    FINDINGS = 1  # only where an option or a check command asks for findings to fail
+    INPUT_ERROR = 2  # usage or input error
+
+
+class GistToxError(Exception):
+    """Base class of the errors the CLI reports as one line with exit code 2."""
+
+    code = "error"
+
+    def one_line(self) -> str:
+        return str(self)
+
+
+class InputError(GistToxError):
+    """A file that cannot be read as what it should be.
+
+    ``field`` is a dotted path such as ``labs.anc.unit`` (list items as ``history[0].date``).
+    """
+
+    def __init__(
+        self,
+        source: str,
+        message: str,
+        *,
+        field: str | None = None,
+        line: int | None = None,
+        column: int | None = None,
+        code: str = "input",
+    ) -> None:
+        self.source = source
+        self.message = message
+        self.field = field
+        self.line = line
+        self.column = column
+        self.code = code
+        super().__init__(self.one_line())
+
+    def one_line(self) -> str:
+        where = self.source
+        if self.line is not None:
+            where += f":{self.line}"
+            if self.column is not None:
+                where += f":{self.column}"
+        parts = [where]
+        if self.field:
+            parts.append(self.field)
+        parts.append(self.message)
+        return ": ".join(parts).replace("\n", " ")
+
+    def as_dict(self) -> dict[str, object]:
+        return {
+            "source": self.source,
+            "field": self.field,
+            "line": self.line,
+            "column": self.column,
+            "code": self.code,
+            "message": self.message,
+        }
+
+
+class RulesError(GistToxError):
+    """A rule set that fails validation; it is never used to grade."""
+
+    code = "rules"
+
+    def __init__(self, problems: list[str]) -> None:
+        self.problems = problems
+        super().__init__("; ".join(problems))
+
+    def one_line(self) -> str:
+        first = self.problems[0] if self.problems else "invalid rules"
+        more = len(self.problems) - 1
+        return first + (f" (and {more} more problem(s); run `gist-tox rules check`)" if more else "")
+
+
+class UsageError(GistToxError):
+    """A command-line usage problem found after option parsing (exit 2)."""
+
+    code = "usage"

@@ -1,0 +1,193 @@
+"""The inputs a rule may read, normalised from a visit: the vocabulary shared by rules and visits.
+
+:data:`FIELDS` is the catalogue of every field name a rule condition may use, with its kind,
+label, unit and the reason given when it is missing.  ``rules check`` verifies rule files against
+it; the grading engine reads values through :class:`Facts`.  Counts are exact fractions in
+10^9/L and temperatures exact fractions in degrees C (see ``units``).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from fractions import Fraction
+from typing import Any, Literal
+
+from gist_tox.ruleset.conditions import MISSING
+from gist_tox.units import count_to_canonical, exact, show, temperature_to_celsius
+from gist_tox.visit import Visit, anc_from_differential
+
+Kind = Literal["number", "bool", "enum"]
+
+
+@dataclass(frozen=True)
+class FieldInfo:
+    kind: Kind
+    label: str
+    unit: str = ""
+    missing: str = ""
+    values: tuple[str, ...] = ()
+    per_term: bool = False
+    """A consequence that belongs to one adverse event (life-threatening, death)."""
+
+
+_SKIN_MISSING = "skin findings absent (no skin section)"
+
+FIELDS: dict[str, FieldInfo] = {
+    "labs.anc": FieldInfo("number", "ANC", "x10^9/L",
+                          "ANC missing (labs.anc, or labs.wbc with labs.neutrophils_percent)"),
+    "labs.anc.lln": FieldInfo("number", "ANC LLN", "x10^9/L", "no ANC lower limit of normal"),
+    "labs.platelets": FieldInfo("number", "platelets", "x10^9/L",
+                                "platelet count missing (labs.platelets)"),
+    "labs.platelets.lln": FieldInfo("number", "platelet LLN", "x10^9/L",
+                                    "no platelet lower limit of normal"),
+    "fever.max_temperature": FieldInfo(
+        "number", "max temperature", "C", "temperature unknown (fever.max_temperature missing)"),
+    "fever.hours_at_or_above_38": FieldInfo(
+        "number", "hours >= 38 C", "h",
+        "duration of fever unknown (fever.hours_at_or_above_38 missing)"),
+    "consequences.life_threatening": FieldInfo("bool", "life-threatening consequences",
+                                               per_term=True),
+    "consequences.died": FieldInfo("bool", "death related to the adverse event", per_term=True),
+    "consequences.transfusion_indicated": FieldInfo("bool", "platelet transfusion indicated"),
+    "skin.morphology": FieldInfo(
+        "enum", "morphology", missing="skin morphology missing (skin.morphology)",
+        values=("maculopapular", "exfoliative", "erythroderma", "target_lesions", "bullous")),
+    "skin.bsa_percent": FieldInfo("number", "BSA", "%",
+                                  "affected body surface area missing (skin.bsa_percent)"),
+    "skin.symptoms": FieldInfo("enum", "symptoms", values=("none", "mild", "moderate", "severe")),
+    "skin.adl_limitation": FieldInfo("enum", "ADL limitation",
+                                     values=("none", "instrumental", "self_care")),
+    "skin.detachment_bsa_percent": FieldInfo("number", "skin detachment", "% BSA"),
+    "skin.mucosal_involvement": FieldInfo("bool", "oral/genital erosions"),
+    "skin.tenderness": FieldInfo("bool", "skin tenderness"),
+    "skin.intervention": FieldInfo("enum", "intervention",
+                                   values=("none", "topical", "oral", "iv")),
+    "skin.fluid_electrolyte_abnormalities": FieldInfo("bool", "fluid/electrolyte abnormalities"),
+    "skin.icu_or_burn_unit": FieldInfo("bool", "ICU or burn unit indicated"),
+}
+
+
+class Describer:
+    """Renders a field's value for a basis text (implements ``conditions.Describe``)."""
+
+    def label(self, name: str) -> str:
+        info = FIELDS.get(name)
+        return info.label if info else name
+
+    def quantity(self, name: str, value: Any) -> str:
+        info = FIELDS.get(name)
+        if isinstance(value, bool):
+            return "yes" if value else "no"
+        if isinstance(value, Fraction | int | float):
+            number = show(exact(value))
+            unit = info.unit if info else ""
+            if unit in ("%", "C"):
+                return f"{number}{' ' if unit == 'C' else ''}{unit}"
+            return f"{number} {unit}".strip()
+        return str(value)
+
+
+DESCRIBER = Describer()
+
+
+@dataclass
+class Facts:
+    """The normalised inputs of one visit, with notes on where derived values came from."""
+
+    values: dict[str, Any]
+    notes: dict[str, str] = field(default_factory=dict)
+    """Per field: how a value was obtained when it was not read directly (derived, default)."""
+    warnings: list[str] = field(default_factory=list)
+    per_term: dict[str, dict[str, bool]] = field(default_factory=dict)
+    """Consequences resolved to the term they belong to: field -> term id -> value."""
+
+    def lookup_for(self, term_id: str) -> Any:
+        def lookup(name: str) -> Any:
+            info = FIELDS.get(name)
+            if info is not None and info.per_term:
+                return self.per_term.get(name, {}).get(term_id, False)
+            return self.values.get(name, MISSING)
+
+        return lookup
+
+
+def build_facts(visit: Visit, default_lln: dict[str, tuple[Fraction, str]]) -> Facts:
+    """Normalise ``visit`` into facts.  ``default_lln`` maps ``anc``/``platelets`` to the rules'
+    default lower limit of normal (10^9/L) and its source."""
+    values: dict[str, Any] = {}
+    notes: dict[str, str] = {}
+    warnings: list[str] = []
+    labs = visit.labs
+    if labs is not None:
+        derived = anc_from_differential(labs)
+        if labs.anc is not None:
+            values["labs.anc"] = count_to_canonical(labs.anc.value, labs.anc.unit)
+            if labs.anc.unit != "10^9/L":
+                notes["labs.anc"] = f"{labs.anc.value:g} {labs.anc.unit} converted exactly"
+            if derived is not None and derived[0] != values["labs.anc"]:
+                warnings.append(
+                    f"conflicting inputs: measured ANC {show(values['labs.anc'])} x10^9/L differs"
+                    f" from {derived[1]} = {show(derived[0])} x10^9/L; the measured ANC is used"
+                )
+        elif derived is not None:
+            values["labs.anc"] = derived[0]
+            notes["labs.anc"] = f"derived: {derived[1]}"
+        elif labs.wbc is not None:
+            notes["labs.anc"] = "WBC given without neutrophils_percent; ANC cannot be derived"
+        if labs.platelets is not None:
+            values["labs.platelets"] = count_to_canonical(labs.platelets.value, labs.platelets.unit)
+            if labs.platelets.unit != "10^9/L":
+                notes["labs.platelets"] = (
+                    f"{labs.platelets.value:g} {labs.platelets.unit} converted exactly"
+                )
+        for name in ("anc", "platelets"):
+            if f"labs.{name}" not in values:
+                continue
+            lab = getattr(labs, name)
+            if lab is not None and lab.lln is not None:
+                values[f"labs.{name}.lln"] = count_to_canonical(lab.lln, lab.unit)
+            elif name in default_lln:
+                lln, source = default_lln[name]
+                values[f"labs.{name}.lln"] = lln
+                notes[f"labs.{name}.lln"] = f"no lab LLN: default {show(lln)} x10^9/L ({source})"
+    if visit.fever is not None:
+        temp = visit.fever.max_temperature
+        if temp is not None:
+            values["fever.max_temperature"] = temperature_to_celsius(temp.value, temp.unit)
+            if temp.unit == "F":
+                notes["fever.max_temperature"] = f"{temp.value:g} F converted exactly"
+        if visit.fever.hours_at_or_above_38 is not None:
+            values["fever.hours_at_or_above_38"] = exact(visit.fever.hours_at_or_above_38)
+        temp_c = values.get("fever.max_temperature")
+        hours = values.get("fever.hours_at_or_above_38")
+        if temp_c is not None and hours and temp_c < 38:
+            warnings.append(
+                f"conflicting inputs: fever.hours_at_or_above_38 is {show(hours)} but the highest"
+                f" temperature is {show(temp_c)} C (below 38 C)"
+            )
+    consequences = visit.consequences
+    values["consequences.transfusion_indicated"] = bool(
+        consequences and consequences.transfusion_indicated
+    )
+    skin = visit.skin
+    if skin is not None:
+        for name in ("morphology", "symptoms", "adl_limitation", "intervention"):
+            value = getattr(skin, name)
+            if value is not None:
+                values[f"skin.{name}"] = value
+        for name in ("mucosal_involvement", "tenderness", "fluid_electrolyte_abnormalities",
+                     "icu_or_burn_unit"):
+            values[f"skin.{name}"] = bool(getattr(skin, name))
+        if skin.bsa_percent is not None:
+            values["skin.bsa_percent"] = exact(skin.bsa_percent)
+        values["skin.detachment_bsa_percent"] = exact(skin.detachment_bsa_percent)
+    return Facts(values=values, notes=notes, warnings=warnings)
+
+
+def missing_reason(name: str) -> str:
+    info = FIELDS.get(name)
+    if info is not None and info.missing:
+        return info.missing
+    if name.startswith("skin."):
+        return _SKIN_MISSING
+    return f"{name} missing"

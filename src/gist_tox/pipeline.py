@@ -1,0 +1,121 @@
+"""One straight line from a file to a result: load -> choose rules -> grade -> recommend -> result.
+
+Every command (grade, timeline, batch, rules test, rules diff) goes through :func:`evaluate`, so
+each gives exactly the grades and recommendation ``grade`` gives.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from gist_tox.consistency import visit_warnings
+from gist_tox.documents import Document, read_document
+from gist_tox.errors import InputError
+from gist_tox.facts import build_facts
+from gist_tox.grading import Grading, grade_visit
+from gist_tox.ruleset.loader import RuleSet, load_config, load_ruleset, shipped_rules_dir
+from gist_tox.validation import validate
+from gist_tox.visit import Visit
+
+RESULT_FORMAT = "gist-tox/result@1"
+
+
+class RuleSets:
+    """The rule sets of one rules folder, loaded per CTCAE version on first use."""
+
+    def __init__(self, root: Path | None = None, ctcae: str | None = None) -> None:
+        self.root = shipped_rules_dir() if root is None else root
+        self.requested = ctcae
+        self._loaded: dict[str, RuleSet] = {}
+        self._default: str | None = None
+
+    @property
+    def default_version(self) -> str:
+        if self._default is None:
+            self._default = load_config(self.root).model.default_ctcae_version  # type: ignore[attr-defined]
+        return self._default
+
+    def get(self, version: str) -> RuleSet:
+        if version not in self._loaded:
+            self._loaded[version] = load_ruleset(self.root, version)
+        return self._loaded[version]
+
+    def for_visit(self, visit: Visit, source: str) -> RuleSet:
+        """``--ctcae`` wins over the configured default; a visit's pin wins over the default;
+        an explicit ``--ctcae`` that contradicts a pin refuses the visit."""
+        pin = visit.ctcae_version
+        if self.requested is not None:
+            if pin is not None and pin != self.requested:
+                raise InputError(
+                    source,
+                    f"the visit is pinned to CTCAE v{pin} but --ctcae {self.requested} was asked"
+                    " for; remove one of them",
+                    field="ctcae_version", code="visit.version_conflict",
+                )
+            return self.get(self.requested)
+        return self.get(pin or self.default_version)
+
+
+@dataclass
+class Evaluation:
+    """Everything known about one graded visit; :meth:`as_json` is ``gist-tox/result@1``."""
+
+    source: str
+    visit: Visit
+    ruleset: RuleSet
+    grading: Grading
+    recommendation: Any = None
+    warnings: list[str] = field(default_factory=list)
+
+    def as_json(self) -> dict[str, Any]:
+        out: dict[str, Any] = {
+            "format": RESULT_FORMAT,
+            "source": self.source,
+            "patient_id": self.visit.patient.id,
+            "date": self.visit.date.isoformat(),
+            "rules": {
+                "ctcae_version": self.ruleset.ctcae_version,
+                "dosing": self.ruleset.config.dosing,
+                "digest": self.ruleset.digest,
+            },
+            "grades": {k: v.as_json() for k, v in self.grading.grades.items()},
+        }
+        if self.recommendation is not None:
+            out["recommendation"] = self.recommendation.as_json()
+        out["warnings"] = list(self.warnings)
+        return out
+
+
+def load_visit(source: str, *, text: str | None = None) -> tuple[Visit, Document]:
+    """Read and validate a visit file (``-`` for stdin); raise :class:`InputError` if it is bad."""
+    document = read_document(source, text=text)
+    return validate(document, Visit), document
+
+
+def evaluate(visit: Visit, ruleset: RuleSet, source: str) -> Evaluation:
+    """Grade and dose one visit with one rule set."""
+    known = ruleset.known_term_ids()
+    for index, entry in enumerate(visit.history):
+        if entry.term not in known:
+            raise InputError(
+                source,
+                f"unknown term id {entry.term!r}; expected one of {', '.join(sorted(known))}",
+                field=f"history[{index}].term", code="visit.term",
+            )
+    facts = build_facts(visit, ruleset.default_lln())
+    grading = grade_visit(visit, facts, ruleset.terms, source)
+    warnings = [*visit_warnings(visit, ruleset), *grading.warnings]
+    recommendation = None
+    if ruleset.dosing is not None:
+        from gist_tox.dosing import recommend
+
+        recommendation = recommend(visit, grading.grades, ruleset)
+        warnings.extend(getattr(recommendation, "warnings", []))
+    return Evaluation(source, visit, ruleset, grading, recommendation, warnings)
+
+
+def evaluate_file(source: str, rulesets: RuleSets, *, text: str | None = None) -> Evaluation:
+    visit, _ = load_visit(source, text=text)
+    return evaluate(visit, rulesets.for_visit(visit, source), source)

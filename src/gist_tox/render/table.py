@@ -1,0 +1,75 @@
+"""The terminal view of one result: recommendation first, then grades, warnings last.
+
+It is made to be read in a second at 80 columns: each term's grade, the basis and the rule id;
+terms that cannot be graded dimmed with their reason.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from rich.console import Console, Group
+from rich.panel import Panel
+from rich.table import Table
+from rich.text import Text
+
+_GRADE_STYLE = {0: "green", 1: "yellow", 2: "yellow", 3: "bold red", 4: "bold red", 5: "bold red"}
+_ACTION_STYLE = {
+    "continue": "green", "escalate": "cyan", "resume": "yellow", "reduce": "yellow",
+    "hold": "bold red", "discontinue": "bold red",
+}
+
+
+def render_result(console: Console, result: dict[str, Any]) -> None:
+    rules = result["rules"]
+    console.print(
+        Text.assemble(
+            (f"{result['patient_id']}", "bold"), f"  {result['date']}  ",
+            (f"CTCAE v{rules['ctcae_version']}", "bold"), f"  {result['source']}",
+        )
+    )
+    recommendation = result.get("recommendation")
+    if recommendation:
+        console.print(recommendation_panel(recommendation))
+    console.print(grades_table(result))
+    for warning in result.get("warnings", []):
+        console.print(Text("warning: ", style="bold yellow") + Text(warning))
+    console.print(Text(f"rules {rules['digest'][:19]}…", style="dim"))
+
+
+def recommendation_panel(rec: dict[str, Any]) -> Panel:
+    action = rec["action"]
+    head = Text.assemble(
+        (action.upper(), _ACTION_STYLE.get(action, "bold")),
+        f"  imatinib {rec['dose_mg']} mg/day from today",
+    )
+    lines: list[Any] = [head]
+    if rec.get("resume_when"):
+        lines.append(Text(f"resume when {rec['resume_when']}"
+                          + (f", at {rec['resume_dose_mg']} mg/day"
+                             if rec.get("resume_dose_mg") is not None else "")))
+    if rec.get("alternatives"):
+        lines.append(Text(f"alternatives: {', '.join(rec['alternatives'])}", style="cyan"))
+    for index, reason in enumerate(rec.get("reasons", []), start=1):
+        lines.append(Text.assemble(
+            f"{index}. ", reason["text"], (f"  [{reason['rule']}; {reason['source']}]", "dim")))
+    return Panel(Group(*lines), title="recommendation", title_align="left", expand=True)
+
+
+def grades_table(result: dict[str, Any]) -> Table:
+    table = Table(show_header=True, header_style="bold", expand=True, pad_edge=False)
+    table.add_column("term", ratio=3, overflow="fold")
+    table.add_column("gr", justify="right", width=2, no_wrap=True)
+    table.add_column("basis", ratio=5, overflow="fold")
+    table.add_column("rule", ratio=3, overflow="fold", style="dim")
+    for term_id, grade in result["grades"].items():
+        name = grade.get("term", term_id)
+        if grade["grade"] is None:
+            table.add_row(Text(name, style="dim"), Text("–", style="dim"),
+                          Text(f"not gradable: {grade['not_gradable']}", style="dim italic"),
+                          Text(term_id, style="dim"))
+            continue
+        value = grade["grade"]
+        table.add_row(name, Text(str(value), style=_GRADE_STYLE.get(value, "")), grade["basis"],
+                      (grade["rule"] or "").split("/", 1)[-1])
+    return table

@@ -1,0 +1,273 @@
+"""The closed vocabulary of conditions a rule file may state, and their evaluation.
+
+A condition is data, parsed into these pydantic models and interpreted here; nothing in a rule
+file is ever evaluated as code.  Evaluation is three-valued (Kleene logic): a comparison over a
+missing input is *unknown*, ``any`` is true as soon as one branch is true, ``all`` is false as
+soon as one branch is false.  That is what lets "ANC >= 1.0 rules out febrile neutropenia, with
+or without a temperature" hold while "ANC 0.8 and no temperature" stays not gradable.
+
+Forms (YAML):
+
+* ``{field: labs.anc, lt: 1.0, ge: 0.5}`` — every bound must hold (``lt``, ``le``, ``gt``, ``ge``);
+  a bound is a number or ``{field: labs.anc.lln}`` (another input);
+* ``{field: skin.tenderness, is: true}`` — a yes/no input;
+* ``{field: skin.symptoms, in: [moderate, severe]}`` — an enumerated input;
+* ``{all: [...]}``, ``{any: [...]}``, ``{not: {...}}``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from fractions import Fraction
+from typing import Annotated, Any, Literal, Protocol, Union
+
+from pydantic import BaseModel, ConfigDict, Discriminator, Field, Tag, model_validator
+
+from gist_tox.units import exact
+
+BOUND_OPS: dict[str, tuple[str, Callable[[Fraction, Fraction], bool]]] = {
+    "lt": ("<", lambda a, b: a < b),
+    "le": ("<=", lambda a, b: a <= b),
+    "gt": (">", lambda a, b: a > b),
+    "ge": (">=", lambda a, b: a >= b),
+}
+
+NEGATED_SYMBOL = {"<": ">=", "<=": ">", ">": "<=", ">=": "<"}
+
+
+class _Node(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class FieldRef(_Node):
+    """A bound taken from another input, such as the lab's lower limit of normal."""
+
+    field: str
+
+
+Bound = Annotated[float, Field(allow_inf_nan=False)] | FieldRef
+
+
+class Compare(_Node):
+    """A numeric input within bounds; every bound given must hold."""
+
+    field: str
+    lt: Bound | None = None
+    le: Bound | None = None
+    gt: Bound | None = None
+    ge: Bound | None = None
+
+    @model_validator(mode="after")
+    def _has_bound(self) -> Compare:
+        if not self.bounds():
+            raise ValueError("a comparison needs at least one of lt, le, gt, ge")
+        return self
+
+    def bounds(self) -> list[tuple[str, Bound]]:
+        return [(op, getattr(self, op)) for op in BOUND_OPS if getattr(self, op) is not None]
+
+
+class IsTrue(_Node):
+    """A yes/no input equal to ``is``."""
+
+    field: str
+    is_: bool = Field(alias="is")
+
+    model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
+
+
+class OneOf(_Node):
+    """An enumerated input that is one of ``in``."""
+
+    field: str
+    in_: list[str] = Field(alias="in", min_length=1)
+
+    model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
+
+
+class AllOf(_Node):
+    all: list[Condition] = Field(min_length=1)
+
+
+class AnyOf(_Node):
+    any: list[Condition] = Field(min_length=1)
+
+
+class NotOf(_Node):
+    not_: Condition = Field(alias="not")
+
+    model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
+
+
+def _kind(value: Any) -> str | None:
+    if isinstance(value, BaseModel):
+        return type(value).__name__
+    if not isinstance(value, dict):
+        return None
+    for key, kind in (("all", "AllOf"), ("any", "AnyOf"), ("not", "NotOf"), ("is", "IsTrue"),
+                      ("in", "OneOf")):
+        if key in value:
+            return kind
+    if "field" in value:
+        return "Compare"
+    return None
+
+
+Condition = Annotated[
+    Union[
+        Annotated[Compare, Tag("Compare")],
+        Annotated[IsTrue, Tag("IsTrue")],
+        Annotated[OneOf, Tag("OneOf")],
+        Annotated[AllOf, Tag("AllOf")],
+        Annotated[AnyOf, Tag("AnyOf")],
+        Annotated[NotOf, Tag("NotOf")],
+    ],
+    Discriminator(
+        _kind,
+        custom_error_type="condition",
+        custom_error_message=(
+            "expected a condition: {field, lt/le/gt/ge}, {field, is}, {field, in}, "
+            "{all: [...]}, {any: [...]} or {not: ...}"
+        ),
+    ),
+]
+
+AllOf.model_rebuild()
+AnyOf.model_rebuild()
+NotOf.model_rebuild()
+
+
+def fields_read(condition: Condition) -> list[str]:
+    """Every input a condition reads, in order, without repeats (bounds included)."""
+    out: list[str] = []
+
+    def visit(node: Condition) -> None:
+        if isinstance(node, AllOf | AnyOf):
+            for child in node.all if isinstance(node, AllOf) else node.any:
+                visit(child)
+        elif isinstance(node, NotOf):
+            visit(node.not_)
+        else:
+            out.append(node.field)
+            if isinstance(node, Compare):
+                out.extend(b.field for _, b in node.bounds() if isinstance(b, FieldRef))
+
+    visit(condition)
+    return list(dict.fromkeys(out))
+
+
+# --------------------------------------------------------------------------------------------
+# Evaluation
+
+
+Lookup = Callable[[str], Any]
+"""Returns an input's value, or :data:`MISSING`."""
+
+
+class _Missing:
+    def __repr__(self) -> str:
+        return "MISSING"
+
+
+MISSING: Any = _Missing()
+
+
+@dataclass
+class Outcome:
+    """A three-valued truth, the inputs that were missing, and the facts that decided it."""
+
+    value: bool | None
+    missing: list[str] = field(default_factory=list)
+    because: list[str] = field(default_factory=list)
+    failed_leaves: int = 0
+
+    @property
+    def unknown(self) -> bool:
+        return self.value is None
+
+
+class Describe(Protocol):
+    """Renders inputs for people."""
+
+    def label(self, field: str) -> str:
+        """``labs.anc`` -> ``ANC``."""
+
+    def quantity(self, field: str, value: Any) -> str:
+        """``labs.anc``, 0.42 -> ``0.42 x10^9/L``."""
+
+
+def _shown(describe: Describe, field_name: str, value: Any) -> str:
+    return f"{describe.label(field_name)} {describe.quantity(field_name, value)}"
+
+
+def evaluate(condition: Condition, lookup: Lookup, describe: Describe) -> Outcome:
+    if isinstance(condition, AllOf):
+        return _all([evaluate(c, lookup, describe) for c in condition.all])
+    if isinstance(condition, AnyOf):
+        return _any([evaluate(c, lookup, describe) for c in condition.any])
+    if isinstance(condition, NotOf):
+        inner = evaluate(condition.not_, lookup, describe)
+        value = None if inner.value is None else not inner.value
+        return Outcome(value, inner.missing, inner.because, 0 if value else 1)
+    value = lookup(condition.field)
+    if value is MISSING:
+        return Outcome(None, [condition.field])
+    if isinstance(condition, IsTrue):
+        ok = bool(value) is condition.is_
+        text = _shown(describe, condition.field, value)
+        return Outcome(ok, [], [text] if ok else [], 0 if ok else 1)
+    if isinstance(condition, OneOf):
+        ok = value in condition.in_
+        return Outcome(ok, [], [_shown(describe, condition.field, value)] if ok else [], 0 if ok else 1)
+    return _compare(condition, value, lookup, describe)
+
+
+def _compare(condition: Compare, value: Any, lookup: Lookup, describe: Describe) -> Outcome:
+    parts: list[str] = []
+    failed = 0
+    missing: list[str] = []
+    for op, bound in condition.bounds():
+        symbol, test = BOUND_OPS[op]
+        if isinstance(bound, FieldRef):
+            limit = lookup(bound.field)
+            if limit is MISSING:
+                missing.append(bound.field)
+                continue
+            shown = _shown(describe, bound.field, limit)
+        else:
+            limit = exact(bound)
+            shown = describe.quantity(condition.field, limit)
+        if test(exact(value), exact(limit)):
+            parts.append(f"{symbol} {shown}")
+        else:
+            failed += 1
+    if failed:
+        return Outcome(False, [], [], failed)
+    if missing:
+        return Outcome(None, missing)
+    return Outcome(True, [], [f"{_shown(describe, condition.field, value)} {' and '.join(parts)}"])
+
+
+def _all(outcomes: list[Outcome]) -> Outcome:
+    failed = sum(o.failed_leaves for o in outcomes)
+    if any(o.value is False for o in outcomes):
+        return Outcome(False, [], [], failed)
+    missing = [m for o in outcomes for m in o.missing]
+    if missing:
+        return Outcome(None, list(dict.fromkeys(missing)), [], failed)
+    return Outcome(True, [], [b for o in outcomes for b in o.because])
+
+
+def _any(outcomes: list[Outcome]) -> Outcome:
+    true = [o for o in outcomes if o.value is True]
+    if true:
+        return Outcome(True, [], [b for o in true for b in o.because])
+    missing = [m for o in outcomes for m in o.missing]
+    failed = min((o.failed_leaves for o in outcomes), default=0)
+    if missing:
+        return Outcome(None, list(dict.fromkeys(missing)), [], failed)
+    return Outcome(False, [], [], failed)
+
+
+ConditionKind = Literal["Compare", "IsTrue", "OneOf", "AllOf", "AnyOf", "NotOf"]

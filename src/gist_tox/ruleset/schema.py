@@ -1,0 +1,99 @@
+"""Pydantic models of the rule files in ``rules/``.
+
+Each file declares its ``kind``; the kinds form a closed registry (:data:`RULE_KINDS`), and an
+unknown kind is an error naming the file.  The models are strict about unknown keys so that a
+misspelt key in a rule file is caught by ``gist-tox rules check`` instead of being ignored.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, model_validator
+
+from gist_tox.ruleset.conditions import Condition
+from gist_tox.units import CountUnit
+
+TermId = Annotated[str, Field(pattern=r"^[a-z][a-z0-9_]*$")]
+Version = Literal["5.0", "6.0"]
+
+
+class _Rule(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class GradeCriterion(_Rule):
+    """One CTCAE grade of a term: NCI's wording, its reading as a condition, and its source."""
+
+    grade: Annotated[int, Field(ge=1, le=5)]
+    ctcae: Annotated[str, Field(min_length=1)]
+    """NCI's text of the cell, verbatim."""
+    when: Condition
+    source: Annotated[str, Field(min_length=1)]
+    note: str | None = None
+    """How this project reads the cell where the wording needs a decision."""
+
+
+class SkinRoute(_Rule):
+    """A morphology graded under this term, optionally only when a condition holds."""
+
+    morphology: Literal["maculopapular", "exfoliative", "erythroderma", "target_lesions", "bullous"]
+    when: Condition | None = None
+
+
+class TermRule(_Rule):
+    """A CTCAE term (``kind: ctcae_term``)."""
+
+    kind: Literal["ctcae_term"]
+    id: TermId
+    term: Annotated[str, Field(min_length=1)]
+    ctcae_version: Version
+    soc: Annotated[str, Field(min_length=1)]
+    meddra_code: Annotated[str, Field(pattern=r"^\d{8}$")]
+    category: Literal["hematologic", "skin", "other"]
+    definition: str | None = None
+    source: Annotated[str, Field(min_length=1)]
+    aliases: list[TermId] = Field(default_factory=list)
+    """Term ids of other versions that mean the same adverse event (history entries)."""
+    applies_to: list[SkinRoute] | None = None
+    """Skin terms: the morphologies graded under this term. Absent for non-skin terms."""
+    present_when: Condition | None = None
+    """When set, findings that meet it but no grade's cell are "not gradable" (fit no cell)."""
+    absent_basis: str | None = None
+    """The basis of grade 0 when ``present_when`` is false."""
+    assumptions: list[str] = Field(default_factory=list)
+    grades: list[GradeCriterion] = Field(min_length=1)
+
+    @model_validator(mode="after")
+    def _grades_unique(self) -> TermRule:
+        numbers = [g.grade for g in self.grades]
+        if len(numbers) != len(set(numbers)):
+            raise ValueError(f"grades listed more than once: {sorted(numbers)}")
+        return self
+
+
+class ReferenceRange(_Rule):
+    lln: Annotated[float, Field(gt=0, allow_inf_nan=False)]
+    unit: CountUnit
+    source: Annotated[str, Field(min_length=1)]
+
+
+class ReferenceRanges(_Rule):
+    """Default lower limits of normal, used when a lab gives none (``kind: reference_ranges``)."""
+
+    kind: Literal["reference_ranges"]
+    source: Annotated[str, Field(min_length=1)]
+    anc: ReferenceRange
+    platelets: ReferenceRange
+
+
+class RulesConfig(_Rule):
+    """Rule-set settings (``kind: config``): the institution's default CTCAE version."""
+
+    kind: Literal["config"]
+    name: Annotated[str, Field(min_length=1)] = "gist-tox shipped rules"
+    default_ctcae_version: Version = "5.0"
+    dosing: Annotated[str, Field(min_length=1)] = "imatinib-gist"
+
+
+RULE_KINDS = ("ctcae_term", "reference_ranges", "config", "dosing")

@@ -1,0 +1,72 @@
+"""Units of the visit format and their exact conversion.
+
+Conversions use :class:`fractions.Fraction` so that no value is rounded before it is compared
+with a CTCAE threshold: 999 /uL is exactly 999/1000 x10^9/L, and 100.4 F is exactly 38 C.
+The plausibility bounds here are data sanity (a count cannot be negative), not clinical criteria;
+clinical thresholds live only in ``rules/``.
+"""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from fractions import Fraction
+from typing import Literal
+
+CountUnit = Literal["10^9/L", "10^3/uL", "/uL", "/mm3", "cells/uL"]
+TemperatureUnit = Literal["C", "F"]
+
+COUNT_UNIT_FACTORS: dict[str, Fraction] = {
+    "10^9/L": Fraction(1),
+    "10^3/uL": Fraction(1),
+    "/uL": Fraction(1, 1000),
+    "/mm3": Fraction(1, 1000),
+    "cells/uL": Fraction(1, 1000),
+}
+"""Multiply a count in the key's unit by the factor to get 10^9/L."""
+
+CANONICAL_COUNT_UNIT = "10^9/L"
+
+PLAUSIBLE_MAX_COUNT = {
+    "anc": Fraction(200),
+    "wbc": Fraction(1000),
+    "platelets": Fraction(5000),
+}
+"""Upper bounds in 10^9/L beyond which a count is taken to be a unit or typing error."""
+
+PLAUSIBLE_CELSIUS = (Fraction(25), Fraction(45))
+
+
+def exact(number: float | int | Decimal | Fraction) -> Fraction:
+    """The exact value a person wrote: 0.1 means one tenth, not the nearest binary float."""
+    if isinstance(number, Fraction):
+        return number
+    if isinstance(number, float):
+        return Fraction(Decimal(repr(number)))
+    return Fraction(number)
+
+
+def count_to_canonical(value: float | int, unit: str) -> Fraction:
+    return exact(value) * COUNT_UNIT_FACTORS[unit]
+
+
+def temperature_to_celsius(value: float | int, unit: str) -> Fraction:
+    if unit == "C":
+        return exact(value)
+    return (exact(value) - 32) * Fraction(5, 9)
+
+
+def show(number: Fraction, places: int = 2) -> str:
+    """A decimal rendering for people: exact when it has at most six decimals, else rounded
+    to ``places`` and marked with "~" so that a reader knows it was rounded for display only."""
+    as_decimal = Decimal(number.numerator) / Decimal(number.denominator)
+    if Fraction(as_decimal) == number and -as_decimal.normalize().as_tuple().exponent <= 6:  # type: ignore[operator]
+        text = format(as_decimal.normalize(), "f")
+        return text
+    return "~" + f"{as_decimal:.{places}f}"
+
+
+def to_json_number(number: Fraction) -> float | int:
+    """A JSON-friendly number: an int when whole, else the nearest float."""
+    if number.denominator == 1:
+        return int(number.numerator)
+    return float(number)

@@ -1,0 +1,210 @@
+"""The visit model: the one internal form of a clinic visit (contract ``gist-tox/visit@1``).
+
+Every input format becomes a :class:`Visit`.  The model is strict: unknown fields are refused (a
+typo must never be silently ignored), numbers must be finite and plausible, text is never coerced
+into numbers, and enums list what they allow.  What the contract lets a writer omit gets its
+documented default here; what it does not is ``None`` and later makes a term "not gradable".
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from typing import Annotated, Any, Literal
+
+from pydantic import (
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    model_validator,
+)
+
+from gist_tox.units import (
+    PLAUSIBLE_CELSIUS,
+    PLAUSIBLE_MAX_COUNT,
+    CountUnit,
+    TemperatureUnit,
+    count_to_canonical,
+    temperature_to_celsius,
+)
+
+VISIT_FORMAT = "gist-tox/visit@1"
+
+_ISO_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
+
+
+def _iso_date(value: Any) -> Any:
+    """Accept a YAML date or an ISO 8601 ``YYYY-MM-DD`` string; never a number or a datetime."""
+    if isinstance(value, dt.datetime):
+        raise ValueError("expected a date (YYYY-MM-DD), not a date and time")
+    if isinstance(value, dt.date):
+        return value
+    if isinstance(value, str):
+        if not _ISO_DATE.match(value):
+            raise ValueError(f"expected an ISO 8601 date YYYY-MM-DD, got {value!r}")
+        try:
+            return dt.date.fromisoformat(value)
+        except ValueError as exc:
+            raise ValueError(f"impossible date {value!r} ({exc})") from None
+    raise ValueError(f"expected an ISO 8601 date YYYY-MM-DD, got {type(value).__name__}")
+
+
+def _version_text(value: Any) -> Any:
+    """``ctcae_version: 5.0`` unquoted is a YAML float; read it as the text the writer meant."""
+    if isinstance(value, bool):
+        return value
+    if isinstance(value, int | float) and value in (5, 6):
+        return f"{float(value):.1f}"
+    return value
+
+
+IsoDate = Annotated[dt.date, BeforeValidator(_iso_date)]
+CtcaeVersion = Annotated[Literal["5.0", "6.0"], BeforeValidator(_version_text)]
+Percent = Annotated[float, Field(ge=0, le=100, allow_inf_nan=False)]
+NonNegative = Annotated[float, Field(ge=0, allow_inf_nan=False)]
+DoseMg = Annotated[int, Field(ge=0, le=2000)]
+Category = Literal["hematologic", "skin", "other"]
+Morphology = Literal["maculopapular", "exfoliative", "erythroderma", "target_lesions", "bullous"]
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", strict=True, frozen=True)
+
+
+class Patient(_Strict):
+    id: Annotated[str, Field(min_length=1, max_length=100, pattern=r"^\S(.*\S)?$")]
+    age: Annotated[float, Field(ge=0, le=130, allow_inf_nan=False)] | None = None
+
+
+class Imatinib(_Strict):
+    indication: Literal["gist-unresectable", "gist-metastatic", "gist-adjuvant"] | None = None
+    starting_dose_mg: Annotated[int, Field(ge=1, le=2000)]
+    current_dose_mg: DoseMg
+    on_hold_for: Category | list[Category] | None = None
+    disease_status: Literal["responding", "stable", "progression", "unknown"] | None = None
+
+    @property
+    def hold_categories(self) -> tuple[str, ...]:
+        if self.on_hold_for is None:
+            return ()
+        if isinstance(self.on_hold_for, str):
+            return (self.on_hold_for,)
+        return tuple(dict.fromkeys(self.on_hold_for))
+
+
+class CountLab(_Strict):
+    """A cell count with its unit, and the lab's lower limit of normal in the same unit."""
+
+    value: NonNegative
+    unit: CountUnit
+    lln: NonNegative | None = None
+
+
+class Labs(_Strict):
+    anc: CountLab | None = None
+    platelets: CountLab | None = None
+    wbc: CountLab | None = None
+    neutrophils_percent: Percent | None = None
+    bands_percent: Percent | None = None
+
+    @model_validator(mode="after")
+    def _plausible(self) -> Labs:
+        for name in ("anc", "platelets", "wbc"):
+            lab: CountLab | None = getattr(self, name)
+            if lab is None:
+                continue
+            limit = PLAUSIBLE_MAX_COUNT[name]
+            if count_to_canonical(lab.value, lab.unit) > limit:
+                raise ValueError(
+                    f"{name}.value {lab.value:g} {lab.unit} is implausible (above {limit} x10^9/L);"
+                    " check the value and its unit"
+                )
+        if (self.neutrophils_percent or 0) + (self.bands_percent or 0) > 100:
+            raise ValueError("neutrophils_percent + bands_percent exceed 100")
+        if self.bands_percent is not None and self.neutrophils_percent is None:
+            raise ValueError("bands_percent given without neutrophils_percent")
+        return self
+
+
+class Temperature(_Strict):
+    value: Annotated[float, Field(allow_inf_nan=False)]
+    unit: TemperatureUnit
+
+    @model_validator(mode="after")
+    def _plausible(self) -> Temperature:
+        low, high = PLAUSIBLE_CELSIUS
+        if not low <= temperature_to_celsius(self.value, self.unit) <= high:
+            raise ValueError(
+                f"temperature {self.value:g} {self.unit} is implausible (expected {low}-{high} C)"
+            )
+        return self
+
+
+class Fever(_Strict):
+    max_temperature: Temperature | None = None
+    hours_at_or_above_38: Annotated[float, Field(ge=0, le=24 * 365, allow_inf_nan=False)] | None = (
+        None
+    )
+
+
+class Consequences(_Strict):
+    life_threatening: bool | list[str] = False
+    transfusion_indicated: bool = False
+    died: bool | str | list[str] = False
+
+
+class Skin(_Strict):
+    morphology: Morphology | None = None
+    bsa_percent: Percent | None = None
+    symptoms: Literal["none", "mild", "moderate", "severe"] = "none"
+    adl_limitation: Literal["none", "instrumental", "self_care"] = "none"
+    detachment_bsa_percent: Percent = 0
+    mucosal_involvement: bool = False
+    tenderness: bool = False
+    intervention: Literal["none", "topical", "oral", "iv"] = "none"
+    fluid_electrolyte_abnormalities: bool = False
+    icu_or_burn_unit: bool = False
+    clinician_grade: Annotated[int, Field(ge=0, le=5)] | None = None
+
+    @model_validator(mode="after")
+    def _bsa_or_grade(self) -> Skin:
+        if self.bsa_percent is None and self.clinician_grade is None:
+            raise ValueError("bsa_percent is required unless clinician_grade is given")
+        return self
+
+
+class HistoryEntry(_Strict):
+    date: IsoDate
+    category: Category
+    term: Annotated[str, Field(pattern=r"^[a-z][a-z0-9_]*$")]
+    grade: Annotated[int, Field(ge=1, le=5)]
+    dose_mg: DoseMg
+
+
+class Visit(_Strict):
+    """One clinic visit of one patient on imatinib."""
+
+    format: Literal["gist-tox/visit@1"] | None = None
+    ctcae_version: CtcaeVersion | None = None
+    patient: Patient
+    date: IsoDate
+    imatinib: Imatinib
+    labs: Labs | None = None
+    fever: Fever | None = None
+    consequences: Consequences | None = None
+    skin: Skin | None = None
+    history: list[HistoryEntry] = Field(default_factory=list)
+
+
+def anc_from_differential(labs: Labs) -> tuple[Any, str] | None:
+    """ANC derived from WBC x (neutrophils% + bands%), exactly, with a text saying how."""
+    if labs.wbc is None or labs.neutrophils_percent is None:
+        return None
+    from gist_tox.units import exact
+
+    wbc = count_to_canonical(labs.wbc.value, labs.wbc.unit)
+    percent = exact(labs.neutrophils_percent) + exact(labs.bands_percent or 0)
+    bands = f" + bands {labs.bands_percent:g}%" if labs.bands_percent is not None else ""
+    how = f"WBC {labs.wbc.value:g} {labs.wbc.unit} x (neutrophils {labs.neutrophils_percent:g}%{bands})"
+    return wbc * percent / 100, how
