@@ -8,8 +8,10 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
+from typer.core import TyperGroup
 
 from gist_tox import __version__
+from gist_tox.errors import ExitCode, GistToxError
 
 
 @dataclass
@@ -19,8 +21,37 @@ class State:
 
 state = State()
 
+
+class SafeGroup(TyperGroup):
+    """Maps errors to exit codes: a :class:`GistToxError` is one line on stderr and exit 2; any
+    other exception is an "internal error" line, exit 2.  ``--debug`` shows the traceback."""
+
+    def invoke(self, ctx: typer.Context) -> object:  # type: ignore[override]
+        try:
+            return super().invoke(ctx)
+        except (typer.Exit, typer.Abort, typer.TyperException):
+            raise
+        except GistToxError as exc:
+            if state.debug:
+                raise
+            typer.echo(f"gist-tox: {exc.one_line()}", err=True)
+            raise typer.Exit(ExitCode.INPUT_ERROR) from None
+        except KeyboardInterrupt:
+            typer.echo("gist-tox: interrupted", err=True)
+            raise typer.Exit(130) from None
+        except BrokenPipeError:
+            raise
+        except Exception as exc:
+            if state.debug:
+                raise
+            typer.echo(
+                f"gist-tox: internal error: {type(exc).__name__}: {exc} "
+                "(rerun with --debug for the traceback)", err=True)
+            raise typer.Exit(ExitCode.INPUT_ERROR) from None
+
 app = typer.Typer(
     name="gist-tox",
+    cls=SafeGroup,
     help="CTCAE grades and imatinib dose recommendations for GIST visits, with the reasons shown.",
     no_args_is_help=True,
     add_completion=True,

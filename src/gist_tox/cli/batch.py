@@ -1,0 +1,1 @@
+"""Placeholder: the `batch` command is being built (see the open issue)."""

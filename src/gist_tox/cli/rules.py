@@ -1,0 +1,1 @@
+"""Placeholder: the `rules` command is being built (see the open issue)."""

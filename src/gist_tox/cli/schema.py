@@ -1,0 +1,1 @@
+"""Placeholder: the `schema` command is being built (see the open issue)."""

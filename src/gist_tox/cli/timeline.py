@@ -1,0 +1,1 @@
+"""Placeholder: the `timeline` command is being built (see the open issue)."""

@@ -1,0 +1,68 @@
+"""Shared test helpers: build visits as dicts, evaluate them, run the CLI."""
+
+from __future__ import annotations
+
+import copy
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+from typer.testing import CliRunner
+
+from gist_tox.cli import app
+from gist_tox.pipeline import RuleSets, evaluate, load_visit
+
+REPO = Path(__file__).resolve().parents[1]
+RULES = REPO / "rules"
+EXAMPLES = REPO / "examples"
+
+BASE_VISIT: dict[str, Any] = {
+    "patient": {"id": "TEST-1"},
+    "date": "2024-03-01",
+    "imatinib": {"indication": "gist-metastatic", "starting_dose_mg": 400, "current_dose_mg": 400},
+}
+
+
+def deep_merge(base: dict[str, Any], extra: dict[str, Any]) -> dict[str, Any]:
+    out = copy.deepcopy(base)
+    for key, value in extra.items():
+        if isinstance(value, dict) and isinstance(out.get(key), dict):
+            out[key] = deep_merge(out[key], value)
+        else:
+            out[key] = copy.deepcopy(value)
+    return out
+
+
+def make_visit(**sections: Any) -> dict[str, Any]:
+    """A minimal valid visit with ``sections`` deep-merged in (``None`` removes a key)."""
+    visit = deep_merge(BASE_VISIT, {k: v for k, v in sections.items() if v is not None})
+    for key, value in sections.items():
+        if value is None:
+            visit.pop(key, None)
+    return visit
+
+
+_RULESETS: dict[str | None, RuleSets] = {}
+
+
+def result_of(visit: dict[str, Any], ctcae: str | None = None, rules: Path = RULES) -> dict[str, Any]:
+    """The ``gist-tox/result@1`` JSON of a visit given as a dict (as ``grade --format json``)."""
+    key = f"{rules}|{ctcae}"
+    rulesets = _RULESETS.setdefault(key, RuleSets(rules, ctcae))  # type: ignore[arg-type]
+    parsed, _ = load_visit("visit.json", text=json.dumps(visit, default=str))
+    return evaluate(parsed, rulesets.for_visit(parsed, "visit.json"), "visit.json").as_json()
+
+
+def grades_of(visit: dict[str, Any], ctcae: str | None = None) -> dict[str, int | None]:
+    return {k: v["grade"] for k, v in result_of(visit, ctcae)["grades"].items()}
+
+
+@pytest.fixture()
+def runner() -> CliRunner:
+    return CliRunner()
+
+
+def invoke(args: list[str], input: str | None = None) -> Any:
+    """Run the CLI in-process as a user would (typer's runner); stderr kept apart."""
+    return CliRunner().invoke(app, args, input=input)
