@@ -216,8 +216,7 @@ def _grade_term(term: TermRule, visit: Visit, facts: Facts) -> TermGrade:
             f"findings fit no CTCAE v{term.ctcae_version} cell of {term.term} ({shown}); nearest"
             f" grade(s): {', '.join(map(str, nearest))}; a clinician grade (skin.clinician_grade)"
             " can settle it", present=True)
-    shown = "; ".join(f"{DESCRIBER.label(k)} {_plain(v)}" for k, v in inputs.items()
-                      if not k.endswith(".lln") or True)
+    shown = "; ".join(f"{DESCRIBER.label(k)} {_plain(v)}" for k, v in inputs.items())
     return result(0, "grade-0", f"no grade's criteria met ({shown})" if shown else
                   "no grade's criteria met", source=term.source)
 
