@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from gist_tox.errors import InputError
-from gist_tox.facts import DESCRIBER, FIELDS, Facts, missing_reason
+from gist_tox.facts import DESCRIBER, FIELDS, Facts, FieldInfo, missing_reason
 from gist_tox.ruleset.conditions import MISSING, Lookup, evaluate, fields_read
 from gist_tox.ruleset.schema import TermRule
 from gist_tox.units import exact, to_json_number
@@ -50,6 +50,9 @@ class TermGrade:
         return out
 
 
+_NO_INFO = FieldInfo("bool", "")
+
+
 def rule_id(term: TermRule, what: str) -> str:
     return f"ctcae-{term.ctcae_version}/{term.id}/{what}"
 
@@ -67,7 +70,7 @@ def grade_visit(visit: Visit, facts: Facts, terms: list[TermRule], source: str) 
     first = {t.id: _grade_term(t, visit, facts) for t in terms}
     facts.per_term = _attribute_consequences(visit, terms, first, warnings, source)
     grades = {t.id: _grade_term(t, visit, facts) for t in terms} if facts.per_term else first
-    _apply_clinician_grade(visit, terms, grades, warnings)
+    _apply_clinician_grade(visit, facts, terms, grades, warnings)
     return Grading(grades, warnings)
 
 
@@ -203,13 +206,14 @@ def _grade_term(term: TermRule, visit: Visit, facts: Facts) -> TermGrade:
                           source=criterion.source, ctcae=criterion.ctcae, present=True)
         if outcome.value is None:
             unknown_above.append((criterion.grade, outcome.missing))
-        else:
+        elif not all(FIELDS.get(n, _NO_INFO).per_term for n in fields_read(criterion.when)):
+            # A grade given only by a consequence (death) is never a "nearest" cell of findings.
             failures.append((criterion.grade, outcome.failed_leaves))
     if unknown_above:
         reasons = "; ".join(dict.fromkeys(missing_reason(m) for _, ms in unknown_above for m in ms))
         return not_gradable(reasons)
     if term.present_when is not None and present:
-        fewest = min(f for _, f in failures)
+        fewest = min((f for _, f in failures), default=0)
         nearest = sorted(g for g, f in failures if f == fewest)
         shown = ", ".join(f"{k}={_plain(v)}" for k, v in inputs.items())
         return not_gradable(
@@ -263,16 +267,14 @@ def _route(
 
 
 def _apply_clinician_grade(
-    visit: Visit, terms: list[TermRule], grades: dict[str, TermGrade], warnings: list[str]
+    visit: Visit, facts: Facts, terms: list[TermRule], grades: dict[str, TermGrade],
+    warnings: list[str],
 ) -> None:
     skin = visit.skin
     if skin is None or skin.clinician_grade is None or skin.morphology is None:
         return
     given = skin.clinician_grade
-    routed = [t for t in terms if t.applies_to is not None
-              and any(r.morphology == skin.morphology for r in t.applies_to)
-              and not (grades[t.id].grade == 0 and grades[t.id].rule is not None
-                       and grades[t.id].basis.startswith("skin examined"))]
+    routed = [t for t in terms if _graded_under_morphology(t, facts.lookup_for(t.id), skin)]
     if not routed:
         return
     computed = [grades[t.id] for t in routed if grades[t.id].grade is not None]
@@ -284,14 +286,20 @@ def _apply_clinician_grade(
                 f" {worst.grade} ({worst.basis}); the computed grade is used — please review"
             )
         return
-    for term in routed:
+    # Which term the bedside grade belongs to must not be guessed: when the routing itself is
+    # unknown (an exfoliative eruption of unknown extent), it is placed only on the one term
+    # that has such a grade.
+    placeable = [t for t in routed if given in {g.grade for g in t.grades} | {0}]
+    if len(placeable) != 1:
+        names = ", ".join(t.term for t in routed)
+        warnings.append(
+            f"skin.clinician_grade {given} could not be placed: the {skin.morphology} findings"
+            f" may be graded as {names}, and grade {given}"
+            f" {'exists for more than one of them' if placeable else 'exists for none of them'}"
+            f" in CTCAE v{routed[0].ctcae_version}; not used")
+        return
+    for term in placeable:
         current = grades[term.id]
-        valid = {g.grade for g in term.grades} | {0}
-        if given not in valid:
-            warnings.append(
-                f"skin.clinician_grade {given} is not a grade of {term.term} in CTCAE"
-                f" v{term.ctcae_version} (grades {sorted(valid)}); not used")
-            continue
         criterion = next((g for g in term.grades if g.grade == given), None)
         grades[term.id] = TermGrade(
             term_id=term.id, term=term.term, meddra_code=term.meddra_code,
@@ -302,5 +310,14 @@ def _apply_clinician_grade(
             source=criterion.source if criterion else term.source,
             ctcae=criterion.ctcae if criterion else None, present=given > 0,
         )
-        if len(routed) > 1:
-            break
+
+
+def _graded_under_morphology(term: TermRule, lookup: Lookup, skin: Any) -> bool:
+    """The examined morphology is (or may be, when the routing input is missing) graded under
+    ``term``; a term the morphology routes elsewhere is not."""
+    for route in term.applies_to or []:
+        if route.morphology != skin.morphology:
+            continue
+        if route.when is None or evaluate(route.when, lookup, DESCRIBER).value is not False:
+            return True
+    return False
