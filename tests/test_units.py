@@ -1,0 +1,71 @@
+"""Exact unit conversion: no value is rounded before it meets a CTCAE threshold."""
+
+from __future__ import annotations
+
+from fractions import Fraction
+
+import pytest
+
+from gist_tox.units import (
+    COUNT_UNIT_FACTORS,
+    count_to_canonical,
+    exact,
+    show,
+    temperature_to_celsius,
+    to_json_number,
+)
+
+
+@pytest.mark.parametrize(
+    ("value", "unit", "expected"),
+    [
+        pytest.param(0.42, "10^9/L", Fraction(42, 100), id="10^9/L"),
+        pytest.param(0.42, "10^3/uL", Fraction(42, 100), id="10^3/uL-same-number"),
+        pytest.param(999, "/uL", Fraction(999, 1000), id="/uL-999-is-0.999"),
+        pytest.param(1500, "/mm3", Fraction(3, 2), id="/mm3"),
+        pytest.param(75000, "cells/uL", Fraction(75), id="cells/uL"),
+        pytest.param(74999, "cells/uL", Fraction(74999, 1000), id="cells/uL-just-below-75"),
+    ],
+)
+def test_counts_convert_exactly_to_10e9_per_l(value: float, unit: str, expected: Fraction) -> None:
+    assert count_to_canonical(value, unit) == expected
+
+
+def test_every_contract_count_unit_is_known() -> None:
+    assert set(COUNT_UNIT_FACTORS) == {"10^9/L", "10^3/uL", "/uL", "/mm3", "cells/uL"}
+
+
+@pytest.mark.parametrize(
+    ("value", "unit", "expected"),
+    [
+        pytest.param(100.4, "F", Fraction(38), id="100.4F-is-exactly-38C"),
+        pytest.param(101, "F", Fraction(115, 3), id="101F-is-38.33C"),
+        pytest.param(38.3, "C", Fraction(383, 10), id="C-unchanged"),
+        pytest.param(32, "F", Fraction(0), id="freezing"),
+    ],
+)
+def test_temperatures_convert_exactly_to_celsius(
+    value: float, unit: str, expected: Fraction
+) -> None:
+    assert temperature_to_celsius(value, unit) == expected
+
+
+def test_101_f_is_above_38_3_c_and_100_4_f_is_not_above_38() -> None:
+    assert temperature_to_celsius(101, "F") > Fraction(383, 10)
+    assert not temperature_to_celsius(100.4, "F") > 38
+    assert temperature_to_celsius(100.4, "F") >= 38
+
+
+def test_exact_reads_a_float_as_the_decimal_written() -> None:
+    assert exact(0.1) == Fraction(1, 10)
+    assert exact(0.1) + exact(0.2) == exact(0.3)
+
+
+def test_show_is_exact_or_marked_as_rounded() -> None:
+    assert show(Fraction(999, 1000)) == "0.999"
+    assert show(Fraction(115, 3)) == "~38.33"
+
+
+def test_json_numbers_are_ints_when_whole() -> None:
+    assert to_json_number(Fraction(75)) == 75 and isinstance(to_json_number(Fraction(75)), int)
+    assert to_json_number(Fraction(1, 2)) == 0.5
