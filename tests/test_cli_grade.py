@@ -1,0 +1,194 @@
+"""``gist-tox grade`` end to end: in-process through typer's runner, and as the installed script."""
+
+from __future__ import annotations
+
+import io
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+import yaml
+
+from conftest import EXAMPLES, REPO, invoke, make_visit
+from gist_tox.cli.output import color_allowed
+
+WORST = EXAMPLES / "hwang-2010-worst-visit.yaml"
+
+
+def write_visit(tmp_path: Path, name: str = "visit.yaml", **sections: object) -> Path:
+    path = tmp_path / name
+    path.write_text(yaml.safe_dump(make_visit(**sections)), encoding="utf-8")
+    return path
+
+
+def test_json_format_follows_the_result_contract() -> None:
+    run = invoke(["grade", "--format", "json", str(WORST)])
+    assert run.exit_code == 0, run.output
+    data = json.loads(run.stdout)
+    assert data["format"] == "gist-tox/result@1"
+    assert data["source"] == str(WORST)
+    assert data["patient_id"] == "HWANG-2010" and data["date"] == "2009-06-02"
+    assert data["rules"]["ctcae_version"] == "5.0"
+    assert data["rules"]["digest"].startswith("sha256:")
+    assert isinstance(data["warnings"], list)
+    for term in data["grades"].values():
+        assert {"grade", "rule"} <= set(term)
+        assert ("not_gradable" in term) == (term["grade"] is None)
+
+
+def test_table_format_shows_grade_basis_rule_and_is_the_default() -> None:
+    run = invoke(["grade", str(WORST)])
+    assert run.exit_code == 0, run.output
+    out = run.stdout
+    assert "Febrile neutropenia" in out and "Rash maculo-papular" in out
+    rule_column = "".join(line.split("│")[4].strip() for line in out.splitlines()
+                          if line.startswith("│") and line.count("│") == 5)
+    assert "febrile_neutropenia/grade-4" in rule_column
+    assert "rash_maculo_papular/grade-3" in rule_column
+    assert "\x1b[" not in out  # not a terminal: no colour codes
+
+
+def test_table_dims_not_gradable_terms_with_reason_and_puts_warnings_last(tmp_path: Path) -> None:
+    visit = write_visit(tmp_path, labs={"anc": {"value": 0.8, "unit": "10^9/L"}},
+                        skin={"morphology": "maculopapular", "bsa_percent": 20,
+                              "clinician_grade": 3})
+    run = invoke(["grade", "-f", "table", str(visit)])
+    assert run.exit_code == 0, run.output
+    out = run.stdout
+    assert "not gradable" in out
+    lines = [line for line in out.splitlines() if line.strip()]
+    first_warning = next(i for i, line in enumerate(lines) if line.startswith("warning:"))
+    assert all(not line.startswith("│") for line in lines[first_warning:])
+
+
+def test_stdin_dash_reads_the_visit() -> None:
+    run = invoke(["grade", "-", "--format", "json"], input=WORST.read_text(encoding="utf-8"))
+    assert run.exit_code == 0, run.output
+    data = json.loads(run.stdout)
+    assert data["source"] == "-"
+    assert data["grades"]["febrile_neutropenia"]["grade"] == 4
+
+
+def test_output_writes_the_file_and_nothing_to_stdout(tmp_path: Path) -> None:
+    target = tmp_path / "result.json"
+    run = invoke(["grade", str(WORST), "--format", "json", "--output", str(target)])
+    assert run.exit_code == 0, run.output
+    assert run.stdout == ""
+    assert json.loads(target.read_text(encoding="utf-8"))["patient_id"] == "HWANG-2010"
+    assert [p.name for p in tmp_path.iterdir()] == ["result.json"]  # no temporary left
+
+
+def test_output_is_not_written_on_bad_input(tmp_path: Path) -> None:
+    bad = tmp_path / "bad.yaml"
+    bad.write_text("patient: {id: X}\n", encoding="utf-8")
+    target = tmp_path / "result.json"
+    run = invoke(["grade", str(bad), "--output", str(target)])
+    assert run.exit_code == 2
+    assert not target.exists()
+
+
+def test_no_color_turns_colour_off_even_on_a_terminal(monkeypatch: pytest.MonkeyPatch) -> None:
+    class Tty(io.StringIO):
+        def isatty(self) -> bool:
+            return True
+
+    monkeypatch.delenv("NO_COLOR", raising=False)
+    assert color_allowed(Tty()) is True
+    monkeypatch.setenv("NO_COLOR", "1")
+    assert color_allowed(Tty()) is False
+    run = invoke(["grade", str(WORST)])
+    assert run.exit_code == 0 and "\x1b[" not in run.stdout
+
+
+def test_version_prints_the_rules_digest_used_for_grading() -> None:
+    run = invoke(["--version"])
+    assert run.exit_code == 0, run.output
+    digest = json.loads(invoke(["grade", "-f", "json", str(WORST)]).stdout)["rules"]["digest"]
+    assert "gist-tox 0.1.0" in run.stdout
+    assert digest in run.stdout
+
+
+@pytest.mark.parametrize(
+    ("args", "in_stderr"),
+    [
+        pytest.param(["grade", "no-such-visit.yaml"], "no-such-visit.yaml", id="missing-file"),
+        pytest.param(["grade"], "Missing argument", id="no-file"),
+        pytest.param(["grade", "--format", "xml", "x.yaml"], "xml", id="bad-format"),
+        pytest.param(["grade", "--ctcae", "4.0", "x.yaml"], "4.0", id="bad-ctcae"),
+    ],
+)
+def test_usage_errors_exit_2(args: list[str], in_stderr: str) -> None:
+    run = invoke(args)
+    assert run.exit_code == 2
+    assert in_stderr in run.stderr
+    assert "Traceback" not in run.output
+
+
+@pytest.mark.parametrize(
+    ("sections", "in_stderr"),
+    [
+        pytest.param({"labs": {"anc": {"value": 1.0, "unit": "g/L"}}}, "labs.anc.unit",
+                     id="unknown-unit"),
+        pytest.param({"labs": {"anc": {"value": -1, "unit": "10^9/L"}}}, "labs.anc.value",
+                     id="negative-count"),
+        pytest.param({"fever": {"max_temperature": {"value": 39, "unit": "K"}}},
+                     "fever.max_temperature.unit", id="temperature-unit"),
+        pytest.param({"skin": {"morphology": "maculopapular", "bsa_percent": 120}},
+                     "skin.bsa_percent", id="bsa-over-100"),
+        pytest.param({"labs": {"anc": {"value": 0.5, "unit": "10^9/L"}},
+                      "fever": {"max_temperature": {"value": 39, "unit": "C"}},
+                      "skin": {"morphology": "erythroderma", "bsa_percent": 95},
+                      "consequences": {"died": True}},
+                     "consequences.died", id="ambiguous-died"),
+    ],
+)
+def test_input_errors_are_one_line_naming_file_and_field_exit_2(
+    tmp_path: Path, sections: dict[str, object], in_stderr: str
+) -> None:
+    visit = write_visit(tmp_path, "bad-visit.yaml", **sections)
+    run = invoke(["grade", "--format", "json", str(visit)])
+    assert run.exit_code == 2, run.output
+    assert run.stdout == ""
+    lines = run.stderr.strip().splitlines()
+    assert len(lines) == 1, run.stderr
+    assert "bad-visit.yaml" in lines[0] and in_stderr in lines[0]
+
+
+def test_rules_option_uses_that_folder(tmp_path: Path) -> None:
+    run = invoke(["grade", "-f", "json", "--rules", str(REPO / "rules"), str(WORST)])
+    assert run.exit_code == 0, run.output
+    missing = invoke(["grade", "--rules", str(tmp_path / "nowhere"), str(WORST)])
+    assert missing.exit_code == 2
+
+
+# ---------------------------------------------------------------------------------------------
+# The installed console script, run from another directory: the rules must ship with it.
+
+SCRIPT = Path(sys.executable).with_name("gist-tox")
+
+
+@pytest.mark.skipif(not SCRIPT.exists(), reason="gist-tox script not installed in this venv")
+def test_installed_script_grades_from_another_directory(tmp_path: Path) -> None:
+    visit = write_visit(tmp_path, labs={"anc": {"value": 999, "unit": "/uL"}},
+                        fever={"max_temperature": {"value": 101, "unit": "F"}})
+    env = {k: v for k, v in os.environ.items() if k != "PYTHONPATH"}
+    done = subprocess.run([str(SCRIPT), "grade", "--format", "json", visit.name],
+                          cwd=tmp_path, capture_output=True, text=True, timeout=60, env=env)
+    assert done.returncode == 0, done.stderr
+    grades = json.loads(done.stdout)["grades"]
+    assert grades["neutrophil_count_decreased"]["grade"] == 3
+    assert grades["febrile_neutropenia"]["grade"] == 3
+
+
+@pytest.mark.skipif(not SCRIPT.exists(), reason="gist-tox script not installed in this venv")
+def test_installed_script_bad_input_is_one_line_exit_2(tmp_path: Path) -> None:
+    (tmp_path / "v.yaml").write_text("patient: [\n", encoding="utf-8")
+    done = subprocess.run([str(SCRIPT), "grade", "v.yaml"], cwd=tmp_path, capture_output=True,
+                          text=True, timeout=60)
+    assert done.returncode == 2
+    assert done.stdout == ""
+    assert len(done.stderr.strip().splitlines()) == 1 and "v.yaml" in done.stderr
+    assert "Traceback" not in done.stderr

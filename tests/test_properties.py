@@ -1,0 +1,186 @@
+"""Properties that must hold for every input, not just the boundaries we thought of.
+
+Grades never fall as ANC or platelets fall, or as BSA or detachment rise; for bullous
+reactions the property holds for the higher of SJS and TEN (above 30% detachment v5.0's SJS is
+0 because the reaction is TEN).  Writing the same count in another unit never changes a grade.
+"""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from typing import Any
+
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from conftest import make_visit, result_of
+
+FAST = settings(max_examples=40, deadline=None)
+
+# Exact decimals with up to three places, as a lab writes them.
+counts = st.decimals(min_value=0, max_value=Decimal(20), places=3, allow_nan=False)
+platelet_counts = st.decimals(min_value=0, max_value=Decimal(400), places=3, allow_nan=False)
+percents = st.decimals(min_value=0, max_value=Decimal(100), places=2, allow_nan=False)
+llns = st.sampled_from([None, 1.5, 1.8, 2.0])
+
+
+def grade(visit: dict[str, Any], term: str) -> int | None:
+    result = result_of(visit)["grades"][term]
+    return result["grade"]  # type: ignore[no-any-return]
+
+
+def pair(draw_a: Decimal, draw_b: Decimal) -> tuple[Decimal, Decimal]:
+    return (draw_a, draw_b) if draw_a <= draw_b else (draw_b, draw_a)
+
+
+@FAST
+@given(counts, counts, llns)
+def test_neutrophil_grade_never_falls_as_anc_falls(a: Decimal, b: Decimal, lln: Any) -> None:
+    low, high = pair(a, b)
+    lab: dict[str, Any] = {"unit": "10^9/L", **({"lln": lln} if lln else {})}
+    g_low = grade(make_visit(labs={"anc": {**lab, "value": float(low)}}),
+                  "neutrophil_count_decreased")
+    g_high = grade(make_visit(labs={"anc": {**lab, "value": float(high)}}),
+                   "neutrophil_count_decreased")
+    assert g_low is not None and g_high is not None
+    assert g_low >= g_high
+
+
+@FAST
+@given(counts, counts, st.sampled_from([37.0, 38.3, 38.4, 39.5]),
+       st.sampled_from([0, 1, 1.5, 6]))
+def test_febrile_neutropenia_never_falls_as_anc_falls(
+    a: Decimal, b: Decimal, temp: float, hours: float
+) -> None:
+    low, high = pair(a, b)
+    fever = {"max_temperature": {"value": temp, "unit": "C"}, "hours_at_or_above_38": hours}
+    g_low = grade(make_visit(labs={"anc": {"value": float(low), "unit": "10^9/L"}},
+                             fever=fever), "febrile_neutropenia")
+    g_high = grade(make_visit(labs={"anc": {"value": float(high), "unit": "10^9/L"}},
+                              fever=fever), "febrile_neutropenia")
+    assert g_low is not None and g_high is not None
+    assert g_low >= g_high
+
+
+@FAST
+@given(platelet_counts, platelet_counts, st.sampled_from([None, 75, 150]))
+def test_platelet_grade_never_falls_as_platelets_fall(a: Decimal, b: Decimal, lln: Any) -> None:
+    low, high = pair(a, b)
+    lab: dict[str, Any] = {"unit": "10^9/L", **({"lln": lln} if lln else {})}
+    g_low = grade(make_visit(labs={"platelets": {**lab, "value": float(low)}}),
+                  "platelet_count_decreased")
+    g_high = grade(make_visit(labs={"platelets": {**lab, "value": float(high)}}),
+                   "platelet_count_decreased")
+    assert g_low is not None and g_high is not None
+    assert g_low >= g_high
+
+
+@FAST
+@given(percents, percents, st.sampled_from(["none", "mild", "moderate", "severe"]),
+       st.sampled_from(["none", "instrumental", "self_care"]))
+def test_rash_grade_never_falls_as_bsa_rises(
+    a: Decimal, b: Decimal, symptoms: str, adl: str
+) -> None:
+    low, high = pair(a, b)
+
+    def rash(bsa: Decimal) -> int | None:
+        return grade(make_visit(skin={"morphology": "maculopapular", "bsa_percent": float(bsa),
+                                      "symptoms": symptoms, "adl_limitation": adl}),
+                     "rash_maculo_papular")
+
+    g_low, g_high = rash(low), rash(high)
+    assert g_low is not None and g_high is not None
+    assert g_high >= g_low
+
+
+@FAST
+@given(percents, percents, st.sampled_from(["none", "mild"]), st.booleans(), st.booleans())
+def test_exfoliative_grade_never_falls_as_bsa_rises(
+    a: Decimal, b: Decimal, symptoms: str, fluid: bool, icu: bool
+) -> None:
+    """Across the 90% switch from rash maculo-papular to erythroderma: the higher of the two."""
+    low, high = pair(a, b)
+
+    def worst(bsa: Decimal) -> int:
+        grades = result_of(make_visit(skin={
+            "morphology": "exfoliative", "bsa_percent": float(bsa), "symptoms": symptoms,
+            "fluid_electrolyte_abnormalities": fluid, "icu_or_burn_unit": icu}))["grades"]
+        values = [grades[t]["grade"] for t in ("rash_maculo_papular", "erythroderma")]
+        assert None not in values, grades
+        return max(values)
+
+    assert worst(high) >= worst(low)
+
+
+@FAST
+@given(percents, percents, st.booleans())
+def test_bullous_grade_never_falls_as_detachment_rises(
+    a: Decimal, b: Decimal, mucosa: bool
+) -> None:
+    low, high = pair(a, b)
+
+    def worst(detached: Decimal) -> int:
+        grades = result_of(make_visit(skin={
+            "morphology": "bullous", "bsa_percent": 100,
+            "detachment_bsa_percent": float(detached), "mucosal_involvement": mucosa}))["grades"]
+        values = [grades[t]["grade"] for t in ("stevens_johnson_syndrome",
+                                               "toxic_epidermal_necrolysis")]
+        assert None not in values, grades
+        return max(values)
+
+    assert worst(high) >= worst(low)
+
+
+@FAST
+@given(percents, percents, st.booleans(), st.booleans(), st.booleans(), st.booleans())
+def test_erythema_multiforme_grade_never_falls_as_bsa_rises_when_gradable(
+    a: Decimal, b: Decimal, tender: bool, erosions: bool, fluid: bool, icu: bool
+) -> None:
+    low, high = pair(a, b)
+
+    def em(bsa: Decimal) -> int | None:
+        return grade(make_visit(skin={
+            "morphology": "target_lesions", "bsa_percent": float(bsa), "tenderness": tender,
+            "mucosal_involvement": erosions, "fluid_electrolyte_abnormalities": fluid,
+            "icu_or_burn_unit": icu}), "erythema_multiforme")
+
+    g_low, g_high = em(low), em(high)
+    if g_low is not None and g_high is not None:  # conjunction gaps are not gradable
+        assert g_high >= g_low
+
+
+UNITS = {"10^9/L": 1, "10^3/uL": 1, "/uL": 1000, "/mm3": 1000, "cells/uL": 1000}
+
+
+@FAST
+@given(counts, platelet_counts, st.sampled_from(sorted(UNITS)), st.sampled_from([None, "1.8"]))
+def test_grades_do_not_depend_on_the_count_unit(
+    anc: Decimal, platelets: Decimal, unit: str, lln: str | None
+) -> None:
+    def labs(u: str) -> dict[str, Any]:
+        f = UNITS[u]
+        out: dict[str, Any] = {
+            "anc": {"value": float(anc * f), "unit": u},
+            "platelets": {"value": float(platelets * f), "unit": u},
+        }
+        if lln:
+            out["anc"]["lln"] = float(Decimal(lln) * f)
+        return out
+
+    fever = {"max_temperature": {"value": 38.5, "unit": "C"}}
+    base = result_of(make_visit(labs=labs("10^9/L"), fever=fever))["grades"]
+    other = result_of(make_visit(labs=labs(unit), fever=fever))["grades"]
+    assert {k: v["grade"] for k, v in base.items()} == {k: v["grade"] for k, v in other.items()}
+
+
+@FAST
+@given(st.decimals(min_value=Decimal("36.5"), max_value=Decimal("41"), places=2),
+       st.sampled_from([0, 1, 2]))
+def test_fahrenheit_and_celsius_grade_alike(celsius: Decimal, hours: int) -> None:
+    fahrenheit = celsius * 9 / 5 + 32  # exact in Decimal for two places
+    def fn(value: Decimal, unit: str) -> int | None:
+        return grade(make_visit(labs={"anc": {"value": 0.8, "unit": "10^9/L"}},
+                                fever={"max_temperature": {"value": float(value), "unit": unit},
+                                       "hours_at_or_above_38": hours}), "febrile_neutropenia")
+
+    assert fn(celsius, "C") == fn(fahrenheit, "F")
