@@ -27,6 +27,9 @@ def grade(
     ctcae: CtcaeOption = None,
     output: Annotated[Path | None, typer.Option("--output", "-o", help="Write to this file "
                                                 "(atomically) instead of stdout.")] = None,
+    compare_ctcae: Annotated[bool, typer.Option(
+        "--compare-ctcae", help="Grade under every CTCAE version (5.0 and 6.0) and show the "
+        "grades side by side, marking the terms that differ.")] = False,
 ) -> None:
     """Grade one visit with CTCAE and recommend the imatinib dose, with the reasons.
 
@@ -34,6 +37,14 @@ def grade(
     """
     from gist_tox.pipeline import RuleSets, evaluate_file
 
+    if compare_ctcae:
+        if ctcae is not None:
+            from gist_tox.errors import UsageError
+
+            raise UsageError(f"--compare-ctcae grades under every CTCAE version; it cannot be"
+                             f" combined with --ctcae {ctcae.value}")
+        _compare(file, fmt, rules, output)
+        return
     rulesets = RuleSets(rules, ctcae.value if ctcae else None)
     result = evaluate_file(file, rulesets).as_json()
     with open_output(output) as stream:
@@ -50,3 +61,25 @@ def grade(
                               width=None if stream.isatty() else 100,
                               highlight=False, soft_wrap=False)
             render_result(console, result)
+
+
+def _compare(file: str, fmt: GradeFormat, rules: Path | None, output: Path | None) -> None:
+    """``grade --compare-ctcae``: the same visit under every CTCAE version, side by side."""
+    from gist_tox.compare import compare_file
+    from gist_tox.pipeline import RuleSets
+
+    data = compare_file(file, RuleSets(rules))
+    with open_output(output) as stream:
+        if fmt is GradeFormat.json:
+            from gist_tox.render.json import dumps
+
+            stream.write(dumps(data) + "\n")
+        else:
+            from rich.console import Console
+
+            from gist_tox.render.compare import render_comparison
+
+            console = Console(file=stream, no_color=not color_allowed(stream),
+                              width=None if stream.isatty() else 100,
+                              highlight=False, soft_wrap=False)
+            render_comparison(console, data)
