@@ -96,7 +96,7 @@ def load_visit(source: str, *, text: str | None = None) -> tuple[Visit, Document
 
 def evaluate(visit: Visit, ruleset: RuleSet, source: str) -> Evaluation:
     """Grade and dose one visit with one rule set."""
-    known = ruleset.known_term_ids()
+    known = ruleset.known_term_ids() if visit.history else set()  # it lists folders: skip if unused
     for index, entry in enumerate(visit.history):
         if entry.term not in known:
             raise InputError(
@@ -111,7 +111,7 @@ def evaluate(visit: Visit, ruleset: RuleSet, source: str) -> Evaluation:
     if ruleset.dosing is not None:
         from gist_tox.dosing import recommend
 
-        recommendation = recommend(visit, grading.grades, ruleset)
+        recommendation = recommend(visit, grading.grades, ruleset, facts)
         warnings.extend(getattr(recommendation, "warnings", []))
     return Evaluation(source, visit, ruleset, grading, recommendation, warnings)
 

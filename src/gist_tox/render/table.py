@@ -73,3 +73,47 @@ def grades_table(result: dict[str, Any]) -> Table:
         table.add_row(name, Text(str(value), style=_GRADE_STYLE.get(value, "")), grade["basis"],
                       (grade["rule"] or "").split("/", 1)[-1])
     return table
+
+
+def render_timeline(console: Console, data: dict[str, Any]) -> None:
+    """One row per visit: date, worst grade and term, action, the dose from that visit on."""
+    visits = data["visits"]
+    head = Text.assemble((data["patient_id"], "bold"), f"  {len(visits)} visit(s)")
+    if visits:
+        head.append(f"  CTCAE v{visits[0]['rules']['ctcae_version']}", style="bold")
+    console.print(head)
+    table = Table(show_header=True, header_style="bold", expand=True, pad_edge=False)
+    table.add_column("date", no_wrap=True)
+    table.add_column("worst grade", ratio=3, overflow="fold")
+    table.add_column("action", no_wrap=True)
+    table.add_column("dose mg/day", ratio=2, overflow="fold")
+    table.add_column("rules", ratio=3, overflow="fold", style="dim")
+    for result in visits:
+        rec = result.get("recommendation") or {}
+        action = rec.get("action", "–")
+        dose = "–" if not rec else str(rec["dose_mg"])
+        if action == "hold":
+            resume = rec.get("resume_dose_mg")
+            dose += f" (resume at {resume if resume is not None else '?'})"
+        if rec.get("alternatives"):
+            dose += f"; consider {', '.join(rec['alternatives'])}"
+        rules = ", ".join(r["rule"].rsplit("/", 1)[-1] for r in rec.get("reasons", []))
+        table.add_row(result["date"], worst_grade(result),
+                      Text(action, style=_ACTION_STYLE.get(action, "")), dose, rules)
+    console.print(table)
+    for result in visits:
+        for warning in result.get("warnings", []):
+            console.print(Text(f"warning ({result['date']}): ", style="bold yellow")
+                          + Text(warning))
+
+
+def worst_grade(result: dict[str, Any]) -> Text:
+    """The highest grade at a visit and the term(s) that have it; 'not gradable' counted."""
+    graded = {k: v for k, v in result["grades"].items() if v["grade"] is not None}
+    if not graded:
+        return Text("not gradable", style="dim")
+    top = max(v["grade"] for v in graded.values())
+    if top == 0:
+        return Text("0", style=_GRADE_STYLE[0])
+    names = [v.get("term", k) for k, v in graded.items() if v["grade"] == top]
+    return Text.assemble((str(top), _GRADE_STYLE.get(top, "")), f" {', '.join(names)}")

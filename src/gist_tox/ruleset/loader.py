@@ -199,8 +199,6 @@ def load_ruleset(root: Path | None = None, version: str | None = None) -> RuleSe
             dosing = rf.model
         except InputError as exc:
             problems.items.append(exc.one_line())
-        except ImportError:
-            pass
 
     if problems.items:
         raise RulesError(problems.items)

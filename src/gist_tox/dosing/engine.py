@@ -1,0 +1,526 @@
+"""The imatinib dose recommendation: rule families evaluated on one visit, then combined.
+
+Why this shape: each rule family (hematologic, skin, other holds, progression) looks at the
+visit on its own and says what it would do (a :class:`Finding`); the findings are then combined
+so that the most protective action wins (discontinue > hold > reduce > resume > escalate >
+continue) and the resume dose is the lowest that any rule allows.  Advice (supportive care,
+monitoring) is reported but never blocks a resume or an escalation.
+
+Hematologic rules read the counts (exact fractions in 10^9/L), never grades; skin rules read the
+grades of the skin terms of the chosen CTCAE version, by category, so a new skin term needs no
+code.  Every number and text comes from the dosing rule file (:mod:`gist_tox.dosing.schema`).
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from fractions import Fraction
+from typing import TYPE_CHECKING, Any
+
+from gist_tox.dosing.schema import DosingRules
+from gist_tox.units import exact, show
+from gist_tox.visit import HistoryEntry, Visit
+
+if TYPE_CHECKING:
+    from gist_tox.facts import Facts
+    from gist_tox.grading import TermGrade
+    from gist_tox.ruleset.loader import RuleSet
+
+PRIORITY = {"discontinue": 5, "hold": 4, "reduce": 3, "resume": 2, "escalate": 1, "continue": 0}
+"""The most protective action wins; ``advice`` findings have no say in the action."""
+
+_PLACEHOLDER = re.compile(r"\{([a-z_]+)\}")
+
+
+@dataclass(frozen=True)
+class Episode:
+    """A dose-limiting episode that starts at this visit (becomes a ``history`` entry)."""
+
+    category: str
+    term: str
+    grade: int
+    dose_mg: int
+
+    def as_history(self, date: Any) -> dict[str, Any]:
+        return {"date": date, "category": self.category, "term": self.term,
+                "grade": self.grade, "dose_mg": self.dose_mg}
+
+
+@dataclass
+class Finding:
+    """What one rule says about this visit."""
+
+    rule: str
+    action: str
+    """One of :data:`PRIORITY`, or ``advice``."""
+    category: str | None = None
+    dose: int | None = None
+    """The dose from today for reduce, resume, escalate and continue."""
+    resume_dose: int | None = None
+    """For a hold: the dose to resume at; ``None`` when it cannot be known (see warnings)."""
+    resume_when: str | None = None
+    alternatives: list[str] = field(default_factory=list)
+    values: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass
+class Recommendation:
+    """The recommendation of one visit; :meth:`as_json` is the contract's ``recommendation``."""
+
+    action: str
+    dose_mg: int
+    resume_when: str | None
+    resume_dose_mg: int | None
+    alternatives: list[str]
+    reasons: list[dict[str, str]]
+    warnings: list[str] = field(default_factory=list)
+    hold_for: list[str] = field(default_factory=list)
+    """Categories behind a hold or a discontinuation (to carry a timeline's hold state)."""
+    new_episodes: list[Episode] = field(default_factory=list)
+
+    def as_json(self) -> dict[str, Any]:
+        return {
+            "action": self.action,
+            "dose_mg": self.dose_mg,
+            "resume_when": self.resume_when,
+            "resume_dose_mg": self.resume_dose_mg,
+            "alternatives": list(self.alternatives),
+            "reasons": [dict(r) for r in self.reasons],
+        }
+
+
+class _Ladder:
+    def __init__(self, doses: list[int]) -> None:
+        self.doses = sorted(doses, reverse=True)
+
+    def below(self, dose: int) -> int | None:
+        """One level below ``dose``; ``None`` means below the lowest dose: stop."""
+        lower = [d for d in self.doses if d < dose]
+        return lower[0] if lower else None
+
+    def text(self) -> str:
+        return " -> ".join(str(d) for d in self.doses) + " mg/day -> stop"
+
+
+def recommend(
+    visit: Visit, grades: dict[str, TermGrade], ruleset: RuleSet, facts: Facts | None = None
+) -> Recommendation:
+    """Recommend the imatinib dose for ``visit`` from its grades and counts."""
+    if facts is None:
+        from gist_tox.facts import build_facts
+
+        facts = build_facts(visit, ruleset.default_lln())
+    rules: DosingRules = ruleset.dosing
+    return _Engine(visit, grades, rules, facts).run()
+
+
+class _Engine:
+    def __init__(self, visit: Visit, grades: dict[str, TermGrade], rules: DosingRules,
+                 facts: Facts) -> None:
+        self.visit = visit
+        self.grades = grades
+        self.rules = rules
+        self.ladder = _Ladder(rules.ladder_mg)
+        self.findings: list[Finding] = []
+        self.warnings: list[str] = []
+        self.episodes: list[Episode] = []
+        drug = visit.imatinib
+        self.dose = drug.current_dose_mg
+        self.on_hold = self.dose == 0
+        cats = set(drug.hold_categories) if self.on_hold else set()
+        if self.on_hold and not cats:
+            cats = {"other"}
+        self.hold_cats = cats
+        self.history = list(visit.history)
+        behind = [e for e in self.history if e.category in cats and e.dose_mg > 0]
+        self.pre_hold_dose: int | None = behind[-1].dose_mg if behind else None
+        self.base_dose: int | None = self.pre_hold_dose if self.on_hold else self.dose
+        anc = facts.values.get("labs.anc")
+        plt = facts.values.get("labs.platelets")
+        self.anc: Fraction | None = anc if isinstance(anc, Fraction) else None
+        self.platelets: Fraction | None = plt if isinstance(plt, Fraction) else None
+        self.anc_lln = facts.values.get("labs.anc.lln")
+        self.platelets_lln = facts.values.get("labs.platelets.lln")
+        heme = rules.hematologic
+        self.values: dict[str, Any] = {
+            "anc_hold": show(exact(heme.hold_below.anc)),
+            "platelets_hold": show(exact(heme.hold_below.platelets)),
+            "anc_resume": show(exact(heme.resume_at_least.anc)),
+            "platelets_resume": show(exact(heme.resume_at_least.platelets)),
+            "anc": "not measured" if self.anc is None else f"{show(self.anc)} x10^9/L",
+            "platelets": ("not measured" if self.platelets is None
+                          else f"{show(self.platelets)} x10^9/L"),
+            "dose": self.dose,
+            "escalate_to": rules.progression.escalate_to_mg,
+            "regimen": rules.progression.regimen,
+            "supportive_care": rules.skin.supportive_care,
+            "monitoring": heme.monitoring,
+            "alternatives": ", ".join(rules.alternatives),
+            "resume_grade": rules.skin.resume_at_most_grade,
+            "hold_grade": rules.skin.hold_from_grade,
+            "stop_grade": rules.skin.discontinue_from_grade,
+        }
+        self.cap, self.cap_from = self._skin_cap()
+
+    # ---------------------------------------------------------------- helpers
+
+    def _skin_cap(self) -> tuple[int | None, HistoryEntry | None]:
+        """The highest dose allowed after grade >= 3 skin episodes: one level below the lowest
+        dose at which one happened (``None`` with an entry: no dose is allowed)."""
+        severe = [e for e in self.history if e.category == "skin"
+                  and e.grade >= self.rules.skin.hold_from_grade and e.dose_mg > 0]
+        if not severe:
+            return None, None
+        lowest = min(severe, key=lambda e: e.dose_mg)
+        return self.ladder.below(lowest.dose_mg), lowest
+
+    def _capped(self, dose: int | None) -> int | None:
+        if dose is None or self.cap_from is None:
+            return dose
+        return min(dose, self.cap) if self.cap is not None else None
+
+    def _add(self, finding: Finding) -> None:
+        self.findings.append(finding)
+
+    def _stop(self, why: str, category: str | None) -> None:
+        self._add(Finding("ladder-stop", "discontinue", category=category,
+                          alternatives=list(self.rules.alternatives), values={"why": why}))
+
+    def _hold(self, rule: str, category: str, resume: int | None, resume_when: str,
+              stop_why: str, values: dict[str, Any], *, known: bool = True) -> None:
+        """A hold resuming at ``resume`` (capped); a resume below the ladder stops imatinib."""
+        capped = self._capped(resume)
+        if known and capped is None:
+            self._stop(stop_why, category)
+            return
+        self._add(Finding(rule, "hold", category=category, resume_dose=capped,
+                          resume_when=resume_when,
+                          values={**values, "resume_dose": _dose_text(capped)}))
+
+    def _resume(self, rule: str, category: str, resume: int | None, stop_why: str,
+                values: dict[str, Any], *, known: bool = True) -> None:
+        capped = self._capped(resume)
+        if known and capped is None:
+            self._stop(stop_why, category)
+            return
+        if capped is None:
+            # The dose before the hold is unknown: keep holding rather than guess it.
+            self._add(Finding(rule, "hold", category=category, resume_dose=None,
+                              resume_when="the dose before the hold is known",
+                              values={**values, "resume_dose": "unknown"}))
+            return
+        self._add(Finding(rule, "resume", category=category, dose=capped,
+                          values={**values, "resume_dose": capped}))
+
+    def _heme_resume_when(self) -> str:
+        v = self.values
+        return (f"ANC >= {v['anc_resume']} x10^9/L and platelets >= {v['platelets_resume']}"
+                " x10^9/L")
+
+    def _skin_resume_when(self) -> str:
+        return f"every skin term is grade <= {self.rules.skin.resume_at_most_grade}"
+
+    def _step_down_heme(self, dose: int) -> tuple[int | None, bool]:
+        """The resume dose after a recurrence at ``dose``, and whether the label gives it."""
+        for step in self.rules.hematologic.label_recurrence_steps:
+            if step.from_mg == dose:
+                return step.to_mg, True
+        return self.ladder.below(dose), False
+
+    def _missing_history(self, category: str) -> None:
+        self.warnings.append(
+            f"imatinib is on hold for {category} but history has no {category} episode with its"
+            " dose; the dose to resume at is unknown — add the episode behind the hold to history"
+        )
+
+    # ---------------------------------------------------------------- rule families
+
+    def run(self) -> Recommendation:
+        self._hematologic()
+        self._skin()
+        self._other()
+        self._cap()
+        self._progression()
+        return self._combine()
+
+    def _skin(self) -> None:
+        skin = self.rules.skin
+        terms = [g for g in self.grades.values() if g.category == "skin"]
+        graded = [g for g in terms if g.grade is not None]
+        worst = max(graded, key=lambda g: g.grade or 0, default=None)
+        permanent_now = [g for g in graded if (g.grade or 0) >= 1 and (
+            g.term_id in skin.discontinue_terms or (g.grade or 0) >= skin.discontinue_from_grade)]
+        permanent_before = [e for e in self.history if e.category == "skin" and (
+            e.term in skin.discontinue_terms or e.grade >= skin.discontinue_from_grade)]
+        if permanent_now or permanent_before:
+            if permanent_now:
+                g = max(permanent_now, key=lambda t: t.grade or 0)
+                term, grade, when = g.term, g.grade, "at this visit"
+                if not self.on_hold or "skin" not in self.hold_cats:
+                    self._episode("skin", g.term_id, g.grade or 0)
+            else:
+                e = permanent_before[-1]
+                term, grade, when = e.term, e.grade, f"on {e.date.isoformat()}"
+            self._add(Finding("skin-discontinue", "discontinue", category="skin",
+                              alternatives=list(self.rules.alternatives),
+                              values={"term": term, "grade": grade, "why": when}))
+            return
+        severe = [g for g in graded if (g.grade or 0) >= skin.hold_from_grade]
+        skin_hist = [e for e in self.history if e.category == "skin"]
+        if "skin" in self.hold_cats:
+            last = skin_hist[-1] if skin_hist else None
+            if last is None:
+                self._missing_history("skin")
+            resume = self.ladder.below(last.dose_mg) if last else None
+            stop_why = f"one level below {last.dose_mg if last else '?'} mg/day is below the ladder"
+            ungraded = [g for g in terms if g.grade is None]
+            if self.visit.skin is None:
+                why = "no skin findings at this visit (no skin section): the hold ends only on" \
+                      " evidence"
+            elif ungraded:
+                why = "not every skin term could be graded (" + ", ".join(
+                    f"{g.term}: {g.not_gradable}" for g in ungraded) + ")"
+            elif worst is not None and (worst.grade or 0) > skin.resume_at_most_grade:
+                why = f"{worst.term} is still grade {worst.grade}"
+            else:
+                self._resume("skin-resume", "skin", resume, stop_why,
+                             {"episode_dose": last.dose_mg if last else "?",
+                              "grade": worst.grade if worst else 0},
+                             known=last is not None)
+                return
+            self._hold("skin-hold-continues", "skin", resume, self._skin_resume_when(), stop_why,
+                       {"why": why, "episode_dose": last.dose_mg if last else "?"},
+                       known=last is not None)
+            self._supportive(worst)
+            return
+        if severe:
+            g = max(severe, key=lambda t: t.grade or 0)
+            dose = self.base_dose
+            if dose is None:
+                self._missing_history(", ".join(sorted(self.hold_cats)))
+            self._episode("skin", g.term_id, g.grade or 0)
+            rule = "skin-recurrence" if skin_hist else "skin-hold"
+            resume = self.ladder.below(dose) if dose is not None else None
+            self._hold(rule, "skin", resume, self._skin_resume_when(),
+                       f"a grade {g.grade} skin episode at {dose} mg/day, the lowest dose",
+                       {"term": g.term, "grade": g.grade, "episode_dose": dose},
+                       known=dose is not None)
+            return
+        self._supportive(worst)
+
+    def _supportive(self, worst: TermGrade | None) -> None:
+        if worst is not None and 1 <= (worst.grade or 0) < self.rules.skin.hold_from_grade:
+            self._add(Finding("skin-supportive-care", "advice", category="skin",
+                              values={"term": worst.term, "grade": worst.grade}))
+
+    def _hematologic(self) -> None:
+        heme = self.rules.hematologic
+        anc, plt = self.anc, self.platelets
+        low_anc = anc is not None and anc < exact(heme.hold_below.anc)
+        low_plt = plt is not None and plt < exact(heme.hold_below.platelets)
+        recovered = (anc is not None and plt is not None
+                     and anc >= exact(heme.resume_at_least.anc)
+                     and plt >= exact(heme.resume_at_least.platelets))
+        heme_hist = [e for e in self.history if e.category == "hematologic"]
+        if "hematologic" in self.hold_cats:
+            last = heme_hist[-1] if heme_hist else None
+            if last is None:
+                self._missing_history("hematologic")
+                resume: int | None = None
+                label = True
+            elif len(heme_hist) == 1:
+                resume, label = last.dose_mg, True
+            else:
+                resume, label = self._step_down_heme(last.dose_mg)
+            stop_why = (f"hematologic recurrence at {last.dose_mg if last else '?'} mg/day, the"
+                        " lowest dose")
+            values: dict[str, Any] = {
+                "episode_dose": last.dose_mg if last else "?",
+                "why": "first episode: the dose before it" if len(heme_hist) <= 1 else
+                "a recurrence: one level below the dose at which it recurred"
+                + ("" if label else " (project policy)")}
+            if recovered:
+                self._resume("hematologic-resume", "hematologic", resume, stop_why, values,
+                              known=last is not None)
+            else:
+                self._hold("hematologic-hold-continues", "hematologic", resume,
+                           self._heme_resume_when(), stop_why, values, known=last is not None)
+            return
+        if low_anc or low_plt:
+            values = {}
+            dose = self.base_dose
+            if dose is None:
+                self._missing_history(", ".join(sorted(self.hold_cats)))
+            self._episode("hematologic", *self._heme_term(low_anc))
+            values["episode_dose"] = dose
+            if heme_hist:
+                resume, label = self._step_down_heme(dose) if dose is not None else (None, False)
+                rule = "hematologic-recurrence" if label else "hematologic-recurrence-policy"
+            else:
+                resume, rule = dose, "hematologic-hold"
+            self._hold(rule, "hematologic", resume, self._heme_resume_when(),
+                       f"hematologic recurrence at {dose} mg/day, the lowest dose", values,
+                       known=dose is not None)
+            return
+        below_lln = [name for name, value, lln in (("ANC", anc, self.anc_lln),
+                                                   ("platelets", plt, self.platelets_lln))
+                     if value is not None and isinstance(lln, Fraction) and value < lln]
+        if below_lln:
+            self._add(Finding("hematologic-monitoring", "advice", category="hematologic",
+                              values={"terms": " and ".join(below_lln)}))
+        missing = [name for name, value in (("ANC", anc), ("platelets", plt)) if value is None]
+        if missing:
+            what = " and ".join(missing)
+            self._add(Finding("hematologic-unchecked", "advice", category="hematologic",
+                              values={"terms": what}))
+            self.warnings.append(f"{what} not measured at this visit: the hematologic hold rule"
+                                 " could not be checked")
+
+    def _heme_term(self, low_anc: bool) -> tuple[str, int]:
+        """The term and grade a new hematologic episode is recorded under: the worst graded
+        hematologic term, else the count's own term."""
+        heme = [g for g in self.grades.values()
+                if g.category == "hematologic" and g.grade is not None]
+        worst = max(heme, key=lambda g: g.grade or 0, default=None)
+        if worst is not None and (worst.grade or 0) >= 1:
+            return worst.term_id, worst.grade or 1
+        terms = self.rules.hematologic.episode_terms
+        return terms["anc" if low_anc else "platelets"], self.rules.skin.hold_from_grade
+
+    def _episode(self, category: str, term: str, grade: int) -> None:
+        dose = self.base_dose
+        if dose is not None and grade >= 1:
+            self.episodes.append(Episode(category, term, grade, dose))
+
+    def _other(self) -> None:
+        if "other" not in self.hold_cats:
+            return
+        others = [e for e in self.history if e.category == "other" and e.dose_mg > 0]
+        resume = others[-1].dose_mg if others else None
+        if not self.visit.imatinib.hold_categories:
+            self.warnings.append("imatinib is on hold for an unknown reason: the hold is kept"
+                                 " until the clinician ends it")
+        else:
+            self.warnings.append("imatinib is on hold for another reason (on_hold_for: other):"
+                                 " the clinician ends that hold; it is kept")
+        self._add(Finding("other-hold", "hold", category="other", resume_dose=self._capped(resume),
+                          resume_when="the clinician ends the hold for the other reason",
+                          values={"resume_dose": _dose_text(self._capped(resume))}))
+
+    def _cap(self) -> None:
+        if self.cap_from is None or self.on_hold:
+            return
+        values = {"lowest": self.cap_from.dose_mg, "cap": _dose_text(self.cap)}
+        if self.cap is None:
+            self._stop(f"a grade >= {self.rules.skin.hold_from_grade} skin episode happened at"
+                       f" {self.cap_from.dose_mg} mg/day, the lowest dose", "skin")
+        elif self.dose > self.cap:
+            self._add(Finding("skin-dose-cap", "reduce", category="skin", dose=self.cap,
+                              values=values))
+
+    def _progression(self) -> None:
+        drug = self.visit.imatinib
+        if drug.disease_status != "progression":
+            return
+        prog = self.rules.progression
+        alternatives = list(self.rules.alternatives)
+        if drug.indication in prog.no_escalation_indications:
+            self.warnings.append(
+                f"progression on {drug.indication} imatinib is a recurrence of the disease: the"
+                " patient needs re-staging")
+            self._add(Finding("progression-adjuvant", "continue", dose=self.dose or None,
+                              alternatives=alternatives))
+            return
+        blockers: list[str] = []
+        if self.on_hold:
+            blockers.append("imatinib is on hold")
+        elif self.dose < drug.starting_dose_mg or self.dose < prog.escalate_from_mg:
+            blockers.append(f"the dose is capped at {self.dose} mg/day, below the starting dose")
+        elif self.dose != prog.escalate_from_mg:
+            blockers.append(f"the label's increase is from {prog.escalate_from_mg} mg/day; the"
+                            f" dose is {self.dose} mg/day")
+        if self.cap_from is not None:
+            blockers.append(f"dose cap {_dose_text(self.cap)} after a grade"
+                            f" {self.cap_from.grade} skin episode at {self.cap_from.dose_mg}"
+                            " mg/day")
+        severe_before = [e for e in self.history if e.grade >= prog.severe_grade]
+        if severe_before:
+            e = severe_before[-1]
+            blockers.append(f"a grade {e.grade} {e.category} episode ({e.term}) on"
+                            f" {e.date.isoformat()}")
+        severe_now = [g for g in self.grades.values()
+                      if g.grade is not None and g.grade >= prog.severe_grade]
+        if severe_now:
+            blockers.append("grade >= 3 now: " + ", ".join(
+                f"{g.term} grade {g.grade}" for g in severe_now))
+        unsure = [g for g in self.grades.values() if g.grade is None and g.present]
+        if unsure:
+            blockers.append("a severe reaction cannot be ruled out: " + ", ".join(
+                f"{g.term} not gradable" for g in unsure))
+        missing = [n for n, v in (("ANC", self.anc), ("platelets", self.platelets)) if v is None]
+        if missing:
+            blockers.append(f"escalation needs {' and '.join(missing)} measured at this visit")
+        if blockers:
+            self._add(Finding("progression-no-escalation", "continue", dose=self.dose or None,
+                              alternatives=alternatives, values={"why": "; ".join(blockers)}))
+        else:
+            self._add(Finding("progression-escalate", "escalate", dose=prog.escalate_to_mg))
+
+    # ---------------------------------------------------------------- combining
+
+    def _combine(self) -> Recommendation:
+        deciding = [f for f in self.findings if f.action != "advice"]
+        action = max((f.action for f in deciding), key=PRIORITY.__getitem__, default="continue")
+        if action == "continue" and not any(f.action == "continue" for f in deciding):
+            self._add(Finding("continue", "continue", dose=self.dose))
+        resume_when: str | None = None
+        resume_dose: int | None = None
+        hold_for: list[str] = []
+        if action == "discontinue":
+            dose = 0
+            hold_for = _unique(f.category or "other" for f in self.findings
+                               if f.action == "discontinue")
+        elif action == "hold":
+            dose = 0
+            holds = [f for f in self.findings if f.action == "hold"]
+            allowed = [f.resume_dose for f in holds] + [
+                f.dose for f in self.findings if f.action == "reduce"]
+            resume_dose = (None if any(d is None for d in allowed)
+                           else min(d for d in allowed if d is not None))
+            resume_when = " and ".join(_unique(f.resume_when for f in holds if f.resume_when))
+            hold_for = _unique([*sorted(self.hold_cats), *(f.category or "other" for f in holds)])
+        elif action in ("reduce", "resume"):
+            dose = min(f.dose for f in self.findings
+                       if f.action in ("reduce", "resume") and f.dose is not None)
+        elif action == "escalate":
+            dose = self.rules.progression.escalate_to_mg
+        else:
+            dose = self.dose
+        alternatives = _unique(a for f in self.findings for a in f.alternatives)
+        order = sorted(self.findings, key=lambda f: -PRIORITY.get(f.action, -1))
+        reasons = [self._reason(f) for f in order]
+        if resume_dose is None and action == "hold":
+            self.warnings.append("the dose to resume at is unknown; the clinician must set it")
+        return Recommendation(
+            action=action, dose_mg=dose, resume_when=resume_when, resume_dose_mg=resume_dose,
+            alternatives=alternatives, reasons=reasons, warnings=_unique(self.warnings),
+            hold_for=hold_for, new_episodes=self.episodes,
+        )
+
+    def _reason(self, finding: Finding) -> dict[str, str]:
+        spec = self.rules.rules[finding.rule]
+        values = {**self.values, **finding.values}
+        if finding.dose is not None:
+            values.setdefault("resume_dose", finding.dose)
+        text = _PLACEHOLDER.sub(lambda m: str(values.get(m.group(1), m.group(0))), spec.text)
+        return {"rule": f"dosing/{self.rules.id}/{finding.rule}", "source": spec.source,
+                "text": " ".join(text.split())}
+
+
+def _dose_text(dose: int | None) -> str:
+    return "unknown" if dose is None else str(dose)
+
+
+def _unique(items: Any) -> list[Any]:
+    return list(dict.fromkeys(items))

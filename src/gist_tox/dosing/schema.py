@@ -1,0 +1,165 @@
+"""The dosing rule file (``kind: dosing``, e.g. ``rules/dosing/imatinib-gist.yaml``).
+
+Why a fixed shape instead of free conditions: a dose recommendation combines a handful of
+well-known rule families (hematologic hold/resume, skin hold/cap/stop, the dose ladder,
+progression).  Their *logic* is the engine's; every *number*, every text a clinician reads and
+every source citation is here, so an institution can audit and change them without Python.
+Texts may use ``{placeholders}`` from :data:`PLACEHOLDERS`, filled in by the engine.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Annotated, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, model_validator
+
+TermId = Annotated[str, Field(pattern=r"^[a-z][a-z0-9_]*$")]
+Positive = Annotated[float, Field(gt=0, allow_inf_nan=False)]
+Dose = Annotated[int, Field(gt=0, le=2000)]
+Grade = Annotated[int, Field(ge=1, le=5)]
+
+RULE_IDS = (
+    "hematologic-hold",
+    "hematologic-recurrence",
+    "hematologic-recurrence-policy",
+    "hematologic-hold-continues",
+    "hematologic-resume",
+    "hematologic-monitoring",
+    "hematologic-unchecked",
+    "skin-supportive-care",
+    "skin-hold",
+    "skin-recurrence",
+    "skin-hold-continues",
+    "skin-resume",
+    "skin-dose-cap",
+    "skin-discontinue",
+    "ladder-stop",
+    "other-hold",
+    "progression-escalate",
+    "progression-no-escalation",
+    "progression-adjuvant",
+    "continue",
+)
+"""Every rule branch of the engine; the rule file must give each a source and a text."""
+
+PLACEHOLDERS = frozenset({
+    "anc", "platelets", "anc_hold", "platelets_hold", "anc_resume", "platelets_resume",
+    "dose", "resume_dose", "episode_dose", "cap", "term", "grade", "terms", "why",
+    "escalate_to", "regimen", "supportive_care", "monitoring", "alternatives", "resume_grade",
+    "hold_grade", "stop_grade", "lowest",
+})
+_PLACEHOLDER = re.compile(r"\{([^{}]*)\}")
+
+
+class _Rule(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class RuleText(_Rule):
+    """What a clinician reads for one rule branch, and where it comes from."""
+
+    source: Annotated[str, Field(min_length=1)]
+    """"Gleevec USPI section 2.x", "EU SmPC 4.2", "project policy", "Hwang 2010", or several."""
+    text: Annotated[str, Field(min_length=1)]
+
+    @model_validator(mode="after")
+    def _known_placeholders(self) -> RuleText:
+        for name in _PLACEHOLDER.findall(self.text):
+            if name not in PLACEHOLDERS:
+                raise ValueError(f"unknown placeholder {{{name}}} in text; known: "
+                                 f"{', '.join(sorted(PLACEHOLDERS))}")
+        return self
+
+
+class Counts(_Rule):
+    """A pair of count thresholds in 10^9/L."""
+
+    anc: Positive
+    platelets: Positive
+
+
+class Step(_Rule):
+    """A dose step the label itself gives: at ``from_mg`` resume at ``to_mg``."""
+
+    from_mg: Dose
+    to_mg: Dose
+
+
+class HematologicRules(_Rule):
+    hold_below: Counts
+    """Hold when ANC < anc and/or platelets < platelets."""
+    resume_at_least: Counts
+    """A hematologic hold ends when ANC >= anc and platelets >= platelets."""
+    label_recurrence_steps: list[Step] = Field(default_factory=list)
+    """Recurrence steps the label itself gives (dose at recurrence -> resume dose); other
+    recurrences step one ladder level down as project policy."""
+    monitoring: Annotated[str, Field(min_length=1)]
+    episode_terms: dict[Literal["anc", "platelets"], TermId]
+    """The term a new episode is recorded under when no hematologic term could be graded."""
+
+
+class SkinRules(_Rule):
+    hold_from_grade: Grade = 3
+    resume_at_most_grade: Annotated[int, Field(ge=0, le=4)] = 1
+    discontinue_from_grade: Grade = 4
+    discontinue_terms: list[TermId]
+    """Terms that stop imatinib permanently at any grade (SJS, TEN)."""
+    supportive_care: Annotated[str, Field(min_length=1)]
+
+    @model_validator(mode="after")
+    def _ordered(self) -> SkinRules:
+        if not self.resume_at_most_grade < self.hold_from_grade < self.discontinue_from_grade:
+            raise ValueError("expected resume_at_most_grade < hold_from_grade <"
+                             " discontinue_from_grade")
+        return self
+
+
+class ProgressionRules(_Rule):
+    escalate_from_mg: Dose
+    escalate_to_mg: Dose
+    regimen: Annotated[str, Field(min_length=1)]
+    """How the escalated dose is taken (e.g. "400 mg twice daily")."""
+    severe_grade: Grade = 3
+    """An episode in history or a finding now at this grade or above rules escalation out."""
+    no_escalation_indications: list[str] = Field(default_factory=list)
+    """Indications where progression is a recurrence, not a reason to escalate."""
+
+
+class DosingRules(_Rule):
+    """The dosing rules of one drug and indication family (``kind: dosing``)."""
+
+    kind: Literal["dosing"]
+    id: Annotated[str, Field(pattern=r"^[a-z][a-z0-9-]*$")]
+    drug: Annotated[str, Field(min_length=1)]
+    source: Annotated[str, Field(min_length=1)]
+    ladder_mg: Annotated[list[Dose], Field(min_length=1)]
+    """Daily doses from highest to lowest; one step below the last one means stop."""
+    alternatives: list[str]
+    """Drugs to name when imatinib stops, or when progression cannot be met by escalation."""
+    hematologic: HematologicRules
+    skin: SkinRules
+    progression: ProgressionRules
+    rules: dict[str, RuleText]
+    assumptions: list[str] = Field(default_factory=list)
+
+    @model_validator(mode="after")
+    def _consistent(self) -> DosingRules:
+        if any(a <= b for a, b in zip(self.ladder_mg, self.ladder_mg[1:], strict=False)):
+            raise ValueError("ladder_mg must be strictly decreasing")
+        for name in ("escalate_from_mg", "escalate_to_mg"):
+            if getattr(self.progression, name) not in self.ladder_mg:
+                raise ValueError(f"progression.{name} is not a dose of ladder_mg")
+        for step in self.hematologic.label_recurrence_steps:
+            before, after = step.from_mg, step.to_mg
+            if before not in self.ladder_mg or after not in self.ladder_mg or after >= before:
+                raise ValueError(f"hematologic.label_recurrence_steps {before} -> {after}: both"
+                                 " must be ladder doses, the second lower")
+        missing = [r for r in RULE_IDS if r not in self.rules]
+        unknown = [r for r in self.rules if r not in RULE_IDS]
+        if missing:
+            raise ValueError(f"rules: missing {', '.join(missing)}")
+        if unknown:
+            raise ValueError(f"rules: unknown rule(s) {', '.join(unknown)}; known: "
+                             f"{', '.join(RULE_IDS)}")
+        return self
