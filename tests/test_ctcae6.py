@@ -400,12 +400,13 @@ def test_compare_table_marks_the_differing_terms(tmp_path: Path) -> None:
     assert run.exit_code == 0, run.output
     lines = run.stdout.splitlines()
     assert any("v5.0" in line and "v6.0" in line for line in lines)
-    marked = [line for line in lines if line.startswith("│≠")]
+    rows = [[c.strip() for c in line.split("│")[1:-1]] for line in lines if line.startswith("│")]
+    marked = [row for row in rows if row[0] == "≠"]
     assert len(marked) == 2
-    cells = [[c.strip() for c in line.split("│")[1:-1]] for line in marked]
-    assert ["≠", "Neutrophil count decreased", "3", "2"] in cells
-    assert any("Rash maculo-papular" in line for line in marked)
-    assert "differ" in run.stdout
+    assert ["≠", "Neutrophil count decreased", "3", "2"] in marked
+    assert ["", "Febrile neutropenia", "n/g", "n/g"] in rows
+    assert ["≠", "Rash maculo-papular", "2", "3"] in marked
+    assert "2 term(s) differ" in run.stdout
 
 
 def test_compare_refuses_a_version_option(tmp_path: Path) -> None:
@@ -496,6 +497,8 @@ def test_golden_case(doc: dict[str, Any], case: dict[str, Any]) -> None:
     for term, want in case["expect"].get("grades", {}).items():
         want = want if isinstance(want, dict) else {"grade": want}
         assert _matches(want, result["grades"][term]), (term, result["grades"][term])
+    for text in case["expect"].get("warnings", []):
+        assert any(text in warning for warning in result["warnings"]), result["warnings"]
 
 
 def test_golden_cases_cover_every_v6_term() -> None:

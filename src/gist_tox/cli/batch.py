@@ -1,1 +1,171 @@
-"""Placeholder: the `batch` command is being built (see the open issue)."""
+"""``gist-tox batch PATH...``: every visit in files and folders, graded and dosed as ``grade``
+does, with the visits that need action first and every file that failed listed."""
+
+from __future__ import annotations
+
+import os
+import sys
+from collections.abc import Callable, Iterable, Iterator
+from enum import StrEnum
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated, TextIO
+
+import typer
+
+from gist_tox.cli.app import CtcaeOption, RulesOption, app
+from gist_tox.cli.output import color_allowed, open_output
+from gist_tox.errors import ExitCode, InputError, UsageError
+
+if TYPE_CHECKING:
+    from rich.progress import Progress
+
+    from gist_tox.batch import Outcome
+
+PROGRESS_MIN_FILES = 50
+"""Show a progress bar (on a terminal only) for batches longer than this."""
+
+
+class BatchFormat(StrEnum):
+    table = "table"
+    json = "json"
+    ndjson = "ndjson"
+    csv = "csv"
+
+
+class Action(StrEnum):
+    discontinue = "discontinue"
+    hold = "hold"
+    reduce = "reduce"
+    resume = "resume"
+    escalate = "escalate"
+    continue_ = "continue"
+
+
+@app.command()
+def batch(
+    paths: Annotated[list[str], typer.Argument(
+        help="Visit files and folders (searched recursively for *.yaml, *.yml, *.json); "
+             "- reads a list of paths from stdin, one per line.", metavar="PATH...|-")],
+    fmt: Annotated[BatchFormat, typer.Option("--format", "-f", help="Output format.")] = (
+        BatchFormat.table),
+    output: Annotated[Path | None, typer.Option("--output", "-o", help="Write to this file "
+                                                "(atomically) instead of stdout.")] = None,
+    only_actionable: Annotated[bool, typer.Option(
+        "--only-actionable", help="Keep only visits that need action (and failed files).")] = False,
+    latest: Annotated[bool, typer.Option(
+        "--latest", help="Keep only each patient's latest visit.")] = False,
+    fail_on: Annotated[Action | None, typer.Option(
+        "--fail-on", help="Exit 1 when any visit's action is this severe or worse "
+        "(discontinue > hold > reduce > resume > escalate > continue; a visit without a "
+        "recommendation counts as the most severe).", show_default=False)] = None,
+    jobs: Annotated[int | None, typer.Option(
+        "--jobs", "-j", min=1, help="Worker processes (default: the number of CPUs).",
+        show_default=False)] = None,
+    rules: RulesOption = None,
+    ctcae: CtcaeOption = None,
+) -> None:
+    """Grade and dose many visits at once; the ones that need action first.
+
+    A bad file never stops the batch: it is listed with its reason.  Output is in path order
+    whatever --jobs is.  Exits 0 when every file was processed, 2 when any file failed (after
+    all the others were processed), 1 when --fail-on is met (2 wins).  Input files are never
+    modified.
+    """
+    from gist_tox import batch as core
+
+    given = _expand_stdin(paths)
+    if not given:
+        raise UsageError("no visit files given (the list on stdin was empty)")
+    found = core.discover(given, exclude=[str(output)] if output else [])
+    tally = _Tally(fail_on.value if fail_on else None)
+    with _progress(len(found)) as advance:
+        outcomes: Iterable[core.Outcome] = core.run(
+            found, rules=rules, ctcae=ctcae.value if ctcae else None,
+            jobs=jobs or os.cpu_count() or 1,
+            indent=2 if fmt is BatchFormat.json else None, on_done=advance)
+        if latest:
+            outcomes = core.latest_only(outcomes)
+        if only_actionable:
+            outcomes = (o for o in outcomes if not o.ok or o.needs_action)
+        with open_output(output) as stream:
+            _write(fmt, stream, tally.count(outcomes))
+    to_stdout = output is None or str(output) == "-"
+    for line in tally.failures if (fmt is not BatchFormat.table or not to_stdout) else []:
+        typer.echo(f"gist-tox: {line}", err=True)
+    if tally.failures:
+        raise typer.Exit(ExitCode.INPUT_ERROR)
+    if tally.fail_on_met:
+        raise typer.Exit(ExitCode.FINDINGS)
+
+
+class _Tally:
+    """Watches outcomes as they stream past, for the exit code."""
+
+    def __init__(self, fail_on: str | None) -> None:
+        self.fail_on = fail_on
+        self.failures: list[str] = []
+        self.fail_on_met = False
+
+    def count(self, outcomes: Iterable[Outcome]) -> Iterator[Outcome]:
+        for outcome in outcomes:
+            if not outcome.ok:
+                error = outcome.error
+                self.failures.append(InputError(
+                    outcome.source, str(error.get("message")), field=error.get("field"),
+                    line=error.get("line"), column=error.get("column"),
+                ).one_line())
+            elif self.fail_on is not None and outcome.at_least(self.fail_on):
+                self.fail_on_met = True
+            yield outcome
+
+
+def _expand_stdin(paths: list[str]) -> list[str]:
+    out: list[str] = []
+    for path in paths:
+        if path == "-":
+            out.extend(line.strip() for line in sys.stdin.read().splitlines() if line.strip())
+        else:
+            out.append(path)
+    return out
+
+
+class _progress:
+    """A transient rich progress bar on stderr, only on a terminal and for long batches."""
+
+    def __init__(self, total: int) -> None:
+        self.total = total
+        self.bar: Progress | None = None
+
+    def __enter__(self) -> Callable[[int], None] | None:
+        if self.total <= PROGRESS_MIN_FILES or not sys.stderr.isatty():
+            return None
+        from rich.console import Console
+        from rich.progress import Progress
+
+        progress = Progress(console=Console(stderr=True), transient=True)
+        progress.start()
+        task = progress.add_task("grading", total=self.total)
+        self.bar = progress
+        return lambda n: progress.advance(task, n)
+
+    def __exit__(self, *exc: object) -> None:
+        if self.bar is not None:
+            self.bar.stop()
+
+
+def _write(fmt: BatchFormat, stream: TextIO, outcomes: Iterable[Outcome]) -> None:
+    from gist_tox.render import batch as render
+
+    if fmt is BatchFormat.ndjson:
+        render.write_ndjson(stream, outcomes)
+    elif fmt is BatchFormat.json:
+        render.write_json(stream, outcomes)
+    elif fmt is BatchFormat.csv:
+        render.write_csv(stream, outcomes)
+    else:
+        from rich.console import Console
+
+        console = Console(file=stream, no_color=not color_allowed(stream),
+                          width=None if stream.isatty() else 120,
+                          highlight=False, soft_wrap=False)
+        render.render_table(console, outcomes)

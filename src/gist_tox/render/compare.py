@@ -30,7 +30,7 @@ def _name(row: dict[str, Any], versions: list[str]) -> str:
 
 def comparison_table(data: dict[str, Any]) -> Table:
     versions: list[str] = data["versions"]
-    table = Table(show_header=True, header_style="bold", pad_edge=False)
+    table = Table(show_header=True, header_style="bold")
     table.add_column("", width=1, no_wrap=True)
     table.add_column("term", overflow="fold")
     for version in versions:
@@ -58,8 +58,11 @@ def render_comparison(console: Console, data: dict[str, Any]) -> None:
         version = result["rules"]["ctcae_version"]
         rec = result.get("recommendation")
         if rec:
+            resume = (f", resume at {rec['resume_dose_mg']} mg/day"
+                      if rec.get("resume_dose_mg") is not None else "")
+            resume += f" when {rec['resume_when']}" if rec.get("resume_when") else ""
             console.print(Text.assemble((f"v{version} recommendation: ", "bold"),
-                                        f"{rec['action']} {rec['dose_mg']} mg/day"))
+                                        f"{rec['action']} {rec['dose_mg']} mg/day{resume}"))
         for warning in result.get("warnings", []):
             console.print(Text(f"v{version} warning: ", style="bold yellow") + Text(warning))
     differing = [row for row in data["terms"] if row["differs"]]

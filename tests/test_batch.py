@@ -1,0 +1,239 @@
+"""The batch core: finding files, grading each exactly as ``grade`` does, never losing one."""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from conftest import RULES, make_visit
+from gist_tox import batch
+from gist_tox.batch import Outcome, discover, latest_only, run, severity, summarise
+from gist_tox.errors import InputError
+from gist_tox.pipeline import RuleSets, evaluate_file
+
+SEVERE = make_visit(labs={"anc": {"value": 0.3, "unit": "10^9/L"}},
+                    fever={"max_temperature": {"value": 39.0, "unit": "C"}})
+
+
+def write(path: Path, data: Any) -> Path:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    if isinstance(data, str):
+        path.write_text(data)
+    elif path.suffix == ".json":
+        path.write_text(json.dumps(data))
+    else:
+        path.write_text(yaml.safe_dump(data))
+    return path
+
+
+def results(found: list[batch.Found], **kwargs: Any) -> list[dict[str, Any]]:
+    return [json.loads(o.text) for o in run(found, rules=RULES, **kwargs)]
+
+
+# --- discovery --------------------------------------------------------------------------------
+
+
+def test_folders_are_walked_recursively_for_visit_suffixes_in_path_order(tmp_path: Path) -> None:
+    for name in ["b/2.yaml", "a.yml", "b/1.json", "b/c/0.yaml", "notes.txt", "b-x.yaml"]:
+        write(tmp_path / name, make_visit())
+    found = discover([str(tmp_path)])
+    rel = [os.path.relpath(f.path, tmp_path) for f in found]
+    # component by component: folder "b" sorts before the file "b-x.yaml"
+    assert rel == ["a.yml", "b/1.json", "b/2.yaml", "b/c/0.yaml", "b-x.yaml"]
+    assert all(f.error is None for f in found)
+
+
+def test_an_explicit_file_is_read_whatever_its_suffix_and_listed_once(tmp_path: Path) -> None:
+    visit = write(tmp_path / "visit.txt", make_visit())
+    other = write(tmp_path / "x.yaml", make_visit())
+    found = discover([str(visit), str(tmp_path), str(other), f"{tmp_path}/./x.yaml"])
+    assert [Path(f.path).name for f in found] == ["visit.txt", "x.yaml"]
+
+
+def test_missing_path_and_empty_folder_are_failures_not_silence(tmp_path: Path) -> None:
+    (tmp_path / "empty" / "sub").mkdir(parents=True)
+    write(tmp_path / "empty" / "sub" / "readme.md", "not a visit")
+    found = discover([str(tmp_path / "nope.yaml"), str(tmp_path / "empty")])
+    messages = {Path(f.path).name: f.error.message for f in found if f.error}
+    assert messages == {"nope.yaml": "no such file or folder",
+                        "empty": "no visit files (*.yaml, *.yml, *.json) in this folder"}
+
+
+def test_symlink_loops_and_broken_links_are_reported_and_not_followed(tmp_path: Path) -> None:
+    write(tmp_path / "v" / "a.yaml", make_visit())
+    (tmp_path / "v" / "loop").symlink_to(tmp_path / "v")
+    (tmp_path / "v" / "self.yaml").symlink_to(tmp_path / "v" / "self.yaml")
+    (tmp_path / "v" / "gone.yaml").symlink_to(tmp_path / "nowhere.yaml")
+    found = {Path(f.path).name: f for f in discover([str(tmp_path / "v")])}
+    assert found["a.yaml"].error is None
+    assert "symbolic link loop" in found["loop"].error.message  # type: ignore[union-attr]
+    assert "symbolic link loop" in found["self.yaml"].error.message  # type: ignore[union-attr]
+    assert "broken symbolic link" in found["gone.yaml"].error.message  # type: ignore[union-attr]
+
+
+def test_a_linked_folder_elsewhere_is_followed(tmp_path: Path) -> None:
+    write(tmp_path / "elsewhere" / "a.yaml", make_visit())
+    (tmp_path / "v").mkdir()
+    (tmp_path / "v" / "link").symlink_to(tmp_path / "elsewhere")
+    assert [Path(f.path).name for f in discover([str(tmp_path / "v")])] == ["a.yaml"]
+
+
+def test_an_unreadable_folder_is_a_failure(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    write(tmp_path / "locked" / "a.yaml", make_visit())
+    real = os.scandir
+
+    def scandir(path: Any) -> Any:
+        if str(path).endswith("locked"):
+            raise PermissionError(13, "Permission denied")
+        return real(path)
+
+    monkeypatch.setattr(batch.os, "scandir", scandir)
+    found = discover([str(tmp_path)])
+    assert [(Path(f.path).name, f.error and f.error.message) for f in found] == [
+        ("locked", "permission denied")]
+
+
+def test_the_output_file_is_never_read_as_a_visit(tmp_path: Path) -> None:
+    write(tmp_path / "a.yaml", make_visit())
+    write(tmp_path / "report.json", "[]")
+    assert [Path(f.path).name for f in
+            discover([str(tmp_path)], exclude=[str(tmp_path / "report.json")])] == ["a.yaml"]
+
+
+# --- grading ----------------------------------------------------------------------------------
+
+
+def test_each_valid_visit_is_exactly_what_grade_gives(tmp_path: Path) -> None:
+    write(tmp_path / "a.yaml", SEVERE)
+    write(tmp_path / "b.json", make_visit(patient={"id": "P-2"}))
+    rulesets = RuleSets(RULES)
+    for result in results(discover([str(tmp_path)])):
+        assert result == evaluate_file(result["source"], rulesets).as_json()
+
+
+def test_bad_files_become_records_and_never_stop_the_batch(tmp_path: Path) -> None:
+    write(tmp_path / "1-good.yaml", make_visit())
+    write(tmp_path / "2-typo.yaml", make_visit(labs={"acn": {"value": 1, "unit": "10^9/L"}}))
+    write(tmp_path / "3-syntax.yaml", "patient: {id: X\n")
+    (tmp_path / "4-binary.yaml").write_bytes(b"\xff\xfe\x00")
+    write(tmp_path / "5-good.yaml", SEVERE)
+    out = results(discover([str(tmp_path)]))
+    assert [Path(r["source"]).name for r in out] == [
+        "1-good.yaml", "2-typo.yaml", "3-syntax.yaml", "4-binary.yaml", "5-good.yaml"]
+    assert [r["format"] for r in out] == [
+        "gist-tox/result@1", *["gist-tox/file-error@1"] * 3, "gist-tox/result@1"]
+    typo = out[1]
+    assert typo["field"] == "labs.acn" and typo["line"] and "'anc'" in typo["message"]
+    assert set(typo) >= {"source", "field", "line", "column", "message"}
+    assert out[2]["line"] is not None
+
+
+def test_a_bug_in_one_file_is_a_record_too(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    write(tmp_path / "a.yaml", make_visit())
+    write(tmp_path / "b.yaml", make_visit())
+    import gist_tox.pipeline as pipeline
+
+    real = pipeline.evaluate_file
+
+    def flaky(path: str, rulesets: RuleSets, **kw: Any) -> Any:
+        if path.endswith("a.yaml"):
+            raise ZeroDivisionError("boom")
+        return real(path, rulesets, **kw)
+
+    monkeypatch.setattr(pipeline, "evaluate_file", flaky)
+    out = list(run(discover([str(tmp_path)]), rules=RULES))
+    assert [o.ok for o in out] == [False, True]
+    assert "internal error: ZeroDivisionError: boom" in out[0].error["message"]
+
+
+def test_the_order_and_results_do_not_depend_on_jobs(tmp_path: Path) -> None:
+    for index in range(30):
+        visit = SEVERE if index % 3 == 0 else make_visit(patient={"id": f"P-{index}"})
+        write(tmp_path / f"v{index:02d}.yaml", visit if index % 7 else "- not a mapping\n")
+    found = discover([str(tmp_path)])
+    assert results(found, jobs=1) == results(found, jobs=2, chunk=4)
+
+
+def test_input_files_are_never_modified(tmp_path: Path) -> None:
+    write(tmp_path / "a.yaml", SEVERE)
+    write(tmp_path / "b.yaml", "patient: [")
+    before = {p: (p.read_bytes(), p.stat().st_mtime_ns) for p in tmp_path.iterdir()}
+    list(run(discover([str(tmp_path)]), rules=RULES, jobs=2, chunk=1))
+    assert {p: (p.read_bytes(), p.stat().st_mtime_ns) for p in tmp_path.iterdir()} == before
+
+
+@settings(max_examples=15, deadline=None,
+          suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(kinds=st.lists(st.sampled_from(["good", "severe", "bad", "list", "empty"]), max_size=8))
+def test_nothing_is_lost(tmp_path_factory: pytest.TempPathFactory, kinds: list[str]) -> None:
+    folder = tmp_path_factory.mktemp("v")
+    content = {"good": make_visit(), "severe": SEVERE, "bad": "date: [", "list": "- 1\n",
+               "empty": ""}
+    for index, kind in enumerate(kinds):
+        write(folder / f"{index}.yaml", content[kind])
+    out = list(run(discover([str(folder)]), rules=RULES))
+    if not kinds:
+        assert len(out) == 1 and not out[0].ok  # the empty folder itself
+        return
+    assert [Path(o.source).name for o in out] == [f"{i}.yaml" for i in range(len(kinds))]
+    assert [o.ok for o in out] == [k in ("good", "severe") for k in kinds]
+
+
+# --- summaries and selection --------------------------------------------------------------------
+
+
+def _result(grades: dict[str, int | None], recommendation: dict[str, Any] | None = None
+            ) -> dict[str, Any]:
+    out: dict[str, Any] = {
+        "source": "x.yaml", "patient_id": "P", "date": "2024-01-01",
+        "rules": {"ctcae_version": "5.0", "digest": "sha256:0"},
+        "grades": {k: {"grade": v, "term": k.title()} for k, v in grades.items()},
+        "warnings": [],
+    }
+    if recommendation is not None:
+        out["recommendation"] = recommendation
+    return out
+
+
+def test_worst_grade_is_the_highest_non_null_with_its_term() -> None:
+    summary = summarise(_result({"a": 2, "b": None, "c": 3, "d": 3}), "")
+    assert (summary.worst_grade, summary.worst_term, summary.not_gradable) == (3, "C", 1)
+    assert summarise(_result({"a": None}), "").worst_grade is None
+    zero = summarise(_result({"a": 0}), "")
+    assert (zero.worst_grade, zero.worst_term) == (0, None)
+
+
+def test_a_missing_recommendation_is_unknown_and_needs_action() -> None:
+    summary = summarise(_result({"a": 0}), "")
+    assert summary.action == "unknown" and summary.needs_action
+    held = summarise(_result({"a": 3}, {"action": "hold", "dose_mg": 0}), "")
+    assert (held.action, held.dose_mg, held.needs_action) == ("hold", 0, True)
+    assert not summarise(_result({"a": 0}, {"action": "continue", "dose_mg": 400}), "").needs_action
+
+
+def test_severity_order_and_fail_on_threshold() -> None:
+    order = ["unknown", "discontinue", "hold", "reduce", "resume", "escalate", "continue"]
+    assert sorted(order, key=severity, reverse=True) == order
+    reduce = summarise(_result({}, {"action": "reduce", "dose_mg": 300}), "")
+    assert reduce.at_least("reduce") and reduce.at_least("continue")
+    assert not reduce.at_least("hold")
+    assert summarise(_result({}), "").at_least("discontinue")  # unknown: never passed
+
+
+def test_latest_keeps_each_patients_latest_visits_and_every_failure() -> None:
+    def visit(patient: str, date: str) -> Outcome:
+        return Outcome(source=f"{patient}-{date}", ok=True, text="", patient_id=patient, date=date)
+
+    failed = batch.failure(InputError("bad.yaml", "broken"))
+    outcomes = [visit("A", "2024-01-01"), visit("A", "2024-03-01"), failed,
+                visit("B", "2023-05-05"), visit("A", "2024-03-01")]
+    kept = latest_only(outcomes)
+    assert [o.source for o in kept] == ["A-2024-03-01", "bad.yaml", "B-2023-05-05",
+                                        "A-2024-03-01"]

@@ -1,0 +1,207 @@
+"""``gist-tox batch`` end to end, as a pharmacist or a script uses it."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import shutil
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+
+from conftest import EXAMPLES, REPO, invoke, make_visit
+from gist_tox.render.batch import CSV_COLUMNS
+
+BAD_INPUTS = REPO / "tests" / "bad_inputs"
+SEVERE = make_visit(patient={"id": "P-SEVERE"}, labs={"anc": {"value": 0.3, "unit": "10^9/L"}},
+                    fever={"max_temperature": {"value": 39.0, "unit": "C"}})
+
+
+def clinic(folder: Path, *, bad: bool = True) -> Path:
+    """A clinic folder: valid visits (two of one patient), and corrupted files if ``bad``."""
+    visits = {
+        "ward-a/p1-2024-01-01.yaml": make_visit(patient={"id": "P-1"}, date="2024-01-01"),
+        "ward-a/p1-2024-02-01.yaml": make_visit(patient={"id": "P-1"}, date="2024-02-01"),
+        "ward-b/severe.yaml": SEVERE,
+        "ward-b/normal.json": make_visit(patient={"id": "P-2"}),
+    }
+    for name, visit in visits.items():
+        path = folder / name
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(json.dumps(visit) if name.endswith(".json") else yaml.safe_dump(visit))
+    if bad:
+        (folder / "examples").mkdir()
+        shutil.copy(EXAMPLES / "hwang-2010-worst-visit.yaml", folder / "examples")
+        (folder / "broken").mkdir()
+        for name in ["unknown_field_typo.yaml", "python_tag.yaml", "trailing_comma.json",
+                     "binary.yaml", "empty.yaml", "top_level_list.yaml"]:
+            if (BAD_INPUTS / name).exists():
+                shutil.copy(BAD_INPUTS / name, folder / "broken" / name)
+        (folder / "broken" / "cut.yaml").write_text("patient: {id: X\ndate: 2024-")
+    return folder
+
+
+def ndjson(text: str) -> list[dict[str, Any]]:
+    return [json.loads(line) for line in text.splitlines()]
+
+
+def grade_json(path: str) -> dict[str, Any]:
+    result = invoke(["grade", "--format", "json", path])
+    assert result.exit_code == 0, result.output
+    return json.loads(result.stdout)  # type: ignore[no-any-return]
+
+
+def test_mixed_folder_every_visit_as_grade_gives_every_bad_file_listed_exit_2(
+    tmp_path: Path,
+) -> None:
+    folder = clinic(tmp_path / "clinic")
+    on_disk = sorted(str(p) for p in folder.rglob("*") if p.is_file())
+    result = invoke(["batch", "--format", "ndjson", "--jobs", "2", str(folder)])
+    assert result.exit_code == 2, result.output
+    assert "Traceback" not in result.output
+    records = ndjson(result.stdout)
+    assert sorted(r["source"] for r in records) == on_disk  # nothing missing, nothing extra
+    assert [r["source"] for r in records] == sorted(
+        (r["source"] for r in records), key=lambda s: s.split("/"))
+    failed = [r for r in records if r["format"] == "gist-tox/file-error@1"]
+    assert {Path(r["source"]).parent.name for r in failed} == {"broken"}
+    assert all(r["message"] for r in failed)
+    for record in records:
+        if record["format"] == "gist-tox/result@1":
+            assert record == grade_json(record["source"])
+    # each failure is also one line on stderr, naming the file
+    for record in failed:
+        assert record["source"] in result.stderr
+
+
+def test_all_good_exits_0_and_jobs_do_not_change_the_output(tmp_path: Path) -> None:
+    folder = clinic(tmp_path, bad=False)
+    one = invoke(["batch", "-f", "ndjson", "--jobs", "1", str(folder)])
+    two = invoke(["batch", "-f", "ndjson", "--jobs", "2", str(folder)])
+    assert one.exit_code == two.exit_code == 0, one.output + two.output
+    assert one.stdout == two.stdout and len(one.stdout.splitlines()) == 4
+    assert one.stderr == ""  # nothing extra when not on a terminal
+
+
+def test_json_is_one_array_of_the_same_objects(tmp_path: Path) -> None:
+    folder = clinic(tmp_path)
+    as_json = invoke(["batch", "-f", "json", str(folder)])
+    as_ndjson = invoke(["batch", "-f", "ndjson", str(folder)])
+    assert as_json.exit_code == 2
+    assert json.loads(as_json.stdout) == ndjson(as_ndjson.stdout)
+
+
+def test_csv_has_the_documented_columns_and_one_row_per_file(tmp_path: Path) -> None:
+    folder = clinic(tmp_path)
+    result = invoke(["batch", "-f", "csv", str(folder)])
+    rows = list(csv.DictReader(io.StringIO(result.stdout)))
+    assert list(rows[0]) == list(CSV_COLUMNS)
+    assert len(rows) == len([p for p in folder.rglob("*") if p.is_file()])
+    severe = next(r for r in rows if r["source"].endswith("severe.yaml"))
+    expected = grade_json(severe["source"])
+    assert severe["status"] == "ok" and severe["patient_id"] == "P-SEVERE"
+    assert severe["action"] == expected.get("recommendation", {}).get("action", "unknown")
+    assert int(severe["worst_grade"]) == max(
+        g["grade"] for g in expected["grades"].values() if g["grade"] is not None)
+    typo = next(r for r in rows if r["source"].endswith("unknown_field_typo.yaml"))
+    assert typo["status"] == "error" and typo["error_field"] and typo["error_message"]
+    assert typo["action"] == "" and typo["patient_id"] == ""
+
+
+def test_table_counts_actions_lists_actionable_visits_and_failed_files(tmp_path: Path) -> None:
+    folder = clinic(tmp_path)
+    result = invoke(["batch", str(folder)])
+    assert result.exit_code == 2
+    out = result.stdout
+    assert "visits by action" in out and "files that failed" in out
+    assert "P-SEVERE" in out and "Febrile neutropenia" in out
+    assert "cut.yaml" in out and "unknown_field_typo.yaml" in out
+    assert result.stderr == ""  # the table already lists the failures
+
+
+def test_only_actionable_and_latest(tmp_path: Path) -> None:
+    folder = clinic(tmp_path, bad=False)
+    everything = ndjson(invoke(["batch", "-f", "ndjson", str(folder)]).stdout)
+    actions = {r["source"]: r.get("recommendation", {}).get("action", "unknown")
+               for r in everything}
+    only = ndjson(invoke(["batch", "-f", "ndjson", "--only-actionable", str(folder)]).stdout)
+    assert [r["source"] for r in only] == [s for s, a in actions.items() if a != "continue"]
+    assert any(r["patient_id"] == "P-SEVERE" for r in only)
+    latest = ndjson(invoke(["batch", "-f", "ndjson", "--latest", str(folder)]).stdout)
+    assert [(r["patient_id"], r["date"]) for r in latest if r["patient_id"] == "P-1"] == [
+        ("P-1", "2024-02-01")]
+    assert len(latest) == 3
+
+
+def test_fail_on_exits_1_and_a_failed_file_still_wins_with_2(tmp_path: Path) -> None:
+    folder = clinic(tmp_path / "good", bad=False)
+    severe = grade_json(str(folder / "ward-b" / "severe.yaml"))
+    action = severe.get("recommendation", {}).get("action", "unknown")
+    assert action != "continue"
+    assert invoke(["batch", "-f", "ndjson", "--fail-on", "continue", str(folder)]).exit_code == 1
+    mild_folder = tmp_path / "mild"
+    mild_folder.mkdir()
+    (mild_folder / "a.yaml").write_text(yaml.safe_dump(make_visit(
+        labs={"anc": {"value": 3, "unit": "10^9/L"}, "platelets": {"value": 250,
+                                                                    "unit": "10^9/L"}})))
+    mild = grade_json(str(mild_folder / "a.yaml"))
+    if mild.get("recommendation", {}).get("action") == "continue":
+        assert invoke(["batch", "-f", "csv", "--fail-on", "escalate",
+                       str(mild_folder)]).exit_code == 0
+    (mild_folder / "b.yaml").write_text("not: [valid")
+    assert invoke(["batch", "-f", "csv", "--fail-on", "continue", str(mild_folder)]).exit_code == 2
+    assert invoke(["batch", "--fail-on", "sometimes", str(mild_folder)]).exit_code == 2
+
+
+def test_paths_from_stdin(tmp_path: Path) -> None:
+    folder = clinic(tmp_path, bad=False)
+    listed = [str(folder / "ward-b" / "severe.yaml"), "", str(folder / "ward-a")]
+    result = invoke(["batch", "-f", "ndjson", "-"], input="\n".join(listed) + "\n")
+    assert result.exit_code == 0, result.output
+    assert [Path(r["source"]).name for r in ndjson(result.stdout)] == [
+        "p1-2024-01-01.yaml", "p1-2024-02-01.yaml", "severe.yaml"]
+    empty = invoke(["batch", "-"], input="")
+    assert empty.exit_code == 2 and "no visit files given" in empty.stderr
+
+
+def test_a_folder_with_no_visits_is_exit_2_with_a_clear_line(tmp_path: Path) -> None:
+    (tmp_path / "nothing").mkdir()
+    (tmp_path / "nothing" / "notes.txt").write_text("hello")
+    result = invoke(["batch", "-f", "ndjson", str(tmp_path / "nothing")])
+    assert result.exit_code == 2
+    assert result.stderr.strip() == (
+        f"gist-tox: {tmp_path / 'nothing'}: no visit files (*.yaml, *.yml, *.json) in this folder")
+
+
+def test_output_is_written_atomically(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    folder = clinic(tmp_path / "v", bad=False)
+    report = tmp_path / "out" / "report.csv"
+    report.parent.mkdir()
+    result = invoke(["batch", "-f", "csv", "-o", str(report), str(folder)])
+    assert result.exit_code == 0 and result.stdout == ""
+    assert len(report.read_text().splitlines()) == 5
+    assert [p.name for p in report.parent.iterdir()] == ["report.csv"]
+
+    import gist_tox.render.batch as render
+
+    def crash(stream: Any, outcomes: Any) -> None:
+        stream.write("half a report")
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(render, "write_csv", crash)
+    again = invoke(["batch", "-f", "csv", "-o", str(report), str(folder)])
+    assert again.exit_code == 130
+    assert len(report.read_text().splitlines()) == 5  # the old report, untouched
+    assert [p.name for p in report.parent.iterdir()] == ["report.csv"]
+
+
+def test_output_inside_the_input_folder_is_not_read_back(tmp_path: Path) -> None:
+    folder = clinic(tmp_path, bad=False)
+    report = folder / "report.json"
+    for _ in range(2):
+        result = invoke(["batch", "-f", "json", "-o", str(report), str(folder)])
+        assert result.exit_code == 0, result.output
+    assert len(json.loads(report.read_text())) == 4
