@@ -1,0 +1,60 @@
+"""Every shipped example grades, and each term's example shows a graded finding of its term."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from conftest import EXAMPLES, invoke
+
+TERM_IDS = [
+    "neutrophil_count_decreased", "febrile_neutropenia", "platelet_count_decreased",
+    "rash_maculo_papular", "erythroderma", "erythema_multiforme", "stevens_johnson_syndrome",
+    "toxic_epidermal_necrolysis",
+]
+EXPECTED = {
+    "neutrophil_count_decreased": 3, "febrile_neutropenia": 3, "platelet_count_decreased": 2,
+    "rash_maculo_papular": 2, "erythroderma": 3, "erythema_multiforme": 2,
+    "stevens_johnson_syndrome": 3, "toxic_epidermal_necrolysis": 4,
+}
+# Visit files (examples/hwang-2010/ is a patient timeline, with its own schema and test).
+ALL_EXAMPLES = sorted([*EXAMPLES.glob("*.yaml"), *EXAMPLES.glob("terms/*.yaml")])
+
+
+def graded(path: Path) -> dict[str, object]:
+    run = invoke(["grade", "--format", "json", str(path)])
+    assert run.exit_code == 0, run.stderr
+    return json.loads(run.stdout)  # type: ignore[no-any-return]
+
+
+@pytest.mark.parametrize("term_id", TERM_IDS)
+def test_each_v5_term_has_an_example_showing_its_graded_finding(term_id: str) -> None:
+    path = EXAMPLES / "terms" / f"{term_id}.yaml"
+    result = graded(path)
+    grade = result["grades"][term_id]  # type: ignore[index]
+    assert grade["grade"] == EXPECTED[term_id], grade
+    assert grade["rule"] == f"ctcae-5.0/{term_id}/grade-{EXPECTED[term_id]}"
+    assert grade["basis"]
+    assert result["warnings"] == []
+    table = invoke(["grade", str(path)])
+    assert table.exit_code == 0
+    rule_column = "".join(line.split("│")[4].strip() for line in table.stdout.splitlines()
+                          if line.startswith("│") and line.count("│") == 5)
+    assert f"{term_id}/grade-{EXPECTED[term_id]}" in rule_column
+
+
+@pytest.mark.parametrize("path", ALL_EXAMPLES, ids=lambda p: p.relative_to(EXAMPLES).as_posix())
+def test_every_example_grades_and_points_at_the_visit_schema(path: Path) -> None:
+    first = path.read_text(encoding="utf-8").splitlines()[0]
+    depth = len(path.relative_to(EXAMPLES).parts)
+    assert first == f"# yaml-language-server: $schema={'../' * depth}schemas/visit.schema.json"
+    assert graded(path)["format"] == "gist-tox/result@1"
+
+
+def test_published_case_worst_visit_is_fn_4_with_exfoliative_rash_3() -> None:
+    grades = graded(EXAMPLES / "hwang-2010-worst-visit.yaml")["grades"]
+    assert grades["febrile_neutropenia"]["grade"] == 4  # type: ignore[index]
+    assert grades["rash_maculo_papular"]["grade"] == 3  # type: ignore[index]
+    assert grades["erythroderma"]["grade"] == 0  # type: ignore[index]
