@@ -1,1 +1,141 @@
-"""Placeholder: the `rules` command is being built (see the open issue)."""
+"""``gist-tox rules check|test|diff``: rule sets treated as tested code.
+
+``check`` validates every rule file and its semantics; ``test`` runs the golden cases;
+``diff`` shows what a rule change does to real visits.  Each exits 1 on findings (problems,
+failed cases, changed visits) and 2 on a usage or input error, so that CI can gate on them.
+"""
+
+from __future__ import annotations
+
+from enum import StrEnum
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated
+
+import typer
+
+from gist_tox.cli.app import CtcaeOption, RulesOption, SafeGroup, app
+from gist_tox.errors import ExitCode
+
+if TYPE_CHECKING:
+    from gist_tox.regress import DiffReport
+
+rules_app = typer.Typer(
+    name="rules",
+    cls=SafeGroup,
+    help="Check, test and compare rule sets (for institutions that keep their own rules).",
+    no_args_is_help=True,
+    rich_markup_mode=None,
+)
+app.add_typer(rules_app, name="rules")
+
+
+def _root(rules: Path | None) -> Path:
+    from gist_tox.ruleset.loader import shipped_rules_dir
+
+    return shipped_rules_dir() if rules is None else rules
+
+
+@rules_app.command("check")
+def check(rules: RulesOption = None) -> None:
+    """Validate every rule file (schema, then semantics); each problem names file, YAML path
+    and line.  Exits 1 when there are problems."""
+    from gist_tox.ruleset.checks import check_rules
+
+    root = _root(rules)
+    problems = check_rules(root)
+    for problem in problems:
+        typer.echo(problem.one_line(root))
+    if problems:
+        typer.echo(f"{len(problems)} problem(s) in {root}", err=True)
+        raise typer.Exit(ExitCode.FINDINGS)
+    typer.echo(f"rules OK: {root}")
+
+
+@rules_app.command("test")
+def test(
+    cases: Annotated[list[Path] | None, typer.Argument(
+        help="Case files or folders (default: ./cases).", show_default=False)] = None,
+    rules: RulesOption = None,
+    junit_xml: Annotated[Path | None, typer.Option(
+        "--junit-xml", help="Also write a JUnit XML report here (for CI).", dir_okay=False)] = None,
+    select: Annotated[str | None, typer.Option(
+        "--select", help="Only the cases that cover or expect this term id.")] = None,
+    allow_skipped: Annotated[bool, typer.Option(
+        "--allow-skipped", help="Do not fail on skipped cases.")] = False,
+) -> None:
+    """Run golden cases: each failure shows expected vs. actual.  Exits 1 on any failure, on
+    skipped cases (unless --allow-skipped) and when no case was run."""
+    from gist_tox.ruleset.cases import Runner, collect, write_junit
+
+    found = collect(cases or [Path("cases")])
+    if select is not None:
+        found = [c for c in found if c.mentions(select)]
+    results = Runner(rules).run_all(found)
+    for result in results:
+        if result.status == "failed":
+            typer.echo(f"FAILED {result.nodeid}")
+            for message in result.messages:
+                typer.echo(f"    {message}")
+        elif result.status == "skipped":
+            typer.echo(f"SKIPPED {result.nodeid}: {'; '.join(result.messages)}")
+    if junit_xml is not None:
+        write_junit(results, junit_xml)
+    failed = sum(r.status == "failed" for r in results)
+    skipped = sum(r.status == "skipped" for r in results)
+    passed = len(results) - failed - skipped
+    typer.echo(f"{passed} passed, {failed} failed, {skipped} skipped")
+    if not results:
+        typer.echo("no cases found" + (f" for term {select!r}" if select else ""), err=True)
+        raise typer.Exit(ExitCode.FINDINGS)
+    if failed or (skipped and not allow_skipped):
+        raise typer.Exit(ExitCode.FINDINGS)
+
+
+class DiffFormat(StrEnum):
+    table = "table"
+    json = "json"
+
+
+@rules_app.command("diff")
+def diff(
+    old: Annotated[Path, typer.Argument(help="The rules in use now.", file_okay=False)],
+    new: Annotated[Path, typer.Argument(help="The proposed rules.", file_okay=False)],
+    visits: Annotated[list[str], typer.Argument(help="Visit files or folders (as batch takes "
+                                                "them).")],
+    fmt: Annotated[DiffFormat, typer.Option("--format", "-f", help="Output format.")] = (
+        DiffFormat.table),
+    ctcae: CtcaeOption = None,
+) -> None:
+    """Grade and dose every visit with OLD and NEW rules; list each visit whose grades or
+    recommendation change (before -> after).  Exits 0 when nothing changes, 1 when something
+    does."""
+    from gist_tox.regress import diff_visits
+
+    report = diff_visits(old, new, visits, ctcae.value if ctcae else None)
+    if fmt is DiffFormat.json:
+        from gist_tox.render.json import dumps
+
+        typer.echo(dumps(report.as_json()))
+    else:
+        _render_diff(report)
+    raise typer.Exit(ExitCode.FINDINGS if report.changed else ExitCode.OK)
+
+
+def _render_diff(report: DiffReport) -> None:
+    """One line per change, ``visit: what: before -> after``, then the count."""
+    for visit in report.changed:
+        for change in visit.changes:
+            typer.echo(f"{visit.source}: {change.what}: {_cell(change.before)} ->"
+                       f" {_cell(change.after)}")
+    for visit in report.unreadable:
+        typer.echo(f"not compared (refused with both rule sets): {visit.error}", err=True)
+    typer.echo(f"{len(report.changed)} of {len(report.visits)} visit(s) changed"
+               f" ({report.old} -> {report.new})")
+
+
+def _cell(value: object) -> str:
+    if value is None:
+        return "—"
+    if isinstance(value, list):
+        return ", ".join(map(str, value)) or "[]"
+    return str(value)

@@ -1,0 +1,568 @@
+"""``gist-tox rules check``: every rule file validated, then the semantics a grader relies on.
+
+The loader already refuses what would make grading wrong for one file (unknown inputs, a grade 5
+not read from death, ...).  This module adds what only shows across a whole term or rule set:
+
+* a numeric term's grades leave no gap and no overlap over the plausible range and are monotone
+  (a lower count never gives a lower grade), probed with exact fractions at every threshold and
+  just either side of it, with the default lower limit of normal and with LLNs placed on and
+  around every threshold;
+* thresholds lie inside the plausible range of their input (a threshold of 500 for an ANC in
+  x10^9/L is a unit mistake);
+* term ids are unique, aliases name a term of the other CTCAE version, every criterion cites a
+  source;
+* each skin morphology is routed to a term for every BSA, and to more than one only on purpose;
+* the dose ladder strictly decreases and every term a dosing rule names exists.
+
+Both CTCAE versions present in the folder are checked, whichever is the default.  Each problem
+names the file, the YAML path and the line.
+"""
+
+from __future__ import annotations
+
+import itertools
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from fractions import Fraction
+from pathlib import Path
+from typing import Any
+
+from pydantic import BaseModel
+
+from gist_tox.documents import Document, FieldPath, format_path
+from gist_tox.errors import InputError, RulesError
+from gist_tox.facts import DESCRIBER, FIELDS
+from gist_tox.ruleset.conditions import (
+    MISSING,
+    AllOf,
+    AnyOf,
+    Compare,
+    Condition,
+    FieldRef,
+    NotOf,
+    evaluate,
+)
+from gist_tox.ruleset.loader import (
+    CONFIG_FILE,
+    DOSING_DIR,
+    RANGES_FILE,
+    VERSIONS,
+    RuleFile,
+    _Problems,
+    check_term,
+    read_rule_file,
+    version_dir,
+)
+from gist_tox.ruleset.schema import ReferenceRanges, RulesConfig, TermRule
+from gist_tox.units import PLAUSIBLE_CELSIUS, PLAUSIBLE_MAX_COUNT, count_to_canonical, exact, show
+
+EPSILON = Fraction(1, 10**9)
+"""How far "just either side" of a threshold is probed (far below any clinical resolution)."""
+
+
+@dataclass(frozen=True)
+class Problem:
+    """One finding: the file (relative to the rule set), YAML path, line and what is wrong."""
+
+    file: str
+    path: str | None
+    line: int | None
+    message: str
+
+    def one_line(self, root: Path | None = None) -> str:
+        where = str(root / self.file) if root is not None else self.file
+        if self.line is not None:
+            where += f":{self.line}"
+        return f"{where}: {self.path}: {self.message}" if self.path else f"{where}: {self.message}"
+
+
+class _Collector(_Problems):
+    """Collects :class:`Problem` records; also accepted by :func:`loader.check_term`."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.found: list[Problem] = []
+
+    def add(self, doc: Document | None, relpath: str, path: tuple[Any, ...], message: str) -> None:
+        line = doc.position(tuple(path))[0] if doc is not None else None
+        self.found.append(Problem(relpath, format_path(tuple(path)) or None, line, message))
+
+    def from_error(self, relpath: str, exc: InputError) -> None:
+        self.found.append(Problem(relpath, exc.field, exc.line, exc.message))
+
+
+def check_rules(root: Path) -> list[Problem]:
+    """Every problem in the rule set at ``root`` (empty when it is sound)."""
+    out = _Collector()
+    if not root.is_dir():
+        return [Problem(str(root), None, None, "not a folder of rules")]
+    config = _read(root, root / CONFIG_FILE, RulesConfig, out, required=True)
+    ranges_file = _read(root, root / RANGES_FILE, ReferenceRanges, out, required=True)
+    ranges: ReferenceRanges | None = ranges_file.model if ranges_file else None  # type: ignore[assignment]
+    if ranges_file is not None and ranges is not None:
+        _check_reference_ranges(ranges_file, ranges, out)
+
+    terms_by_version: dict[str, list[RuleFile]] = {}
+    for version in VERSIONS:
+        folder = root / version_dir(version)
+        paths = sorted(folder.glob("*.yaml")) if folder.is_dir() else []
+        if not paths:
+            continue
+        files: list[RuleFile] = []
+        for path in paths:
+            rf = _read(root, path, TermRule, out)
+            if rf is None:
+                continue
+            check_term(rf, rf.model, version, out)  # type: ignore[arg-type]
+            files.append(rf)
+        terms_by_version[version] = files
+    if config is not None:
+        default = config.model.default_ctcae_version  # type: ignore[attr-defined]
+        if default not in terms_by_version:
+            out.add(config.document, CONFIG_FILE, ("default_ctcae_version",),
+                    f"CTCAE v{default} is the default but {version_dir(default)}/ has no term"
+                    " files")
+    all_ids = {v: {rf.model.id for rf in files} for v, files in terms_by_version.items()}  # type: ignore[attr-defined]
+    for version, files in terms_by_version.items():
+        others = set().union(*(ids for v, ids in all_ids.items() if v != version))
+        _check_terms(version, files, ranges, others, out)
+        _check_skin_routes(version, files, out)
+    if config is not None:
+        name = config.model.dosing  # type: ignore[attr-defined]
+        _check_dosing(root, root / DOSING_DIR / f"{name}.yaml", all_ids, out)
+    return out.found
+
+
+def _read(root: Path, path: Path, model: type[BaseModel], out: _Collector,
+          required: bool = False) -> RuleFile | None:
+    relpath = path.relative_to(root).as_posix()
+    if not path.is_file():
+        if required:
+            out.add(None, relpath, (), "missing; every rule set needs this file")
+        return None
+    try:
+        return read_rule_file(root, path, model)
+    except InputError as exc:
+        out.from_error(relpath, exc)
+        return None
+
+
+def _check_reference_ranges(rf: RuleFile, ranges: ReferenceRanges, out: _Collector) -> None:
+    for name in ("anc", "platelets"):
+        ref = getattr(ranges, name)
+        value = count_to_canonical(ref.lln, ref.unit)
+        if value > PLAUSIBLE_MAX_COUNT[name]:
+            out.add(rf.document, rf.relpath, (name, "lln"),
+                    f"{show(value)} x10^9/L is above the plausible maximum "
+                    f"{PLAUSIBLE_MAX_COUNT[name]} x10^9/L; check the unit")
+        if not ref.source.strip():
+            out.add(rf.document, rf.relpath, (name, "source"), "cites no source")
+
+
+# --------------------------------------------------------------------------------------------
+# Terms
+
+
+def _check_terms(version: str, files: list[RuleFile], ranges: ReferenceRanges | None,
+                 other_ids: set[str], out: _Collector) -> None:
+    seen: dict[str, str] = {}
+    for rf in files:
+        term: TermRule = rf.model  # type: ignore[assignment]
+        doc = rf.document
+        if term.id in seen:
+            out.add(doc, rf.relpath, ("id",), f"term id {term.id!r} also used by {seen[term.id]}")
+        seen.setdefault(term.id, rf.relpath)
+    ids = set(seen)
+    for rf in files:
+        term = rf.model  # type: ignore[assignment]
+        doc = rf.document
+        if not term.source.strip():
+            out.add(doc, rf.relpath, ("source",), "the term cites no source")
+        for i, alias in enumerate(term.aliases):
+            if alias == term.id or alias in ids:
+                out.add(doc, rf.relpath, ("aliases", i),
+                        f"alias {alias!r} is a CTCAE v{version} term id; an alias names the same"
+                        " adverse event in another CTCAE version")
+            elif other_ids and alias not in other_ids:
+                out.add(doc, rf.relpath, ("aliases", i),
+                        f"alias {alias!r} is not a term of the other CTCAE version")
+        for i, criterion in enumerate(term.grades):
+            if not criterion.source.strip():
+                out.add(doc, rf.relpath, ("grades", i, "source"), "the criterion cites no source")
+            for path, cond in _leaves(criterion.when, ("grades", i, "when")):
+                _check_plausible(rf, cond, path, out)
+        _check_numeric(rf, term, ranges, out)
+
+
+def _leaves(cond: Condition, path: FieldPath) -> Iterator[tuple[FieldPath, Condition]]:
+    if isinstance(cond, AllOf):
+        for i, child in enumerate(cond.all):
+            yield from _leaves(child, (*path, "all", i))
+    elif isinstance(cond, AnyOf):
+        for i, child in enumerate(cond.any):
+            yield from _leaves(child, (*path, "any", i))
+    elif isinstance(cond, NotOf):
+        yield from _leaves(cond.not_, (*path, "not"))
+    else:
+        yield path, cond
+
+
+def plausible_range(name: str) -> tuple[Fraction, Fraction] | None:
+    """The range of values an input can take (data sanity, from ``units`` and ``facts``)."""
+    info = FIELDS.get(name)
+    if info is None or info.kind != "number":
+        return None
+    lab = name.removeprefix("labs.").removesuffix(".lln")
+    if name.startswith("labs.") and lab in PLAUSIBLE_MAX_COUNT:
+        return Fraction(0), PLAUSIBLE_MAX_COUNT[lab]
+    if info.unit in ("%", "% BSA"):
+        return Fraction(0), Fraction(100)
+    if info.unit == "C":
+        return PLAUSIBLE_CELSIUS
+    return None
+
+
+def _check_plausible(rf: RuleFile, cond: Condition, path: FieldPath, out: _Collector) -> None:
+    if not isinstance(cond, Compare):
+        return
+    bounds = plausible_range(cond.field)
+    if bounds is None:
+        return
+    low, high = bounds
+    for op, bound in cond.bounds():
+        if isinstance(bound, FieldRef):
+            continue
+        value = exact(bound)
+        if not low <= value <= high:
+            unit = FIELDS[cond.field].unit
+            out.add(rf.document, rf.relpath, (*path, op),
+                    f"threshold {show(value)} is outside the plausible range of {cond.field}"
+                    f" ({show(low)}-{show(high)} {unit}); thresholds are in {unit}")
+
+
+def _numeric_field(cond: Condition) -> tuple[str, list[str]] | None:
+    """``(field, bound fields)`` when the condition compares exactly one numeric input (other
+    inputs it reads are yes/no or enumerated), else None."""
+    names: set[str] = set()
+    refs: list[str] = []
+    for _, leaf in _leaves(cond, ()):
+        if isinstance(leaf, Compare):
+            names.add(leaf.field)
+            refs.extend(b.field for _, b in leaf.bounds() if isinstance(b, FieldRef))
+    if len(names) != 1:
+        return None
+    name = names.pop()
+    return name, list(dict.fromkeys(refs))
+
+
+def _neutral(field: str) -> Any:
+    """The value of an input that adds nothing to a grade: no, ``none``; numbers unknown."""
+    info = FIELDS.get(field)
+    if info is None:
+        return MISSING
+    if info.kind == "bool":
+        return False
+    if info.kind == "enum" and "none" in info.values:
+        return "none"
+    return MISSING
+
+
+def _default_of(ref: str, ranges: ReferenceRanges | None) -> Fraction | None:
+    lab = ref.removeprefix("labs.").removesuffix(".lln")
+    if ranges is None or not ref.endswith(".lln") or not hasattr(ranges, lab):
+        return None
+    value = getattr(ranges, lab)
+    return count_to_canonical(value.lln, value.unit)
+
+
+def _thresholds(cond: Condition) -> set[Fraction]:
+    out: set[Fraction] = set()
+    for _, leaf in _leaves(cond, ()):
+        if isinstance(leaf, Compare):
+            out.update(exact(b) for _, b in leaf.bounds() if not isinstance(b, FieldRef))
+    return out
+
+
+def _check_numeric(rf: RuleFile, term: TermRule, ranges: ReferenceRanges | None,
+                   out: _Collector) -> None:
+    """Probe the grades that read only one numeric input: overlap, gap, monotone."""
+    groups: dict[str, list[tuple[int, list[str]]]] = {}
+    for index, criterion in enumerate(term.grades):
+        single = _numeric_field(criterion.when)
+        if single is not None:
+            groups.setdefault(single[0], []).append((index, single[1]))
+    for name, members in groups.items():
+        bounds = plausible_range(name)
+        if bounds is None:
+            continue
+        refs = list(dict.fromkeys(r for _, rs in members for r in rs))
+        criteria = [(i, term.grades[i]) for i, _ in members]
+        thresholds: set[Fraction] = set()
+        for _, criterion in criteria:
+            thresholds |= _thresholds(criterion.when)
+        defaults = {r: _default_of(r, ranges) for r in refs}
+        variants: list[dict[str, Fraction]] = []
+        if refs:
+            around = sorted({t + d for t in thresholds for d in (-EPSILON, 0, EPSILON)}
+                            | {bounds[1]})
+            base = {r: d if d is not None else bounds[1] for r, d in defaults.items()}
+            variants.append(base)
+            for r in refs:
+                for value in around:
+                    variants.append({**base, r: value})
+        else:
+            variants.append({})
+        reported: set[str] = set()
+
+        def line_of(index: int) -> str:
+            line = rf.document.position(("grades", index))[0]
+            return f" (line {line})" if line is not None else ""
+
+        for variant in variants:
+            for key, message, index in _probe(name, bounds, thresholds, variant, criteria,
+                                              line_of):
+                if key in reported:
+                    continue
+                reported.add(key)
+                out.add(rf.document, rf.relpath, ("grades", index, "when"), message)
+
+
+def _probe(
+    name: str, bounds: tuple[Fraction, Fraction], thresholds: set[Fraction],
+    variant: dict[str, Fraction], criteria: list[tuple[int, Any]],
+    line_of: Callable[[int], str],
+) -> Iterator[tuple[str, str, int]]:
+    """Yield ``(dedup key, message, grade index)`` for each finding at one LLN variant."""
+    low, high = bounds
+    marks = {low, high, *thresholds, *variant.values()}
+    points = {m + d for m in marks for d in (-EPSILON, 0, EPSILON)}
+    ordered = sorted(p for p in points if low <= p <= high)
+    ordered = sorted({*ordered, *((a + b) / 2 for a, b in itertools.pairwise(ordered))})
+    label = DESCRIBER.label(name)
+    unit = FIELDS[name].unit
+    context = ", ".join(f"{DESCRIBER.label(r)} {show(v)}" for r, v in variant.items())
+    context = f" ({context})" if context else ""
+
+    def lookup(field: str) -> Any:
+        if field == name:
+            return value
+        return variant.get(field, _neutral(field))
+
+    met_at: list[list[tuple[int, int]]] = []
+    for value in ordered:
+        met = [(index, c.grade) for index, c in criteria
+               if evaluate(c.when, lookup, DESCRIBER).value is True]
+        met_at.append(met)
+        if len(met) > 1:
+            grades = " and ".join(f"{g}{line_of(i)}" for i, g in met)
+            yield (f"overlap {met}", f"overlap: grades {grades} are both met at {label} ="
+                   f" {show(value)} {unit}{context}", met[-1][0])
+    covered = [v for v, met in zip(ordered, met_at, strict=True) if met]
+    if not covered:
+        return
+    decreasing = _lower_is_worse(name)
+    lowest = low if decreasing else covered[0]
+    highest = covered[-1]
+    below_normal = min(variant.values()) if variant else None
+    for value, met in zip(ordered, met_at, strict=True):
+        if met:
+            continue
+        inside = lowest <= value < highest if decreasing else lowest < value < highest
+        abnormal = below_normal is not None and value < below_normal
+        if inside or abnormal:
+            why = "below the lower limit of normal" if abnormal and not inside else "between grades"
+            yield ("gap", f"gap: no grade is met at {label} = {show(value)} {unit}, {why}{context}",
+                   criteria[0][0])
+            break
+    sequence = [(v, max((g for _, g in met), default=0), met) for v, met in
+                zip(ordered, met_at, strict=True) if decreasing or met]
+    if not sequence:
+        return
+    levels = [g for _, g, _ in sequence]
+    if decreasing:
+        ok = all(a >= b for a, b in itertools.pairwise(levels))
+    else:
+        ok = (all(a >= b for a, b in itertools.pairwise(levels))
+              or all(a <= b for a, b in itertools.pairwise(levels)))
+    if not ok:
+        for (v1, g1, _), (v2, g2, met2) in itertools.pairwise(sequence):
+            if (decreasing and g2 > g1) or (not decreasing and g2 != g1):
+                where = met2[0][0] if met2 else criteria[0][0]
+                if decreasing:
+                    message = (f"not monotone: grade {g1} at {label} = {show(v1)} {unit} but"
+                               f" grade {g2} at {show(v2)} {unit}; a lower count must never give"
+                               f" a lower grade{context}")
+                else:
+                    message = (f"not monotone: grades go {', '.join(map(str, _runs(levels)))}"
+                               f" as {label} rises{context}")
+                yield ("monotone", message, where)
+                break
+
+
+def _lower_is_worse(name: str) -> bool:
+    """A blood count that has a lower limit of normal: the lower it is, the worse."""
+    return name.startswith("labs.") and f"{name}.lln" in FIELDS
+
+
+def _runs(grades: list[int]) -> list[int]:
+    return [g for i, g in enumerate(grades) if i == 0 or grades[i - 1] != g]
+
+
+# --------------------------------------------------------------------------------------------
+# Skin routes
+
+
+def _lookup_in(facts: dict[str, Any]) -> Callable[[str], Any]:
+    return lambda name: facts.get(name, MISSING)
+
+
+def _check_skin_routes(version: str, files: list[RuleFile], out: _Collector) -> None:
+    """Every morphology, at every BSA, is graded under some term; under more than one only when
+    each of them takes the morphology unconditionally (bullous: SJS and TEN split by
+    detachment)."""
+    routed: list[tuple[RuleFile, Any]] = [
+        (rf, rf.model) for rf in files if getattr(rf.model, "applies_to", None) is not None]
+    if not routed:
+        return
+    thresholds: set[Fraction] = set()
+    for _, term in routed:
+        for route in term.applies_to:
+            if route.when is not None:
+                thresholds |= _thresholds(route.when)
+    marks = {Fraction(0), Fraction(100), *thresholds}
+    probes = sorted(p for p in {m + d for m in marks for d in (-EPSILON, 0, EPSILON)}
+                    if 0 <= p <= 100)
+    reported: set[str] = set()
+    for morphology in FIELDS["skin.morphology"].values:
+        for bsa in probes:
+            facts: dict[str, Any] = {"skin.bsa_percent": bsa, "skin.morphology": morphology}
+
+            hits: list[tuple[RuleFile, int, bool]] = []
+            for rf, term in routed:
+                for i, route in enumerate(term.applies_to):
+                    if route.morphology != morphology:
+                        continue
+                    if route.when is None:
+                        hits.append((rf, i, False))
+                        continue
+                    value = evaluate(route.when, _lookup_in(facts), DESCRIBER).value
+                    if value is None:
+                        key = f"{rf.relpath}:{i}:unknown"
+                        if key not in reported:
+                            reported.add(key)
+                            out.add(rf.document, rf.relpath, ("applies_to", i, "when"),
+                                    "a route may only read skin.bsa_percent")
+                    elif value:
+                        hits.append((rf, i, True))
+            if not hits:
+                key = f"gap:{morphology}"
+                if key not in reported:
+                    reported.add(key)
+                    near = [(rf, i) for rf, term in routed
+                            for i, r in enumerate(term.applies_to) if r.morphology == morphology]
+                    message = (f"skin morphology {morphology!r} at BSA {show(bsa)}% is graded"
+                               " under no term (applies_to)")
+                    if near:
+                        out.add(near[0][0].document, near[0][0].relpath,
+                                ("applies_to", near[0][1]), message)
+                    else:
+                        out.add(None, f"{version_dir(version)}/", (), message)
+            elif len(hits) > 1 and any(conditional for _, _, conditional in hits):
+                key = f"overlap:{morphology}"
+                if key not in reported:
+                    reported.add(key)
+                    names = ", ".join(rf.relpath for rf, _, _ in hits)
+                    rf, i, _ = next(h for h in hits if h[2])
+                    out.add(rf.document, rf.relpath, ("applies_to", i, "when"),
+                            f"skin morphology {morphology!r} at BSA {show(bsa)}% is routed to"
+                            f" more than one term: {names}")
+
+
+# --------------------------------------------------------------------------------------------
+# Dosing (the dosing rule model is owned by the dosing engine; these checks read the document
+# generically so that they hold whatever shape the model takes)
+
+_LADDER_KEYS = ("ladder_mg", "dose_levels", "dose_ladder", "ladder", "levels")
+
+
+def _is_term_key(key: Any) -> bool:
+    return isinstance(key, str) and (key in ("term", "term_id") or key.endswith(("terms",
+                                                                                 "term_ids")))
+
+
+def _check_dosing(root: Path, path: Path, term_ids: dict[str, set[str]], out: _Collector) -> None:
+    relpath = path.relative_to(root).as_posix()
+    if not path.is_file():
+        return
+    model: type[BaseModel] | None
+    try:
+        from gist_tox.dosing.schema import DosingRules  # owned by the dosing engine
+
+        model = DosingRules
+    except ImportError:
+        model = None
+    if model is not None:
+        rf = _read(root, path, model, out)
+        if rf is None:
+            return
+        doc = rf.document
+    else:
+        try:
+            from gist_tox.documents import read_document
+
+            doc = read_document(str(path))
+        except InputError as exc:
+            out.from_error(relpath, exc)
+            return
+    known = set().union(*term_ids.values()) if term_ids else set()
+    _walk_dosing(doc, relpath, doc.data, (), known, out)
+
+
+def _walk_dosing(doc: Document, relpath: str, node: Any, path: FieldPath, known: set[str],
+                 out: _Collector) -> None:
+    if isinstance(node, dict):
+        for key, value in node.items():
+            here = (*path, key)
+            if key in _LADDER_KEYS and isinstance(value, list):
+                _check_ladder(doc, relpath, value, here, out)
+            if _is_term_key(key) and known:
+                named: list[tuple[FieldPath, Any]]
+                if isinstance(value, str):
+                    named = [(here, value)]
+                elif isinstance(value, list):
+                    named = [((*here, i), v) for i, v in enumerate(value)]
+                elif isinstance(value, dict):
+                    named = [((*here, k), v) for k, v in value.items()]
+                else:
+                    named = []
+                for where, name in named:
+                    if isinstance(name, str) and name not in known:
+                        out.add(doc, relpath, where,
+                                f"names term {name!r}, which is not a CTCAE term of these"
+                                f" rules (known: {', '.join(sorted(known))})")
+            if key == "source" and isinstance(value, str) and not value.strip():
+                out.add(doc, relpath, here, "cites no source")
+            _walk_dosing(doc, relpath, value, here, known, out)
+    elif isinstance(node, list):
+        for i, item in enumerate(node):
+            _walk_dosing(doc, relpath, item, (*path, i), known, out)
+
+
+def _check_ladder(doc: Document, relpath: str, ladder: list[Any], path: FieldPath,
+                  out: _Collector) -> None:
+    doses: list[tuple[int, Any]] = []
+    for i, step in enumerate(ladder):
+        dose = step.get("dose_mg", step.get("mg")) if isinstance(step, dict) else step
+        if isinstance(dose, int | float) and not isinstance(dose, bool):
+            doses.append((i, dose))
+    for (_, a), (j, b) in itertools.pairwise(doses):
+        if not b < a:
+            out.add(doc, relpath, (*path, j),
+                    f"the dose ladder must strictly decrease: {b} mg follows {a} mg")
+
+
+def raise_on_problems(root: Path) -> None:
+    """For callers that want an exception rather than a list."""
+    problems = check_rules(root)
+    if problems:
+        raise RulesError([p.one_line(root) for p in problems])
