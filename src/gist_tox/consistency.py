@@ -1,4 +1,12 @@
-"""Contradictions inside a valid visit: reported as warnings in the result, never silenced."""
+"""Contradictions inside a valid visit: reported as warnings in the result, never silenced.
+
+A visit can pass validation field by field and still contradict itself (a hold with no reason, an
+episode dated after the visit, a dose the ladder does not have).  Refusing such a visit would
+stop a clinician who needs the rest of the result; ignoring it would mislead.  So each becomes a
+warning that names the fields involved.  Other contradictions are found where the values are
+understood: the clinician's grade against the findings in ``grading``, a measured ANC against
+the one derived from the white count in ``facts``.
+"""
 
 from __future__ import annotations
 
@@ -11,8 +19,18 @@ if TYPE_CHECKING:
 
 
 def visit_warnings(visit: Visit, ruleset: RuleSet) -> list[str]:
-    out: list[str] = []
+    """Every contradiction found in ``visit``, in the order of the file."""
+    return [
+        *_hold_warnings(visit),
+        *_history_warnings(visit, ruleset),
+        *_skin_warnings(visit),
+        *_ladder_warnings(visit, ruleset),
+    ]
+
+
+def _hold_warnings(visit: Visit) -> list[str]:
     drug = visit.imatinib
+    out: list[str] = []
     if drug.current_dose_mg == 0 and not drug.hold_categories:
         out.append(
             "imatinib.current_dose_mg is 0 (on hold) but imatinib.on_hold_for is not given;"
@@ -23,28 +41,68 @@ def visit_warnings(visit: Visit, ruleset: RuleSet) -> list[str]:
             f"imatinib.on_hold_for is {', '.join(drug.hold_categories)} but current_dose_mg is"
             f" {drug.current_dose_mg}, not 0; the visit is read as not on hold"
         )
+    return out
+
+
+def _history_warnings(visit: Visit, ruleset: RuleSet) -> list[str]:
+    out: list[str] = []
+    categories = _term_categories(ruleset)
     previous = None
     for index, entry in enumerate(visit.history):
         if entry.date > visit.date:
             out.append(
                 f"history[{index}].date {entry.date.isoformat()} is after the visit date"
-                f" {visit.date.isoformat()}"
+                f" {visit.date.isoformat()}; history holds episodes before this visit"
             )
         if previous is not None and entry.date < previous:
             out.append(f"history[{index}] is dated before the entry above it; history should be"
                        " oldest first")
         previous = entry.date
+        expected = categories.get(entry.term)
+        if expected is not None and expected != entry.category:
+            out.append(
+                f"history[{index}].category is {entry.category} but {entry.term} is a"
+                f" {expected} term"
+            )
+    return out
+
+
+def _term_categories(ruleset: RuleSet) -> dict[str, str]:
+    """Term id (and alias) -> category, from the rules of the chosen version."""
+    out: dict[str, str] = {}
+    for term in getattr(ruleset, "terms", []):
+        out[term.id] = term.category
+        for alias in term.aliases:
+            out.setdefault(alias, term.category)
+    return out
+
+
+def _skin_warnings(visit: Visit) -> list[str]:
+    skin = visit.skin
+    if skin is None or skin.bsa_percent is None:
+        return []
+    if skin.detachment_bsa_percent > skin.bsa_percent:
+        return [
+            f"skin.detachment_bsa_percent {skin.detachment_bsa_percent:g} is larger than"
+            f" skin.bsa_percent {skin.bsa_percent:g}; detached skin is part of the affected area"
+        ]
+    return []
+
+
+def _ladder_warnings(visit: Visit, ruleset: RuleSet) -> list[str]:
+    """Doses that are not on the dosing rules' ladder (``ladder_mg``); 0 (a hold) is not one."""
     ladder = getattr(ruleset.dosing, "ladder_mg", None)
-    if ladder:
-        for name, dose in (("current_dose_mg", drug.current_dose_mg),
-                           ("starting_dose_mg", drug.starting_dose_mg)):
-            if dose and dose not in ladder:
-                out.append(
-                    f"imatinib.{name} {dose} mg is not a dose of the ladder"
-                    f" ({' -> '.join(str(d) for d in ladder)} mg/day)"
-                )
-        for index, entry in enumerate(visit.history):
-            if entry.dose_mg and entry.dose_mg not in ladder:
-                out.append(f"history[{index}].dose_mg {entry.dose_mg} mg is not a dose of the"
-                           " ladder")
+    if not ladder:
+        return []
+    steps = " -> ".join(str(d) for d in ladder)
+    drug = visit.imatinib
+    out: list[str] = []
+    for name, dose in (("starting_dose_mg", drug.starting_dose_mg),
+                       ("current_dose_mg", drug.current_dose_mg)):
+        if dose and dose not in ladder:
+            out.append(f"imatinib.{name} {dose} mg is not a dose of the ladder ({steps} mg/day)")
+    for index, entry in enumerate(visit.history):
+        if entry.dose_mg and entry.dose_mg not in ladder:
+            out.append(f"history[{index}].dose_mg {entry.dose_mg} mg is not a dose of the ladder"
+                       f" ({steps} mg/day)")
     return out

@@ -16,7 +16,10 @@ or allowed to hurt the process that reads it.  So this module
 
 from __future__ import annotations
 
+import errno
 import json
+import math
+import re
 import sys
 from collections.abc import Hashable
 from dataclasses import dataclass, field
@@ -30,23 +33,45 @@ from gist_tox.errors import InputError
 MAX_BYTES = 1024 * 1024
 """Files larger than this are refused before they are parsed (1 MiB)."""
 
+STDIN_NAME = "<stdin>"
+"""How error messages and results name standard input (given on the command line as ``-``)."""
+
 MAX_EXPANDED_NODES = 20_000
-"""A visit has a few hundred YAML nodes; far more after alias expansion is an attack or a mistake."""
+"""A visit has a few hundred YAML nodes; far more after alias expansion is an attack or a
+mistake."""
 
 FieldPath = tuple[str | int, ...]
 
 _BaseLoader: type[yaml.SafeLoader] = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
 
+_PLAIN_NAME = re.compile(r"^[A-Za-z0-9_-]{1,60}$")
+
+
 def format_path(path: FieldPath) -> str:
-    """``("history", 0, "date")`` -> ``history[0].date``."""
+    """``("history", 0, "date")`` -> ``history[0].date``.
+
+    A key that is not a plain name is quoted (``repr``) and shortened, so that a key holding
+    terminal escape codes, new lines or a megabyte of text cannot garble or flood the message.
+    """
     out = ""
     for part in path:
         if isinstance(part, int):
             out += f"[{part}]"
-        else:
-            out += f".{part}" if out else str(part)
+            continue
+        name = part if _PLAIN_NAME.match(part) else shorten(repr(part))
+        out += f".{name}" if out else name
     return out
+
+
+def shorten(text: str, limit: int = 60) -> str:
+    """``text`` cut to ``limit`` characters, marked with "..." when cut."""
+    return text if len(text) <= limit else text[: limit - 3] + "..."
+
+
+def display_name(source: str) -> str:
+    """The name a message uses for ``source``: ``<stdin>`` for ``-``."""
+    return STDIN_NAME if source == "-" else source
 
 
 @dataclass(frozen=True)
@@ -91,6 +116,7 @@ _Loader.add_constructor("tag:yaml.org,2002:timestamp", _Loader.construct_yaml_ti
 def read_bytes(source: str) -> bytes:
     """Read at most :data:`MAX_BYTES` from a path or from stdin (``-``)."""
     if source == "-":
+        source = STDIN_NAME
         raw: bytes = sys.stdin.buffer.read(MAX_BYTES + 1)
     else:
         path = Path(source)
@@ -109,6 +135,8 @@ def read_bytes(source: str) -> bytes:
         except PermissionError:
             raise InputError(source, "permission denied", code="file") from None
         except OSError as exc:
+            if exc.errno == errno.ELOOP:
+                raise InputError(source, "symbolic link loop; cannot read", code="file") from None
             raise InputError(source, f"cannot read: {exc.strerror or exc}", code="file") from None
     if len(raw) > MAX_BYTES:
         raise InputError(source, f"more than {MAX_BYTES} bytes (1 MiB); refused", code="file")
@@ -116,6 +144,8 @@ def read_bytes(source: str) -> bytes:
 
 
 def decode(source: str, raw: bytes) -> str:
+    """UTF-8 text of ``raw`` (a leading byte-order mark dropped), or an :class:`InputError`."""
+    source = display_name(source)
     try:
         text = raw.decode("utf-8")
     except UnicodeDecodeError as exc:
@@ -133,46 +163,115 @@ def decode(source: str, raw: bytes) -> str:
     return text
 
 
-def read_document(source: str, *, text: str | None = None, json_mode: bool | None = None) -> Document:
+def read_document(
+    source: str, *, text: str | None = None, json_mode: bool | None = None
+) -> Document:
     """Read ``source`` (a path or ``-``) into a :class:`Document` whose top level is a mapping.
 
     ``text`` skips reading (used for stdin that was read earlier); ``json_mode`` forces the JSON
     parser (default: by the ``.json`` suffix).
     """
-    if text is None:
-        text = decode(source, read_bytes(source))
     if json_mode is None:
         json_mode = source.lower().endswith(".json")
+    if text is None:
+        text = decode(source, read_bytes(source))
+    source = display_name(source)
     if json_mode:
-        data, marks = _parse_json(source, text), {}
+        data = _parse_json(source, text)
+        marks = _json_marks(text)
     else:
         data, marks = _parse_yaml(source, text)
     if not isinstance(data, dict):
-        kind = "a list" if isinstance(data, list) else f"a single value ({type(data).__name__})"
-        raise InputError(source, f"top level is {kind}, expected a mapping of fields", code="shape")
-    return Document(source=source, data=data, marks=marks)
+        raise InputError(
+            source,
+            f"top level is {_kind(data)}, expected a mapping of fields (field: value lines)",
+            code="shape",
+        )
+    document = Document(source=source, data=data, marks=marks)
+    _refuse_non_finite(document, data, ())
+    return document
+
+
+def _kind(data: Any) -> str:
+    """What a top level that is not a mapping is, in words, for the message."""
+    if isinstance(data, list):
+        return "a list"
+    if data is None:
+        return "null"
+    if isinstance(data, str):
+        return f"plain text ({shorten(repr(data), 40)})"
+    if isinstance(data, bool):
+        return "true or false"
+    if isinstance(data, int | float):
+        return f"a number ({data!r})"
+    return f"a single value ({type(data).__name__})"
+
+
+def _refuse_non_finite(document: Document, value: Any, path: FieldPath) -> None:
+    """NaN and infinities (YAML ``.nan``/``.inf``, JSON ``NaN``/``Infinity``) are never data.
+
+    Refused here, for every field, so that no later comparison can be silently false."""
+    if isinstance(value, float) and not math.isfinite(value):
+        raise document.error(path, f"{value} is not a finite number; expected a number",
+                             code="number")
+    if isinstance(value, dict):
+        for key, item in value.items():
+            _refuse_non_finite(document, item, (*path, key))
+    elif isinstance(value, list):
+        for index, item in enumerate(value):
+            _refuse_non_finite(document, item, (*path, index))
+
+
+class _DuplicateJsonKey(Exception):
+    pass
 
 
 def _parse_json(source: str, text: str) -> Any:
+    """Strict JSON.  ``NaN``/``Infinity`` are read as floats and refused afterwards, by field."""
+
     def pairs(items: list[tuple[str, Any]]) -> dict[str, Any]:
         out: dict[str, Any] = {}
         for key, value in items:
             if key in out:
-                raise InputError(source, f"duplicate key {key!r}", field=key, code="duplicate")
+                raise _DuplicateJsonKey(key)
             out[key] = value
         return out
 
-    def constant(name: str) -> Any:
-        raise InputError(source, f"{name} is not a number; JSON allows finite numbers only",
-                         code="number")
-
     try:
-        return json.loads(text, object_pairs_hook=pairs, parse_constant=constant)
+        return json.loads(text, object_pairs_hook=pairs)
     except json.JSONDecodeError as exc:
         raise InputError(source, f"invalid JSON: {exc.msg}", line=exc.lineno, column=exc.colno,
                          code="syntax") from None
+    except _DuplicateJsonKey as exc:
+        # The YAML composer knows where both keys are; JSON's parser does not say.
+        _json_marks(text, source=source)
+        raise InputError(source, f"duplicate key {str(exc.args[0])!r}; remove one",
+                         code="duplicate") from None
     except RecursionError:
         raise InputError(source, "JSON nested too deeply", code="syntax") from None
+    except ValueError as exc:  # e.g. an integer too long to convert
+        raise InputError(source, f"invalid JSON: {_value_problem(exc)}", code="syntax") from None
+
+
+def _json_marks(text: str, source: str | None = None) -> dict[FieldPath, tuple[int, int]]:
+    """Key positions of a JSON document, found by composing it as YAML (JSON is nearly a YAML
+    subset).  Best effort: a document YAML cannot compose simply has no positions.  With
+    ``source``, a duplicate key found on the way is raised, naming both lines."""
+    marks: dict[FieldPath, tuple[int, int]] = {}
+    loader = _Loader(text)
+    try:
+        node = loader.get_single_node()
+        if node is not None:
+            _walk(source or "", node, (), marks)
+    except InputError as exc:
+        if source is not None and exc.code == "duplicate":
+            raise
+        return {}
+    except (yaml.YAMLError, RecursionError, ValueError):
+        return {}
+    finally:
+        loader.dispose()
+    return marks
 
 
 def _parse_yaml(source: str, text: str) -> tuple[Any, dict[FieldPath, tuple[int, int]]]:
@@ -189,21 +288,32 @@ def _parse_yaml(source: str, text: str) -> tuple[Any, dict[FieldPath, tuple[int,
         mark = exc.problem_mark or exc.context_mark
         problem = exc.problem or "invalid YAML"
         if "could not determine a constructor for the tag" in problem:
-            tag = problem.split("tag", 1)[1].strip()
-            problem = f"YAML tag {tag} is not allowed (tags are never executed; plain data only)"
+            tag = _short_tag(problem.split("tag", 1)[1].strip().strip("'"))
+            problem = f"YAML tag {tag!r} is not allowed (tags are never executed; plain data only)"
         elif exc.context and "expected a single document" not in problem:
             problem = f"{exc.context}, {problem}"
         line = mark.line + 1 if mark else None
         column = mark.column + 1 if mark else None
+        if mark is not None and text[mark.index : mark.index + 1] == "\t":
+            problem += " (a tab character: YAML is indented with spaces)"
         raise InputError(source, f"YAML: {problem}", line=line, column=column,
                          code="syntax") from None
     except yaml.YAMLError as exc:
-        raise InputError(source, f"YAML: {exc}", code="syntax") from None
+        raise InputError(source, f"YAML: {shorten(str(exc), 200)}", code="syntax") from None
     except RecursionError:
         raise InputError(source, "YAML nested too deeply", code="syntax") from None
+    except (ValueError, OverflowError) as exc:  # e.g. an integer too long to convert
+        raise InputError(source, f"YAML: {_value_problem(exc)}", code="syntax") from None
     finally:
         loader.dispose()
     return data, marks
+
+
+def _value_problem(exc: Exception) -> str:
+    """Words for a value the parser could not convert (Python's own text names its internals)."""
+    if "integer string conversion" in str(exc):
+        return "a number has too many digits (more than 4300); expected a plausible value"
+    return f"a value cannot be read ({shorten(str(exc), 120)})"
 
 
 def _check_size(source: str, root: yaml.Node) -> None:
@@ -244,31 +354,54 @@ def _check_size(source: str, root: yaml.Node) -> None:
     size(root)
 
 
+_YAML_TAG = "tag:yaml.org,2002:"
+_REFUSED_TAGS = frozenset(_YAML_TAG + name for name in ("binary", "set", "omap", "pairs"))
+
+
+def _short_tag(tag: str) -> str:
+    """``tag:yaml.org,2002:python/name:os.system`` -> ``!!python/name:os.system``."""
+    return "!!" + tag[len(_YAML_TAG):] if tag.startswith(_YAML_TAG) else tag
+
+
+def _where_both(first: tuple[int, int], again: tuple[int, int]) -> str:
+    if first[0] == again[0]:
+        return f"first at line {first[0]} column {first[1]}, again at column {again[1]}"
+    return f"first on line {first[0]}, again on line {again[0]}"
+
+
 def _walk(
     source: str, node: yaml.Node, path: FieldPath, marks: dict[FieldPath, tuple[int, int]]
 ) -> None:
-    """Record key positions and refuse duplicate or non-string keys."""
+    """Record key positions and refuse duplicate or non-string keys, and the safe loader's tags
+    that build something other than plain data (bytes, sets, ordered pairs)."""
+    if node.tag in _REFUSED_TAGS:
+        raise InputError(
+            source, f"YAML tag {_short_tag(node.tag)!r} is not allowed (plain data only)",
+            field=format_path(path) or None, line=node.start_mark.line + 1,
+            column=node.start_mark.column + 1, code="syntax",
+        )
     if isinstance(node, yaml.MappingNode):
-        seen: dict[Hashable, int] = {}
+        seen: dict[Hashable, tuple[int, int]] = {}
         for key_node, value_node in node.value:
             line, column = key_node.start_mark.line + 1, key_node.start_mark.column + 1
             if key_node.tag == "tag:yaml.org,2002:merge":
                 raise InputError(source, "YAML merge keys (<<) are not allowed",
                                  line=line, column=column, code="syntax")
             if not isinstance(key_node, yaml.ScalarNode) or key_node.tag != "tag:yaml.org,2002:str":
+                shown = shorten(repr(getattr(key_node, "value", "?")))
                 raise InputError(
-                    source, f"key {getattr(key_node, 'value', '?')!r} is not a text field name",
+                    source, f"key {shown} is not a text field name",
                     line=line, column=column, code="key",
                 )
             key = key_node.value
             if key in seen:
                 raise InputError(
                     source,
-                    f"duplicate key {key!r} (first on line {seen[key]}, again on line {line}); "
-                    "remove one",
+                    f"duplicate key {shorten(repr(key))}"
+                    f" ({_where_both(seen[key], (line, column))}); remove one",
                     field=format_path((*path, key)), line=line, column=column, code="duplicate",
                 )
-            seen[key] = line
+            seen[key] = (line, column)
             marks[(*path, key)] = (line, column)
             _walk(source, value_node, (*path, key), marks)
     elif isinstance(node, yaml.SequenceNode):

@@ -43,7 +43,7 @@ class InputError(GistToxError):
         column: int | None = None,
         code: str = "input",
     ) -> None:
-        self.source = source
+        self.source = "<stdin>" if source == "-" else source  # never a bare "-" in a message
         self.message = message
         self.field = field
         self.line = line

@@ -13,7 +13,7 @@ from typing import Any, TypeVar
 
 from pydantic import BaseModel, ValidationError
 
-from gist_tox.documents import Document, FieldPath, format_path
+from gist_tox.documents import Document, FieldPath, format_path, shorten
 from gist_tox.errors import InputError
 
 ModelT = TypeVar("ModelT", bound=BaseModel)
@@ -28,21 +28,26 @@ def validate(document: Document, model: type[ModelT]) -> ModelT:
 
 
 def to_input_error(document: Document, exc: ValidationError, model: type[BaseModel]) -> InputError:
+    """One line for the most specific problem, and how many other fields have problems."""
     errors = exc.errors(include_url=False)
-    # Prefer the most specific problem: unknown fields first, then the deepest location.
-    errors.sort(key=lambda e: (e["type"] != "extra_forbidden", -len(e["loc"])))
-    first = _collapse_union(errors)
-    path: FieldPath = tuple(p for p in first["loc"] if isinstance(p, str | int))
-    path = _strip_union_tags(path)
-    message = _message(first, path, model)
-    more = len({tuple(e["loc"]) for e in errors}) - 1
+    by_path: dict[FieldPath, list[Any]] = {}
+    for error in errors:
+        path = _strip_union_tags(tuple(p for p in error["loc"] if isinstance(p, str | int)))
+        by_path.setdefault(path, []).append(error)
+    # A problem inside a value (``on_hold_for[1]``) is more specific than one about the whole
+    # value (``on_hold_for`` is not a text), which is another union member's view of it.
+    paths = [p for p in by_path if not any(q[: len(p)] == p and q != p for q in by_path)]
+    # Prefer unknown fields (a typo), then the deepest location, then the order of the file.
+    paths.sort(key=lambda p: (
+        all(e["type"] != "extra_forbidden" for e in by_path[p]), -len(p),
+        document.position(p)[0] or float("inf"),
+    ))
+    path = paths[0]
+    message = _message(by_path[path], path, model)
+    more = len(paths) - 1
     if more > 0:
         message += f" (and {more} more problem{'s' if more > 1 else ''})"
-    return document.error(path, message, code=f"visit.{first['type']}")
-
-
-def _collapse_union(errors: list[Any]) -> Any:
-    return errors[0]
+    return document.error(path, message, code=f"visit.{by_path[path][0]['type']}")
 
 
 def _strip_union_tags(path: FieldPath) -> FieldPath:
@@ -59,53 +64,93 @@ def _strip_union_tags(path: FieldPath) -> FieldPath:
     return tuple(out)
 
 
-def _message(error: Any, path: FieldPath, model: type[BaseModel]) -> str:
-    kind = error["type"]
-    value = error.get("input")
-    if kind == "extra_forbidden":
+_PATTERNS = {
+    r"^\S(.*\S)?$": "text without leading or trailing spaces",
+    r"^[a-z][a-z0-9_]*$": "a term id in snake case, such as febrile_neutropenia",
+}
+"""What a field's ``pattern`` means, in words."""
+
+_BOUNDS = {
+    "greater_than_equal": ("ge", "at least"),
+    "less_than_equal": ("le", "at most"),
+    "greater_than": ("gt", "more than"),
+    "less_than": ("lt", "less than"),
+}
+
+
+def _message(errors: list[Any], path: FieldPath, model: type[BaseModel]) -> str:
+    """The message for the problems at one field; several are a union's members' views."""
+    first = errors[0]
+    value = first.get("input")
+    if any(e["type"] == "extra_forbidden" for e in errors):
         name = str(path[-1]) if path else "?"
         known = known_fields(model, path[:-1])
         close = difflib.get_close_matches(name, known, n=1, cutoff=0.6)
         hint = f"; did you mean {close[0]!r}?" if close else ""
         allowed = f" (known fields: {', '.join(known)})" if known and not close else ""
-        return f"unknown field {name!r}{hint}{allowed}"
-    if kind == "missing":
+        return f"unknown field {shorten(repr(name))}{hint}{allowed}"
+    if first["type"] == "missing":
         return "required field is missing"
+    if first["type"] == "value_error":
+        return str(first.get("ctx", {}).get("error", first["msg"]))
+    if first["type"] in _BOUNDS:
+        key, words = _BOUNDS[first["type"]]
+        limit = first.get("ctx", {}).get(key)
+        return f"{_show(value)} is out of range; expected {words} {_show_limit(limit)}"
+    if first["type"] == "finite_number":
+        return f"{_show(value)} is not a finite number; expected a number"
+    expected = list(dict.fromkeys(_expected(e) for e in errors))
+    return f"{_show(value)} is not allowed; expected {', or '.join(expected)}"
+
+
+def _expected(error: Any) -> str:
+    """What a field expects, in words, from one pydantic error about it."""
+    kind = error["type"]
     if kind == "literal_error":
-        expected = error.get("ctx", {}).get("expected", "")
-        return f"{_show(value)} is not allowed; expected one of {expected}"
-    if kind in {"finite_number"}:
-        return f"{_show(value)} is not a finite number"
-    if kind in {"greater_than_equal", "less_than_equal", "greater_than", "less_than"}:
-        return f"{_show(value)} is out of range: {error['msg'].lower()}"
+        return f"one of {error.get('ctx', {}).get('expected', '')}"
     if kind in {"int_type", "int_from_float", "int_parsing"}:
-        return f"{_show(value)} is not allowed; expected a whole number"
+        return "a whole number"
     if kind in {"float_type", "float_parsing"}:
-        return f"{_show(value)} is not allowed; expected a number"
+        return "a number"
     if kind in {"bool_type", "bool_parsing"}:
-        return f"{_show(value)} is not allowed; expected true or false"
-    if kind in {"string_type"}:
-        return f"{_show(value)} is not allowed; expected text"
+        return "true or false"
+    if kind == "string_type":
+        return "text"
     if kind in {"model_type", "model_attributes_type", "dict_type"}:
-        return f"{_show(value)} is not allowed; expected a mapping of fields"
-    if kind in {"list_type"}:
-        return f"{_show(value)} is not allowed; expected a list"
+        return "a mapping of fields"
+    if kind == "list_type":
+        return "a list"
     if kind == "string_pattern_mismatch":
-        return f"{_show(value)} is not allowed; expected {error['msg'].lower()}"
-    if kind == "value_error":
-        return str(error.get("ctx", {}).get("error", error["msg"]))
-    return f"{error['msg']} (got {_show(value)})"
+        pattern = error.get("ctx", {}).get("pattern", "")
+        return _PATTERNS.get(pattern, f"text matching {pattern}")
+    if kind == "string_too_long":
+        return f"at most {error.get('ctx', {}).get('max_length')} characters"
+    if kind == "string_too_short":
+        return "text that is not empty"
+    if kind in {"greater_than_equal", "less_than_equal", "greater_than", "less_than"}:
+        key, words = _BOUNDS[kind]
+        return f"{words} {_show_limit(error.get('ctx', {}).get(key))}"
+    return str(error["msg"]).lower()
 
 
 def _show(value: Any) -> str:
+    """A value as the writer would recognise it (YAML spelling for booleans and null)."""
     if isinstance(value, dict):
         return "a mapping"
     if isinstance(value, list):
         return "a list"
     if value is None:
         return "null"
-    text = repr(value)
-    return text if len(text) <= 40 else text[:37] + "..."
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    return shorten(repr(value), 40)
+
+
+def _show_limit(limit: Any) -> str:
+    """A bound of the model, ``100`` rather than ``100.0``."""
+    if isinstance(limit, float) and limit.is_integer():
+        return str(int(limit))
+    return str(limit)
 
 
 def known_fields(model: type[BaseModel], path: FieldPath) -> list[str]:

@@ -17,6 +17,8 @@ from pydantic import (
     BeforeValidator,
     ConfigDict,
     Field,
+    ValidationInfo,
+    field_validator,
     model_validator,
 )
 
@@ -47,7 +49,9 @@ def _iso_date(value: Any) -> Any:
             return dt.date.fromisoformat(value)
         except ValueError as exc:
             raise ValueError(f"impossible date {value!r} ({exc})") from None
-    raise ValueError(f"expected an ISO 8601 date YYYY-MM-DD, got {type(value).__name__}")
+    shown = "null" if value is None else repr(value) if isinstance(value, int | float) else (
+        f"a {type(value).__name__}")
+    raise ValueError(f"expected an ISO 8601 date YYYY-MM-DD, got {shown}")
 
 
 def _version_text(value: Any) -> Any:
@@ -108,20 +112,30 @@ class Labs(_Strict):
     neutrophils_percent: Percent | None = None
     bands_percent: Percent | None = None
 
-    @model_validator(mode="after")
-    def _plausible(self) -> Labs:
-        for name in ("anc", "platelets", "wbc"):
-            lab: CountLab | None = getattr(self, name)
-            if lab is None:
-                continue
-            limit = PLAUSIBLE_MAX_COUNT[name]
-            if count_to_canonical(lab.value, lab.unit) > limit:
+    @field_validator("anc", "platelets", "wbc")
+    @classmethod
+    def _plausible_count(cls, lab: CountLab | None, info: ValidationInfo) -> CountLab | None:
+        """A count beyond what blood can hold is a typing or unit error, not a finding."""
+        if lab is None:
+            return lab
+        limit = PLAUSIBLE_MAX_COUNT[str(info.field_name)]
+        for name, number in (("value", lab.value), ("lln", lab.lln)):
+            if number is not None and count_to_canonical(number, lab.unit) > limit:
                 raise ValueError(
-                    f"{name}.value {lab.value:g} {lab.unit} is implausible (above {limit} x10^9/L);"
+                    f"{name} {number:g} {lab.unit} is implausible (above {limit} x10^9/L);"
                     " check the value and its unit"
                 )
+        if lab.lln == 0:
+            raise ValueError("lln 0 is not a lower limit of normal; give the lab's LLN or omit it")
+        return lab
+
+    @model_validator(mode="after")
+    def _plausible(self) -> Labs:
         if (self.neutrophils_percent or 0) + (self.bands_percent or 0) > 100:
-            raise ValueError("neutrophils_percent + bands_percent exceed 100")
+            raise ValueError(
+                f"neutrophils_percent {self.neutrophils_percent or 0:g} + bands_percent"
+                f" {self.bands_percent or 0:g} exceed 100"
+            )
         if self.bands_percent is not None and self.neutrophils_percent is None:
             raise ValueError("bands_percent given without neutrophils_percent")
         return self
@@ -206,5 +220,6 @@ def anc_from_differential(labs: Labs) -> tuple[Any, str] | None:
     wbc = count_to_canonical(labs.wbc.value, labs.wbc.unit)
     percent = exact(labs.neutrophils_percent) + exact(labs.bands_percent or 0)
     bands = f" + bands {labs.bands_percent:g}%" if labs.bands_percent is not None else ""
-    how = f"WBC {labs.wbc.value:g} {labs.wbc.unit} x (neutrophils {labs.neutrophils_percent:g}%{bands})"
+    how = (f"WBC {labs.wbc.value:g} {labs.wbc.unit} x (neutrophils"
+           f" {labs.neutrophils_percent:g}%{bands})")
     return wbc * percent / 100, how
