@@ -11,6 +11,8 @@ from typing import Any
 
 import pytest
 import yaml
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from conftest import RULES, deep_merge, invoke, make_visit, result_of
 from gist_tox.errors import InputError
@@ -244,6 +246,22 @@ def test_life_threatening_true_fn_with_exfoliative_dermatitis_is_refused_in_v6_o
     assert result_of(visit, "5.0")["grades"]["febrile_neutropenia"]["grade"] == 4
     with pytest.raises(InputError, match="exfoliative_dermatitis"):
         result_of(visit, "6.0")
+
+
+_COUNTS = st.integers(min_value=0, max_value=150_000)  # cells/uL
+
+
+@settings(max_examples=40, deadline=None)
+@given(low=_COUNTS, high=_COUNTS)
+def test_v6_count_grades_are_monotone_and_unit_invariant(low: int, high: int) -> None:
+    """A lower count never gives a lower grade, and /uL and 10^9/L give the same grade."""
+    low, high = sorted((low, high))
+    for term, lab in (("neutrophil_count_decreased", "anc"), ("thrombocytopenia", "platelets")):
+        per_ul = [grade6(labs={lab: {"value": n, "unit": "/uL"}})[term]["grade"]
+                  for n in (low, high)]
+        si = grade6(labs={lab: {"value": low / 1000, "unit": "10^9/L"}})[term]["grade"]
+        assert per_ul[0] >= per_ul[1]
+        assert si == per_ul[0]  # low/1000 as written is exact decimal: no rounding drift
 
 
 # --------------------------------------------------------------------------------------------
