@@ -1,6 +1,6 @@
 """Benchmark of ``gist-tox batch``: speed against the YAML-parsing floor, and memory as N grows.
 
-Run from the repository root (uses the ``gist-tox`` next to this Python, e.g. ``.venv/bin``)::
+Run it (it uses the ``gist-tox`` next to this Python, else ``.venv/bin``, else on ``PATH``)::
 
     .venv/bin/python benchmarks/batch_bench.py            # N = 10,000 and the RSS check at 100,000
     .venv/bin/python benchmarks/batch_bench.py --n 2000 --rss-n 0     # quicker
@@ -32,10 +32,20 @@ import time
 from pathlib import Path
 from typing import Any
 
-import yaml
+REPO = Path(__file__).resolve().parents[1]
+VENV_PYTHON = REPO / ".venv" / "bin" / "python"
+
+try:
+    import yaml
+except ImportError:  # run with a Python that lacks PyYAML (e.g. `python3 benchmarks/...`)
+    if VENV_PYTHON.exists() and Path(sys.executable) != VENV_PYTHON:
+        os.execv(VENV_PYTHON, [str(VENV_PYTHON), *sys.argv])
+    raise
 
 SEED = 20091102
-GIST_TOX = str(Path(sys.executable).with_name("gist-tox"))
+GIST_TOX = next((str(p) for p in (Path(sys.executable).with_name("gist-tox"),
+                                  REPO / ".venv" / "bin" / "gist-tox") if p.exists()),
+                shutil.which("gist-tox") or "gist-tox")
 
 
 def synthetic_visit(rng: random.Random, index: int) -> dict[str, Any]:
@@ -134,8 +144,8 @@ def main() -> None:
     parser.add_argument("--rss-n", type=int, default=100_000,
                         help="visits for the memory run (0 skips it)")
     args = parser.parse_args()
-    if not Path(GIST_TOX).exists():
-        raise SystemExit(f"{GIST_TOX} not found; run with the project's venv Python")
+    if shutil.which(GIST_TOX) is None:
+        raise SystemExit("gist-tox not found; install the project (see the README) first")
     base = Path(tempfile.mkdtemp(prefix="gist-tox-bench-"))
     try:
         small = base / "small"

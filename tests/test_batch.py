@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
@@ -33,7 +34,7 @@ def write(path: Path, data: Any) -> Path:
     return path
 
 
-def results(found: list[batch.Found], **kwargs: Any) -> list[dict[str, Any]]:
+def results(found: Iterable[batch.Found], **kwargs: Any) -> list[dict[str, Any]]:
     return [json.loads(o.text) for o in run(found, rules=RULES, **kwargs)]
 
 
@@ -43,7 +44,7 @@ def results(found: list[batch.Found], **kwargs: Any) -> list[dict[str, Any]]:
 def test_folders_are_walked_recursively_for_visit_suffixes_in_path_order(tmp_path: Path) -> None:
     for name in ["b/2.yaml", "a.yml", "b/1.json", "b/c/0.yaml", "notes.txt", "b-x.yaml"]:
         write(tmp_path / name, make_visit())
-    found = discover([str(tmp_path)])
+    found = list(discover([str(tmp_path)]))
     rel = [os.path.relpath(f.path, tmp_path) for f in found]
     # component by component: folder "b" sorts before the file "b-x.yaml"
     assert rel == ["a.yml", "b/1.json", "b/2.yaml", "b/c/0.yaml", "b-x.yaml"]
@@ -53,14 +54,14 @@ def test_folders_are_walked_recursively_for_visit_suffixes_in_path_order(tmp_pat
 def test_an_explicit_file_is_read_whatever_its_suffix_and_listed_once(tmp_path: Path) -> None:
     visit = write(tmp_path / "visit.txt", make_visit())
     other = write(tmp_path / "x.yaml", make_visit())
-    found = discover([str(visit), str(tmp_path), str(other), f"{tmp_path}/./x.yaml"])
+    found = list(discover([str(visit), str(tmp_path), str(other), f"{tmp_path}/./x.yaml"]))
     assert [Path(f.path).name for f in found] == ["visit.txt", "x.yaml"]
 
 
 def test_missing_path_and_empty_folder_are_failures_not_silence(tmp_path: Path) -> None:
     (tmp_path / "empty" / "sub").mkdir(parents=True)
     write(tmp_path / "empty" / "sub" / "readme.md", "not a visit")
-    found = discover([str(tmp_path / "nope.yaml"), str(tmp_path / "empty")])
+    found = list(discover([str(tmp_path / "nope.yaml"), str(tmp_path / "empty")]))
     messages = {Path(f.path).name: f.error.message for f in found if f.error}
     assert messages == {"nope.yaml": "no such file or folder",
                         "empty": "no visit files (*.yaml, *.yml, *.json) in this folder"}
@@ -95,7 +96,7 @@ def test_an_unreadable_folder_is_a_failure(tmp_path: Path, monkeypatch: pytest.M
         return real(path)
 
     monkeypatch.setattr(batch.os, "scandir", scandir)
-    found = discover([str(tmp_path)])
+    found = list(discover([str(tmp_path)]))
     assert [(Path(f.path).name, f.error and f.error.message) for f in found] == [
         ("locked", "permission denied")]
 
@@ -104,7 +105,7 @@ def test_the_output_file_is_never_read_as_a_visit(tmp_path: Path) -> None:
     write(tmp_path / "a.yaml", make_visit())
     write(tmp_path / "report.json", "[]")
     assert [Path(f.path).name for f in
-            discover([str(tmp_path)], exclude=[str(tmp_path / "report.json")])] == ["a.yaml"]
+            list(discover([str(tmp_path)], exclude=[str(tmp_path / "report.json")]))] == ["a.yaml"]
 
 
 # --- grading ----------------------------------------------------------------------------------
@@ -114,7 +115,7 @@ def test_each_valid_visit_is_exactly_what_grade_gives(tmp_path: Path) -> None:
     write(tmp_path / "a.yaml", SEVERE)
     write(tmp_path / "b.json", make_visit(patient={"id": "P-2"}))
     rulesets = RuleSets(RULES)
-    for result in results(discover([str(tmp_path)])):
+    for result in results(list(discover([str(tmp_path)]))):
         assert result == evaluate_file(result["source"], rulesets).as_json()
 
 
@@ -124,7 +125,7 @@ def test_bad_files_become_records_and_never_stop_the_batch(tmp_path: Path) -> No
     write(tmp_path / "3-syntax.yaml", "patient: {id: X\n")
     (tmp_path / "4-binary.yaml").write_bytes(b"\xff\xfe\x00")
     write(tmp_path / "5-good.yaml", SEVERE)
-    out = results(discover([str(tmp_path)]))
+    out = results(list(discover([str(tmp_path)])))
     assert [Path(r["source"]).name for r in out] == [
         "1-good.yaml", "2-typo.yaml", "3-syntax.yaml", "4-binary.yaml", "5-good.yaml"]
     assert [r["format"] for r in out] == [
@@ -148,7 +149,7 @@ def test_a_bug_in_one_file_is_a_record_too(tmp_path: Path, monkeypatch: pytest.M
         return real(path, rulesets, **kw)
 
     monkeypatch.setattr(pipeline, "evaluate_file", flaky)
-    out = list(run(discover([str(tmp_path)]), rules=RULES))
+    out = list(run(list(discover([str(tmp_path)])), rules=RULES))
     assert [o.ok for o in out] == [False, True]
     assert "internal error: ZeroDivisionError: boom" in out[0].error["message"]
 
@@ -157,7 +158,7 @@ def test_the_order_and_results_do_not_depend_on_jobs(tmp_path: Path) -> None:
     for index in range(30):
         visit = SEVERE if index % 3 == 0 else make_visit(patient={"id": f"P-{index}"})
         write(tmp_path / f"v{index:02d}.yaml", visit if index % 7 else "- not a mapping\n")
-    found = discover([str(tmp_path)])
+    found = list(discover([str(tmp_path)]))
     assert results(found, jobs=1) == results(found, jobs=2, chunk=4)
 
 
@@ -165,7 +166,7 @@ def test_input_files_are_never_modified(tmp_path: Path) -> None:
     write(tmp_path / "a.yaml", SEVERE)
     write(tmp_path / "b.yaml", "patient: [")
     before = {p: (p.read_bytes(), p.stat().st_mtime_ns) for p in tmp_path.iterdir()}
-    list(run(discover([str(tmp_path)]), rules=RULES, jobs=2, chunk=1))
+    list(run(list(discover([str(tmp_path)])), rules=RULES, jobs=2, chunk=1))
     assert {p: (p.read_bytes(), p.stat().st_mtime_ns) for p in tmp_path.iterdir()} == before
 
 
@@ -178,7 +179,7 @@ def test_nothing_is_lost(tmp_path_factory: pytest.TempPathFactory, kinds: list[s
                "empty": ""}
     for index, kind in enumerate(kinds):
         write(folder / f"{index}.yaml", content[kind])
-    out = list(run(discover([str(folder)]), rules=RULES))
+    out = list(run(list(discover([str(folder)])), rules=RULES))
     if not kinds:
         assert len(out) == 1 and not out[0].ok  # the empty folder itself
         return
@@ -228,12 +229,10 @@ def test_severity_order_and_fail_on_threshold() -> None:
 
 
 def test_latest_keeps_each_patients_latest_visits_and_every_failure() -> None:
-    def visit(patient: str, date: str) -> Outcome:
-        return Outcome(source=f"{patient}-{date}", ok=True, text="", patient_id=patient, date=date)
+    def visit(name: str, patient: str, date: str) -> Outcome:
+        return Outcome(source=name, ok=True, text="", patient_id=patient, date=date)
 
-    failed = batch.failure(InputError("bad.yaml", "broken"))
-    outcomes = [visit("A", "2024-01-01"), visit("A", "2024-03-01"), failed,
-                visit("B", "2023-05-05"), visit("A", "2024-03-01")]
-    kept = latest_only(outcomes)
-    assert [o.source for o in kept] == ["A-2024-03-01", "bad.yaml", "B-2023-05-05",
-                                        "A-2024-03-01"]
+    failed = batch.failure(InputError("3.yaml", "broken"))
+    outcomes = [visit("1.yaml", "A", "2024-01-01"), visit("2.yaml", "A", "2024-03-01"), failed,
+                visit("4.yaml", "B", "2023-05-05"), visit("5.yaml", "A", "2024-03-01")]
+    assert [o.source for o in latest_only(outcomes)] == ["2.yaml", "3.yaml", "4.yaml", "5.yaml"]

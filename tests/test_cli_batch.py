@@ -205,3 +205,17 @@ def test_output_inside_the_input_folder_is_not_read_back(tmp_path: Path) -> None
         result = invoke(["batch", "-f", "json", "-o", str(report), str(folder)])
         assert result.exit_code == 0, result.output
     assert len(json.loads(report.read_text())) == 4
+
+
+def test_progress_only_on_a_terminal_and_for_long_batches(monkeypatch: pytest.MonkeyPatch) -> None:
+    from gist_tox.cli import batch as cli_batch
+
+    monkeypatch.setattr(cli_batch.sys.stderr, "isatty", lambda: False)
+    with cli_batch._progress(lambda: 10_000) as advance:
+        assert advance is None
+    monkeypatch.setattr(cli_batch.sys.stderr, "isatty", lambda: True)
+    with cli_batch._progress(lambda: cli_batch.PROGRESS_MIN_FILES) as advance:
+        assert advance is None
+    with cli_batch._progress(lambda: cli_batch.PROGRESS_MIN_FILES + 1) as advance:
+        assert advance is not None
+        advance(3)

@@ -21,9 +21,14 @@ This module knows nothing about terminals or output formats (see ``gist_tox.rend
 
 from __future__ import annotations
 
+import collections
+import contextlib
 import errno
+import heapq
+import itertools
 import json
 import os
+import signal
 import stat
 from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import Future, ProcessPoolExecutor
@@ -95,75 +100,86 @@ class Found:
     error: InputError | None = None
 
 
-def _sort_key(path: str) -> tuple[str, ...]:
-    return tuple(path.split(os.sep))
+def _sort_key(item: Found) -> tuple[str, ...]:
+    return tuple(item.path.split(os.sep))
 
 
-def discover(paths: Iterable[str], *, exclude: Iterable[str] = ()) -> list[Found]:
+def discover(paths: Iterable[str], *, exclude: Iterable[str] = ()) -> Iterator[Found]:
     """Every visit file under ``paths`` (files are taken whatever their suffix; folders are
     walked recursively for ``*.yaml``, ``*.yml`` and ``*.json``), plus one failure per path that
     does not exist, folder that cannot be read or holds no visit files, and symbolic-link loop.
 
-    The result is sorted by path and has no duplicate paths.  ``exclude`` names files never to
-    read (the batch's own ``--output``).
+    Yielded lazily, sorted by path (component by component), without duplicates; only one
+    folder listing is held at a time, so memory does not grow with the number of files.
+    ``exclude`` names files never to read (the batch's own ``--output``).
     """
-    excluded = {os.path.realpath(p) for p in exclude}
-    found: dict[str, Found] = {}
+    excluded: set[tuple[int, int]] = set()
+    for path in exclude:
+        with contextlib.suppress(OSError):
+            info = os.stat(path)
+            excluded.add((info.st_dev, info.st_ino))
+    files: list[Found] = []
+    walks: list[Iterator[Found]] = []
     for raw in paths:
-        path = os.path.normpath(raw) if raw else raw
-        if not path:
+        if not raw:
             continue
+        path = os.path.normpath(raw)
         try:
             info = os.stat(path)
         except OSError as exc:
-            found.setdefault(path, Found(path, _os_error(path, exc, "file or folder")))
+            files.append(Found(path, _os_error(path, exc, "file or folder")))
             continue
         if stat.S_ISDIR(info.st_mode):
-            seen = _walk(path, found, excluded, frozenset({(info.st_dev, info.st_ino)}))
-            if not seen:
-                found.setdefault(path, Found(path, InputError(
-                    path, "no visit files (*.yaml, *.yml, *.json) in this folder", code="empty")))
-        elif os.path.realpath(path) not in excluded:
-            found.setdefault(path, Found(path))
-    return sorted(found.values(), key=lambda f: _sort_key(f.path))
+            walks.append(_folder(path, info, excluded))
+        elif (info.st_dev, info.st_ino) not in excluded:
+            files.append(Found(path))
+    files.sort(key=_sort_key)
+    previous: str | None = None
+    for item in heapq.merge(iter(files), *walks, key=_sort_key):
+        if item.path != previous:
+            yield item
+        previous = item.path
 
 
-def _walk(folder: str, found: dict[str, Found], excluded: set[str],
-          ancestors: frozenset[tuple[int, int]]) -> int:
-    """Depth-first walk that follows symbolic links to folders but never around a loop.
+def _folder(path: str, info: os.stat_result, excluded: set[tuple[int, int]]) -> Iterator[Found]:
+    """A folder given by the user: its files, or one failure saying it holds none."""
+    empty = True
+    for item in _walk(path, excluded, frozenset({(info.st_dev, info.st_ino)})):
+        empty = False
+        yield item
+    if empty:
+        yield Found(path, InputError(
+            path, "no visit files (*.yaml, *.yml, *.json) in this folder", code="empty"))
 
-    Returns how many visit files (or problems) it met, including ones already in ``found``.
-    """
-    seen = 0
+
+def _walk(folder: str, excluded: set[tuple[int, int]],
+          ancestors: frozenset[tuple[int, int]]) -> Iterator[Found]:
+    """Depth-first walk in name order that follows symbolic links to folders but never around
+    a loop."""
     try:
         with os.scandir(folder) as entries:
-            listing = [(entry.name, entry.path) for entry in entries]
+            names = sorted(entry.name for entry in entries)
     except OSError as exc:
-        found.setdefault(folder, Found(folder, _os_error(folder, exc, "folder")))
-        return 1
-    for name, path in listing:
+        yield Found(folder, _os_error(folder, exc, "folder"))
+        return
+    for name in names:
+        path = os.path.join(folder, name)
         try:
             info = os.stat(path)
         except OSError as exc:
             if name.endswith(VISIT_SUFFIXES) or exc.errno == errno.ELOOP:
-                found.setdefault(path, Found(path, _os_error(path, exc, "file")))
-                seen += 1
+                yield Found(path, _os_error(path, exc, "file"))
             continue
         if stat.S_ISDIR(info.st_mode):
             key = (info.st_dev, info.st_ino)
             if key in ancestors:
-                found.setdefault(path, Found(path, InputError(
+                yield Found(path, InputError(
                     path, f"symbolic link loop (points back to {os.path.realpath(path)}); "
-                    "not followed", code="file")))
-                seen += 1
-                continue
-            seen += _walk(path, found, excluded, ancestors | {key})
-        elif name.endswith(VISIT_SUFFIXES) and not (
-            excluded and os.path.realpath(path) in excluded
-        ):
-            found.setdefault(path, Found(path))
-            seen += 1
-    return seen
+                    "not followed", code="file"))
+            else:
+                yield from _walk(path, excluded, ancestors | {key})
+        elif name.endswith(VISIT_SUFFIXES) and (info.st_dev, info.st_ino) not in excluded:
+            yield Found(path)
 
 
 def _os_error(path: str, exc: OSError, what: str) -> InputError:
@@ -260,7 +276,9 @@ _worker: Processor | None = None
 
 
 def _init_worker(rules: Path | None, ctcae: str | None, indent: int | None) -> None:
+    """Load the rules once per worker; Ctrl-C is the parent's to handle (no worker tracebacks)."""
     global _worker
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
     _worker = Processor(rules, ctcae, indent)
 
 
@@ -270,50 +288,59 @@ def _work(paths: list[str]) -> list[Outcome]:
 
 
 def run(
-    found: list[Found], *, rules: Path | None = None, ctcae: str | None = None, jobs: int = 1,
-    indent: int | None = None, chunk: int = 64, on_done: Callable[[int], None] | None = None,
+    found: Iterable[Found], *, rules: Path | None = None, ctcae: str | None = None,
+    jobs: int = 1, indent: int | None = None, chunk: int = 64,
+    on_done: Callable[[int], None] | None = None,
 ) -> Iterator[Outcome]:
     """Yield one :class:`Outcome` per item of ``found``, in the same order.
 
-    ``jobs > 1`` grades in that many processes; at most ``4 * jobs`` chunks of ``chunk`` files
-    are in flight at a time, so memory stays flat however many files there are.  ``on_done`` is
-    called with the number of files just finished (for a progress bar).  Broken rules raise
-    :class:`~gist_tox.errors.RulesError` before any file is read.
+    ``jobs > 1`` grades in that many processes (only when there is more than one chunk of work);
+    at most ``4 * jobs`` chunks of ``chunk`` files are in flight at a time, so memory stays flat
+    however many files there are.  ``on_done`` is called with the number of files just finished
+    (for a progress bar).  Broken rules raise :class:`~gist_tox.errors.RulesError` before any
+    file is read.
     """
     processor = Processor(rules, ctcae, indent)
     processor.warm()
-    pending = [f.path for f in found if f.error is None]
-    jobs = max(1, min(jobs, -(-len(pending) // chunk)))
-    graded = _in_process(processor, pending) if jobs == 1 else _in_pool(
-        pending, rules, ctcae, indent, jobs, chunk)
-    for item in found:
-        outcome = failure(item.error) if item.error is not None else next(graded)
+    parts = _chunks(found, chunk)
+    head = list(itertools.islice(parts, 2 if jobs > 1 else 0))
+    if len(head) < 2:
+        graded: Iterator[tuple[list[Found], list[Outcome]]] = (
+            (part, [processor(f.path) for f in part if f.error is None])
+            for part in itertools.chain(head, parts))
+    else:
+        graded = _in_pool(itertools.chain(head, parts), rules, ctcae, indent, jobs)
+    for part, outcomes in graded:
+        results = iter(outcomes)
+        for item in part:
+            yield failure(item.error) if item.error is not None else next(results)
         if on_done is not None:
-            on_done(1)
-        yield outcome
+            on_done(len(part))
 
 
-def _in_process(processor: Processor, paths: list[str]) -> Iterator[Outcome]:
-    for path in paths:
-        yield processor(path)
+def _chunks(found: Iterable[Found], size: int) -> Iterator[list[Found]]:
+    items = iter(found)
+    while part := list(itertools.islice(items, size)):
+        yield part
 
 
-def _in_pool(paths: list[str], rules: Path | None, ctcae: str | None, indent: int | None,
-             jobs: int, chunk: int) -> Iterator[Outcome]:
-    chunks = (paths[i:i + chunk] for i in range(0, len(paths), chunk))
-    window: list[Future[list[Outcome]]] = []
-    with ProcessPoolExecutor(max_workers=jobs, initializer=_init_worker,
-                             initargs=(rules, ctcae, indent)) as pool:
-        try:
-            for part in chunks:
-                window.append(pool.submit(_work, part))
-                if len(window) >= 4 * jobs:
-                    yield from window.pop(0).result()
-            while window:
-                yield from window.pop(0).result()
-        finally:
-            for future in window:
-                future.cancel()
+def _in_pool(parts: Iterator[list[Found]], rules: Path | None, ctcae: str | None,
+             indent: int | None, jobs: int) -> Iterator[tuple[list[Found], list[Outcome]]]:
+    window: collections.deque[tuple[list[Found], Future[list[Outcome]]]] = collections.deque()
+    pool = ProcessPoolExecutor(max_workers=jobs, initializer=_init_worker,
+                               initargs=(rules, ctcae, indent))
+    try:
+        for part in parts:
+            paths = [f.path for f in part if f.error is None]
+            window.append((part, pool.submit(_work, paths)))
+            if len(window) >= 4 * jobs:
+                done, future = window.popleft()
+                yield done, future.result()
+        while window:
+            done, future = window.popleft()
+            yield done, future.result()
+    finally:
+        pool.shutdown(wait=True, cancel_futures=True)
 
 
 # --------------------------------------------------------------------------------------------
@@ -322,11 +349,17 @@ def _in_pool(paths: list[str], rules: Path | None, ctcae: str | None, indent: in
 
 def latest_only(outcomes: Iterable[Outcome]) -> list[Outcome]:
     """Each patient's latest visit (all of them when two share the latest date, so that none is
-    dropped on a guess), plus every failure; in the original (path) order."""
-    kept = list(outcomes)
-    latest: dict[str, str] = {}
-    for outcome in kept:
-        if (outcome.ok and outcome.patient_id is not None and outcome.date is not None
-                and outcome.date > latest.get(outcome.patient_id, "")):
-            latest[outcome.patient_id] = outcome.date
-    return [o for o in kept if not o.ok or latest.get(o.patient_id or "") == o.date]
+    dropped on a guess), plus every failure; in path order.  Holds one entry per patient."""
+    latest: dict[str, list[Outcome]] = {}
+    kept: list[Outcome] = []
+    for outcome in outcomes:
+        if not outcome.ok or outcome.patient_id is None or outcome.date is None:
+            kept.append(outcome)
+            continue
+        current = latest.get(outcome.patient_id)
+        if current is None or outcome.date > (current[0].date or ""):
+            latest[outcome.patient_id] = [outcome]
+        elif outcome.date == current[0].date:
+            current.append(outcome)
+    kept.extend(o for group in latest.values() for o in group)
+    return sorted(kept, key=lambda o: tuple(o.source.split(os.sep)))

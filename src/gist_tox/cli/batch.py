@@ -76,9 +76,10 @@ def batch(
     given = _expand_stdin(paths)
     if not given:
         raise UsageError("no visit files given (the list on stdin was empty)")
-    found = core.discover(given, exclude=[str(output)] if output else [])
+    exclude = [str(output)] if output else []
+    found = core.discover(given, exclude=exclude)
     tally = _Tally(fail_on.value if fail_on else None)
-    with _progress(len(found)) as advance:
+    with _progress(lambda: sum(1 for _ in core.discover(given, exclude=exclude))) as advance:
         outcomes: Iterable[core.Outcome] = core.run(
             found, rules=rules, ctcae=ctcae.value if ctcae else None,
             jobs=jobs or os.cpu_count() or 1,
@@ -130,23 +131,35 @@ def _expand_stdin(paths: list[str]) -> list[str]:
 
 
 class _progress:
-    """A transient rich progress bar on stderr, only on a terminal and for long batches."""
+    """A transient rich progress bar on stderr, only on a terminal and for long batches.
 
-    def __init__(self, total: int) -> None:
-        self.total = total
+    The files are counted (by a second walk) only then.  It refreshes from the caller, not
+    from a thread, so that worker processes are never forked while a thread holds a lock.
+    """
+
+    def __init__(self, count: Callable[[], int]) -> None:
+        self.count = count
         self.bar: Progress | None = None
 
     def __enter__(self) -> Callable[[int], None] | None:
-        if self.total <= PROGRESS_MIN_FILES or not sys.stderr.isatty():
+        if not sys.stderr.isatty():
+            return None
+        total = self.count()
+        if total <= PROGRESS_MIN_FILES:
             return None
         from rich.console import Console
         from rich.progress import Progress
 
-        progress = Progress(console=Console(stderr=True), transient=True)
+        progress = Progress(console=Console(stderr=True), transient=True, auto_refresh=False)
+        task = progress.add_task("grading visits", total=total)
         progress.start()
-        task = progress.add_task("grading", total=self.total)
         self.bar = progress
-        return lambda n: progress.advance(task, n)
+
+        def advance(n: int) -> None:
+            progress.advance(task, n)
+            progress.refresh()
+
+        return advance
 
     def __exit__(self, *exc: object) -> None:
         if self.bar is not None:

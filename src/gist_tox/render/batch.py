@@ -27,6 +27,7 @@ CSV columns (stable; new columns are only ever added at the end) are :data:`CSV_
 from __future__ import annotations
 
 import csv
+import dataclasses
 from collections import Counter
 from collections.abc import Iterable
 from typing import Any, TextIO
@@ -98,7 +99,7 @@ def render_table(console: Console, outcomes: Iterable[Outcome]) -> None:
             continue
         counts[outcome.action] += 1
         if outcome.needs_action:
-            actionable.append(outcome)
+            actionable.append(dataclasses.replace(outcome, text=""))  # the JSON is not shown
     visits = sum(counts.values())
     console.print(Text.assemble(
         (f"{visits + len(failed)} file(s)", "bold"), f": {visits} visit(s) graded, ",
