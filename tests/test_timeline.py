@@ -1,0 +1,211 @@
+"""Replaying a patient timeline: derived hold state and history, the published case end to end,
+and the dose-safety property over generated visit sequences."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from conftest import EXAMPLES, RULES, invoke
+from gist_tox.pipeline import RuleSets
+from gist_tox.timeline import load_patient, replay
+
+HWANG = EXAMPLES / "hwang-2010" / "patient.yaml"
+LADDER = [800, 600, 400, 300, 200, 100]
+
+
+def below(dose: int) -> int:
+    lower = [d for d in LADDER if d < dose]
+    return lower[0] if lower else 0
+
+
+def timeline_of(patient: dict[str, Any]) -> dict[str, Any]:
+    run = invoke(["timeline", "--format", "json", "-"], input=json.dumps(patient, default=str))
+    assert run.exit_code == 0, run.output
+    return json.loads(run.stdout)  # type: ignore[no-any-return]
+
+
+def patient_with(visits: list[dict[str, Any]], **treatment: Any) -> dict[str, Any]:
+    return {
+        "patient": {"id": "T-1"},
+        "treatment": {"indication": "gist-metastatic", "start": "2024-01-01",
+                      "starting_dose_mg": 400, **treatment},
+        "visits": [{"date": f"2024-{1 + i // 28:02d}-{1 + i % 28:02d}", **v}
+                   for i, v in enumerate(visits)],
+    }
+
+
+def counts(anc: float | None, plt: float | None = 200) -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    if anc is not None:
+        out["anc"] = {"value": anc, "unit": "10^9/L"}
+    if plt is not None:
+        out["platelets"] = {"value": plt, "unit": "10^9/L"}
+    return {"labs": out}
+
+
+OK = {**counts(3.0), "skin": {"bsa_percent": 0}}
+RASH3 = {**counts(3.0), "skin": {"morphology": "maculopapular", "bsa_percent": 40,
+                                 "symptoms": "moderate"}}
+
+
+def steps(data: dict[str, Any]) -> list[tuple[str, int, int | None]]:
+    return [(v["recommendation"]["action"], v["recommendation"]["dose_mg"],
+             v["recommendation"]["resume_dose_mg"]) for v in data["visits"]]
+
+
+# ------------------------------------------------------------------ the published case
+
+
+def test_published_case_reproduces_the_management() -> None:
+    run = invoke(["timeline", "--format", "json", str(HWANG)])
+    assert run.exit_code == 0, run.output
+    data = json.loads(run.stdout)
+    assert data["format"] == "gist-tox/timeline@1" and data["patient_id"] == "HWANG-2010"
+    assert all(v["format"] == "gist-tox/result@1" for v in data["visits"])
+    assert steps(data) == [
+        ("continue", 400, None), ("continue", 400, None),
+        ("hold", 0, 300),       # grade 4 febrile neutropenia + grade 3 rash at 400
+        ("hold", 0, 300),       # recovering: ANC 1.2, rash grade 2
+        ("resume", 300, None),  # recovered
+        ("hold", 0, 200),       # the rash recurs at 300
+        ("resume", 200, None),
+        ("hold", 0, 100),       # and again at 200
+        ("resume", 100, None),
+        ("continue", 100, None), ("continue", 100, None),  # 100 mg/day kept, partial response
+    ]
+    worst = data["visits"][2]
+    assert worst["grades"]["febrile_neutropenia"]["grade"] == 4
+    assert worst["grades"]["rash_maculo_papular"]["grade"] == 3
+    rules = {r["rule"].rsplit("/", 1)[-1] for r in worst["recommendation"]["reasons"]}
+    assert rules == {"hematologic-hold", "skin-hold"}
+    assert not any(v["recommendation"]["action"] == "escalate" for v in data["visits"])
+
+
+def test_published_case_table_has_one_row_per_visit() -> None:
+    run = invoke(["timeline", str(HWANG)])
+    assert run.exit_code == 0, run.output
+    rows = [line for line in run.stdout.splitlines() if line.startswith("│20")]
+    assert len(rows) == 11
+    assert "4 Febrile neutropenia" in run.stdout and "hold" in rows[2]
+    assert rows[-1].split("│")[3].strip() == "continue" and "100" in rows[-1]
+
+
+def test_progression_on_the_capped_dose_names_sunitinib_never_escalates() -> None:
+    patient = load_patient(str(HWANG))
+    raw = patient.model_dump(mode="json", exclude_none=True)
+    raw["visits"].append({"date": "2010-06-01", "disease_status": "progression",
+                          **counts(3.0), "skin": {"bsa_percent": 0}})
+    last = timeline_of(raw)["visits"][-1]["recommendation"]
+    assert (last["action"], last["dose_mg"], last["alternatives"]) == (
+        "continue", 100, ["sunitinib"])
+
+
+# ------------------------------------------------------------------ derived state
+
+
+def test_history_and_hold_state_are_derived_from_earlier_recommendations() -> None:
+    data = timeline_of(patient_with([counts(0.8), counts(1.2), counts(1.6), counts(0.9),
+                                     counts(2.0)]))
+    assert steps(data) == [("hold", 0, 400), ("hold", 0, 400), ("resume", 400, None),
+                           ("hold", 0, 300), ("resume", 300, None)]
+    fourth = data["visits"][3]["recommendation"]["reasons"][0]
+    assert fourth["rule"].endswith("hematologic-recurrence")
+
+
+def test_after_discontinuation_imatinib_stays_stopped() -> None:
+    sjs = {**counts(3.0), "skin": {"morphology": "bullous", "bsa_percent": 5,
+                                   "detachment_bsa_percent": 5}}
+    data = timeline_of(patient_with([sjs, OK, OK]))
+    assert [s[0] for s in steps(data)] == ["discontinue"] * 3
+
+
+def test_skin_recurrences_step_down_to_a_stop() -> None:
+    data = timeline_of(patient_with([RASH3, OK, RASH3, OK, RASH3, OK, RASH3, OK]))
+    assert steps(data) == [("hold", 0, 300), ("resume", 300, None), ("hold", 0, 200),
+                           ("resume", 200, None), ("hold", 0, 100), ("resume", 100, None),
+                           ("discontinue", 0, None), ("discontinue", 0, None)]
+
+
+def test_escalation_on_progression_then_no_second_escalation() -> None:
+    prog = {**OK, "disease_status": "progression"}
+    data = timeline_of(patient_with([prog, prog]))
+    assert steps(data) == [("escalate", 800, None), ("continue", 800, None)]
+
+
+def test_adjuvant_timeline_never_escalates() -> None:
+    prog = {**OK, "disease_status": "progression"}
+    data = timeline_of(patient_with([prog], indication="gist-adjuvant"))
+    assert steps(data) == [("continue", 400, None)]
+    assert any("re-staging" in w for w in data["visits"][0]["warnings"])
+
+
+def test_output_file_and_error_exit(tmp_path: Path) -> None:
+    out = tmp_path / "t.json"
+    run = invoke(["timeline", "--format", "json", "--output", str(out), str(HWANG)])
+    assert run.exit_code == 0 and json.loads(out.read_text())["patient_id"] == "HWANG-2010"
+    bad = tmp_path / "bad.yaml"
+    bad.write_text("patient: {id: X}\ntreatment: {indication: gist-metastatic, start: 2024-01-01,"
+                   " starting_dose_mg: 400}\nvisits:\n  - date: 2024-01-02\n    history: []\n")
+    run = invoke(["timeline", str(bad)])
+    assert run.exit_code == 2
+    assert "bad.yaml" in run.stderr and "visits[0].history" in run.stderr
+    assert "Traceback" not in run.output
+
+
+# ------------------------------------------------------------------ the safety property
+
+_RULESETS = RuleSets(RULES)
+
+_visit = st.fixed_dictionaries({
+    "labs": st.fixed_dictionaries({
+        "anc": st.sampled_from([0.4, 0.99, 1.0, 1.3, 1.5, 3.0]).map(
+            lambda v: {"value": v, "unit": "10^9/L"}),
+        "platelets": st.sampled_from([20, 49, 50, 74, 75, 200]).map(
+            lambda v: {"value": v, "unit": "10^9/L"}),
+    }),
+    "skin": st.sampled_from([
+        {"bsa_percent": 0},
+        {"morphology": "maculopapular", "bsa_percent": 5},
+        {"morphology": "maculopapular", "bsa_percent": 20},
+        {"morphology": "maculopapular", "bsa_percent": 40, "symptoms": "moderate"},
+        {"morphology": "exfoliative", "bsa_percent": 95, "symptoms": "severe"},
+        {"morphology": "bullous", "bsa_percent": 5, "detachment_bsa_percent": 5},
+    ]),
+    "disease_status": st.sampled_from(["responding", "progression", "stable"]),
+})
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(visits=st.lists(_visit, min_size=1, max_size=10),
+       indication=st.sampled_from(["gist-unresectable", "gist-metastatic", "gist-adjuvant"]))
+def test_dose_never_exceeds_the_skin_cap_nor_rises_after_a_severe_event(
+    visits: list[dict[str, Any]], indication: str
+) -> None:
+    raw = patient_with(visits, indication=indication)
+    patient = load_patient("p.json", text=json.dumps(raw))
+    evaluations = replay(patient, _RULESETS, "p.json")
+    for evaluation in evaluations:
+        rec = evaluation.recommendation
+        episodes = [*evaluation.visit.history, *rec.new_episodes]
+        dose = rec.resume_dose_mg if rec.action == "hold" else rec.dose_mg
+        dose = dose or 0
+        heme_seen = 0
+        for e in episodes:
+            if e.grade < 3:
+                continue
+            if e.category == "skin":
+                # never above one level below a dose that caused a grade >= 3 skin episode
+                assert dose <= below(e.dose_mg), (e, rec.as_json())
+            else:
+                heme_seen += 1
+                # the first hematologic episode may resume at its dose, never above it;
+                # a recurrence steps below it
+                limit = e.dose_mg if heme_seen == 1 else below(e.dose_mg)
+                assert dose <= limit, (e, rec.as_json())
+        if episodes:
+            assert rec.action != "escalate"
