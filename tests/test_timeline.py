@@ -124,6 +124,13 @@ def test_after_discontinuation_imatinib_stays_stopped() -> None:
     assert [s[0] for s in steps(data)] == ["discontinue"] * 3
 
 
+def test_sjs_during_a_skin_hold_stops_for_good() -> None:
+    sjs = {**counts(3.0), "skin": {"morphology": "bullous", "bsa_percent": 5,
+                                   "detachment_bsa_percent": 5}}
+    data = timeline_of(patient_with([RASH3, sjs, OK, OK]))
+    assert [s[0] for s in steps(data)] == ["hold", "discontinue", "discontinue", "discontinue"]
+
+
 def test_skin_recurrences_step_down_to_a_stop() -> None:
     data = timeline_of(patient_with([RASH3, OK, RASH3, OK, RASH3, OK, RASH3, OK]))
     assert steps(data) == [("hold", 0, 300), ("resume", 300, None), ("hold", 0, 200),
@@ -189,6 +196,9 @@ def test_dose_never_exceeds_the_skin_cap_nor_rises_after_a_severe_event(
     raw = patient_with(visits, indication=indication)
     patient = load_patient("p.json", text=json.dumps(raw))
     evaluations = replay(patient, _RULESETS, "p.json")
+    actions = [e.recommendation.action for e in evaluations]
+    if "discontinue" in actions:  # once stopped, imatinib stays stopped
+        assert set(actions[actions.index("discontinue"):]) == {"discontinue"}
     for evaluation in evaluations:
         rec = evaluation.recommendation
         episodes = [*evaluation.visit.history, *rec.new_episodes]

@@ -257,7 +257,7 @@ class _Engine:
             if permanent_now:
                 g = max(permanent_now, key=lambda t: t.grade or 0)
                 term, grade, when = g.term, g.grade, "at this visit"
-                if not self.on_hold or "skin" not in self.hold_cats:
+                if not permanent_before:  # recorded, so that a later visit keeps it stopped
                     self._episode("skin", g.term_id, g.grade or 0)
             else:
                 e = permanent_before[-1]
