@@ -24,6 +24,9 @@ __all__ = ["app", "main"]
 
 def main() -> None:
     """Console-script entry point."""
+    # Start-up time: pydantic scans every installed distribution's entry points for plugins
+    # when the first model is built (~50 ms); gist-tox uses none.  A user's own setting wins.
+    os.environ.setdefault("PYDANTIC_DISABLE_PLUGINS", "__all__")
     try:
         app()
     except BrokenPipeError:
