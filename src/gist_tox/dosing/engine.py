@@ -269,7 +269,7 @@ class _Engine:
         severe = [g for g in graded if (g.grade or 0) >= skin.hold_from_grade]
         skin_hist = [e for e in self.history if e.category == "skin"]
         if "skin" in self.hold_cats:
-            last = skin_hist[-1] if skin_hist else None
+            last = _last_dosed(skin_hist)
             if last is None:
                 self._missing_history("skin")
             resume = self.ladder.below(last.dose_mg) if last else None
@@ -324,7 +324,7 @@ class _Engine:
                      and plt >= exact(heme.resume_at_least.platelets))
         heme_hist = [e for e in self.history if e.category == "hematologic"]
         if "hematologic" in self.hold_cats:
-            last = heme_hist[-1] if heme_hist else None
+            last = _last_dosed(heme_hist)
             if last is None:
                 self._missing_history("hematologic")
                 resume: int | None = None
@@ -516,6 +516,12 @@ class _Engine:
         text = _PLACEHOLDER.sub(lambda m: str(values.get(m.group(1), m.group(0))), spec.text)
         return {"rule": f"dosing/{self.rules.id}/{finding.rule}", "source": spec.source,
                 "text": " ".join(text.split())}
+
+
+def _last_dosed(entries: list[HistoryEntry]) -> HistoryEntry | None:
+    """The latest episode whose dose is known (a dose of 0 says nothing about what to resume)."""
+    dosed = [e for e in entries if e.dose_mg > 0]
+    return dosed[-1] if dosed else None
 
 
 def _dose_text(dose: int | None) -> str:
