@@ -58,3 +58,14 @@ def test_published_case_worst_visit_is_fn_4_with_exfoliative_rash_3() -> None:
     assert grades["febrile_neutropenia"]["grade"] == 4  # type: ignore[index]
     assert grades["rash_maculo_papular"]["grade"] == 3  # type: ignore[index]
     assert grades["erythroderma"]["grade"] == 0  # type: ignore[index]
+
+
+def test_the_readme_visit_format_example_is_a_valid_visit(tmp_path: Path) -> None:
+    readme = (EXAMPLES.parent / "README.md").read_text(encoding="utf-8")
+    section = readme.split("<!-- section: visit-format -->", 1)[1].split("<!-- section:", 1)[0]
+    example = section.split("```yaml\n", 1)[1].split("```", 1)[0]
+    path = tmp_path / "readme-visit.yaml"
+    path.write_text(example, encoding="utf-8")
+    grades = graded(path)["grades"]
+    assert grades["febrile_neutropenia"]["grade"] == 4  # type: ignore[index]
+    assert grades["rash_maculo_papular"]["grade"] == 3  # type: ignore[index]

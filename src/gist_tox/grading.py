@@ -227,7 +227,7 @@ def _grade_term(term: TermRule, visit: Visit, facts: Facts) -> TermGrade:
 
 def _plain(value: Any) -> str:
     if isinstance(value, dict):
-        unit = value.get("unit", "")
+        unit = {"10^9/L": "x10^9/L"}.get(value.get("unit", ""), value.get("unit", ""))
         return f"{value['value']}{'' if unit == '%' else ' '}{unit}".strip()
     if isinstance(value, bool):
         return "yes" if value else "no"
