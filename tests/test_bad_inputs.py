@@ -1,0 +1,181 @@
+"""The corpus of bad visit files: each is refused with exit 2 and one line that names the file and,
+where it applies, the line, column and field, and what was expected; never a traceback.
+
+``tests/bad_inputs/expected.yaml`` maps each file to substrings its message must contain.
+"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+import yaml
+
+from conftest import EXAMPLES, REPO, invoke, make_visit
+
+CORPUS = Path(__file__).parent / "bad_inputs"
+EXPECTED: dict[str, list[str]] = yaml.safe_load((CORPUS / "expected.yaml").read_text())
+CONTROL = EXAMPLES / "hwang-2010-worst-visit.yaml"
+GIST_TOX = REPO / ".venv" / "bin" / "gist-tox"
+
+
+def assert_refused(result: object, name: str) -> str:
+    """Exit 2, nothing on stdout, one stderr line starting with the program and file name."""
+    assert result.exit_code == 2, (name, result.output)  # type: ignore[attr-defined]
+    assert result.exception is None or isinstance(result.exception, SystemExit)  # type: ignore[attr-defined]
+    stderr: str = result.stderr  # type: ignore[attr-defined]
+    assert "Traceback" not in stderr and "Traceback" not in result.stdout  # type: ignore[attr-defined]
+    assert result.stdout == ""  # type: ignore[attr-defined]
+    lines = stderr.splitlines()
+    assert len(lines) == 1, lines
+    assert lines[0].startswith(f"gist-tox: {name}"), lines[0]
+    return lines[0]
+
+
+def test_the_corpus_index_lists_every_file_and_no_other() -> None:
+    files = {p.name for p in CORPUS.iterdir() if p.name != "expected.yaml"}
+    assert files == set(EXPECTED)
+    assert len(files) >= 60
+
+
+@pytest.mark.parametrize("name", sorted(EXPECTED))
+def test_bad_file_is_refused_with_its_message(name: str) -> None:
+    path = str(CORPUS / name)
+    start = time.monotonic()
+    result = invoke(["grade", "--format", "json", path])
+    assert time.monotonic() - start < 3
+    line = assert_refused(result, path)
+    for expected in EXPECTED[name]:
+        assert expected in line, (expected, line)
+
+
+@pytest.mark.parametrize("name", ["unknown_unit.yaml", "duplicate_key.yaml", "nan.json"])
+def test_table_format_refuses_the_same_way(name: str) -> None:
+    path = str(CORPUS / name)
+    assert_refused(invoke(["grade", path]), path)
+
+
+def test_the_valid_control_still_grades() -> None:
+    result = invoke(["grade", "--format", "json", str(CONTROL)])
+    assert result.exit_code == 0, result.output
+    assert json.loads(result.stdout)["grades"]["febrile_neutropenia"]["grade"] == 4
+
+
+def test_a_file_over_1_mib_is_refused_before_parsing(tmp_path: Path) -> None:
+    # An unclosed flow mapping: parsing it would fail with a syntax error, not a size error.
+    big = tmp_path / "big.yaml"
+    big.write_text("{patient: " + "x" * (1024 * 1024) + "\n")
+    line = assert_refused(invoke(["grade", str(big)]), str(big))
+    assert "1 MiB" in line and "YAML" not in line
+
+
+def test_exactly_1_mib_is_still_read(tmp_path: Path) -> None:
+    text = yaml.safe_dump(make_visit())
+    path = tmp_path / "padded.yaml"
+    path.write_text(text + "#" * (1024 * 1024 - len(text.encode()) - 1) + "\n")
+    assert path.stat().st_size == 1024 * 1024
+    assert invoke(["grade", "--format", "json", str(path)]).exit_code == 0
+
+
+def test_stdin_is_named_stdin_not_dash() -> None:
+    result = invoke(["grade", "-"], input="patient: {id: T}\nlabz: 1\n")
+    line = assert_refused(result, "<stdin>")
+    assert "did you mean 'labs'?" in line
+
+
+def test_stdin_over_1_mib_is_refused() -> None:
+    result = invoke(["grade", "-"], input="#" * (1024 * 1024 + 10))
+    assert "1 MiB" in assert_refused(result, "<stdin>")
+
+
+def test_empty_stdin_is_refused() -> None:
+    assert "empty" in assert_refused(invoke(["grade", "-"], input=""), "<stdin>")
+
+
+def test_a_folder_a_missing_file_and_a_symlink_loop_are_refused(tmp_path: Path) -> None:
+    assert "folder" in assert_refused(invoke(["grade", str(tmp_path)]), str(tmp_path))
+    missing = tmp_path / "nope.yaml"
+    assert "no such file" in assert_refused(invoke(["grade", str(missing)]), str(missing))
+    loop = tmp_path / "loop.yaml"
+    loop.symlink_to(tmp_path / "loop2.yaml")
+    (tmp_path / "loop2.yaml").symlink_to(loop)
+    assert "symbolic link loop" in assert_refused(invoke(["grade", str(loop)]), str(loop))
+
+
+def test_an_unreadable_file_is_refused(tmp_path: Path) -> None:
+    path = tmp_path / "secret.yaml"
+    path.write_text(yaml.safe_dump(make_visit()))
+    path.chmod(0)
+    try:
+        if path.open("rb").readable():  # root reads anything: nothing to test here
+            pytest.skip("running as a user who can read a mode-000 file")
+    except PermissionError:
+        assert "permission denied" in assert_refused(invoke(["grade", str(path)]), str(path))
+    finally:
+        path.chmod(0o644)
+
+
+@pytest.mark.parametrize(
+    "payload",
+    [
+        "!!python/object/apply:os.system ['touch {marker}']",
+        "!!python/object/apply:subprocess.call [['touch', '{marker}']]",
+        "!!python/object/new:pathlib.Path.touch ['{marker}']",
+        "!!python/object/apply:builtins.open ['{marker}', 'w']",
+    ],
+)
+def test_python_tags_are_never_executed(tmp_path: Path, payload: str) -> None:
+    marker = tmp_path / "executed"
+    path = tmp_path / "attack.yaml"
+    attack = payload.format(marker=marker)
+    path.write_text(f"patient: {{id: T}}\ndate: 2024-03-01\nnote: {attack}\n")
+    line = assert_refused(invoke(["grade", str(path)]), str(path))
+    assert "is not allowed" in line and "never executed" in line
+    assert not marker.exists()
+
+
+def test_an_alias_bomb_is_refused_within_a_second(tmp_path: Path) -> None:
+    # 10 levels of 10 aliases each: 10^10 nodes if expanded.
+    lines = ["a0: &a0 [x, x, x, x, x, x, x, x, x, x]"]
+    for level in range(1, 11):
+        lines.append(f"a{level}: &a{level} [" + ", ".join([f"*a{level - 1}"] * 10) + "]")
+    path = tmp_path / "bomb.yaml"
+    path.write_text("\n".join(lines) + "\n")
+    start = time.monotonic()
+    line = assert_refused(invoke(["grade", str(path)]), str(path))
+    assert time.monotonic() - start < 1
+    assert "alias" in line
+
+
+def test_a_few_aliases_within_the_limit_are_plain_data(tmp_path: Path) -> None:
+    path = tmp_path / "aliases.yaml"
+    path.write_text(
+        "patient: {id: T}\ndate: 2024-03-01\n"
+        "imatinib: {starting_dose_mg: &dose 400, current_dose_mg: *dose}\n"
+    )
+    assert invoke(["grade", "--format", "json", str(path)]).exit_code == 0
+
+
+def test_debug_shows_the_traceback() -> None:
+    bad = str(CORPUS / "unknown_unit.yaml")
+    run = subprocess.run([sys.executable, "-m", "gist_tox", "--debug", "grade", bad],
+                         capture_output=True, text=True, timeout=60)
+    assert run.returncode != 0
+    assert "Traceback" in run.stderr and "InputError" in run.stderr
+
+
+@pytest.mark.skipif(not GIST_TOX.exists(), reason="no .venv/bin/gist-tox")
+@pytest.mark.parametrize("name", ["python_tag.yaml", "alias_bomb.yaml"])
+def test_the_installed_command_refuses_cleanly(name: str) -> None:
+    path = str(CORPUS / name)
+    run = subprocess.run([str(GIST_TOX), "grade", path], capture_output=True, text=True,
+                         timeout=60)
+    assert run.returncode == 2
+    assert run.stdout == ""
+    assert run.stderr.startswith(f"gist-tox: {path}") and run.stderr.count("\n") == 1
+    for expected in EXPECTED[name]:
+        assert expected in run.stderr

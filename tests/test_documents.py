@@ -1,0 +1,217 @@
+"""Safe reading of YAML and JSON documents (``gist_tox.documents``)."""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+
+import pytest
+
+from gist_tox.documents import (
+    MAX_BYTES,
+    MAX_EXPANDED_NODES,
+    STDIN_NAME,
+    decode,
+    display_name,
+    format_path,
+    read_bytes,
+    read_document,
+)
+from gist_tox.errors import InputError
+
+
+def refused(text: str, name: str = "v.yaml") -> InputError:
+    with pytest.raises(InputError) as caught:
+        read_document(name, text=text)
+    return caught.value
+
+
+def test_a_mapping_is_read_with_the_position_of_each_key() -> None:
+    doc = read_document("v.yaml", text="patient:\n  id: T\nhistory:\n  - date: 2024-01-01\n")
+    assert doc.data["patient"] == {"id": "T"}
+    assert doc.position(("patient", "id")) == (2, 3)
+    assert doc.position(("history", 0, "date")) == (4, 5)
+    # An unknown deeper path falls back to the deepest known key.
+    assert doc.position(("patient", "id", "nothing")) == (2, 3)
+    assert doc.position(("absent",)) == (None, None)
+
+
+def test_json_documents_get_key_positions_too() -> None:
+    doc = read_document("v.json", text='{"patient": {"id": "T"},\n "labs": {"anc": 1}}')
+    assert doc.position(("labs", "anc")) == (2, 11)
+
+
+def test_format_path_quotes_names_that_are_not_plain() -> None:
+    assert format_path(("history", 0, "date")) == "history[0].date"
+    assert format_path(("labs", "anc")) == "labs.anc"
+    assert format_path(("\x1b[2J",)) == "'\\x1b[2J'"
+    assert len(format_path(("k" * 5000,))) <= 60
+
+
+def test_stdin_is_displayed_as_stdin() -> None:
+    assert display_name("-") == STDIN_NAME == "<stdin>"
+    assert display_name("visit.yaml") == "visit.yaml"
+    assert read_document("-", text="patient: {id: T}\n").source == "<stdin>"
+    assert refused("[1]", name="-").source == "<stdin>"
+
+
+@pytest.mark.parametrize(
+    ("raw", "words"),
+    [
+        (b"", "empty file"),
+        (b"  \n\t\n", "empty file"),
+        (b"caf\xe9: 1\n", "not UTF-8"),
+        (b"a: 1\x00\n", "NUL"),
+    ],
+)
+def test_decode_refuses_what_is_not_text(raw: bytes, words: str) -> None:
+    with pytest.raises(InputError, match=words):
+        decode("v.yaml", raw)
+
+
+def test_decode_names_the_line_of_a_bad_byte_and_drops_a_bom() -> None:
+    with pytest.raises(InputError) as caught:
+        decode("v.yaml", b"a: 1\nb: 2\nc: \xff\n")
+    assert caught.value.line == 3
+    assert decode("v.yaml", "\ufeffa: 1\n".encode()) == "a: 1\n"
+
+
+def test_size_limit_both_sides(tmp_path: Path) -> None:
+    ok = tmp_path / "ok.yaml"
+    ok.write_bytes(b"#" * MAX_BYTES)
+    assert len(read_bytes(str(ok))) == MAX_BYTES
+    big = tmp_path / "big.yaml"
+    big.write_bytes(b"#" * (MAX_BYTES + 1))
+    with pytest.raises(InputError, match="limit is 1048576"):
+        read_bytes(str(big))
+
+
+def test_a_device_that_never_ends_is_cut_at_the_limit() -> None:
+    if not Path("/dev/zero").exists():
+        pytest.skip("no /dev/zero")
+    with pytest.raises(InputError, match="1 MiB"):
+        read_bytes("/dev/zero")
+
+
+@pytest.mark.parametrize(
+    ("text", "words"),
+    [
+        ("- a\n- b\n", "top level is a list"),
+        ("just words\n", "top level is plain text"),
+        ("42\n", "top level is a number"),
+        ("~\n", "top level is null"),
+        ("true\n", "top level is true or false"),
+        ("# nothing\n", "empty document"),
+    ],
+)
+def test_top_level_must_be_a_mapping(text: str, words: str) -> None:
+    assert words in refused(text).message
+
+
+def test_syntax_errors_give_line_and_column() -> None:
+    error = refused("a: 1\nb: [1, 2\nc: 3\n")
+    assert error.line is not None and error.column is not None
+    assert error.code == "syntax"
+
+
+def test_a_tab_in_the_indentation_is_explained() -> None:
+    assert "tab character" in refused("a:\n\tb: 1\n").message
+
+
+def test_duplicate_keys_name_both_lines() -> None:
+    error = refused("a: 1\nb:\n  c: 1\n  c: 2\n")
+    assert error.field == "b.c" and error.line == 4
+    assert "first on line 3, again on line 4" in error.message
+
+
+def test_duplicate_json_keys_are_refused_with_positions() -> None:
+    error = refused('{"a": 1,\n "a": 2}', name="v.json")
+    assert "duplicate key 'a'" in error.message and "line 1" in error.message
+    assert error.line == 2
+
+
+@pytest.mark.parametrize("text", ["a: !!python/object/apply:os.system ['true']\n",
+                                  "a: !!python/name:os.system\n",
+                                  "a: !!python/module:os\n",
+                                  "a: !local thing\n"])
+def test_tags_are_refused(text: str) -> None:
+    error = refused(text)
+    assert "is not allowed" in error.message and error.line == 1
+
+
+@pytest.mark.parametrize("tag", ["!!binary aGk=", "!!set {a, b}", "!!omap [a: 1]",
+                                 "!!pairs [a: 1]"])
+def test_tags_that_build_non_plain_data_are_refused(tag: str) -> None:
+    error = refused(f"a: {tag}\n")
+    assert "is not allowed (plain data only)" in error.message and error.field == "a"
+
+
+def test_explicit_plain_tags_are_plain_data() -> None:
+    assert read_document("v.yaml", text="a: !!str 400\n").data == {"a": "400"}
+
+
+def test_alias_bomb_is_refused_fast_without_expanding() -> None:
+    lines = ["a0: &a0 [x, x, x, x, x, x, x, x, x, x]"]
+    for level in range(1, 30):
+        lines.append(f"a{level}: &a{level} [" + ", ".join([f"*a{level - 1}"] * 10) + "]")
+    start = time.monotonic()
+    error = refused("\n".join(lines) + "\n")
+    assert time.monotonic() - start < 1
+    assert error.code == "alias" and str(MAX_EXPANDED_NODES) in error.message
+
+
+def test_recursive_alias_is_refused() -> None:
+    assert refused("a: &a [*a]\n").code == "alias"
+
+
+def test_merge_keys_and_non_text_keys_are_refused() -> None:
+    assert "merge keys" in refused("a: &x {b: 1}\nc: {<<: *x}\n").message
+    assert "not a text field name" in refused("1: a\n").message
+    assert "not a text field name" in refused("? [a]\n: 1\n").message
+
+
+def test_impossible_yaml_dates_are_refused_at_their_position() -> None:
+    error = refused("date: 2023-02-29\n")
+    assert "impossible date" in error.message and (error.line, error.column) == (1, 7)
+
+
+@pytest.mark.parametrize(("text", "name"), [("a: {b: .nan}\n", "v.yaml"),
+                                            ("a: {b: -.inf}\n", "v.yaml"),
+                                            ('{"a": {"b": NaN}}', "v.json"),
+                                            ('{"a": {"b": -Infinity}}', "v.json"),
+                                            ('{"a": {"b": 1e999}}', "v.json"),
+                                            ("a: {b: [1, .inf]}\n", "v.yaml")])
+def test_non_finite_numbers_are_refused_naming_the_field(text: str, name: str) -> None:
+    error = refused(text, name=name)
+    assert "not a finite number" in error.message and error.field is not None
+    assert error.field.startswith("a.b")
+
+
+def test_integers_too_long_to_convert_are_refused() -> None:
+    assert "too many digits" in refused("a: " + "9" * 5000 + "\n").message
+    assert "too many digits" in refused('{"a": ' + "9" * 5000 + "}", name="v.json").message
+
+
+@pytest.mark.parametrize("text", ["a: " + "[" * 5000 + "]" * 5000 + "\n",
+                                  "- " * 3000 + "x\n"])
+def test_deep_nesting_is_refused_not_a_crash(text: str) -> None:
+    assert refused(text).code == "syntax"
+
+
+def test_deep_json_nesting_is_refused() -> None:
+    assert "nested too deeply" in refused('{"a": ' + "[" * 100_000 + "]" * 100_000 + "}",
+                                          name="v.json").message
+
+
+@pytest.mark.parametrize("text", ['{"a": 1,}', "{'a': 1}", '{"a": 1} // c', "a: 1\n"])
+def test_json_is_strict(text: str) -> None:
+    error = refused(text, name="v.json")
+    assert error.message.startswith("invalid JSON") and error.line == 1
+
+
+def test_json_suffix_is_case_insensitive() -> None:
+    assert refused("a: 1\n", name="V.JSON").message.startswith("invalid JSON")
+
+
+def test_two_documents_are_refused() -> None:
+    assert "single document" in refused("a: 1\n---\nb: 2\n").message

@@ -1,0 +1,118 @@
+"""The visit model (``gist_tox.visit``): contract defaults, strict types, plausible values."""
+
+from __future__ import annotations
+
+import datetime as dt
+from fractions import Fraction
+from typing import Any
+
+import pytest
+from pydantic import ValidationError
+
+from conftest import make_visit
+from gist_tox.visit import Visit, anc_from_differential
+
+
+def visit(**sections: Any) -> Visit:
+    return Visit.model_validate(make_visit(**sections))
+
+
+def refused(**sections: Any) -> str:
+    with pytest.raises(ValidationError) as caught:
+        visit(**sections)
+    return str(caught.value)
+
+
+def test_defaults_of_the_contract() -> None:
+    v = visit(skin={"bsa_percent": 10}, consequences={})
+    assert v.labs is None and v.fever is None and v.history == []
+    assert v.skin is not None and v.skin.symptoms == "none" and v.skin.adl_limitation == "none"
+    assert v.skin.intervention == "none" and v.skin.detachment_bsa_percent == 0
+    assert v.skin.mucosal_involvement is False
+    assert v.consequences is not None and v.consequences.life_threatening is False
+
+
+def test_dates_are_iso_dates_only() -> None:
+    assert visit(date="2024-02-29").date == dt.date(2024, 2, 29)
+    assert visit(date=dt.date(2024, 3, 1)).date == dt.date(2024, 3, 1)
+    assert "impossible date" in refused(date="2023-02-29")
+    assert "YYYY-MM-DD" in refused(date="1/3/2024")
+    assert "got 20240301" in refused(date=20240301)
+    assert "not a date and time" in refused(date=dt.datetime(2024, 3, 1, 10, 0))
+
+
+def test_unquoted_ctcae_version_is_read_as_text() -> None:
+    assert visit(ctcae_version=5.0).ctcae_version == "5.0"
+    assert visit(ctcae_version="6.0").ctcae_version == "6.0"
+    assert "'5.0' or '6.0'" in refused(ctcae_version=4.0)
+
+
+@pytest.mark.parametrize(
+    ("name", "unit", "highest"),
+    [("anc", "10^9/L", 200), ("anc", "/uL", 200_000), ("platelets", "10^9/L", 5000),
+     ("wbc", "cells/uL", 1_000_000)],
+)
+def test_counts_are_plausible_up_to_the_bound_and_not_beyond(
+    name: str, unit: str, highest: int
+) -> None:
+    visit(labs={name: {"value": highest, "unit": unit}})
+    assert "implausible" in refused(labs={name: {"value": highest + 1, "unit": unit}})
+    assert "implausible" in refused(labs={name: {"value": 1, "unit": unit, "lln": highest + 1}})
+
+
+def test_counts_cannot_be_negative_and_lln_cannot_be_0() -> None:
+    visit(labs={"anc": {"value": 0, "unit": "10^9/L"}})
+    assert "greater than or equal to 0" in refused(labs={"anc": {"value": -0.001,
+                                                                  "unit": "10^9/L"}})
+    assert "not a lower limit of normal" in refused(labs={"anc": {"value": 1, "unit": "10^9/L",
+                                                                   "lln": 0}})
+
+
+@pytest.mark.parametrize(("value", "unit", "ok"),
+                         [(25, "C", True), (24.9, "C", False), (45, "C", True),
+                          (45.1, "C", False), (77, "F", True), (76.9, "F", False),
+                          (113, "F", True), (113.1, "F", False)])
+def test_temperatures_are_plausible_between_25_and_45_c(value: float, unit: str, ok: bool) -> None:
+    fever = {"max_temperature": {"value": value, "unit": unit}}
+    if ok:
+        visit(fever=fever)
+    else:
+        assert "implausible" in refused(fever=fever)
+
+
+def test_percentages_are_0_to_100_and_bands_need_neutrophils() -> None:
+    visit(labs={"neutrophils_percent": 95, "bands_percent": 5})
+    assert "exceed 100" in refused(labs={"neutrophils_percent": 95, "bands_percent": 5.5})
+    assert "without neutrophils_percent" in refused(labs={"bands_percent": 5})
+    assert "less than or equal to 100" in refused(skin={"bsa_percent": 100.01})
+
+
+def test_skin_needs_bsa_or_a_clinician_grade() -> None:
+    visit(skin={"clinician_grade": 2})
+    assert "bsa_percent is required" in refused(skin={"morphology": "bullous"})
+
+
+def test_strict_types_never_coerce_text() -> None:
+    refused(imatinib={"current_dose_mg": "400"})
+    refused(labs={"anc": {"value": "1.2", "unit": "10^9/L"}})
+    refused(skin={"bsa_percent": 1, "tenderness": "no"})
+
+
+def test_non_finite_numbers_are_refused_by_the_model_too() -> None:
+    for bad in (float("nan"), float("inf")):
+        refused(labs={"anc": {"value": bad, "unit": "10^9/L"}})
+        refused(fever={"max_temperature": {"value": bad, "unit": "C"}})
+
+
+def test_hold_categories_deduplicate() -> None:
+    v = visit(imatinib={"current_dose_mg": 0, "on_hold_for": ["skin", "skin", "other"]})
+    assert v.imatinib.hold_categories == ("skin", "other")
+
+
+def test_anc_from_the_differential_is_exact() -> None:
+    v = visit(labs={"wbc": {"value": 2.1, "unit": "10^9/L"}, "neutrophils_percent": 15,
+                    "bands_percent": 5})
+    assert v.labs is not None
+    derived = anc_from_differential(v.labs)
+    assert derived is not None and derived[0] == Fraction(42, 100)
+    assert "bands 5%" in derived[1]
