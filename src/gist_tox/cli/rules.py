@@ -65,12 +65,15 @@ def test(
 ) -> None:
     """Run golden cases: each failure shows expected vs. actual.  Exits 1 on any failure, on
     skipped cases (unless --allow-skipped) and when no case was run."""
-    from gist_tox.ruleset.cases import Runner, collect, write_junit
+    from gist_tox.ruleset.cases import Runner, collect, rules_check_result, write_junit
 
     found = collect(cases or [Path("cases")])
     if select is not None:
         found = [c for c in found if c.mentions(select)]
     results = Runner(rules).run_all(found)
+    checked = rules_check_result(rules)
+    if checked is not None and found:
+        results.insert(0, checked)
     for result in results:
         if result.status == "failed":
             typer.echo(f"FAILED {result.nodeid}")
@@ -107,18 +110,22 @@ def diff(
     ctcae: CtcaeOption = None,
 ) -> None:
     """Grade and dose every visit with OLD and NEW rules; list each visit whose grades or
-    recommendation change (before -> after).  Exits 0 when nothing changes, 1 when something
-    does."""
+    recommendation change (before -> after), and any problem `rules check` finds in NEW.
+    Exits 0 when nothing changes, 1 when something does (or NEW has problems)."""
     from gist_tox.regress import diff_visits
+    from gist_tox.ruleset.checks import check_rules
 
     report = diff_visits(old, new, visits, ctcae.value if ctcae else None)
+    problems = [p.one_line(new) for p in check_rules(new)]
     if fmt is DiffFormat.json:
         from gist_tox.render.json import dumps
 
-        typer.echo(dumps(report.as_json()))
+        typer.echo(dumps({**report.as_json(), "new_rules_problems": problems}))
     else:
         _render_diff(report)
-    raise typer.Exit(ExitCode.FINDINGS if report.changed else ExitCode.OK)
+        for problem in problems:
+            typer.echo(f"NEW rules problem: {problem}")
+    raise typer.Exit(ExitCode.FINDINGS if report.changed or problems else ExitCode.OK)
 
 
 def _render_diff(report: DiffReport) -> None:

@@ -193,6 +193,7 @@ class Runner:
 
         self.rules = rules
         self._rulesets: dict[str | None, RuleSets] = {}
+        self._broken: dict[tuple[str | None, str | None], RulesError] = {}
         self._make = RuleSets
 
     def _rulesets_for(self, version: str | None) -> Any:
@@ -228,7 +229,15 @@ class Runner:
                 data = deep_merge(case.case_file.base or {}, spec.visit or {})
                 visit = validate(Document(source=source, data=data), Visit)
             rulesets = self._rulesets_for(case.case_file.ctcae_version)
-            actual = evaluate(visit, rulesets.for_visit(visit, source), source).as_json()
+            key = (case.case_file.ctcae_version, visit.ctcae_version)
+            if key in self._broken:  # invalid rules fail every case; load them once
+                raise self._broken[key]
+            try:
+                ruleset = rulesets.for_visit(visit, source)
+            except RulesError as exc:
+                self._broken[key] = exc
+                raise
+            actual = evaluate(visit, ruleset, source).as_json()
         except RulesError as exc:
             return CaseResult(case.nodeid, "failed", [f"the rules are invalid: {exc.one_line()}"])
         except GistToxError as exc:
@@ -388,6 +397,21 @@ def write_junit(results: list[CaseResult], path: Path, name: str = "gist-tox rul
     tree = ET.ElementTree(root)
     ET.indent(tree)
     tree.write(path, encoding="utf-8", xml_declaration=True)
+
+
+def rules_check_result(rules: Path | None) -> CaseResult | None:
+    """``rules check`` as one result: golden cases only mean something against a sound rule
+    set, so ``rules test`` reports its problems (a broken reference, an overlap) as a failure
+    even when no case happens to reach them."""
+    from gist_tox.ruleset.checks import check_rules
+    from gist_tox.ruleset.loader import shipped_rules_dir
+
+    root = shipped_rules_dir() if rules is None else rules
+    problems = check_rules(root)
+    if not problems:
+        return None
+    return CaseResult("rules check", "failed", [p.one_line(root) for p in problems],
+                      file=str(root), case_id="rules check")
 
 
 def uncovered_rule_files(rules: Path, cases: list[Case]) -> list[str]:

@@ -21,6 +21,7 @@ names the file, the YAML path and the line.
 from __future__ import annotations
 
 import itertools
+import re
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from fractions import Fraction
@@ -55,6 +56,19 @@ from gist_tox.ruleset.loader import (
 )
 from gist_tox.ruleset.schema import ReferenceRanges, RulesConfig, TermRule
 from gist_tox.units import PLAUSIBLE_CELSIUS, PLAUSIBLE_MAX_COUNT, count_to_canonical, exact, show
+
+
+class _Silent:
+    """A describer that renders nothing: probing needs truth values, not texts."""
+
+    def label(self, field: str) -> str:
+        return ""
+
+    def quantity(self, field: str, value: Any) -> str:
+        return ""
+
+
+SILENT = _Silent()
 
 EPSILON = Fraction(1, 10**9)
 """How far "just either side" of a threshold is probed (far below any clinical resolution)."""
@@ -122,7 +136,9 @@ def check_rules(root: Path) -> list[Problem]:
             out.add(config.document, CONFIG_FILE, ("default_ctcae_version",),
                     f"CTCAE v{default} is the default but {version_dir(default)}/ has no term"
                     " files")
-    all_ids = {v: {rf.model.id for rf in files} for v, files in terms_by_version.items()}  # type: ignore[attr-defined]
+    # ids by file name, so that one unreadable term file does not cascade into other problems
+    all_ids = {v: {p.stem for p in (root / version_dir(v)).glob("*.yaml")}
+               for v in terms_by_version}
     for version, files in terms_by_version.items():
         others = set().union(*(ids for v, ids in all_ids.items() if v != version))
         _check_terms(version, files, ranges, others, out)
@@ -189,8 +205,17 @@ def _check_terms(version: str, files: list[RuleFile], ranges: ReferenceRanges | 
         for i, criterion in enumerate(term.grades):
             if not criterion.source.strip():
                 out.add(doc, rf.relpath, ("grades", i, "source"), "the criterion cites no source")
+            wording = _numbers_in(
+                f"{criterion.ctcae} {criterion.note or ''} {term.definition or ''}")
             for path, cond in _leaves(criterion.when, ("grades", i, "when")):
                 _check_plausible(rf, cond, path, out)
+                _check_wording(rf, cond, path, wording, out)
+        numbers = sorted(g.grade for g in term.grades)
+        missing = sorted(set(range(numbers[0], numbers[-1] + 1)) - set(numbers))
+        if missing:
+            out.add(doc, rf.relpath, ("grades",),
+                    f"grade(s) {', '.join(map(str, missing))} missing between grade {numbers[0]}"
+                    f" and grade {numbers[-1]}; CTCAE grades of a term are contiguous")
         _check_numeric(rf, term, ranges, out)
 
 
@@ -238,6 +263,34 @@ def _check_plausible(rf: RuleFile, cond: Condition, path: FieldPath, out: _Colle
             out.add(rf.document, rf.relpath, (*path, op),
                     f"threshold {show(value)} is outside the plausible range of {cond.field}"
                     f" ({show(low)}-{show(high)} {unit}); thresholds are in {unit}")
+
+
+_NUMBER = re.compile(r"\d[\d,]*(?:\.\d+)?")
+_WORDS = {"one": 1, "two": 2, "three": 3, "four": 4, "five": 5, "ten": 10}
+
+
+def _numbers_in(text: str) -> set[Fraction]:
+    """Every number a CTCAE cell states, also read per mm3 (x1000 of the unit in 10^9/L)."""
+    found = {Fraction(m.replace(",", "")) for m in _NUMBER.findall(text)}
+    found |= {Fraction(v) for w, v in _WORDS.items() if re.search(rf"\b{w}\b", text, re.I)}
+    return found | {n / 1000 for n in found}
+
+
+def _check_wording(rf: RuleFile, cond: Condition, path: FieldPath, wording: set[Fraction],
+                   out: _Collector) -> None:
+    """A threshold must be one the grade's CTCAE wording (or its ``note``) states: a number
+    edited in the condition but not in the cited text is either a typo or an undocumented
+    local change."""
+    if not isinstance(cond, Compare):
+        return
+    for op, bound in cond.bounds():
+        if isinstance(bound, FieldRef) or exact(bound) == 0:
+            continue
+        if exact(bound) not in wording:
+            out.add(rf.document, rf.relpath, (*path, op),
+                    f"threshold {show(exact(bound))} is not stated in this grade's CTCAE wording"
+                    " (ctcae), its note or the term's definition; a deliberate local change must"
+                    " say so in `note`")
 
 
 def _numeric_field(cond: Condition) -> tuple[str, list[str]] | None:
@@ -336,8 +389,9 @@ def _probe(
     low, high = bounds
     marks = {low, high, *thresholds, *variant.values()}
     points = {m + d for m in marks for d in (-EPSILON, 0, EPSILON)}
+    # the grades are piecewise constant between marks, so each mark and either side of it
+    # visits every piece
     ordered = sorted(p for p in points if low <= p <= high)
-    ordered = sorted({*ordered, *((a + b) / 2 for a, b in itertools.pairwise(ordered))})
     label = DESCRIBER.label(name)
     unit = FIELDS[name].unit
     context = ", ".join(f"{DESCRIBER.label(r)} {show(v)}" for r, v in variant.items())
@@ -351,7 +405,7 @@ def _probe(
     met_at: list[list[tuple[int, int]]] = []
     for value in ordered:
         met = [(index, c.grade) for index, c in criteria
-               if evaluate(c.when, lookup, DESCRIBER).value is True]
+               if evaluate(c.when, lookup, SILENT).value is True]
         met_at.append(met)
         if len(met) > 1:
             grades = " and ".join(f"{g}{line_of(i)}" for i, g in met)
@@ -445,7 +499,7 @@ def _check_skin_routes(version: str, files: list[RuleFile], out: _Collector) -> 
                     if route.when is None:
                         hits.append((rf, i, False))
                         continue
-                    value = evaluate(route.when, _lookup_in(facts), DESCRIBER).value
+                    value = evaluate(route.when, _lookup_in(facts), SILENT).value
                     if value is None:
                         key = f"{rf.relpath}:{i}:unknown"
                         if key not in reported:
@@ -516,6 +570,55 @@ def _check_dosing(root: Path, path: Path, term_ids: dict[str, set[str]], out: _C
             return
     known = set().union(*term_ids.values()) if term_ids else set()
     _walk_dosing(doc, relpath, doc.data, (), known, out)
+    _check_dose_steps(doc, relpath, doc.data, out)
+
+
+def _numbers(mapping: Any) -> dict[str, Fraction]:
+    if not isinstance(mapping, dict):
+        return {}
+    return {k: exact(v) for k, v in mapping.items()
+            if isinstance(v, int | float) and not isinstance(v, bool)}
+
+
+def _check_dose_steps(doc: Document, relpath: str, data: dict[str, Any],
+                      out: _Collector) -> None:
+    """Resume doses step one ladder level down; a hold ends only above where it starts;
+    escalation goes up."""
+    ladder = [d for d in data.get("ladder_mg", []) if isinstance(d, int)] if isinstance(
+        data.get("ladder_mg"), list) else []
+    hematologic = data.get("hematologic") if isinstance(data.get("hematologic"), dict) else {}
+    assert isinstance(hematologic, dict)
+    steps = hematologic.get("label_recurrence_steps")
+    pairs: list[tuple[FieldPath, Any, Any]] = []
+    if isinstance(steps, list):
+        pairs = [(("hematologic", "label_recurrence_steps", i), s.get("from_mg"), s.get("to_mg"))
+                 for i, s in enumerate(steps) if isinstance(s, dict)]
+    elif isinstance(steps, dict):
+        pairs = [(("hematologic", "label_recurrence_steps", k), k, v) for k, v in steps.items()]
+    for path, before, after in pairs:
+        if before in ladder and after in ladder:
+            below = ladder[ladder.index(before) + 1] if ladder.index(before) + 1 < len(
+                ladder) else None
+            if after != below:
+                out.add(doc, relpath, path,
+                        f"resume dose {after} mg after {before} mg is not the next ladder level"
+                        f" ({below if below is not None else 'none: stop'} mg; ladder_mg"
+                        f" {ladder})")
+        elif before is not None or after is not None:
+            out.add(doc, relpath, path, f"{before} -> {after} mg: both must be ladder doses"
+                    f" (ladder_mg {ladder})")
+    hold = _numbers(hematologic.get("hold_below"))
+    resume = _numbers(hematologic.get("resume_at_least"))
+    for name in hold.keys() & resume.keys():
+        if resume[name] < hold[name]:
+            out.add(doc, relpath, ("hematologic", "resume_at_least", name),
+                    f"resume at {show(resume[name])} is below the hold threshold"
+                    f" {show(hold[name])} (hematologic.hold_below.{name})")
+    progression = _numbers(data.get("progression"))
+    if {"escalate_from_mg", "escalate_to_mg"} <= progression.keys() and (
+            progression["escalate_to_mg"] <= progression["escalate_from_mg"]):
+        out.add(doc, relpath, ("progression", "escalate_to_mg"),
+                "escalation must go to a higher dose than escalate_from_mg")
 
 
 def _walk_dosing(doc: Document, relpath: str, node: Any, path: FieldPath, known: set[str],

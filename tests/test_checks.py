@@ -1,0 +1,185 @@
+"""``rules check`` semantics on copies of the shipped rules with one small edit each."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import pytest
+
+from conftest import RULES
+from gist_tox.ruleset.checks import check_rules
+
+
+def edited(tmp_path: Path, relpath: str, old: str, new: str, count: int = 1) -> Path:
+    """A copy of the shipped rules with ``old`` replaced by ``new`` in one file."""
+    root = tmp_path / "rules"
+    shutil.copytree(RULES, root)
+    path = root / relpath
+    text = path.read_text(encoding="utf-8")
+    assert text.count(old) >= count, f"{old!r} not in {relpath}"
+    path.write_text(text.replace(old, new, count), encoding="utf-8")
+    return root
+
+
+def lines(root: Path) -> list[str]:
+    return [p.one_line(root) for p in check_rules(root)]
+
+
+ANC = "ctcae-5.0/neutrophil_count_decreased.yaml"
+PLT = "ctcae-5.0/platelet_count_decreased.yaml"
+
+
+def test_shipped_rules_have_no_problems() -> None:
+    assert check_rules(RULES) == []
+
+
+def test_overlapping_thresholds_named_with_file_and_line(tmp_path: Path) -> None:
+    root = edited(tmp_path, ANC, "lt: 1.0, ge: 0.5}", "lt: 1.0, ge: 0.4}")
+    found = lines(root)
+    overlap = [line for line in found if "overlap:" in line]
+    assert overlap, found
+    assert f"{root / ANC}:" in overlap[0]
+    assert "grades[3].when" in overlap[0] and "grades 3 (line" in overlap[0]
+    assert "ANC = 0.4" in overlap[0]
+
+
+def test_gap_between_grades(tmp_path: Path) -> None:
+    root = edited(tmp_path, ANC, "lt: 1.5, ge: 1.0}", "lt: 1.5, ge: 1.1}")
+    found = lines(root)
+    assert any("gap: no grade is met at ANC = 1 " in line for line in found), found
+    assert any("not monotone" in line for line in found), found
+
+
+def test_removed_grade_leaves_a_gap(tmp_path: Path) -> None:
+    root = edited(tmp_path, PLT, "    when: {field: labs.platelets, lt: 75, ge: 50}\n",
+                  "    when: {field: labs.platelets, lt: 75, ge: 50, gt: 5000}\n")
+    # a grade that can never be met is as good as removed
+    found = lines(root)
+    assert any("gap" in line and PLT in line for line in found), found
+
+
+def test_removed_middle_grade_is_not_contiguous(tmp_path: Path) -> None:
+    root = tmp_path / "rules"
+    shutil.copytree(RULES, root)
+    path = root / PLT
+    text = path.read_text()
+    start = text.index("  - grade: 2")
+    end = text.index("  - grade: 3")
+    path.write_text(text[:start] + text[end:])
+    found = lines(root)
+    assert any("grade(s) 2 missing" in line for line in found), found
+    assert any("gap" in line for line in found), found
+
+
+def test_threshold_not_in_the_cited_wording(tmp_path: Path) -> None:
+    root = edited(tmp_path, PLT, "lt: 25}", "lt: 20}")
+    found = lines(root)
+    assert any("threshold 20 is not stated" in line and "grades[3].when.lt" in line
+               for line in found), found
+
+
+def test_consistent_threshold_change_with_a_note_is_accepted(tmp_path: Path) -> None:
+    root = edited(tmp_path, ANC, "lt: 1.0, ge: 0.5}", "lt: 1.0, ge: 0.4}\n    note: local 0.4")
+    path = root / ANC
+    text = path.read_text().replace("when: {field: labs.anc, lt: 0.5}",
+                                    "when: {field: labs.anc, lt: 0.4}\n    note: local 0.4")
+    path.write_text(text)
+    assert lines(root) == []
+
+
+def test_unit_mistake_in_a_threshold(tmp_path: Path) -> None:
+    root = edited(tmp_path, ANC, "when: {field: labs.anc, lt: 0.5}",
+                  "when: {field: labs.anc, lt: 500}")
+    assert any("outside the plausible range" in line for line in lines(root))
+
+
+def test_broken_field_reference(tmp_path: Path) -> None:
+    root = edited(tmp_path, ANC, "{field: labs.anc.lln}", "{field: labs.anc.lnn}")
+    found = lines(root)
+    assert any("labs.anc.lnn" in line and f"{ANC}:20:" in line for line in found), found
+
+
+def test_schema_error_names_file_and_line(tmp_path: Path) -> None:
+    root = edited(tmp_path, PLT, "    source: CTCAE v5.0, Platelet count decreased, grade 2\n",
+                  "    sauce: CTCAE v5.0, Platelet count decreased, grade 2\n")
+    found = lines(root)
+    assert len(found) == 1 and f"{PLT}:" in found[0] and "sauce" in found[0], found
+
+
+def test_empty_source_is_a_problem(tmp_path: Path) -> None:
+    root = edited(tmp_path, PLT, "source: CTCAE v5.0, Platelet count decreased, grade 2",
+                  "source: ' '")
+    assert any("cites no source" in line for line in lines(root))
+
+
+def test_skin_route_gap_and_overlap(tmp_path: Path) -> None:
+    gap = edited(tmp_path / "a", "ctcae-5.0/rash_maculo_papular.yaml", "le: 90}", "le: 80}")
+    assert any("'exfoliative'" in line and "no term" in line for line in lines(gap))
+    over = edited(tmp_path / "b", "ctcae-5.0/erythroderma.yaml", "bsa_percent, gt: 90}\n",
+                  "bsa_percent, gt: 85}\n")
+    assert any("more than one term" in line for line in lines(over))
+
+
+def test_alias_must_name_a_term_of_the_other_version(tmp_path: Path) -> None:
+    root = edited(tmp_path, PLT, "aliases: [thrombocytopenia]", "aliases: [no_such_term]")
+    assert any("alias 'no_such_term'" in line for line in lines(root))
+    same = edited(tmp_path / "b", PLT, "aliases: [thrombocytopenia]",
+                  "aliases: [neutrophil_count_decreased]")
+    assert any("is a CTCAE v5.0 term id" in line for line in lines(same))
+
+
+def test_id_must_match_file(tmp_path: Path) -> None:
+    root = edited(tmp_path, PLT, "id: platelet_count_decreased", "id: neutrophil_count_decreased")
+    assert any("must match the file name" in line for line in lines(root))
+
+
+DOSING = "dosing/imatinib-gist.yaml"
+
+
+@pytest.mark.skipif(not (RULES / DOSING).is_file(), reason="no dosing rules")
+def test_dosing_resume_dose_must_be_the_next_ladder_level(tmp_path: Path) -> None:
+    root = edited(tmp_path, DOSING, "to_mg: 300", "to_mg: 200")
+    found = lines(root)
+    assert any("resume dose 200 mg after 400 mg" in line and f"{DOSING}:" in line
+               for line in found), found
+
+
+@pytest.mark.skipif(not (RULES / DOSING).is_file(), reason="no dosing rules")
+def test_dosing_names_terms_that_exist(tmp_path: Path) -> None:
+    root = edited(tmp_path, DOSING, "[stevens_johnson_syndrome,", "[stevens_johnson_syndrom,")
+    found = lines(root)
+    assert any("'stevens_johnson_syndrom'" in line and "discontinue_terms[0]" in line
+               for line in found), found
+
+
+@pytest.mark.skipif(not (RULES / DOSING).is_file(), reason="no dosing rules")
+def test_dosing_ladder_strictly_decreases(tmp_path: Path) -> None:
+    root = edited(tmp_path, DOSING, "[800, 600, 400, 300, 200, 100]",
+                  "[800, 600, 400, 400, 200, 100]")
+    assert any("strictly decreas" in line for line in lines(root))
+
+
+@pytest.mark.skipif(not (RULES / DOSING).is_file(), reason="no dosing rules")
+def test_dosing_resume_below_hold_threshold(tmp_path: Path) -> None:
+    root = edited(tmp_path, DOSING, "resume_at_least: {anc: 1.5,", "resume_at_least: {anc: 0.8,")
+    assert any("below the hold threshold" in line for line in lines(root))
+
+
+def test_missing_default_version_folder(tmp_path: Path) -> None:
+    root = edited(tmp_path, "config.yaml", 'default_ctcae_version: "5.0"',
+                  'default_ctcae_version: "6.0"')
+    shutil.rmtree(root / "ctcae-6.0", ignore_errors=True)
+    assert any("has no term files" in line for line in lines(root))
+
+
+def test_both_versions_are_checked(tmp_path: Path) -> None:
+    if not (RULES / "ctcae-6.0" / "neutrophil_count_decreased.yaml").is_file():
+        pytest.skip("no CTCAE v6.0 rules")
+    root = edited(tmp_path, "ctcae-6.0/neutrophil_count_decreased.yaml", "id: neutrophil",
+                  "id: xneutrophil")
+    assert any("ctcae-6.0/" in line for line in lines(root))
+
+
+def test_not_a_folder(tmp_path: Path) -> None:
+    assert "not a folder" in check_rules(tmp_path / "nope")[0].message

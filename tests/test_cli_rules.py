@@ -1,0 +1,194 @@
+"""`gist-tox rules check|test|diff` end to end, on copies of the shipped rules with small,
+clinically meaningful edits (the issue's must-show): each edit is caught by all three commands,
+and the unedited copy passes all three.  Also the pre-commit hooks."""
+
+from __future__ import annotations
+
+import json
+import shlex
+import shutil
+from pathlib import Path
+
+import pytest
+import yaml
+
+from conftest import REPO, RULES, invoke, make_visit
+
+CASES = REPO / "cases"
+ANC = "ctcae-5.0/neutrophil_count_decreased.yaml"
+PLT = "ctcae-5.0/platelet_count_decreased.yaml"
+DOSING = "dosing/imatinib-gist.yaml"
+HAS_DOSING = (RULES / DOSING).is_file()
+CASE_DIRS = [str(CASES / d) for d in ("ctcae-5.0", "dosing") if (CASES / d).is_dir()]
+
+Edit = list[tuple[str, str, str]]
+
+EDITS: dict[str, Edit] = {
+    # grade 3/4 boundary of ANC moved from 0.5 to 0.4, consistently in both grades
+    "threshold": [(ANC, "lt: 1.0, ge: 0.5}", "lt: 1.0, ge: 0.4}"),
+                  (ANC, "when: {field: labs.anc, lt: 0.5}", "when: {field: labs.anc, lt: 0.4}")],
+    # grade 2 of platelets removed
+    "removed-grade": [(PLT, """  - grade: 2
+    ctcae: "<75,000 - 50,000/mm3; <75.0 - 50.0 x 10e9 /L"
+    when: {field: labs.platelets, lt: 75, ge: 50}
+    source: CTCAE v5.0, Platelet count decreased, grade 2
+""", "")],
+    # grade 4 of ANC reaches up into grade 3
+    "overlap": [(ANC, "when: {field: labs.anc, lt: 0.5}", "when: {field: labs.anc, lt: 0.6}")],
+    # a misspelt input
+    "broken-reference": [(ANC, "{field: labs.anc.lln}", "{field: labs.anc.lnn}")],
+}
+if HAS_DOSING:
+    EDITS["resume-dose"] = [(DOSING, "to_mg: 300", "to_mg: 200")]
+    EDITS["broken-dosing-reference"] = [
+        (DOSING, "[stevens_johnson_syndrome,", "[stevens_johnson_syndrom,")]
+
+
+def edited_copy(tmp_path: Path, edits: Edit) -> Path:
+    root = tmp_path / "rules"
+    shutil.copytree(RULES, root)
+    for relpath, old, new in edits:
+        path = root / relpath
+        text = path.read_text(encoding="utf-8")
+        assert old in text, f"{old!r} not in {relpath}"
+        path.write_text(text.replace(old, new, 1), encoding="utf-8")
+    return root
+
+
+@pytest.fixture(scope="module")
+def visits(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    folder = tmp_path_factory.mktemp("visits")
+    labs = {"platelets": {"value": 200, "unit": "10^9/L"}}
+    visits = {
+        "anc-045": make_visit(labs={"anc": {"value": 0.45, "unit": "10^9/L"}, **labs}),
+        "anc-055": make_visit(labs={"anc": {"value": 0.55, "unit": "10^9/L"}, **labs}),
+        "plt-060": make_visit(labs={"anc": {"value": 3, "unit": "10^9/L"},
+                                    "platelets": {"value": 60, "unit": "10^9/L"}}),
+        "recurrence": make_visit(
+            labs={"anc": {"value": 0.8, "unit": "10^9/L"}, **labs},
+            history=[{"date": "2024-01-10", "category": "hematologic",
+                      "term": "neutrophil_count_decreased", "grade": 3, "dose_mg": 400}]),
+        "sjs": make_visit(skin={"morphology": "bullous", "bsa_percent": 20,
+                                "detachment_bsa_percent": 5}),
+    }
+    for name, visit in visits.items():
+        (folder / f"{name}.yaml").write_text(yaml.safe_dump(visit))
+    return folder
+
+
+def test_unedited_copy_passes_check_test_and_diff(tmp_path: Path, visits: Path) -> None:
+    root = edited_copy(tmp_path, [])
+    check = invoke(["rules", "check", "--rules", str(root)])
+    assert check.exit_code == 0, check.output
+    test = invoke(["rules", "test", str(CASES), "--rules", str(root)])
+    assert test.exit_code == 0, test.output
+    assert " 0 failed, 0 skipped" in test.stdout
+    diff = invoke(["rules", "diff", str(RULES), str(root), str(visits)])
+    assert diff.exit_code == 0, diff.output
+    assert "0 of 5 visit(s) changed" in diff.stdout
+
+
+@pytest.mark.parametrize("name", sorted(EDITS))
+def test_each_edit_is_caught_by_check_test_and_diff(name: str, tmp_path: Path,
+                                                    visits: Path) -> None:
+    root = edited_copy(tmp_path, EDITS[name])
+    edited_file = EDITS[name][0][0]
+
+    check = invoke(["rules", "check", "--rules", str(root)])
+    assert check.exit_code == 1, check.output
+    assert f"{root / edited_file}:" in check.stdout  # file and line named
+
+    test = invoke(["rules", "test", *CASE_DIRS, "--rules", str(root)])
+    assert test.exit_code == 1, test.output
+    assert "FAILED" in test.stdout
+
+    diff = invoke(["rules", "diff", str(RULES), str(root), str(visits)])
+    assert diff.exit_code in (1, 2), diff.output
+    if diff.exit_code == 2:  # rules that cannot be loaded are refused, naming file and line
+        assert f"{root / edited_file}:" in diff.stderr
+
+
+def test_threshold_change_lists_the_visits_before_after(tmp_path: Path, visits: Path) -> None:
+    root = edited_copy(tmp_path, EDITS["threshold"])
+    diff = invoke(["rules", "diff", str(RULES), str(root), str(visits)])
+    assert diff.exit_code == 1
+    assert f"{visits / 'anc-045.yaml'}: neutrophil_count_decreased: 4 -> 3" in diff.stdout
+    assert "1 of 5 visit(s) changed" in diff.stdout
+    test = invoke(["rules", "test", str(CASES / "ctcae-5.0"), "--rules", str(root)])
+    assert "grades.neutrophil_count_decreased.grade: expected 4, got 3" in test.stdout
+
+
+def test_overlap_named_with_file_and_line(tmp_path: Path) -> None:
+    root = edited_copy(tmp_path, EDITS["overlap"])
+    check = invoke(["rules", "check", "--rules", str(root)])
+    assert f"{root / ANC}:32: grades[3].when: overlap: grades 3 (line 26) and 4" in check.stdout
+
+
+@pytest.mark.skipif(not HAS_DOSING, reason="no dosing rules")
+def test_resume_dose_change_in_diff(tmp_path: Path, visits: Path) -> None:
+    root = edited_copy(tmp_path, EDITS["resume-dose"])
+    diff = invoke(["rules", "diff", "--format", "json", str(RULES), str(root), str(visits)])
+    data = json.loads(diff.stdout)
+    changes = {c["what"]: (c["before"], c["after"]) for v in data["changes"]
+               for c in v["changes"]}
+    assert changes["recommendation.resume_dose_mg"] == (300, 200)
+    assert data["new_rules_problems"]
+
+
+def test_rules_test_options(tmp_path: Path) -> None:
+    junit = tmp_path / "r.xml"
+    out = invoke(["rules", "test", str(CASES / "ctcae-5.0"), "--select", "erythroderma",
+                  "--junit-xml", str(junit)])
+    assert out.exit_code == 0, out.output
+    assert junit.read_text().count("<testcase") < 40
+    none = invoke(["rules", "test", str(CASES), "--select", "no_such_term"])
+    assert none.exit_code == 1 and "no cases found" in none.stderr
+
+
+def test_rules_test_fails_on_skips_unless_allowed(tmp_path: Path) -> None:
+    (tmp_path / "s.yaml").write_text(
+        "covers: ctcae-5.0/erythroderma\ncases:\n  - id: s\n    skip: later\n"
+        "    expect: {grades: {}}\n")
+    assert invoke(["rules", "test", str(tmp_path)]).exit_code == 1
+    assert invoke(["rules", "test", str(tmp_path), "--allow-skipped"]).exit_code == 0
+
+
+def test_rules_test_missing_cases_is_a_usage_error(tmp_path: Path) -> None:
+    out = invoke(["rules", "test", str(tmp_path / "nope")])
+    assert out.exit_code == 2 and "no such case file" in out.stderr
+
+
+def test_rules_diff_missing_rules_folder(tmp_path: Path, visits: Path) -> None:
+    out = invoke(["rules", "diff", str(RULES), str(tmp_path / "nope"), str(visits)])
+    assert out.exit_code == 2
+
+
+# --------------------------------------------------------------------------------------------
+# pre-commit hooks
+
+
+def hooks() -> list[dict[str, object]]:
+    data = yaml.safe_load((REPO / ".pre-commit-hooks.yaml").read_text())
+    assert isinstance(data, list)
+    return data
+
+
+def test_hooks_declared() -> None:
+    ids = {h["id"] for h in hooks()}
+    assert ids == {"gist-tox-rules-check", "gist-tox-rules-test"}
+    assert all(h["pass_filenames"] is False for h in hooks())
+
+
+@pytest.mark.parametrize("broken", [False, True])
+def test_hook_entries_on_a_rules_repository(broken: bool, tmp_path: Path,
+                                            monkeypatch: pytest.MonkeyPatch) -> None:
+    """A rules repository (rules/ and cases/ at its top) as pre-commit runs the hooks there."""
+    edited_copy(tmp_path, EDITS["overlap"] if broken else [])
+    shutil.copytree(CASES, tmp_path / "cases")
+    shutil.copytree(REPO / "examples", tmp_path / "examples")  # cases may name visit files
+    monkeypatch.chdir(tmp_path)
+    for hook in hooks():
+        argv = shlex.split(str(hook["entry"]))
+        assert argv[0] == "gist-tox"
+        result = invoke(argv[1:])
+        assert result.exit_code == (1 if broken else 0), (hook["id"], result.output)
