@@ -426,3 +426,10 @@ def test_grade_table_shows_the_recommendation_panel_with_reasons() -> None:
     assert run.exit_code == 0, run.output
     assert "HOLD" in run.stdout and "dosing/imatinib-gist/skin-hold" in run.stdout
     assert run.stdout.index("recommendation") < run.stdout.index("Febrile neutropenia")
+
+
+def test_a_hold_without_a_reason_is_kept_for_the_clinician() -> None:
+    result = full(imatinib=drug(0), history=[episode("hematologic", 400)])
+    r = result["recommendation"]
+    assert r["action"] == "hold" and "clinician" in r["resume_when"]
+    assert any("unknown reason" in w for w in result["warnings"])

@@ -219,3 +219,17 @@ def test_dose_never_exceeds_the_skin_cap_nor_rises_after_a_severe_event(
                 assert dose <= limit, (e, rec.as_json())
         if episodes:
             assert rec.action != "escalate"
+
+
+def test_each_visit_result_names_its_place_in_the_file_and_errors_do_too(tmp_path: Path) -> None:
+    data = timeline_of(patient_with([OK, OK]))
+    assert [v["source"] for v in data["visits"]] == ["-:visits[0]", "-:visits[1]"]
+    ambiguous = {**counts(0.3), "fever": {"max_temperature": {"value": 39, "unit": "C"},
+                                          "hours_at_or_above_38": 2},
+                 "consequences": {"life_threatening": True},
+                 "skin": {"morphology": "exfoliative", "bsa_percent": 95,
+                          "intervention": "iv"}}
+    run = invoke(["timeline", "--ctcae", "6.0", "-"],
+                 input=json.dumps(patient_with([OK, ambiguous])))
+    assert run.exit_code == 2
+    assert "visits[1]" in run.stderr and "ambiguous" in run.stderr

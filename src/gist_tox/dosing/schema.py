@@ -60,7 +60,8 @@ class RuleText(_Rule):
     """What a clinician reads for one rule branch, and where it comes from."""
 
     source: Annotated[str, Field(min_length=1)]
-    """"Gleevec USPI section 2.x", "EU SmPC 4.2", "project policy", "Hwang 2010", or several."""
+    """Where it comes from: a label section ("Gleevec USPI section 2.14", "EU SmPC 4.2"),
+    "project policy", "Hwang 2010", or several of them."""
     text: Annotated[str, Field(min_length=1)]
 
     @model_validator(mode="after")
