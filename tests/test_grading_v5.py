@@ -385,7 +385,13 @@ def test_clinician_grade_for_bullous_is_compared_with_the_higher_term() -> None:
 def test_clinician_grade_that_is_not_a_grade_of_the_term_is_not_used() -> None:
     result = result_of(make_visit(**skin("erythroderma", 80, clinician_grade=1)))
     assert result["grades"][ERY]["grade"] is None
-    assert any("not used" in w for w in result["warnings"])
+    assert any("not a grade of Erythroderma" in w for w in result["warnings"])
+
+
+def test_a_bedside_grade_5_is_never_used_grade_5_comes_only_from_died() -> None:
+    result = result_of(make_visit(**skin("erythroderma", 80, clinician_grade=5)))
+    assert result["grades"][ERY]["grade"] is None
+    assert any("only from consequences.died" in w for w in result["warnings"])
 
 
 @pytest.mark.parametrize(
@@ -405,7 +411,7 @@ def test_clinician_grade_for_exfoliative_of_unknown_extent_is_never_guessed(
         expected = given if term == placed_on else None
         assert grades[term]["grade"] == expected, grades[term]
     if placed_on is None:
-        assert any("could not be placed" in w for w in result["warnings"])
+        assert any("may be graded as" in w for w in result["warnings"])
 
 
 # ---------------------------------------------------------------------------------------------

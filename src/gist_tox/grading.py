@@ -53,6 +53,11 @@ class TermGrade:
 _NO_INFO = FieldInfo("bool", "")
 
 
+def _consequence_only(condition: Any) -> bool:
+    """A criterion met only by a consequence of the event (death): no finding gives it."""
+    return all(FIELDS.get(n, _NO_INFO).per_term for n in fields_read(condition))
+
+
 def rule_id(term: TermRule, what: str) -> str:
     return f"ctcae-{term.ctcae_version}/{term.id}/{what}"
 
@@ -206,7 +211,7 @@ def _grade_term(term: TermRule, visit: Visit, facts: Facts) -> TermGrade:
                           source=criterion.source, ctcae=criterion.ctcae, present=True)
         if outcome.value is None:
             unknown_above.append((criterion.grade, outcome.missing))
-        elif not all(FIELDS.get(n, _NO_INFO).per_term for n in fields_read(criterion.when)):
+        elif not _consequence_only(criterion.when):
             # A grade given only by a consequence (death) is never a "nearest" cell of findings.
             failures.append((criterion.grade, outcome.failed_leaves))
     if unknown_above:
@@ -288,15 +293,25 @@ def _apply_clinician_grade(
         return
     # Which term the bedside grade belongs to must not be guessed: when the routing itself is
     # unknown (an exfoliative eruption of unknown extent), it is placed only on the one term
-    # that has such a grade.
-    placeable = [t for t in routed if given in {g.grade for g in t.grades} | {0}]
+    # that has such a grade.  Grade 5 is only ever given from consequences.died.
+    def bedside_grades(term: TermRule) -> set[int]:
+        return {g.grade for g in term.grades if not _consequence_only(g.when)} | {0}
+
+    placeable = [t for t in routed if given in bedside_grades(t)]
     if len(placeable) != 1:
-        names = ", ".join(t.term for t in routed)
-        warnings.append(
-            f"skin.clinician_grade {given} could not be placed: the {skin.morphology} findings"
-            f" may be graded as {names}, and grade {given}"
-            f" {'exists for more than one of them' if placeable else 'exists for none of them'}"
-            f" in CTCAE v{routed[0].ctcae_version}; not used")
+        version = routed[0].ctcae_version
+        if given == 5 or any(g.grade == given for t in routed for g in t.grades
+                             if _consequence_only(g.when)):
+            why = f"grade {given} is given only from consequences.died"
+        elif len(routed) == 1:
+            why = (f"{given} is not a grade of {routed[0].term} in CTCAE v{version}"
+                   f" (grades {sorted(bedside_grades(routed[0]))})")
+        else:
+            names = " or ".join(t.term for t in routed)
+            which = "more than one of them" if placeable else "none of them"
+            why = (f"the {skin.morphology} findings may be graded as {names}, and grade"
+                   f" {given} exists for {which} in CTCAE v{version}")
+        warnings.append(f"skin.clinician_grade {given} could not be used: {why}")
         return
     for term in placeable:
         current = grades[term.id]
