@@ -207,15 +207,15 @@ def test_output_inside_the_input_folder_is_not_read_back(tmp_path: Path) -> None
     assert len(json.loads(report.read_text())) == 4
 
 
-def test_progress_only_on_a_terminal_and_for_long_batches(monkeypatch: pytest.MonkeyPatch) -> None:
-    from gist_tox.cli import batch as cli_batch
+def test_progress_only_for_long_batches_and_passes_everything_through() -> None:
+    from gist_tox.cli.batch import PROGRESS_MIN_FILES, _with_progress
 
-    monkeypatch.setattr(cli_batch.sys.stderr, "isatty", lambda: False)
-    with cli_batch._progress(lambda: 10_000) as advance:
-        assert advance is None
-    monkeypatch.setattr(cli_batch.sys.stderr, "isatty", lambda: True)
-    with cli_batch._progress(lambda: cli_batch.PROGRESS_MIN_FILES) as advance:
-        assert advance is None
-    with cli_batch._progress(lambda: cli_batch.PROGRESS_MIN_FILES + 1) as advance:
-        assert advance is not None
-        advance(3)
+    items: list[Any] = list(range(PROGRESS_MIN_FILES + 5))
+    assert list(_with_progress(iter(items), lambda: len(items))) == items
+    assert list(_with_progress(iter(items[:3]), lambda: 3)) == items[:3]
+
+
+def test_a_missing_output_folder_is_a_usage_error(tmp_path: Path) -> None:
+    folder = clinic(tmp_path, bad=False)
+    result = invoke(["batch", "-o", str(tmp_path / "no" / "r.csv"), str(folder)])
+    assert result.exit_code == 2 and "does not exist" in result.stderr

@@ -30,7 +30,7 @@ import json
 import os
 import signal
 import stat
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Iterable, Iterator
 from concurrent.futures import Future, ProcessPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -290,15 +290,13 @@ def _work(paths: list[str]) -> list[Outcome]:
 def run(
     found: Iterable[Found], *, rules: Path | None = None, ctcae: str | None = None,
     jobs: int = 1, indent: int | None = None, chunk: int = 64,
-    on_done: Callable[[int], None] | None = None,
 ) -> Iterator[Outcome]:
     """Yield one :class:`Outcome` per item of ``found``, in the same order.
 
     ``jobs > 1`` grades in that many processes (only when there is more than one chunk of work);
     at most ``4 * jobs`` chunks of ``chunk`` files are in flight at a time, so memory stays flat
-    however many files there are.  ``on_done`` is called with the number of files just finished
-    (for a progress bar).  Broken rules raise :class:`~gist_tox.errors.RulesError` before any
-    file is read.
+    however many files there are.  Broken rules raise :class:`~gist_tox.errors.RulesError`
+    before any file is read.
     """
     processor = Processor(rules, ctcae, indent)
     processor.warm()
@@ -314,8 +312,6 @@ def run(
         results = iter(outcomes)
         for item in part:
             yield failure(item.error) if item.error is not None else next(results)
-        if on_done is not None:
-            on_done(len(part))
 
 
 def _chunks(found: Iterable[Found], size: int) -> Iterator[list[Found]]:

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import os
 import sys
+import time
 from collections.abc import Callable, Iterable, Iterator
 from enum import StrEnum
 from pathlib import Path
@@ -17,8 +18,6 @@ from gist_tox.cli.output import color_allowed, open_output
 from gist_tox.errors import ExitCode, InputError, UsageError
 
 if TYPE_CHECKING:
-    from rich.progress import Progress
-
     from gist_tox.batch import Outcome
 
 PROGRESS_MIN_FILES = 50
@@ -76,21 +75,26 @@ def batch(
     given = _expand_stdin(paths)
     if not given:
         raise UsageError("no visit files given (the list on stdin was empty)")
-    exclude = [str(output)] if output else []
-    found = core.discover(given, exclude=exclude)
-    tally = _Tally(fail_on.value if fail_on else None)
-    with _progress(lambda: sum(1 for _ in core.discover(given, exclude=exclude))) as advance:
-        outcomes: Iterable[core.Outcome] = core.run(
-            found, rules=rules, ctcae=ctcae.value if ctcae else None,
-            jobs=jobs or os.cpu_count() or 1,
-            indent=2 if fmt is BatchFormat.json else None, on_done=advance)
-        if latest:
-            outcomes = core.latest_only(outcomes)
-        if only_actionable:
-            outcomes = (o for o in outcomes if not o.ok or o.needs_action)
-        with open_output(output) as stream:
-            _write(fmt, stream, tally.count(outcomes))
+    if output is not None and str(output) != "-" and not output.parent.is_dir():
+        raise UsageError(f"--output {output}: the folder {output.parent} does not exist")
     to_stdout = output is None or str(output) == "-"
+    exclude = [str(output)] if not to_stdout else []
+    outcomes: Iterable[core.Outcome] = core.run(
+        core.discover(given, exclude=exclude), rules=rules,
+        ctcae=ctcae.value if ctcae else None, jobs=jobs or os.cpu_count() or 1,
+        indent=2 if fmt is BatchFormat.json else None)
+    # A bar on stderr, unless results stream to the same terminal (they show progress already).
+    if sys.stderr.isatty() and (fmt is BatchFormat.table or not to_stdout
+                                or not sys.stdout.isatty()):
+        outcomes = _with_progress(
+            outcomes, lambda: sum(1 for _ in core.discover(given, exclude=exclude)))
+    if latest:
+        outcomes = core.latest_only(outcomes)
+    if only_actionable:
+        outcomes = (o for o in outcomes if not o.ok or o.needs_action)
+    tally = _Tally(fail_on.value if fail_on else None)
+    with open_output(output) as stream:
+        _write(fmt, stream, tally.count(outcomes))
     for line in tally.failures if (fmt is not BatchFormat.table or not to_stdout) else []:
         typer.echo(f"gist-tox: {line}", err=True)
     if tally.failures:
@@ -130,40 +134,36 @@ def _expand_stdin(paths: list[str]) -> list[str]:
     return out
 
 
-class _progress:
-    """A transient rich progress bar on stderr, only on a terminal and for long batches.
+def _with_progress(outcomes: Iterable[Outcome], count: Callable[[], int]) -> Iterator[Outcome]:
+    """Pass ``outcomes`` through, with a transient rich progress bar on stderr for batches
+    longer than :data:`PROGRESS_MIN_FILES` (counted by a second walk, only here).
 
-    The files are counted (by a second walk) only then.  It refreshes from the caller, not
-    from a thread, so that worker processes are never forked while a thread holds a lock.
+    The bar is gone before anything after the last outcome is printed (the table).  It is
+    refreshed from here, at most ten times a second, never from a thread: worker processes are
+    forked while it runs, and a fork must not copy a lock held by another thread.
     """
+    total = count()
+    if total <= PROGRESS_MIN_FILES:
+        yield from outcomes
+        return
+    from rich.console import Console
+    from rich.progress import Progress
 
-    def __init__(self, count: Callable[[], int]) -> None:
-        self.count = count
-        self.bar: Progress | None = None
-
-    def __enter__(self) -> Callable[[int], None] | None:
-        if not sys.stderr.isatty():
-            return None
-        total = self.count()
-        if total <= PROGRESS_MIN_FILES:
-            return None
-        from rich.console import Console
-        from rich.progress import Progress
-
-        progress = Progress(console=Console(stderr=True), transient=True, auto_refresh=False)
-        task = progress.add_task("grading visits", total=total)
-        progress.start()
-        self.bar = progress
-
-        def advance(n: int) -> None:
-            progress.advance(task, n)
-            progress.refresh()
-
-        return advance
-
-    def __exit__(self, *exc: object) -> None:
-        if self.bar is not None:
-            self.bar.stop()
+    progress = Progress(console=Console(stderr=True), transient=True, auto_refresh=False,
+                        redirect_stdout=False, redirect_stderr=False)
+    task = progress.add_task("grading visits", total=total)
+    progress.start()
+    shown = 0.0
+    try:
+        for outcome in outcomes:
+            progress.advance(task, 1)
+            now = time.monotonic()
+            if now - shown > 0.1:
+                progress.refresh()
+                shown = now
+            yield outcome
+    finally:
+        progress.stop()
 
 
 def _write(fmt: BatchFormat, stream: TextIO, outcomes: Iterable[Outcome]) -> None:
