@@ -80,7 +80,7 @@ def test_unedited_copy_passes_check_test_and_diff(tmp_path: Path, visits: Path) 
     root = edited_copy(tmp_path, [])
     check = invoke(["rules", "check", "--rules", str(root)])
     assert check.exit_code == 0, check.output
-    test = invoke(["rules", "test", str(CASES), "--rules", str(root)])
+    test = invoke(["rules", "test", *CASE_DIRS, "--rules", str(root)])
     assert test.exit_code == 0, test.output
     assert " 0 failed, 0 skipped" in test.stdout
     diff = invoke(["rules", "diff", str(RULES), str(root), str(visits)])
@@ -184,7 +184,8 @@ def test_hook_entries_on_a_rules_repository(broken: bool, tmp_path: Path,
                                             monkeypatch: pytest.MonkeyPatch) -> None:
     """A rules repository (rules/ and cases/ at its top) as pre-commit runs the hooks there."""
     edited_copy(tmp_path, EDITS["overlap"] if broken else [])
-    shutil.copytree(CASES, tmp_path / "cases")
+    for folder in CASE_DIRS:  # (all of cases/ runs in test_rule_cases.py)
+        shutil.copytree(folder, tmp_path / "cases" / Path(folder).name)
     shutil.copytree(REPO / "examples", tmp_path / "examples")  # cases may name visit files
     monkeypatch.chdir(tmp_path)
     for hook in hooks():
@@ -192,3 +193,34 @@ def test_hook_entries_on_a_rules_repository(broken: bool, tmp_path: Path,
         assert argv[0] == "gist-tox"
         result = invoke(argv[1:])
         assert result.exit_code == (1 if broken else 0), (hook["id"], result.output)
+
+
+# --------------------------------------------------------------------------------------------
+# README "Keeping your own rules"
+
+
+def _readme_yaml_blocks() -> list[str]:
+    text = (REPO / "README.md").read_text(encoding="utf-8")
+    section = text.split("<!-- section: maintainer -->", 1)[1].split("<!-- section:", 1)[0]
+    blocks = section.split("```yaml\n")[1:]
+    return [b.split("```", 1)[0] for b in blocks]
+
+
+def test_readme_golden_case_example_passes(tmp_path: Path) -> None:
+    import textwrap
+
+    block = next(b for b in _readme_yaml_blocks() if "covers:" in b)
+    (tmp_path / "c.yaml").write_text(textwrap.dedent(block))
+    out = invoke(["rules", "test", str(tmp_path)])
+    assert out.exit_code == 0, out.output
+    assert "2 passed" in out.stdout
+
+
+def test_readme_ci_workflow_and_pre_commit_config_are_yaml() -> None:
+    blocks = [yaml.safe_load(b) for b in _readme_yaml_blocks() if "covers:" not in b]
+    workflow = next(b for b in blocks if "jobs" in b)
+    runs = [s.get("run", "") for s in workflow["jobs"]["rules"]["steps"]]
+    assert any("rules check" in r for r in runs) and any("rules test" in r for r in runs)
+    assert any("rules diff" in r for r in runs)
+    config = next(b for b in blocks if "repos" in b)
+    assert {h["id"] for h in config["repos"][0]["hooks"]} == {h["id"] for h in hooks()}
