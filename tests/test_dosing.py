@@ -70,7 +70,7 @@ def test_recommendation_has_exactly_the_contract_keys_and_cited_reasons() -> Non
     assert r["action"] == "continue" and r["dose_mg"] == 400
     assert r["resume_when"] is None and r["resume_dose_mg"] is None and r["alternatives"] == []
     assert r["reasons"] == [{"rule": "dosing/imatinib-gist/continue",
-                             "source": "Gleevec USPI section 2.10",
+                             "source": "Gleevec USPI section 2 (GIST dosing)",
                              "text": "No dose-limiting finding at this visit: continue imatinib"
                                      " 400 mg/day."}]
 
@@ -90,7 +90,7 @@ def test_hematologic_hold_thresholds_both_sides(anc: float, plt: float, action: 
         assert r["dose_mg"] == 0 and r["resume_dose_mg"] == 400
         assert r["resume_when"] == "ANC >= 1.5 x10^9/L and platelets >= 75 x10^9/L"
         assert rules_of(r)[0] == "hematologic-hold"
-        assert "Gleevec USPI section 2.14" in r["reasons"][0]["source"]
+        assert "Gleevec USPI section 2 (dose adjustments for neutropenia and thrombocytopenia)" in r["reasons"][0]["source"]
 
 
 def test_counts_are_read_exactly_in_any_unit() -> None:
