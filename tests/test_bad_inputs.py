@@ -179,3 +179,82 @@ def test_the_installed_command_refuses_cleanly(name: str) -> None:
     assert run.stderr.startswith(f"gist-tox: {path}") and run.stderr.count("\n") == 1
     for expected in EXPECTED[name]:
         assert expected in run.stderr
+
+
+# ---------------------------------------------------------------- batch and timeline
+
+DOCUMENT_LEVEL = [name for name in sorted(EXPECTED)
+                  if not any(word in " ".join(EXPECTED[name]) for word in
+                             ("patient", "imatinib", "labs", "skin", "fever", "history", "date",
+                              "format", "ctcae", "consequences", "unknown field", "known field"))]
+
+
+@pytest.mark.parametrize("name", DOCUMENT_LEVEL)
+def test_timeline_refuses_bad_documents_the_same_way(name: str) -> None:
+    path = str(CORPUS / name)
+    line = assert_refused(invoke(["timeline", "--format", "json", path]), path)
+    for expected in EXPECTED[name]:
+        assert expected in line, (expected, line)
+
+
+def test_timeline_refuses_a_folder_a_symlink_loop_and_no_visits(tmp_path: Path) -> None:
+    assert "folder" in assert_refused(invoke(["timeline", str(tmp_path)]), str(tmp_path))
+    loop = tmp_path / "loop.yaml"
+    loop.symlink_to(loop)
+    assert "symbolic link loop" in assert_refused(invoke(["timeline", str(loop)]), str(loop))
+    empty = tmp_path / "patient.yaml"
+    empty.write_text("format: gist-tox/patient@1\npatient: {id: T}\n"
+                     "treatment: {indication: gist-metastatic, start: 2024-01-01,"
+                     " starting_dose_mg: 400}\nvisits: []\n")
+    line = assert_refused(invoke(["timeline", str(empty)]), str(empty))
+    assert "visits" in line and "at least 1 item" in line
+
+
+def test_timeline_names_stdin() -> None:
+    assert_refused(invoke(["timeline", "-"], input="[1]\n"), "<stdin>")
+
+
+def batch_errors(args: list[str]) -> tuple[int, list[dict[str, object]], str]:
+    result = invoke(["batch", "--jobs", "1", "--format", "ndjson", *args])
+    assert "Traceback" not in result.output and "internal error" not in result.output
+    rows = [json.loads(line) for line in result.stdout.splitlines() if line.strip()]
+    return result.exit_code, [r for r in rows if r["format"] == "gist-tox/file-error@1"], \
+        result.stderr
+
+
+def test_batch_lists_every_bad_file_and_still_grades_the_good_one(tmp_path: Path) -> None:
+    for name in EXPECTED:
+        (tmp_path / name).write_bytes((CORPUS / name).read_bytes())
+    (tmp_path / "control.yaml").write_bytes(CONTROL.read_bytes())
+    code, errors, stderr = batch_errors([str(tmp_path)])
+    assert code == 2
+    by_name = {Path(str(e["source"])).name: e for e in errors}
+    # .yaml/.yml/.json only; every one of them bad except the control.
+    assert set(by_name) == set(EXPECTED)
+    for name, error in by_name.items():
+        # The same parts as grade's one line: name[:line[:column]]: [field: ]message
+        line = name + "".join(f":{error[k]}" for k in ("line", "column") if error[k] is not None)
+        line += f": {error['field']}: " if error["field"] else ": "
+        line += str(error["message"])
+        for expected in EXPECTED[name]:
+            assert expected in line, (expected, line)
+    assert "control.yaml" not in stderr
+
+
+def test_batch_reports_empty_folders_loops_and_missing_paths(tmp_path: Path) -> None:
+    empty = tmp_path / "empty"
+    empty.mkdir()
+    (empty / "notes.txt").write_text("not a visit")
+    loops = tmp_path / "loops"
+    loops.mkdir()
+    (loops / "self").symlink_to(loops)
+    (loops / "a.yaml").symlink_to(loops / "b.yaml")
+    (loops / "b.yaml").symlink_to(loops / "a.yaml")
+    (loops / "v.yaml").write_bytes(CONTROL.read_bytes())
+    code, errors, _ = batch_errors([str(empty), str(loops), str(tmp_path / "missing")])
+    assert code == 2
+    messages = {Path(str(e["source"])).name: str(e["message"]) for e in errors}
+    assert "no visit files" in messages["empty"]
+    assert "symbolic link loop" in messages["self"]
+    assert "symbolic link loop" in messages["a.yaml"]
+    assert "no such file" in messages["missing"]

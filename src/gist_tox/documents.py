@@ -122,7 +122,7 @@ def read_bytes(source: str) -> bytes:
         path = Path(source)
         try:
             if path.is_dir():
-                raise InputError(source, "is a folder, expected a visit file", code="file")
+                raise InputError(source, "is a folder, expected a file", code="file")
             size = path.stat().st_size
             if size > MAX_BYTES:
                 raise InputError(

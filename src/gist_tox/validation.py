@@ -97,6 +97,14 @@ def _message(errors: list[Any], path: FieldPath, model: type[BaseModel]) -> str:
         key, words = _BOUNDS[first["type"]]
         limit = first.get("ctx", {}).get(key)
         return f"{_show(value)} is out of range; expected {words} {_show_limit(limit)}"
+    if first["type"] in {"too_short", "too_long"}:
+        ctx = first.get("ctx", {})
+        count = ctx.get("actual_length", "?")
+        if first["type"] == "too_short":
+            limit = f"at least {ctx.get('min_length')}"
+        else:
+            limit = f"at most {ctx.get('max_length')}"
+        return f"{_show(value)} of {count} item(s) is not allowed; expected {limit} item(s)"
     if first["type"] == "finite_number":
         return f"{_show(value)} is not a finite number; expected a number"
     expected = list(dict.fromkeys(_expected(e) for e in errors))
