@@ -300,6 +300,7 @@ def _apply_clinician_grade(
     placeable = [t for t in routed if given in bedside_grades(t)]
     if len(placeable) != 1:
         version = routed[0].ctcae_version
+        outcome = "could not be used"
         if given == 5 or any(g.grade == given for t in routed for g in t.grades
                              if _consequence_only(g.when)):
             why = f"grade {given} is given only from consequences.died"
@@ -311,7 +312,8 @@ def _apply_clinician_grade(
             which = "more than one of them" if placeable else "none of them"
             why = (f"the {skin.morphology} findings may be graded as {names}, and grade"
                    f" {given} exists for {which} in CTCAE v{version}")
-        warnings.append(f"skin.clinician_grade {given} could not be used: {why}")
+            outcome = "could not be placed"
+        warnings.append(f"skin.clinician_grade {given} {outcome}: {why}")
         return
     for term in placeable:
         current = grades[term.id]
