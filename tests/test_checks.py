@@ -6,6 +6,8 @@ import shutil
 from pathlib import Path
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from conftest import RULES
 from gist_tox.ruleset.checks import check_rules
@@ -183,3 +185,64 @@ def test_both_versions_are_checked(tmp_path: Path) -> None:
 
 def test_not_a_folder(tmp_path: Path) -> None:
     assert "not a folder" in check_rules(tmp_path / "nope")[0].message
+
+
+# --------------------------------------------------------------------------------------------
+# Properties: any consistent set of thresholds passes; moving one bound is always caught.
+
+
+TERM = """\
+kind: ctcae_term
+id: neutrophil_count_decreased
+term: Neutrophil count decreased
+ctcae_version: "5.0"
+soc: Investigations
+meddra_code: "10029366"
+category: hematologic
+source: test
+grades:
+  - grade: 1
+    ctcae: "<LLN - {a}"
+    when: {{field: labs.anc, lt: {{field: labs.anc.lln}}, ge: {a}}}
+    source: test
+  - grade: 2
+    ctcae: "<{a} - {b}"
+    when: {{field: labs.anc, lt: {a2}, ge: {b}}}
+    source: test
+  - grade: 3
+    ctcae: "<{b} - {c} {note}"
+    when: {{field: labs.anc, lt: {b}, ge: {c}}}
+    source: test
+  - grade: 4
+    ctcae: "<{c}"
+    when: {{field: labs.anc, lt: {c}}}
+    source: test
+"""
+
+
+def one_term_rules(tmp_path: Path, text: str) -> Path:
+    root = tmp_path / "rules"
+    (root / "ctcae-5.0").mkdir(parents=True, exist_ok=True)
+    for name in ("config.yaml", "reference-ranges.yaml"):
+        shutil.copy(RULES / name, root / name)
+    (root / "ctcae-5.0" / "neutrophil_count_decreased.yaml").write_text(text)
+    return root
+
+
+thresholds = st.lists(st.integers(min_value=1, max_value=1799), min_size=3, max_size=3,
+                      unique=True).map(lambda xs: [x / 1000 for x in sorted(xs, reverse=True)])
+
+
+@settings(max_examples=25, deadline=None)
+@given(ts=thresholds, shift=st.sampled_from([-0.001, 0.001]))
+def test_consistent_thresholds_pass_and_a_moved_bound_is_caught(
+        tmp_path_factory: pytest.TempPathFactory, ts: list[float], shift: float) -> None:
+    a, b, c = ts
+    tmp = tmp_path_factory.mktemp("p")
+    good = one_term_rules(tmp, TERM.format(a=a, a2=a, b=b, c=c, note=""))
+    assert check_rules(good) == []
+    moved = round(a + shift, 3)
+    bad = one_term_rules(tmp / "bad", TERM.format(a=a, a2=moved, b=b, c=c, note=moved))
+    found = [p.message for p in check_rules(bad)]
+    expected = "overlap" if shift > 0 else "gap"
+    assert any(m.startswith(expected) for m in found), found
