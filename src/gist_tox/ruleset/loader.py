@@ -190,9 +190,13 @@ def load_ruleset(root: Path | None = None, version: str | None = None) -> RuleSe
 
     dosing = None
     dosing_path = root / DOSING_DIR / f"{config.dosing}.yaml"
-    if dosing_path.is_file():
+    if not dosing_path.is_file():
+        problems.add(config_file.document, CONFIG_FILE, ("dosing",),
+                     f"names dosing rules {config.dosing!r}, but {DOSING_DIR}/{config.dosing}.yaml"
+                     " does not exist")
+    else:
         try:
-            from gist_tox.dosing.schema import DosingRules  # noqa: PLC0415 (kept off start-up)
+            from gist_tox.dosing.schema import DosingRules  # kept off the start-up path
 
             rf = read_rule_file(root, dosing_path, DosingRules)
             files.append(rf)
