@@ -215,3 +215,20 @@ def test_json_suffix_is_case_insensitive() -> None:
 
 def test_two_documents_are_refused() -> None:
     assert "single document" in refused("a: 1\n---\nb: 2\n").message
+
+
+@pytest.mark.parametrize("text", ['a: "x\\e[2Jy"\n', 'a: ["ok", "x\\u202ey"]\n', 'a: "\\x85"\n',
+                                  'a: {b: "\\0"}\n'])
+def test_control_characters_in_text_are_refused(text: str) -> None:
+    error = refused(text)
+    assert "control character" in error.message and error.field is not None
+
+
+def test_tabs_and_new_lines_in_text_are_plain_text() -> None:
+    doc = read_document("v.yaml", text='note: "a\\tb"\nmore: |\n  line one\n  line two\n')
+    assert doc.data["note"] == "a\tb" and doc.data["more"].count("\n") == 2
+
+
+def test_keys_yaml_reads_as_something_else_say_to_quote_them() -> None:
+    assert "quote it" in refused("no: 1\n").message
+    assert "key a list is not a text field name" in refused("? [a]\n: 1\n").message

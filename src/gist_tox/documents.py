@@ -188,7 +188,7 @@ def read_document(
             code="shape",
         )
     document = Document(source=source, data=data, marks=marks)
-    _refuse_non_finite(document, data, ())
+    _refuse_unsafe_values(document, data, ())
     return document
 
 
@@ -207,19 +207,32 @@ def _kind(data: Any) -> str:
     return f"a single value ({type(data).__name__})"
 
 
-def _refuse_non_finite(document: Document, value: Any, path: FieldPath) -> None:
-    """NaN and infinities (YAML ``.nan``/``.inf``, JSON ``NaN``/``Infinity``) are never data.
+_UNSAFE_TEXT = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]")
+"""Control characters (tab and new line excepted) and bidirectional overrides: text holding them
+could rewrite what a terminal or a report shows (a patient id that hides another)."""
 
-    Refused here, for every field, so that no later comparison can be silently false."""
+
+def _refuse_unsafe_values(document: Document, value: Any, path: FieldPath) -> None:
+    """Refuse, for every field, what is never data.
+
+    NaN and infinities (YAML ``.nan``/``.inf``, JSON ``NaN``/``Infinity``) would make every
+    comparison silently false; control characters in text could make the output mislead."""
     if isinstance(value, float) and not math.isfinite(value):
         raise document.error(path, f"{value} is not a finite number; expected a number",
                              code="number")
-    if isinstance(value, dict):
+    if isinstance(value, str):
+        found = _UNSAFE_TEXT.search(value)
+        if found:
+            raise document.error(
+                path, f"text contains the control character {found.group()!r}; expected plain"
+                " text", code="text",
+            )
+    elif isinstance(value, dict):
         for key, item in value.items():
-            _refuse_non_finite(document, item, (*path, key))
+            _refuse_unsafe_values(document, item, (*path, key))
     elif isinstance(value, list):
         for index, item in enumerate(value):
-            _refuse_non_finite(document, item, (*path, index))
+            _refuse_unsafe_values(document, item, (*path, index))
 
 
 class _DuplicateJsonKey(Exception):
@@ -388,9 +401,11 @@ def _walk(
                 raise InputError(source, "YAML merge keys (<<) are not allowed",
                                  line=line, column=column, code="syntax")
             if not isinstance(key_node, yaml.ScalarNode) or key_node.tag != "tag:yaml.org,2002:str":
-                shown = shorten(repr(getattr(key_node, "value", "?")))
+                shown = (shorten(repr(key_node.value)) if isinstance(key_node, yaml.ScalarNode)
+                         else "a list" if isinstance(key_node, yaml.SequenceNode) else "a mapping")
                 raise InputError(
-                    source, f"key {shown} is not a text field name",
+                    source, f"key {shown} is not a text field name (YAML reads it as"
+                    f" {_short_tag(key_node.tag)}; quote it if it is a name)",
                     line=line, column=column, code="key",
                 )
             key = key_node.value

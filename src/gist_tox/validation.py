@@ -37,8 +37,10 @@ def to_input_error(document: Document, exc: ValidationError, model: type[BaseMod
     # A problem inside a value (``on_hold_for[1]``) is more specific than one about the whole
     # value (``on_hold_for`` is not a text), which is another union member's view of it.
     paths = [p for p in by_path if not any(q[: len(p)] == p and q != p for q in by_path)]
-    # Prefer unknown fields (a typo), then the deepest location, then the order of the file.
+    # Prefer a wrong ``format`` (the wrong kind of file: its other fields would all be "unknown"),
+    # then unknown fields (a typo), then the deepest location, then the order of the file.
     paths.sort(key=lambda p: (
+        p != ("format",),
         all(e["type"] != "extra_forbidden" for e in by_path[p]), -len(p),
         document.position(p)[0] or float("inf"),
     ))
