@@ -219,3 +219,14 @@ def test_a_missing_output_folder_is_a_usage_error(tmp_path: Path) -> None:
     folder = clinic(tmp_path, bad=False)
     result = invoke(["batch", "-o", str(tmp_path / "no" / "r.csv"), str(folder)])
     assert result.exit_code == 2 and "does not exist" in result.stderr
+
+
+def test_ctcae_and_rules_options_are_those_of_grade(tmp_path: Path) -> None:
+    folder = clinic(tmp_path, bad=False)
+    severe = str(folder / "ward-b" / "severe.yaml")
+    result = invoke(["batch", "-f", "ndjson", "--ctcae", "6.0", "--rules", str(REPO / "rules"),
+                     severe])
+    assert result.exit_code == 0, result.output
+    graded = invoke(["grade", "-f", "json", "--ctcae", "6.0", severe])
+    assert ndjson(result.stdout) == [json.loads(graded.stdout)]
+    assert ndjson(result.stdout)[0]["rules"]["ctcae_version"] == "6.0"

@@ -9,9 +9,10 @@ Why it is built this way:
   read and a symbolic-link loop are failures too, so a pharmacist can see that nothing was skipped.
 * **Stable order.**  Files are processed and reported sorted by path (component by component),
   whatever the number of worker processes.
-* **Flat memory.**  Results are produced one at a time (:func:`run` is a generator); with worker
-  processes only a bounded window of chunks is in flight, so the memory does not grow with the
-  folder beyond the list of paths itself.
+* **Flat memory.**  Files are found lazily (one sorted listing per folder level being walked)
+  and results are produced one at a time (:func:`discover` and :func:`run` are generators); with
+  worker processes only a bounded window of chunks is in flight.  So memory does not grow with
+  the number of files (only a list of paths read from stdin is held whole).
 * **Little per-file overhead.**  Rules are loaded once per process (a pool initializer for the
   workers); the worker serialises the result JSON itself and sends back a small summary, so the
   parent never re-parses or re-encodes a result.
@@ -109,8 +110,9 @@ def discover(paths: Iterable[str], *, exclude: Iterable[str] = ()) -> Iterator[F
     walked recursively for ``*.yaml``, ``*.yml`` and ``*.json``), plus one failure per path that
     does not exist, folder that cannot be read or holds no visit files, and symbolic-link loop.
 
-    Yielded lazily, sorted by path (component by component), without duplicates; only one
-    folder listing is held at a time, so memory does not grow with the number of files.
+    Yielded lazily, sorted by path (component by component), without duplicate paths; only
+    the listings of the folders being walked are held, so memory does not grow with the number
+    of files.
     ``exclude`` names files never to read (the batch's own ``--output``).
     """
     excluded: set[tuple[int, int]] = set()
@@ -251,6 +253,7 @@ class Processor:
 
         try:
             result = evaluate_file(path, self.rulesets).as_json()
+            return summarise(result, _dumps(result, self.indent))
         except InputError as exc:
             return failure(exc)
         except GistToxError as exc:  # e.g. the rules of a version a visit is pinned to
@@ -261,7 +264,6 @@ class Processor:
             return failure(InputError(
                 path, f"internal error: {type(exc).__name__}: {exc}; please report it",
                 code="internal"))
-        return summarise(result, _dumps(result, self.indent))
 
 
 def _dumps(data: Any, indent: int | None) -> str:
