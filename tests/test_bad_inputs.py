@@ -258,3 +258,13 @@ def test_batch_reports_empty_folders_loops_and_missing_paths(tmp_path: Path) -> 
     assert "symbolic link loop" in messages["self"]
     assert "symbolic link loop" in messages["a.yaml"]
     assert "no such file" in messages["missing"]
+
+
+@pytest.mark.parametrize("name", ["unknown_unit.yaml", "duplicate_key.yaml",
+                                  "unknown_field_typo.yaml"])
+def test_the_readme_errors_section_shows_real_messages(name: str) -> None:
+    readme = (REPO / "README.md").read_text(encoding="utf-8")
+    section = readme.split("<!-- section: errors -->", 1)[1].split("<!-- section:", 1)[0]
+    path = str(CORPUS / name)
+    line = assert_refused(invoke(["grade", path]), path)
+    assert line.replace(path, "visit.yaml") in section
