@@ -3,6 +3,7 @@ through the same runner as `gist-tox rules test`."""
 
 from __future__ import annotations
 
+from fractions import Fraction
 from typing import Any
 
 import pytest
@@ -35,3 +36,72 @@ def test_every_ctcae_5_rule_file_has_cases() -> None:
 
 def test_there_are_cases() -> None:
     assert len(CASES) > 50
+
+
+def _case_values(case: Case) -> dict[str, set[Fraction]]:
+    """The values each numeric input takes across one case (exact, in the rules' units)."""
+    from gist_tox.ruleset.cases import deep_merge
+    from gist_tox.units import count_to_canonical, exact, temperature_to_celsius
+
+    assert case.case_file is not None and case.spec is not None
+    visit = deep_merge(case.case_file.base or {}, case.spec.visit or {})
+    out: dict[str, set[Fraction]] = {}
+    labs = visit.get("labs") or {}
+    for name in ("anc", "platelets"):
+        lab = labs.get(name)
+        if isinstance(lab, dict) and lab.get("unit") in ("10^9/L", "10^3/uL", "/uL", "/mm3",
+                                                         "cells/uL"):
+            out.setdefault(f"labs.{name}", set()).add(count_to_canonical(lab["value"],
+                                                                         lab["unit"]))
+    fever = visit.get("fever") or {}
+    temp = fever.get("max_temperature")
+    if isinstance(temp, dict) and temp.get("unit") in ("C", "F"):
+        out["fever.max_temperature"] = {temperature_to_celsius(temp["value"], temp["unit"])}
+    if fever.get("hours_at_or_above_38") is not None:
+        out["fever.hours_at_or_above_38"] = {exact(fever["hours_at_or_above_38"])}
+    skin = visit.get("skin") or {}
+    for name in ("bsa_percent", "detachment_bsa_percent"):
+        if skin.get(name) is not None:
+            out[f"skin.{name}"] = {exact(skin[name])}
+    return out
+
+
+def test_every_ctcae_5_threshold_has_cases_on_both_sides() -> None:
+    """For each numeric threshold t of a v5.0 rule file, its cases include a value exactly at
+    t and one just on the other side (within 1% of t, or 0.001)."""
+    from gist_tox.ruleset.checks import _leaves
+    from gist_tox.ruleset.conditions import Compare, FieldRef
+    from gist_tox.ruleset.loader import read_rule_file
+    from gist_tox.ruleset.schema import TermRule
+    from gist_tox.units import exact
+
+    missing: list[str] = []
+    for path in sorted((RULES / "ctcae-5.0").glob("*.yaml")):
+        covers = f"ctcae-5.0/{path.stem}"
+        values: dict[str, set[Fraction]] = {}
+        for case in CASES:
+            if case.case_file is not None and case.case_file.covers == covers and case.spec:
+                for name, found in _case_values(case).items():
+                    values.setdefault(name, set()).update(found)
+        term: TermRule = read_rule_file(RULES, path, TermRule).model  # type: ignore[assignment]
+        conditions = [g.when for g in term.grades] + [r.when for r in term.applies_to or []
+                                                      if r.when is not None]
+        if term.present_when is not None:
+            conditions.append(term.present_when)
+        for condition in conditions:
+            for _, leaf in _leaves(condition, ()):
+                if not isinstance(leaf, Compare):
+                    continue
+                for op, bound in leaf.bounds():
+                    if isinstance(bound, FieldRef) or exact(bound) == 0:
+                        continue
+                    t = exact(bound)
+                    near = max(t / 100, Fraction(1, 1000))
+                    seen = values.get(leaf.field, set())
+                    if op in ("lt", "ge"):
+                        other = any(t - near <= v < t for v in seen)
+                    else:
+                        other = any(t < v <= t + near for v in seen)
+                    if t not in seen or not other:
+                        missing.append(f"{covers}: {leaf.field} {op} {t}")
+    assert missing == []
