@@ -15,7 +15,7 @@ from hypothesis import strategies as st
 
 from conftest import make_visit, result_of
 
-FAST = settings(max_examples=40, deadline=None)
+FAST = settings(max_examples=30, deadline=None)
 
 # Exact decimals with up to three places, as a lab writes them.
 counts = st.decimals(min_value=0, max_value=Decimal(20), places=3, allow_nan=False)
