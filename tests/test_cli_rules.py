@@ -158,9 +158,13 @@ def test_rules_test_missing_cases_is_a_usage_error(tmp_path: Path) -> None:
     assert out.exit_code == 2 and "no such case file" in out.stderr
 
 
-def test_rules_diff_missing_rules_folder(tmp_path: Path, visits: Path) -> None:
-    out = invoke(["rules", "diff", str(RULES), str(tmp_path / "nope"), str(visits)])
-    assert out.exit_code == 2
+def test_missing_rules_folder_is_a_usage_error(tmp_path: Path, visits: Path) -> None:
+    nope = str(tmp_path / "nope")
+    for args in (["check", "--rules", nope], ["test", str(CASES), "--rules", nope],
+                 ["diff", str(RULES), nope, str(visits)]):
+        out = invoke(["rules", *args])
+        assert out.exit_code == 2, args
+        assert "no such folder of rules" in out.stderr
 
 
 # --------------------------------------------------------------------------------------------

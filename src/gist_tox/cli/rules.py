@@ -30,9 +30,15 @@ app.add_typer(rules_app, name="rules")
 
 
 def _root(rules: Path | None) -> Path:
+    """The rules folder to use; one that does not exist is a usage error (exit 2)."""
+    from gist_tox.errors import UsageError
     from gist_tox.ruleset.loader import shipped_rules_dir
 
-    return shipped_rules_dir() if rules is None else rules
+    if rules is None:
+        return shipped_rules_dir()
+    if not rules.is_dir():
+        raise UsageError(f"{rules}: no such folder of rules (--rules)")
+    return rules
 
 
 @rules_app.command("check")
@@ -63,15 +69,18 @@ def test(
     allow_skipped: Annotated[bool, typer.Option(
         "--allow-skipped", help="Do not fail on skipped cases.")] = False,
 ) -> None:
-    """Run golden cases: each failure shows expected vs. actual.  Exits 1 on any failure, on
-    skipped cases (unless --allow-skipped) and when no case was run."""
+    """Run golden cases, showing expected and actual for each failure.
+
+    Exits 1 on any failure, on a problem `rules check` finds, on skipped cases (unless
+    --allow-skipped) and when no case was run."""
     from gist_tox.ruleset.cases import Runner, collect, rules_check_result, write_junit
 
     found = collect(cases or [Path("cases")])
     if select is not None:
         found = [c for c in found if c.mentions(select)]
-    results = Runner(rules).run_all(found)
-    checked = rules_check_result(rules)
+    root = _root(rules)
+    results = Runner(root).run_all(found)
+    checked = rules_check_result(root)
     if checked is not None and found:
         results.insert(0, checked)
     for result in results:
@@ -115,6 +124,7 @@ def diff(
     from gist_tox.regress import diff_visits
     from gist_tox.ruleset.checks import check_rules
 
+    old, new = _root(old), _root(new)
     report = diff_visits(old, new, visits, ctcae.value if ctcae else None)
     problems = [p.one_line(new) for p in check_rules(new)]
     if fmt is DiffFormat.json:
