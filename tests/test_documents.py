@@ -232,3 +232,32 @@ def test_tabs_and_new_lines_in_text_are_plain_text() -> None:
 def test_keys_yaml_reads_as_something_else_say_to_quote_them() -> None:
     assert "quote it" in refused("no: 1\n").message
     assert "key a list is not a text field name" in refused("? [a]\n: 1\n").message
+
+
+@pytest.mark.parametrize(("text", "name"), [
+    ("a: [" + ",".join(["1"] * 300_000) + "]\n", "v.yaml"),
+    ("".join(f"k{i}: 1\n" for i in range(60_000)), "v.yaml"),
+    ('{"a": [' + ",".join(["1"] * 300_000) + "]}", "v.json"),
+])
+def test_a_document_of_too_many_values_is_refused_fast(text: str, name: str) -> None:
+    start = time.monotonic()
+    error = refused(text, name=name)
+    assert time.monotonic() - start < 1.5
+    assert error.code == "size" and "more than 20000 values" in error.message
+
+
+def test_values_up_to_the_limit_are_read() -> None:
+    text = "a: [" + ",".join(["1"] * (MAX_EXPANDED_NODES - 3)) + "]\n"
+    assert len(read_document("v.yaml", text=text).data["a"]) == MAX_EXPANDED_NODES - 3
+
+
+@pytest.mark.parametrize("depth", [200, 900])
+def test_nesting_within_the_parsers_limits_is_validated_without_crashing(depth: int) -> None:
+    for name, text in (("v.yaml", "a: " + "[" * depth + "]" * depth + "\n"),
+                       ("v.json", '{"a": ' + "[" * depth + "]" * depth + "}")):
+        try:
+            doc = read_document(name, text=text)
+        except InputError as exc:
+            assert exc.code == "syntax"
+        else:
+            assert isinstance(doc.data["a"], list)

@@ -178,6 +178,9 @@ def read_document(
     source = display_name(source)
     if json_mode:
         data = _parse_json(source, text)
+        if _too_many_values(data):
+            raise InputError(source, f"more than {MAX_EXPANDED_NODES} values; a visit has a few"
+                             " hundred", code="size")
         marks = _json_marks(text)
     else:
         data, marks = _parse_yaml(source, text)
@@ -212,27 +215,29 @@ _UNSAFE_TEXT = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u206
 could rewrite what a terminal or a report shows (a patient id that hides another)."""
 
 
-def _refuse_unsafe_values(document: Document, value: Any, path: FieldPath) -> None:
-    """Refuse, for every field, what is never data.
+def _refuse_unsafe_values(document: Document, data: Any, root: FieldPath) -> None:
+    """Refuse, for every field, what is never data (in file order; a loop, not recursion, so
+    that depth is never a problem).
 
     NaN and infinities (YAML ``.nan``/``.inf``, JSON ``NaN``/``Infinity``) would make every
     comparison silently false; control characters in text could make the output mislead."""
-    if isinstance(value, float) and not math.isfinite(value):
-        raise document.error(path, f"{value} is not a finite number; expected a number",
-                             code="number")
-    if isinstance(value, str):
-        found = _UNSAFE_TEXT.search(value)
-        if found:
-            raise document.error(
-                path, f"text contains the control character {found.group()!r}; expected plain"
-                " text", code="text",
-            )
-    elif isinstance(value, dict):
-        for key, item in value.items():
-            _refuse_unsafe_values(document, item, (*path, key))
-    elif isinstance(value, list):
-        for index, item in enumerate(value):
-            _refuse_unsafe_values(document, item, (*path, index))
+    stack: list[tuple[Any, FieldPath]] = [(data, root)]
+    while stack:
+        value, path = stack.pop()
+        if isinstance(value, float) and not math.isfinite(value):
+            raise document.error(path, f"{value} is not a finite number; expected a number",
+                                 code="number")
+        if isinstance(value, str):
+            found = _UNSAFE_TEXT.search(value)
+            if found:
+                raise document.error(
+                    path, f"text contains the control character {found.group()!r}; expected"
+                    " plain text", code="text",
+                )
+        elif isinstance(value, dict):
+            stack.extend(reversed([(item, (*path, key)) for key, item in value.items()]))
+        elif isinstance(value, list):
+            stack.extend(reversed([(item, (*path, i)) for i, item in enumerate(value)]))
 
 
 class _DuplicateJsonKey(Exception):
@@ -266,6 +271,22 @@ def _parse_json(source: str, text: str) -> Any:
         raise InputError(source, f"invalid JSON: {_value_problem(exc)}", code="syntax") from None
 
 
+def _too_many_values(data: Any) -> bool:
+    """Whether ``data`` holds more than :data:`MAX_EXPANDED_NODES` values (stops counting there)."""
+    count = 0
+    stack = [data]
+    while stack:
+        item = stack.pop()
+        count += 1
+        if count > MAX_EXPANDED_NODES:
+            return True
+        if isinstance(item, dict):
+            stack.extend(item.values())
+        elif isinstance(item, list):
+            stack.extend(item)
+    return False
+
+
 def _json_marks(text: str, source: str | None = None) -> dict[FieldPath, tuple[int, int]]:
     """Key positions of a JSON document, found by composing it as YAML (JSON is nearly a YAML
     subset).  Best effort: a document YAML cannot compose simply has no positions.  With
@@ -290,6 +311,7 @@ def _json_marks(text: str, source: str | None = None) -> dict[FieldPath, tuple[i
 def _parse_yaml(source: str, text: str) -> tuple[Any, dict[FieldPath, tuple[int, int]]]:
     loader = _Loader(text)
     try:
+        _count_values(source, text)
         node = loader.get_single_node()
         if node is None:
             raise InputError(source, "empty document, expected a mapping of fields", code="empty")
@@ -327,6 +349,26 @@ def _value_problem(exc: Exception) -> str:
     if "integer string conversion" in str(exc):
         return "a number has too many digits (more than 4300); expected a plausible value"
     return f"a value cannot be read ({shorten(str(exc), 120)})"
+
+
+def _count_values(source: str, text: str) -> None:
+    """Refuse a document of more than :data:`MAX_EXPANDED_NODES` values from the parser's event
+    stream, stopping there: building the nodes of a megabyte of tiny values takes seconds."""
+    scanner = _Loader(text)
+    try:
+        count = 0
+        while scanner.check_event():
+            event = scanner.get_event()
+            if isinstance(event, yaml.NodeEvent):  # scalars, aliases, collection starts
+                count += 1
+                if count > MAX_EXPANDED_NODES:
+                    raise InputError(
+                        source, f"more than {MAX_EXPANDED_NODES} values; a visit has a few"
+                        " hundred", line=event.start_mark.line + 1 if event.start_mark else None,
+                        code="size",
+                    )
+    finally:
+        scanner.dispose()
 
 
 def _check_size(source: str, root: yaml.Node) -> None:
