@@ -485,3 +485,10 @@ def test_rule_files_quote_nci_ctcae_v5_wording() -> None:
             assert " ".join(grade["ctcae"].split()) == " ".join(
                 row[f"Grade {grade['grade']}"].split()), f"{path.name} grade {grade['grade']}"
         assert " ".join(rule["definition"].split()) == " ".join(row["Definition"].split())
+
+
+def test_death_attributed_to_a_clinician_graded_term_gives_its_grade_5() -> None:
+    result = result_of(make_visit(skin={"morphology": "erythroderma", "clinician_grade": 3},
+                                  consequences={"died": ["erythroderma"]}))
+    assert result["grades"][ERY]["grade"] == 5
+    assert not [w for w in result["warnings"] if "not present" in w or "clinician" in w]

@@ -73,9 +73,17 @@ def grade_visit(visit: Visit, facts: Facts, terms: list[TermRule], source: str) 
     warnings: list[str] = list(facts.warnings)
     facts.per_term = {}
     first = {t.id: _grade_term(t, visit, facts) for t in terms}
-    facts.per_term = _attribute_consequences(visit, terms, first, warnings, source)
-    grades = {t.id: _grade_term(t, visit, facts) for t in terms} if facts.per_term else first
-    _apply_clinician_grade(visit, facts, terms, grades, warnings)
+    # A term graded by the clinician (findings could not grade it) is present too, so that a
+    # death attributed to it gives its grade 5.
+    seen = dict(first)
+    _apply_clinician_grade(visit, facts, terms, seen, [])
+    facts.per_term = _attribute_consequences(visit, terms, seen, warnings, source)
+    if facts.per_term:
+        grades = {t.id: _grade_term(t, visit, facts) for t in terms}
+        _apply_clinician_grade(visit, facts, terms, grades, warnings)
+    else:
+        grades = first
+        _apply_clinician_grade(visit, facts, terms, grades, warnings)
     return Grading(grades, warnings)
 
 
@@ -189,6 +197,14 @@ def _grade_term(term: TermRule, visit: Visit, facts: Facts) -> TermGrade:
     if term.present_when is not None:
         outcome = evaluate(term.present_when, lookup, DESCRIBER)
         if outcome.value is None:
+            # Findings unknown, but a death attributed to this event still is its grade 5.
+            for criterion in sorted(term.grades, key=lambda g: -g.grade):
+                if _consequence_only(criterion.when):
+                    given = evaluate(criterion.when, lookup, DESCRIBER)
+                    if given.value is True:
+                        return result(criterion.grade, f"grade-{criterion.grade}",
+                                      "; ".join(given.because), source=criterion.source,
+                                      ctcae=criterion.ctcae, present=True)
             return not_gradable("; ".join(missing_reason(m) for m in outcome.missing))
         if outcome.value is False:
             return result(0, "grade-0", term.absent_basis or f"no {term.term.lower()} found",
@@ -285,7 +301,9 @@ def _apply_clinician_grade(
     computed = [grades[t.id] for t in routed if grades[t.id].grade is not None]
     if computed:
         worst = max(computed, key=lambda g: g.grade or 0)
-        if worst.grade != given:
+        by_death = any(g.grade == worst.grade and _consequence_only(g.when)
+                       for t in routed if t.id == worst.term_id for g in t.grades)
+        if worst.grade != given and not by_death:  # a bedside grade describes findings
             warnings.append(
                 f"skin.clinician_grade {given} differs from the computed {worst.term} grade"
                 f" {worst.grade} ({worst.basis}); the computed grade is used — please review"
