@@ -162,6 +162,27 @@ def test_the_order_and_results_do_not_depend_on_jobs(tmp_path: Path) -> None:
     assert results(found, jobs=1) == results(found, jobs=2, chunk=4)
 
 
+def test_a_file_that_kills_its_worker_is_a_failure_and_no_other_is_lost(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    for index in range(12):
+        write(tmp_path / f"v{index:02d}{'-crash' if index == 5 else ''}.yaml",
+              make_visit(patient={"id": f"P-{index}"}))
+    parent = os.getpid()
+    real = batch.Processor.__call__
+
+    def dying(self: batch.Processor, path: str) -> Outcome:
+        if "crash" in path and os.getpid() != parent:
+            os._exit(1)  # as if killed by the OOM killer
+        return real(self, path)
+
+    monkeypatch.setattr(batch.Processor, "__call__", dying)
+    out = list(run(discover([str(tmp_path)]), rules=RULES, jobs=2, chunk=2))
+    assert len(out) == 12
+    assert [o.ok for o in out] == [i != 5 for i in range(12)]
+    assert "worker process grading this file died" in out[5].error["message"]
+
+
 def test_input_files_are_never_modified(tmp_path: Path) -> None:
     write(tmp_path / "a.yaml", SEVERE)
     write(tmp_path / "b.yaml", "patient: [")
