@@ -58,6 +58,13 @@ def test_an_explicit_file_is_read_whatever_its_suffix_and_listed_once(tmp_path: 
     assert [Path(f.path).name for f in found] == ["visit.txt", "x.yaml"]
 
 
+def test_paths_keep_the_spelling_given(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    write(tmp_path / "v" / "a.yaml", make_visit())
+    monkeypatch.chdir(tmp_path)
+    assert [f.path for f in discover(["./v/"])] == ["./v/a.yaml"]
+    assert len(list(discover(["v", "./v/a.yaml"]))) == 1
+
+
 def test_missing_path_and_empty_folder_are_failures_not_silence(tmp_path: Path) -> None:
     (tmp_path / "empty" / "sub").mkdir(parents=True)
     write(tmp_path / "empty" / "sub" / "readme.md", "not a visit")

@@ -103,7 +103,7 @@ class Found:
 
 
 def _sort_key(item: Found) -> tuple[str, ...]:
-    return tuple(item.path.split(os.sep))
+    return tuple(os.path.normpath(item.path).split(os.sep))
 
 
 def discover(paths: Iterable[str], *, exclude: Iterable[str] = ()) -> Iterator[Found]:
@@ -126,7 +126,7 @@ def discover(paths: Iterable[str], *, exclude: Iterable[str] = ()) -> Iterator[F
     for raw in paths:
         if not raw:
             continue
-        path = os.path.normpath(raw)
+        path = raw.rstrip(os.sep) or os.sep  # as the user wrote it, so results name it so too
         try:
             info = os.stat(path)
         except OSError as exc:
@@ -137,11 +137,12 @@ def discover(paths: Iterable[str], *, exclude: Iterable[str] = ()) -> Iterator[F
         elif (info.st_dev, info.st_ino) not in excluded:
             files.append(Found(path))
     files.sort(key=_sort_key)
-    previous: str | None = None
+    previous: tuple[str, ...] | None = None
     for item in heapq.merge(iter(files), *walks, key=_sort_key):
-        if item.path != previous:
+        key = _sort_key(item)
+        if key != previous:
             yield item
-        previous = item.path
+        previous = key
 
 
 def _folder(path: str, info: os.stat_result, excluded: set[tuple[int, int]]) -> Iterator[Found]:
