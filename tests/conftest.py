@@ -4,14 +4,19 @@ from __future__ import annotations
 
 import copy
 import json
+import os
+import tempfile
 from pathlib import Path
 from typing import Any
 
 import pytest
 from typer.testing import CliRunner
 
-from gist_tox.cli import app
+from gist_tox.cli import full_app
 from gist_tox.pipeline import RuleSets, evaluate, load_visit
+
+# Keep the test run's rule-set cache away from the user's own (~/.cache/gist-tox).
+os.environ.setdefault("GIST_TOX_CACHE_DIR", tempfile.mkdtemp(prefix="gist-tox-test-cache-"))
 
 REPO = Path(__file__).resolve().parents[1]
 RULES = REPO / "rules"
@@ -65,4 +70,4 @@ def runner() -> CliRunner:
 
 def invoke(args: list[str], input: str | None = None) -> Any:
     """Run the CLI in-process as a user would (typer's runner); stderr kept apart."""
-    return CliRunner().invoke(app, args, input=input)
+    return CliRunner().invoke(full_app(), args, input=input)

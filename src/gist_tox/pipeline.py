@@ -15,7 +15,7 @@ from gist_tox.documents import Document, read_document
 from gist_tox.errors import InputError
 from gist_tox.facts import build_facts
 from gist_tox.grading import Grading, grade_visit
-from gist_tox.ruleset.loader import RuleSet, load_config, load_ruleset, shipped_rules_dir
+from gist_tox.ruleset.loader import RuleSet, load_ruleset, shipped_rules_dir
 from gist_tox.validation import validate
 from gist_tox.visit import Visit
 
@@ -28,19 +28,19 @@ class RuleSets:
     def __init__(self, root: Path | None = None, ctcae: str | None = None) -> None:
         self.root = shipped_rules_dir() if root is None else root
         self.requested = ctcae
-        self._loaded: dict[str, RuleSet] = {}
-        self._default: str | None = None
+        self._loaded: dict[str | None, RuleSet] = {}
+
+    def get(self, version: str | None) -> RuleSet:
+        """The rule set for ``version``; ``None`` means the rule set's configured default."""
+        if version not in self._loaded:
+            ruleset = load_ruleset(self.root, version)
+            self._loaded[version] = ruleset
+            self._loaded.setdefault(ruleset.ctcae_version, ruleset)
+        return self._loaded[version]
 
     @property
     def default_version(self) -> str:
-        if self._default is None:
-            self._default = load_config(self.root).model.default_ctcae_version  # type: ignore[attr-defined]
-        return self._default
-
-    def get(self, version: str) -> RuleSet:
-        if version not in self._loaded:
-            self._loaded[version] = load_ruleset(self.root, version)
-        return self._loaded[version]
+        return self.get(None).ctcae_version
 
     def for_visit(self, visit: Visit, source: str) -> RuleSet:
         """``--ctcae`` wins over the configured default; a visit's pin wins over the default;
@@ -55,7 +55,7 @@ class RuleSets:
                     field="ctcae_version", code="visit.version_conflict",
                 )
             return self.get(self.requested)
-        return self.get(pin or self.default_version)
+        return self.get(pin)
 
 
 @dataclass

@@ -1,25 +1,48 @@
 """The ``gist-tox`` command line: flags in, core calls, renderer out, exit code.
 
 Only this package and ``render`` know about terminals.  Each command lives in its own module and
-registers itself on :data:`app` when imported below.  Errors are mapped to exit codes in
-:class:`gist_tox.cli.app.SafeGroup`, so typer's test runner sees exactly what a user sees.
+registers itself on the typer application (``cli/app.py``) when imported.  Errors are mapped to
+exit codes in :class:`gist_tox.cli.app.SafeGroup`, so typer's test runner sees exactly what a
+user sees.
+
+Start-up time matters (a clinician runs ``gist-tox grade`` many times a day): :func:`main`
+imports, and typer builds, only the command being run; :func:`full_app` gives the application
+with every command, for tests, help and shell completion.
 """
 
 from __future__ import annotations
 
+import importlib
 import os
 import sys
+from typing import TYPE_CHECKING
 
-from gist_tox.cli.app import app
+if TYPE_CHECKING:
+    import typer
 
-# Importing a command module registers its command on ``app``.
-from gist_tox.cli import grade as _grade  # noqa: F401  isort: skip
-from gist_tox.cli import timeline as _timeline  # noqa: F401  isort: skip
-from gist_tox.cli import batch as _batch  # noqa: F401  isort: skip
-from gist_tox.cli import rules as _rules  # noqa: F401  isort: skip
-from gist_tox.cli import schema as _schema  # noqa: F401  isort: skip
+COMMAND_MODULES = ("grade", "timeline", "batch", "rules", "schema")
+"""Each module registers the command (or command group) of the same name."""
 
-__all__ = ["app", "main"]
+__all__ = ["COMMAND_MODULES", "full_app", "main"]
+
+
+def full_app() -> typer.Typer:
+    """The application with every command registered."""
+    for name in COMMAND_MODULES:
+        importlib.import_module(f"gist_tox.cli.{name}")
+    from gist_tox.cli.app import app
+
+    return app
+
+
+def _requested_command(argv: list[str]) -> str | None:
+    """The command named on the command line, when only that one needs to be built."""
+    if any(key.endswith("_COMPLETE") for key in os.environ):
+        return None  # shell completion wants every command
+    for arg in argv:
+        if not arg.startswith("-"):
+            return arg if arg in COMMAND_MODULES else None
+    return None
 
 
 def main() -> None:
@@ -27,8 +50,14 @@ def main() -> None:
     # Start-up time: pydantic scans every installed distribution's entry points for plugins
     # when the first model is built (~50 ms); gist-tox uses none.  A user's own setting wins.
     os.environ.setdefault("PYDANTIC_DISABLE_PLUGINS", "__all__")
+    command = _requested_command(sys.argv[1:])
+    if command is None:
+        application = full_app()
+    else:
+        importlib.import_module(f"gist_tox.cli.{command}")
+        from gist_tox.cli.app import app as application
     try:
-        app()
+        application()
     except BrokenPipeError:
         # The reader went away (e.g. `| head`): not an error of ours.
         devnull = os.open(os.devnull, os.O_WRONLY)

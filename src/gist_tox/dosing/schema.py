@@ -53,7 +53,8 @@ _PLACEHOLDER = re.compile(r"\{([^{}]*)\}")
 
 
 class _Rule(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    # defer_build: a cached rule set is unpickled without ever building a validation schema.
+    model_config = ConfigDict(extra="forbid", frozen=True, defer_build=True)
 
 
 class RuleText(_Rule):

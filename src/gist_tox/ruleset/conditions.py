@@ -37,7 +37,7 @@ NEGATED_SYMBOL = {"<": ">=", "<=": ">", ">": "<=", ">=": "<"}
 
 
 class _Node(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    model_config = ConfigDict(extra="forbid", frozen=True, defer_build=True)
 
 
 class FieldRef(_Node):
@@ -74,7 +74,8 @@ class IsTrue(_Node):
     field: str
     is_: bool = Field(alias="is")
 
-    model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
+    model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True,
+                              defer_build=True)
 
 
 class OneOf(_Node):
@@ -83,7 +84,8 @@ class OneOf(_Node):
     field: str
     in_: list[str] = Field(alias="in", min_length=1)
 
-    model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
+    model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True,
+                              defer_build=True)
 
 
 class AllOf(_Node):
@@ -97,7 +99,8 @@ class AnyOf(_Node):
 class NotOf(_Node):
     not_: Condition = Field(alias="not")
 
-    model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
+    model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True,
+                              defer_build=True)
 
 
 def _kind(value: Any) -> str | None:
@@ -133,9 +136,8 @@ Condition = Annotated[
     ),
 ]
 
-AllOf.model_rebuild()
-AnyOf.model_rebuild()
-NotOf.model_rebuild()
+# The recursive references to ``Condition`` resolve when a model is first used (defer_build):
+# no schema is built at import time, and none at all for a cached rule set.
 
 
 def fields_read(condition: Condition) -> list[str]:

@@ -150,10 +150,26 @@ def load_config(root: Path) -> RuleFile:
 
 
 def load_ruleset(root: Path | None = None, version: str | None = None) -> RuleSet:
-    """Load and validate the rule set at ``root`` (default: the shipped rules) for ``version``."""
+    """Load and validate the rule set at ``root`` (default: the shipped rules) for ``version``
+    (default: the version configured in the rule set).
+
+    A rule set validated before, with byte-identical files, comes from the per-user cache
+    (``ruleset/cache.py``); anything else is validated now and then cached.
+    """
+    from gist_tox.ruleset import cache
+
     root = shipped_rules_dir() if root is None else root
     if not root.is_dir():
         raise RulesError([f"{root}: not a folder of rules"])
+    key = cache.fingerprint(root, version)
+    ruleset = cache.load(key)
+    if ruleset is None:
+        ruleset = _validate_ruleset(root, version)
+        cache.store(key, ruleset)
+    return ruleset
+
+
+def _validate_ruleset(root: Path, version: str | None) -> RuleSet:
     problems = _Problems()
     config_file = load_config(root)
     config: RulesConfig = config_file.model  # type: ignore[assignment]

@@ -19,7 +19,8 @@ Version = Literal["5.0", "6.0"]
 
 
 class _Rule(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    # defer_build: a cached rule set is unpickled without ever building a validation schema.
+    model_config = ConfigDict(extra="forbid", frozen=True, defer_build=True)
 
 
 class GradeCriterion(_Rule):
