@@ -141,7 +141,14 @@ def _attribute_consequences(
     return out
 
 
-def _inputs(term: TermRule, lookup: Lookup, facts: Facts) -> dict[str, Any]:
+_TERM_INPUTS: dict[int, tuple[TermRule, list[str]]] = {}
+
+
+def term_inputs(term: TermRule) -> list[str]:
+    """Every input a term's rule reads (routing, presence, grades), worked out once per rule."""
+    known = _TERM_INPUTS.get(id(term))
+    if known is not None and known[0] is term:
+        return known[1]
     names: list[str] = []
     for route in term.applies_to or []:
         names.append("skin.morphology")
@@ -151,8 +158,14 @@ def _inputs(term: TermRule, lookup: Lookup, facts: Facts) -> dict[str, Any]:
         names.extend(fields_read(term.present_when))
     for grade in term.grades:
         names.extend(fields_read(grade.when))
+    result = list(dict.fromkeys(names))
+    _TERM_INPUTS[id(term)] = (term, result)
+    return result
+
+
+def _inputs(term: TermRule, lookup: Lookup, facts: Facts) -> dict[str, Any]:
     out: dict[str, Any] = {}
-    for name in dict.fromkeys(names):
+    for name in term_inputs(term):
         value = lookup(name)
         if value is MISSING:
             continue

@@ -38,10 +38,11 @@ PLAUSIBLE_CELSIUS = (Fraction(25), Fraction(45))
 
 def exact(number: float | int | Decimal | Fraction) -> Fraction:
     """The exact value a person wrote: 0.1 means one tenth, not the nearest binary float."""
-    if isinstance(number, Fraction):
-        return number
-    if isinstance(number, float):
-        return Fraction(Decimal(repr(number)))
+    kind = type(number)
+    if kind is Fraction:
+        return number  # type: ignore[return-value]
+    if kind is float:
+        return Fraction(repr(number))  # the shortest text that reads back as this float
     return Fraction(number)
 
 

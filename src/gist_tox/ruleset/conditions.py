@@ -140,8 +140,18 @@ Condition = Annotated[
 # no schema is built at import time, and none at all for a cached rule set.
 
 
+_FIELDS_READ: dict[int, tuple[Condition, list[str]]] = {}
+
+
 def fields_read(condition: Condition) -> list[str]:
-    """Every input a condition reads, in order, without repeats (bounds included)."""
+    """Every input a condition reads, in order, without repeats (bounds included).
+
+    Rules never change while they are in use, so the answer is remembered per condition object
+    (the object itself is kept with it, so its id cannot be reused).
+    """
+    known = _FIELDS_READ.get(id(condition))
+    if known is not None and known[0] is condition:
+        return known[1]
     out: list[str] = []
 
     def visit(node: Condition) -> None:
@@ -156,7 +166,26 @@ def fields_read(condition: Condition) -> list[str]:
                 out.extend(b.field for _, b in node.bounds() if isinstance(b, FieldRef))
 
     visit(condition)
-    return list(dict.fromkeys(out))
+    result = list(dict.fromkeys(out))
+    _FIELDS_READ[id(condition)] = (condition, result)
+    return result
+
+
+_LIMITS: dict[int, tuple[Compare, list[tuple[str, Callable[[Fraction, Fraction], bool], Any]]]] = {}
+
+
+def _limits(condition: Compare) -> list[tuple[str, Callable[[Fraction, Fraction], bool], Any]]:
+    """The bounds of a comparison with their symbol, test and exact limit (or field reference),
+    worked out once per condition object."""
+    known = _LIMITS.get(id(condition))
+    if known is not None and known[0] is condition:
+        return known[1]
+    out = []
+    for op, bound in condition.bounds():
+        symbol, test = BOUND_OPS[op]
+        out.append((symbol, test, bound if isinstance(bound, FieldRef) else exact(bound)))
+    _LIMITS[id(condition)] = (condition, out)
+    return out
 
 
 # --------------------------------------------------------------------------------------------
@@ -229,19 +258,20 @@ def _compare(condition: Compare, value: Any, lookup: Lookup, describe: Describe)
     parts: list[str] = []
     failed = 0
     missing: list[str] = []
-    for op, bound in condition.bounds():
-        symbol, test = BOUND_OPS[op]
+    value = exact(value)
+    for symbol, test, bound in _limits(condition):
         if isinstance(bound, FieldRef):
             limit = lookup(bound.field)
             if limit is MISSING:
                 missing.append(bound.field)
                 continue
-            shown = _shown(describe, bound.field, limit)
-        else:
-            limit = exact(bound)
-            shown = describe.quantity(condition.field, limit)
-        if test(exact(value), exact(limit)):
-            parts.append(f"{symbol} {shown}")
+            limit = exact(limit)
+            if test(value, limit):
+                parts.append(f"{symbol} {_shown(describe, bound.field, limit)}")
+            else:
+                failed += 1
+        elif test(value, bound):
+            parts.append(f"{symbol} {describe.quantity(condition.field, bound)}")
         else:
             failed += 1
     if failed:
