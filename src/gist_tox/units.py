@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from decimal import Decimal
 from fractions import Fraction
+from functools import lru_cache
 from typing import Literal
 
 CountUnit = Literal["10^9/L", "10^3/uL", "/uL", "/mm3", "cells/uL"]
@@ -56,6 +57,7 @@ def temperature_to_celsius(value: float | int, unit: str) -> Fraction:
     return (exact(value) - 32) * Fraction(5, 9)
 
 
+@lru_cache(maxsize=4096)
 def show(number: Fraction, places: int = 2) -> str:
     """A decimal rendering for people: exact when it has at most six decimals, else rounded
     to ``places`` and marked with "~" so that a reader knows it was rounded for display only."""
