@@ -7,6 +7,7 @@ where it applies, the line, column and field, and what was expected; never a tra
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 import time
@@ -268,3 +269,17 @@ def test_the_readme_errors_section_shows_real_messages(name: str) -> None:
     path = str(CORPUS / name)
     line = assert_refused(invoke(["grade", path]), path)
     assert line.replace(path, "visit.yaml") in section
+
+
+@pytest.mark.skipif(not hasattr(os, "mkfifo"), reason="no named pipes")
+def test_a_named_pipe_nothing_writes_to_never_hangs(tmp_path: Path) -> None:
+    folder = tmp_path / "visits"
+    folder.mkdir()
+    os.mkfifo(folder / "pipe.yaml")
+    (folder / "v.yaml").write_bytes(CONTROL.read_bytes())
+    start = time.monotonic()
+    line = assert_refused(invoke(["grade", str(folder / "pipe.yaml")]), str(folder / "pipe.yaml"))
+    assert "named pipe" in line
+    code, errors, _ = batch_errors([str(folder)])
+    assert code == 2 and [Path(str(e["source"])).name for e in errors] == ["pipe.yaml"]
+    assert time.monotonic() - start < 10

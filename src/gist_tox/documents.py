@@ -16,10 +16,13 @@ or allowed to hurt the process that reads it.  So this module
 
 from __future__ import annotations
 
+import contextlib
 import errno
 import json
 import math
+import os
 import re
+import stat
 import sys
 from collections.abc import Hashable
 from dataclasses import dataclass, field
@@ -123,13 +126,16 @@ def read_bytes(source: str) -> bytes:
         try:
             if path.is_dir():
                 raise InputError(source, "is a folder, expected a file", code="file")
-            size = path.stat().st_size
-            if size > MAX_BYTES:
+            info = path.stat()
+            if info.st_size > MAX_BYTES:
                 raise InputError(
-                    source, f"file is {size} bytes; the limit is {MAX_BYTES} (1 MiB)", code="file"
+                    source, f"file is {info.st_size} bytes; the limit is {MAX_BYTES} (1 MiB)",
+                    code="file",
                 )
-            with path.open("rb") as handle:
-                raw = handle.read(MAX_BYTES + 1)
+            raw = _read_at_most(path, MAX_BYTES + 1)
+            if not raw and stat.S_ISFIFO(info.st_mode):
+                raise InputError(source, "a named pipe (FIFO) that nothing writes to; expected a"
+                                 " file", code="file")
         except FileNotFoundError:
             raise InputError(source, "no such file", code="file") from None
         except PermissionError:
@@ -141,6 +147,17 @@ def read_bytes(source: str) -> bytes:
     if len(raw) > MAX_BYTES:
         raise InputError(source, f"more than {MAX_BYTES} bytes (1 MiB); refused", code="file")
     return raw
+
+
+def _read_at_most(path: Path, limit: int) -> bytes:
+    """Read up to ``limit`` bytes.  Opened without blocking, so that a named pipe nothing writes
+    to (one in a folder given to ``batch``) reads as empty instead of hanging; then blocking
+    again, so that a pipe being written to (``grade <(...)``) is read to its end."""
+    fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0))
+    with os.fdopen(fd, "rb") as handle:
+        with contextlib.suppress(OSError):
+            os.set_blocking(fd, True)
+        return handle.read(limit)
 
 
 def decode(source: str, raw: bytes) -> str:
