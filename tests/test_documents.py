@@ -261,3 +261,20 @@ def test_nesting_within_the_parsers_limits_is_validated_without_crashing(depth: 
             assert exc.code == "syntax"
         else:
             assert isinstance(doc.data["a"], list)
+
+
+@pytest.mark.parametrize(("written", "read_as"), [("0400", "256"), ("0x190", "400"),
+                                                  ("0b11", "3"), ("6:40", "400"),
+                                                  ("1:30.5", "90.5")])
+def test_numbers_yaml_would_misread_are_refused_naming_the_field(written: str,
+                                                                  read_as: str) -> None:
+    error = refused(f"imatinib:\n  current_dose_mg: {written}\n")
+    assert error.field == "imatinib.current_dose_mg" and (error.line, error.column) == (2, 20)
+    assert f"the number {written!r} is ambiguous (YAML reads it as {read_as})" in error.message
+
+
+@pytest.mark.parametrize(("written", "value"), [("400", 400), ("0", 0), ("+5", 5), ("-5", -5),
+                                                ("1_000", 1000), ("0.5", 0.5), ("1.0e+3", 1000.0),
+                                                ('"0400"', "0400")])
+def test_plain_numbers_read_as_written(written: str, value: object) -> None:
+    assert read_document("v.yaml", text=f"a: {written}\n").data["a"] == value

@@ -113,7 +113,37 @@ class _Loader(_BaseLoader):  # type: ignore[valid-type,misc]
             ) from None
 
 
+    def construct_yaml_int(self, node: yaml.Node) -> Any:
+        """YAML 1.1 reads ``0400`` as octal 256, ``0x190`` as hex and ``6:40`` as base 60: a
+        dose or a count written so would be silently misread, so only plain decimals pass."""
+        text = str(node.value)
+        if not _PLAIN_INT.match(text):
+            raise yaml.constructor.ConstructorError(
+                None, None,
+                f"the number {text!r} is ambiguous (YAML reads it as"
+                f" {super().construct_yaml_int(node)}); write a plain decimal number",
+                node.start_mark,
+            )
+        return super().construct_yaml_int(node)
+
+    def construct_yaml_float(self, node: yaml.Node) -> Any:
+        text = str(node.value)
+        if ":" in text:
+            raise yaml.constructor.ConstructorError(
+                None, None,
+                f"the number {text!r} is ambiguous (YAML reads it as"
+                f" {super().construct_yaml_float(node)}); write a plain decimal number",
+                node.start_mark,
+            )
+        return super().construct_yaml_float(node)
+
+
+_PLAIN_INT = re.compile(r"^[-+]?(0|[1-9][0-9_]*)$")
+
+
 _Loader.add_constructor("tag:yaml.org,2002:timestamp", _Loader.construct_yaml_timestamp)
+_Loader.add_constructor("tag:yaml.org,2002:int", _Loader.construct_yaml_int)
+_Loader.add_constructor("tag:yaml.org,2002:float", _Loader.construct_yaml_float)
 
 
 def read_bytes(source: str) -> bytes:
@@ -335,7 +365,17 @@ def _parse_yaml(source: str, text: str) -> tuple[Any, dict[FieldPath, tuple[int,
         marks: dict[FieldPath, tuple[int, int]] = {}
         _check_size(source, node)
         _walk(source, node, (), marks)
-        data = loader.construct_document(node)
+        try:
+            data = loader.construct_document(node)
+        except yaml.constructor.ConstructorError as exc:
+            # A value YAML cannot build (an impossible date, an ambiguous number): name its field.
+            value_mark = exc.problem_mark
+            if value_mark is None or not exc.problem or "constructor for the tag" in exc.problem:
+                raise
+            raise InputError(
+                source, exc.problem, field=format_path(_field_at(marks, value_mark)) or None,
+                line=value_mark.line + 1, column=value_mark.column + 1, code="value",
+            ) from None
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         problem = exc.problem or "invalid YAML"
@@ -366,6 +406,13 @@ def _value_problem(exc: Exception) -> str:
     if "integer string conversion" in str(exc):
         return "a number has too many digits (more than 4300); expected a plausible value"
     return f"a value cannot be read ({shorten(str(exc), 120)})"
+
+
+def _field_at(marks: dict[FieldPath, tuple[int, int]], mark: Any) -> FieldPath:
+    """The field whose value starts at ``mark``: the last key before it (keys in file order)."""
+    where = (mark.line + 1, mark.column + 1)
+    before = [(position, path) for path, position in marks.items() if position <= where]
+    return max(before)[1] if before else ()
 
 
 def _count_values(source: str, text: str) -> None:
