@@ -40,9 +40,7 @@ def test_each_v5_term_has_an_example_showing_its_graded_finding(term_id: str) ->
     assert result["warnings"] == []
     table = invoke(["grade", str(path)])
     assert table.exit_code == 0
-    rule_column = "".join(line.split("│")[4].strip() for line in table.stdout.splitlines()
-                          if line.startswith("│") and line.count("│") == 5)
-    assert f"{term_id}/grade-{EXPECTED[term_id]}" in rule_column
+    assert f"[{term_id}/grade-{EXPECTED[term_id]}]" in table.stdout
 
 
 @pytest.mark.parametrize("path", ALL_EXAMPLES, ids=lambda p: p.relative_to(EXAMPLES).as_posix())

@@ -58,7 +58,7 @@ def grade(
             from gist_tox.render.table import render_result
 
             console = Console(file=stream, no_color=not color_allowed(stream), emoji=False,
-                              width=None if stream.isatty() else 100,
+                              width=None,
                               highlight=False, soft_wrap=False)
             render_result(console, result)
 
@@ -80,6 +80,6 @@ def _compare(file: str, fmt: GradeFormat, rules: Path | None, output: Path | Non
             from gist_tox.render.compare import render_comparison
 
             console = Console(file=stream, no_color=not color_allowed(stream), emoji=False,
-                              width=None if stream.isatty() else 100,
+                              width=None,
                               highlight=False, soft_wrap=False)
             render_comparison(console, data)

@@ -50,6 +50,6 @@ def timeline(
             from gist_tox.render.table import render_timeline
 
             console = Console(file=stream, no_color=not color_allowed(stream),
-                              width=None if stream.isatty() else 100,
+                              width=None,
                               highlight=False, soft_wrap=False)
             render_timeline(console, data)

@@ -57,21 +57,27 @@ def recommendation_panel(rec: dict[str, Any]) -> Panel:
 
 
 def grades_table(result: dict[str, Any]) -> Table:
+    """Worst grades first, not-gradable terms last (dimmed, with the reason); under each basis,
+    dimmed, the rule that gave it (``<term id>/grade-N``; the full id is in ``--format json``)."""
     table = Table(show_header=True, header_style="bold", expand=True, pad_edge=False)
-    table.add_column("term", ratio=3, overflow="fold")
+    table.add_column("term", ratio=2, overflow="fold")
     table.add_column("gr", justify="right", width=2, no_wrap=True)
-    table.add_column("basis", ratio=5, overflow="fold")
-    table.add_column("rule", ratio=3, overflow="fold", style="dim")
-    for term_id, grade in result["grades"].items():
+    table.add_column("basis  [rule]", ratio=5, overflow="fold")
+    rows = sorted(result["grades"].items(),
+                  key=lambda item: -1 if item[1]["grade"] is None else item[1]["grade"],
+                  reverse=True)
+    for term_id, grade in rows:
         name = grade.get("term", term_id)
         if grade["grade"] is None:
             table.add_row(Text(name, style="dim"), Text("–", style="dim"),
-                          Text(f"not gradable: {grade['not_gradable']}", style="dim italic"),
-                          Text(term_id, style="dim"))
+                          Text(f"not gradable: {grade['not_gradable']}", style="dim italic"))
             continue
         value = grade["grade"]
-        table.add_row(name, Text(str(value), style=_GRADE_STYLE.get(value, "")), grade["basis"],
-                      (grade["rule"] or "").split("/", 1)[-1])
+        rule = (grade["rule"] or "").split("/", 1)[-1]
+        basis = Text(grade["basis"])
+        basis.append(f"  [{rule}]", style="dim")
+        table.add_row(Text(name, style="bold" if value else ""),
+                      Text(str(value), style=_GRADE_STYLE.get(value, "")), basis)
     return table
 
 
