@@ -358,12 +358,14 @@ def _json_marks(text: str, source: str | None = None) -> dict[FieldPath, tuple[i
 def _parse_yaml(source: str, text: str) -> tuple[Any, dict[FieldPath, tuple[int, int]]]:
     loader = _Loader(text)
     try:
-        _count_values(source, text)
+        if len(text) > _COUNT_FIRST_ABOVE:
+            _count_values(source, text)
         node = loader.get_single_node()
         if node is None:
             raise InputError(source, "empty document, expected a mapping of fields", code="empty")
         marks: dict[FieldPath, tuple[int, int]] = {}
-        _check_size(source, node)
+        if "*" in text or len(text) > _COUNT_FIRST_ABOVE:  # only an alias (*name) can expand
+            _check_size(source, node)
         _walk(source, node, (), marks)
         try:
             data = loader.construct_document(node)
@@ -413,6 +415,11 @@ def _field_at(marks: dict[FieldPath, tuple[int, int]], mark: Any) -> FieldPath:
     where = (mark.line + 1, mark.column + 1)
     before = [(position, path) for path, position in marks.items() if position <= where]
     return max(before)[1] if before else ()
+
+
+_COUNT_FIRST_ABOVE = 64 * 1024
+"""Texts longer than this have their values counted from the event stream before any node is
+built; a shorter text cannot hold enough values to be slow to build, and a visit is a few KiB."""
 
 
 def _count_values(source: str, text: str) -> None:
