@@ -69,7 +69,7 @@ def test_stdin_dash_reads_the_visit() -> None:
     run = invoke(["grade", "-", "--format", "json"], input=WORST.read_text(encoding="utf-8"))
     assert run.exit_code == 0, run.output
     data = json.loads(run.stdout)
-    assert data["source"] == "-"
+    assert data["source"] == "<stdin>"
     assert data["grades"]["febrile_neutropenia"]["grade"] == 4
 
 

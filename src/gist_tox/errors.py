@@ -18,6 +18,13 @@ class ExitCode(IntEnum):
     INPUT_ERROR = 2  # usage or input error
 
 
+def printable(text: str) -> str:
+    """Escape control characters (a file name or value could hold terminal escape codes)."""
+    if text.isprintable():
+        return text
+    return "".join(ch if ch.isprintable() else repr(ch)[1:-1] for ch in text)
+
+
 class GistToxError(Exception):
     """Base class of the errors the CLI reports as one line with exit code 2."""
 
@@ -61,7 +68,7 @@ class InputError(GistToxError):
         if self.field:
             parts.append(self.field)
         parts.append(self.message)
-        return ": ".join(parts).replace("\n", " ")
+        return printable(": ".join(parts).replace("\n", " "))
 
     def as_dict(self) -> dict[str, object]:
         return {

@@ -196,7 +196,8 @@ def _grade_term(term: TermRule, visit: Visit, facts: Facts) -> TermGrade:
         )
 
     def not_gradable(reason: str, present: bool = False) -> TermGrade:
-        return result(None, None, reason, not_gradable=reason, present=present)
+        return result(None, None, reason, not_gradable=reason, present=present,
+                      source=term.source)
 
     if term.applies_to is not None:
         routed = _route(term, visit, lookup)

@@ -6,6 +6,7 @@ each gives exactly the grades and recommendation ``grade`` gives.
 
 from __future__ import annotations
 
+import difflib
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -94,16 +95,20 @@ def load_visit(source: str, *, text: str | None = None) -> tuple[Visit, Document
     return validate(document, Visit), document
 
 
-def evaluate(visit: Visit, ruleset: RuleSet, source: str) -> Evaluation:
-    """Grade and dose one visit with one rule set."""
+def evaluate(
+    visit: Visit, ruleset: RuleSet, source: str, document: Document | None = None
+) -> Evaluation:
+    """Grade and dose one visit with one rule set (``document``, when given, places errors)."""
     known = ruleset.known_term_ids() if visit.history else set()  # it lists folders: skip if unused
     for index, entry in enumerate(visit.history):
         if entry.term not in known:
-            raise InputError(
-                source,
-                f"unknown term id {entry.term!r}; expected one of {', '.join(sorted(known))}",
-                field=f"history[{index}].term", code="visit.term",
-            )
+            close = difflib.get_close_matches(entry.term, known, n=1)
+            hint = f"did you mean {close[0]!r}? " if close else ""
+            message = (f"unknown term id {entry.term!r}; {hint}expected one of"
+                       f" {', '.join(sorted(known))}")
+            if document is not None:
+                raise document.error(("history", index, "term"), message, code="visit.term")
+            raise InputError(source, message, field=f"history[{index}].term", code="visit.term")
     facts = build_facts(visit, ruleset.default_lln())
     grading = grade_visit(visit, facts, ruleset.terms, source)
     warnings = [*visit_warnings(visit, ruleset), *grading.warnings]
@@ -117,5 +122,5 @@ def evaluate(visit: Visit, ruleset: RuleSet, source: str) -> Evaluation:
 
 
 def evaluate_file(source: str, rulesets: RuleSets, *, text: str | None = None) -> Evaluation:
-    visit, _ = load_visit(source, text=text)
-    return evaluate(visit, rulesets.for_visit(visit, source), source)
+    visit, document = load_visit(source, text=text)
+    return evaluate(visit, rulesets.for_visit(visit, document.source), document.source, document)

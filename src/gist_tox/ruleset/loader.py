@@ -81,6 +81,7 @@ class RuleSet:
     dosing: Any = None
     digest: str = ""
     files: list[RuleFile] = field(default_factory=list)
+    _known_term_ids: set[str] | None = field(default=None, repr=False, compare=False)
 
     @property
     def term_ids(self) -> list[str]:
@@ -95,7 +96,12 @@ class RuleSet:
 
     def known_term_ids(self) -> set[str]:
         """Term ids a history entry may name: this version's, their aliases, and the other
-        version's ids (read from file names only, without parsing them)."""
+        version's ids (read from file names only, without parsing them); listed once."""
+        if self._known_term_ids is None:
+            self._known_term_ids = self._list_term_ids()
+        return self._known_term_ids
+
+    def _list_term_ids(self) -> set[str]:
         ids = set(self.term_ids)
         for term in self.terms:
             ids.update(term.aliases)
