@@ -51,7 +51,9 @@ def make_visit(**sections: Any) -> dict[str, Any]:
 _RULESETS: dict[str | None, RuleSets] = {}
 
 
-def result_of(visit: dict[str, Any], ctcae: str | None = None, rules: Path = RULES) -> dict[str, Any]:
+def result_of(
+    visit: dict[str, Any], ctcae: str | None = None, rules: Path = RULES
+) -> dict[str, Any]:
     """The ``gist-tox/result@1`` JSON of a visit given as a dict (as ``grade --format json``)."""
     key = f"{rules}|{ctcae}"
     rulesets = _RULESETS.setdefault(key, RuleSets(rules, ctcae))  # type: ignore[arg-type]

@@ -93,7 +93,8 @@ class RulesError(GistToxError):
     def one_line(self) -> str:
         first = self.problems[0] if self.problems else "invalid rules"
         more = len(self.problems) - 1
-        return first + (f" (and {more} more problem(s); run `gist-tox rules check`)" if more else "")
+        hint = f" (and {more} more problem(s); run `gist-tox rules check`)" if more else ""
+        return first + hint
 
 
 class UsageError(GistToxError):

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from enum import Enum
+from enum import StrEnum
 from pathlib import Path
 from typing import Annotated
 
@@ -61,7 +61,7 @@ app = typer.Typer(
 )
 
 
-class Ctcae(str, Enum):
+class Ctcae(StrEnum):
     v5 = "5.0"
     v6 = "6.0"
 

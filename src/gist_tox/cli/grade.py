@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from enum import Enum
+from enum import StrEnum
 from pathlib import Path
 from typing import Annotated
 
@@ -12,7 +12,7 @@ from gist_tox.cli.app import CtcaeOption, RulesOption, app
 from gist_tox.cli.output import color_allowed, open_output
 
 
-class GradeFormat(str, Enum):
+class GradeFormat(StrEnum):
     table = "table"
     json = "json"
 

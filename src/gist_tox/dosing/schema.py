@@ -61,8 +61,9 @@ class RuleText(_Rule):
     """What a clinician reads for one rule branch, and where it comes from."""
 
     source: Annotated[str, Field(min_length=1)]
-    """Where it comes from: a label section ("Gleevec USPI section 2 (dose adjustments for neutropenia and thrombocytopenia)", "EU SmPC 4.2"),
-    "project policy", "Hwang 2010", or several of them."""
+    """Where it comes from: a label section ("Gleevec USPI section 2 (dose adjustments for
+    neutropenia and thrombocytopenia)", "EU SmPC 4.2"), "project policy", "Hwang 2010", or
+    several of them."""
     text: Annotated[str, Field(min_length=1)]
 
     @model_validator(mode="after")

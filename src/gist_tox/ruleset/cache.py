@@ -79,8 +79,8 @@ def load(key: str) -> RuleSet | None:
         with path.open("rb") as handle:
             if handle.read(len(_FORMAT)) != _FORMAT:
                 return None
-            ruleset = pickle.load(handle)  # noqa: S301 - our own file, ownership checked above
-    except Exception:  # noqa: BLE001 - a broken cache entry is simply not used
+            ruleset = pickle.load(handle)  # our own file; ownership checked above
+    except Exception:  # a broken cache entry is simply not used
         return None
     from gist_tox.ruleset.loader import RuleSet
 
@@ -102,5 +102,5 @@ def store(key: str, ruleset: RuleSet) -> None:
         except BaseException:
             Path(tmp).unlink(missing_ok=True)
             raise
-    except Exception:  # noqa: BLE001 - the cache is an optimisation only
+    except Exception:  # the cache is an optimisation only
         return

@@ -118,7 +118,7 @@ def _kind(value: Any) -> str | None:
 
 
 Condition = Annotated[
-    Union[
+    Union[  # noqa: UP007 - tagged members read best as one list
         Annotated[Compare, Tag("Compare")],
         Annotated[IsTrue, Tag("IsTrue")],
         Annotated[OneOf, Tag("OneOf")],
@@ -250,7 +250,8 @@ def evaluate(condition: Condition, lookup: Lookup, describe: Describe) -> Outcom
         return Outcome(ok, [], [text] if ok else [], 0 if ok else 1)
     if isinstance(condition, OneOf):
         ok = value in condition.in_
-        return Outcome(ok, [], [_shown(describe, condition.field, value)] if ok else [], 0 if ok else 1)
+        because = [_shown(describe, condition.field, value)] if ok else []
+        return Outcome(ok, [], because, 0 if ok else 1)
     return _compare(condition, value, lookup, describe)
 
 
