@@ -53,9 +53,17 @@ class TermGrade:
 _NO_INFO = FieldInfo("bool", "")
 
 
+_CONSEQUENCE_ONLY: dict[int, tuple[Any, bool]] = {}
+
+
 def _consequence_only(condition: Any) -> bool:
-    """A criterion met only by a consequence of the event (death): no finding gives it."""
-    return all(FIELDS.get(n, _NO_INFO).per_term for n in fields_read(condition))
+    """A criterion met only by a consequence of the event (death): no finding gives it.
+    Worked out once per condition object (rules do not change while in use)."""
+    known = _CONSEQUENCE_ONLY.get(id(condition))
+    if known is None or known[0] is not condition:
+        answer = all(FIELDS.get(n, _NO_INFO).per_term for n in fields_read(condition))
+        known = _CONSEQUENCE_ONLY[id(condition)] = (condition, answer)
+    return known[1]
 
 
 def rule_id(term: TermRule, what: str) -> str:
