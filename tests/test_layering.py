@@ -40,9 +40,9 @@ def test_no_eval_exec_or_unsafe_yaml(path: Path) -> None:
     for node in ast.walk(tree):
         if isinstance(node, ast.Call) and isinstance(node.func, ast.Name):
             assert node.func.id not in {"eval", "exec", "compile", "__import__"}, node.lineno
-        if isinstance(node, ast.Attribute) and isinstance(node.value, ast.Name):
-            if node.value.id == "yaml":
-                assert node.attr not in {"load", "load_all", "unsafe_load", "full_load",
-                                         "FullLoader", "UnsafeLoader", "Loader"}, node.lineno
+        if (isinstance(node, ast.Attribute) and isinstance(node.value, ast.Name)
+                and node.value.id == "yaml"):
+            assert node.attr not in {"load", "load_all", "unsafe_load", "full_load",
+                                     "FullLoader", "UnsafeLoader", "Loader"}, node.lineno
     if path.relative_to(PACKAGE).parts[0] not in {"cli", "__main__.py"}:
         assert "sys.exit(" not in path.read_text(encoding="utf-8")
