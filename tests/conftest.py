@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import copy
 import json
 import os
 import tempfile
@@ -14,6 +13,7 @@ from typer.testing import CliRunner
 
 from gist_tox.cli import full_app
 from gist_tox.pipeline import RuleSets, evaluate, load_visit
+from gist_tox.ruleset.cases import deep_merge
 
 # Keep the test run's rule-set cache away from the user's own (~/.cache/gist-tox).
 os.environ.setdefault("GIST_TOX_CACHE_DIR", tempfile.mkdtemp(prefix="gist-tox-test-cache-"))
@@ -27,16 +27,6 @@ BASE_VISIT: dict[str, Any] = {
     "date": "2024-03-01",
     "imatinib": {"indication": "gist-metastatic", "starting_dose_mg": 400, "current_dose_mg": 400},
 }
-
-
-def deep_merge(base: dict[str, Any], extra: dict[str, Any]) -> dict[str, Any]:
-    out = copy.deepcopy(base)
-    for key, value in extra.items():
-        if isinstance(value, dict) and isinstance(out.get(key), dict):
-            out[key] = deep_merge(out[key], value)
-        else:
-            out[key] = copy.deepcopy(value)
-    return out
 
 
 def make_visit(**sections: Any) -> dict[str, Any]:

@@ -61,6 +61,13 @@ app = typer.Typer(
 )
 
 
+class TableOrJson(StrEnum):
+    """``--format`` of the commands that show one result: a table for people, or JSON."""
+
+    table = "table"
+    json = "json"
+
+
 class Ctcae(StrEnum):
     v5 = "5.0"
     v6 = "6.0"
@@ -70,6 +77,11 @@ RulesOption = Annotated[
     Path | None,
     typer.Option("--rules", help="Folder of rules to use (default: the shipped rules).",
                  file_okay=False, show_default=False),
+]
+OutputOption = Annotated[
+    Path | None,
+    typer.Option("--output", "-o", help="Write to this file (atomically: nothing is left there "
+                 "if the command fails) instead of stdout.", dir_okay=False, show_default=False),
 ]
 CtcaeOption = Annotated[
     Ctcae | None,

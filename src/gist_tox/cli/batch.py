@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Annotated, TextIO
 import typer
 
 from gist_tox.cli.app import CtcaeOption, RulesOption, app
-from gist_tox.cli.output import color_allowed, open_output
+from gist_tox.cli.output import open_output, terminal
 from gist_tox.errors import ExitCode, InputError, UsageError
 
 if TYPE_CHECKING:
@@ -176,9 +176,4 @@ def _write(fmt: BatchFormat, stream: TextIO, outcomes: Iterable[Outcome]) -> Non
     elif fmt is BatchFormat.csv:
         render.write_csv(stream, outcomes)
     else:
-        from rich.console import Console
-
-        console = Console(file=stream, no_color=not color_allowed(stream),
-                          width=None if stream.isatty() else 120,
-                          highlight=False, soft_wrap=False)
-        render.render_table(console, outcomes)
+        render.render_table(terminal(stream, None if stream.isatty() else 120), outcomes)

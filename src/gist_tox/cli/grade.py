@@ -2,31 +2,27 @@
 
 from __future__ import annotations
 
-from enum import StrEnum
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
-from gist_tox.cli.app import CtcaeOption, RulesOption, app
-from gist_tox.cli.output import color_allowed, open_output
+from gist_tox.cli.app import CtcaeOption, OutputOption, RulesOption, TableOrJson, app
+from gist_tox.cli.output import emit
 
-
-class GradeFormat(StrEnum):
-    table = "table"
-    json = "json"
+if TYPE_CHECKING:
+    from rich.console import Console
 
 
 @app.command()
 def grade(
     file: Annotated[str, typer.Argument(help="Visit file (YAML, or JSON by its .json suffix); "
                                         "- reads stdin.", metavar="FILE|-")],
-    fmt: Annotated[GradeFormat, typer.Option("--format", "-f", help="Output format.")] = (
-        GradeFormat.table),
+    fmt: Annotated[TableOrJson, typer.Option("--format", "-f", help="Output format.")] = (
+        TableOrJson.table),
     rules: RulesOption = None,
     ctcae: CtcaeOption = None,
-    output: Annotated[Path | None, typer.Option("--output", "-o", help="Write to this file "
-                                                "(atomically) instead of stdout.")] = None,
+    output: OutputOption = None,
     compare_ctcae: Annotated[bool, typer.Option(
         "--compare-ctcae", help="Grade under every CTCAE version (5.0 and 6.0) and show the "
         "grades side by side, marking the terms that differ.")] = False,
@@ -47,39 +43,25 @@ def grade(
         return
     rulesets = RuleSets(rules, ctcae.value if ctcae else None)
     result = evaluate_file(file, rulesets).as_json()
-    with open_output(output) as stream:
-        if fmt is GradeFormat.json:
-            from gist_tox.render.json import dumps
-
-            stream.write(dumps(result) + "\n")
-        else:
-            from rich.console import Console
-
-            from gist_tox.render.table import render_result
-
-            console = Console(file=stream, no_color=not color_allowed(stream), emoji=False,
-                              width=None,
-                              highlight=False, soft_wrap=False)
-            render_result(console, result)
+    emit(output, result, as_json=fmt is TableOrJson.json, render=_render_result)
 
 
-def _compare(file: str, fmt: GradeFormat, rules: Path | None, output: Path | None) -> None:
+def _render_result(console: Console, result: dict[str, Any]) -> None:
+    from gist_tox.render.table import render_result
+
+    render_result(console, result)
+
+
+def _render_comparison(console: Console, data: dict[str, Any]) -> None:
+    from gist_tox.render.compare import render_comparison
+
+    render_comparison(console, data)
+
+
+def _compare(file: str, fmt: TableOrJson, rules: Path | None, output: Path | None) -> None:
     """``grade --compare-ctcae``: the same visit under every CTCAE version, side by side."""
     from gist_tox.compare import compare_file
     from gist_tox.pipeline import RuleSets
 
     data = compare_file(file, RuleSets(rules))
-    with open_output(output) as stream:
-        if fmt is GradeFormat.json:
-            from gist_tox.render.json import dumps
-
-            stream.write(dumps(data) + "\n")
-        else:
-            from rich.console import Console
-
-            from gist_tox.render.compare import render_comparison
-
-            console = Console(file=stream, no_color=not color_allowed(stream), emoji=False,
-                              width=None,
-                              highlight=False, soft_wrap=False)
-            render_comparison(console, data)
+    emit(output, data, as_json=fmt is TableOrJson.json, render=_render_comparison)

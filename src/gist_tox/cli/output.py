@@ -4,10 +4,13 @@ from __future__ import annotations
 
 import os
 import sys
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager, suppress
 from pathlib import Path
-from typing import TextIO
+from typing import TYPE_CHECKING, Any, TextIO
+
+if TYPE_CHECKING:
+    from rich.console import Console
 
 
 @contextmanager
@@ -38,3 +41,24 @@ def color_allowed(stream: TextIO) -> bool:
     if os.environ.get("NO_COLOR"):
         return False
     return stream.isatty()
+
+
+def terminal(stream: TextIO, width: int | None = None) -> Console:
+    """A rich console for ``stream``: colour only where allowed, no emoji or highlighting
+    (a term such as "rash" must never turn into a picture), the terminal's width or ``width``."""
+    from rich.console import Console
+
+    return Console(file=stream, no_color=not color_allowed(stream), emoji=False, width=width,
+                   highlight=False, soft_wrap=False)
+
+
+def emit(output: Path | None, data: Any, *, as_json: bool,
+         render: Callable[[Console, Any], None]) -> None:
+    """Write ``data`` as JSON, or through ``render`` as a table, to stdout or ``output``."""
+    with open_output(output) as stream:
+        if as_json:
+            from gist_tox.render.json import dumps
+
+            stream.write(dumps(data) + "\n")
+        else:
+            render(terminal(stream), data)

@@ -2,31 +2,26 @@
 
 from __future__ import annotations
 
-from enum import StrEnum
-from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
-from gist_tox.cli.app import CtcaeOption, RulesOption, app
-from gist_tox.cli.output import color_allowed, open_output
+from gist_tox.cli.app import CtcaeOption, OutputOption, RulesOption, TableOrJson, app
+from gist_tox.cli.output import emit
 
-
-class TimelineFormat(StrEnum):
-    table = "table"
-    json = "json"
+if TYPE_CHECKING:
+    from rich.console import Console
 
 
 @app.command()
 def timeline(
     file: Annotated[str, typer.Argument(help="Patient timeline file (YAML, or JSON by its .json "
                                         "suffix); - reads stdin.", metavar="PATIENT|-")],
-    fmt: Annotated[TimelineFormat, typer.Option("--format", "-f", help="Output format.")] = (
-        TimelineFormat.table),
+    fmt: Annotated[TableOrJson, typer.Option("--format", "-f", help="Output format.")] = (
+        TableOrJson.table),
     rules: RulesOption = None,
     ctcae: CtcaeOption = None,
-    output: Annotated[Path | None, typer.Option("--output", "-o", help="Write to this file "
-                                                "(atomically) instead of stdout.")] = None,
+    output: OutputOption = None,
 ) -> None:
     """Grade and dose every visit of a patient in date order, each with the history and hold
     state that the recommendations before it imply.
@@ -39,17 +34,10 @@ def timeline(
     patient = load_patient(file)
     rulesets = RuleSets(rules, ctcae.value if ctcae else None)
     data = timeline_json(patient, replay(patient, rulesets, file))
-    with open_output(output) as stream:
-        if fmt is TimelineFormat.json:
-            from gist_tox.render.json import dumps
+    emit(output, data, as_json=fmt is TableOrJson.json, render=_render)
 
-            stream.write(dumps(data) + "\n")
-        else:
-            from rich.console import Console
 
-            from gist_tox.render.table import render_timeline
+def _render(console: Console, data: dict[str, Any]) -> None:
+    from gist_tox.render.table import render_timeline
 
-            console = Console(file=stream, no_color=not color_allowed(stream),
-                              width=None,
-                              highlight=False, soft_wrap=False)
-            render_timeline(console, data)
+    render_timeline(console, data)

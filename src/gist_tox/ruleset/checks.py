@@ -216,6 +216,17 @@ def _check_terms(version: str, files: list[RuleFile], ranges: ReferenceRanges | 
             out.add(doc, rf.relpath, ("grades",),
                     f"grade(s) {', '.join(map(str, missing))} missing between grade {numbers[0]}"
                     f" and grade {numbers[-1]}; CTCAE grades of a term are contiguous")
+        if term.nci_grades is not None:
+            for grade in sorted(set(term.nci_grades) - set(numbers)):
+                out.add(doc, rf.relpath, ("nci_grades",),
+                        f"grade {grade} is defined by NCI for {term.term} (nci_grades) but has no"
+                        " criterion in grades; restore it, or remove it from nci_grades on"
+                        " purpose")
+            for i, criterion in enumerate(term.grades):
+                if criterion.grade not in term.nci_grades:
+                    out.add(doc, rf.relpath, ("grades", i, "grade"),
+                            f"grade {criterion.grade} is not one NCI defines for {term.term}"
+                            f" (nci_grades: {sorted(term.nci_grades)})")
         _check_numeric(rf, term, ranges, out)
 
 

@@ -54,6 +54,9 @@ class TermRule(_Rule):
     category: Literal["hematologic", "skin", "other"]
     definition: str | None = None
     source: Annotated[str, Field(min_length=1)]
+    nci_grades: list[Annotated[int, Field(ge=1, le=5)]] | None = None
+    """The grades NCI defines for the term (cells that are not '-'): ``rules check`` reports each
+    one without a criterion, so a grade deleted from ``grades`` is caught."""
     aliases: list[TermId] = Field(default_factory=list)
     """Term ids of other versions that mean the same adverse event (history entries)."""
     applies_to: list[SkinRoute] | None = None

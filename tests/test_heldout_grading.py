@@ -1,0 +1,630 @@
+"""Held-out style boundary visits, written from NCI's tables and the contract (not from the code).
+
+Each case is one visit file (YAML or JSON, written to tmp_path) graded through the installed
+command exactly as a user runs it: ``gist-tox grade --format json FILE [--ctcae 6.0]``. The
+expected grades come from the CTCAE v5.0 / v6.0 wording (shared/reference/ctcae/), the contract
+(shared/contract/visit-format.md) and the project decisions stated on the orientation pages.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from fractions import Fraction
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+from tests.conftest import deep_merge, invoke
+
+V5_TERMS = {
+    "neutrophil_count_decreased",
+    "febrile_neutropenia",
+    "platelet_count_decreased",
+    "rash_maculo_papular",
+    "erythroderma",
+    "erythema_multiforme",
+    "stevens_johnson_syndrome",
+    "toxic_epidermal_necrolysis",
+}
+V6_TERMS = (V5_TERMS - {"platelet_count_decreased"}) | {"thrombocytopenia", "exfoliative_dermatitis"}
+
+BASE: dict[str, Any] = {
+    "patient": {"id": "HELDOUT-1"},
+    "date": "2024-05-01",
+    "imatinib": {"indication": "gist-metastatic", "starting_dose_mg": 400, "current_dose_mg": 400},
+}
+
+NG = None  # expected "not gradable"
+
+
+@dataclass(frozen=True)
+class Case:
+    id: str
+    version: str
+    visit: dict[str, Any]
+    grades: dict[str, int | None]
+    not_gradable: dict[str, str] = field(default_factory=dict)  # term -> substring of the reason
+    basis: dict[str, str] = field(default_factory=dict)  # term -> substring of the basis
+    warning: str | None = None  # substring that some warning must contain
+    no_warnings: bool = False
+    exit_code: int = 0
+    stderr: tuple[str, ...] = ()  # substrings of the one-line refusal
+    check: Any = None  # extra callable(result)
+
+
+CASES: list[Case] = []
+
+
+def add(*cases: Case) -> None:
+    CASES.extend(cases)
+
+
+def lab(value: Any, unit: str = "10^9/L", lln: Any = None) -> dict[str, Any]:
+    out: dict[str, Any] = {"value": value, "unit": unit}
+    if lln is not None:
+        out["lln"] = lln
+    return out
+
+
+# Unit scale: how a 10^9/L figure is written in each count unit.
+UNITS: dict[str, int] = {"10^9/L": 1, "10^3/uL": 1, "/uL": 1000, "/mm3": 1000, "cells/uL": 1000}
+
+
+def in_unit(x: str, unit: str) -> int | float:
+    """The decimal figure ``x`` (in 10^9/L) written in ``unit``, as a plain JSON/YAML number."""
+    value = Fraction(x) * UNITS[unit]
+    if value.denominator == 1:
+        return int(value)
+    return float(value)
+
+
+# ---------------------------------------------------------------------------------------------
+# Neutrophil count decreased
+# ---------------------------------------------------------------------------------------------
+# v5.0: G1 <LLN-1.5, G2 <1.5-1.0, G3 <1.0-0.5, G4 <0.5 (default LLN 1.8 in the rules).
+# v6.0: G1 <1.5-1.0, G2 <1.0-0.5, G3 <0.5-0.1, G4 <0.1 (no LLN).
+ANC_V5 = [("1.8", 0), ("1.799", 1), ("1.5", 1), ("1.499", 2), ("1.0", 2), ("0.999", 3),
+          ("0.5", 3), ("0.499", 4), ("0", 4)]
+ANC_V6 = [("1.8", 0), ("1.5", 0), ("1.499", 1), ("1.0", 1), ("0.999", 2), ("0.5", 2),
+          ("0.499", 3), ("0.1", 3), ("0.099", 4)]
+for _unit in UNITS:
+    for _x, _g in ANC_V5:
+        add(Case(f"v5-anc-{_x}-{_unit}", "5.0",
+                 {"labs": {"anc": lab(in_unit(_x, _unit), _unit)}},
+                 {"neutrophil_count_decreased": _g}))
+    for _x, _g in ANC_V6:
+        add(Case(f"v6-anc-{_x}-{_unit}", "6.0",
+                 {"labs": {"anc": lab(in_unit(_x, _unit), _unit)}},
+                 {"neutrophil_count_decreased": _g}))
+
+# Lab LLN given (in the value's unit) vs the rules' default.
+add(
+    Case("v5-anc-lab-lln-2.0-at", "5.0", {"labs": {"anc": lab(2.0, lln=2.0)}},
+         {"neutrophil_count_decreased": 0}),
+    Case("v5-anc-lab-lln-2.0-below", "5.0", {"labs": {"anc": lab(1.99, lln=2.0)}},
+         {"neutrophil_count_decreased": 1}),
+    Case("v5-anc-lab-lln-uL-below", "5.0", {"labs": {"anc": lab(1999, "/uL", lln=2000)}},
+         {"neutrophil_count_decreased": 1}),
+    Case("v5-anc-lab-lln-mm3-at", "5.0", {"labs": {"anc": lab(2000, "/mm3", lln=2000)}},
+         {"neutrophil_count_decreased": 0}),
+    Case("v5-anc-lab-lln-1.6-at-1.6", "5.0", {"labs": {"anc": lab(1.6, lln=1.6)}},
+         {"neutrophil_count_decreased": 0}),
+    Case("v5-anc-lab-lln-1.6-at-1.7-default-would-grade", "5.0",
+         {"labs": {"anc": lab(1.7, lln=1.6)}}, {"neutrophil_count_decreased": 0}),
+    Case("v6-anc-lab-lln-ignored", "6.0", {"labs": {"anc": lab(1.6, lln=2.0)}},
+         {"neutrophil_count_decreased": 0}),
+)
+
+
+def _default_lln_reported(term: str, key: str) -> Any:
+    def check(result: dict[str, Any]) -> None:
+        inputs = result["grades"][term].get("inputs", {})
+        assert key in inputs, inputs
+        assert "default" in json.dumps(inputs[key]), inputs[key]
+
+    return check
+
+
+def _lab_lln_not_default(term: str, key: str) -> Any:
+    def check(result: dict[str, Any]) -> None:
+        inputs = result["grades"][term].get("inputs", {})
+        assert "default" not in json.dumps(inputs.get(key, "")), inputs
+
+    return check
+
+
+add(
+    Case("v5-anc-default-lln-reported", "5.0", {"labs": {"anc": lab(1.7)}},
+         {"neutrophil_count_decreased": 1},
+         check=_default_lln_reported("neutrophil_count_decreased", "labs.anc.lln")),
+    Case("v5-anc-default-lln-reported-at-g0", "5.0", {"labs": {"anc": lab(3.0)}},
+         {"neutrophil_count_decreased": 0},
+         check=_default_lln_reported("neutrophil_count_decreased", "labs.anc.lln")),
+    Case("v5-anc-lab-lln-not-called-default", "5.0", {"labs": {"anc": lab(1.7, lln=2.0)}},
+         {"neutrophil_count_decreased": 1},
+         check=_lab_lln_not_default("neutrophil_count_decreased", "labs.anc.lln")),
+    Case("v5-plt-default-lln-reported", "5.0", {"labs": {"platelets": lab(149)}},
+         {"platelet_count_decreased": 1},
+         check=_default_lln_reported("platelet_count_decreased", "labs.platelets.lln")),
+    Case("v6-plt-default-lln-reported", "6.0", {"labs": {"platelets": lab(149)}},
+         {"thrombocytopenia": 1},
+         check=_default_lln_reported("thrombocytopenia", "labs.platelets.lln")),
+)
+
+# WBC-derived ANC: ANC = WBC x (segmented + bands) %.
+add(
+    Case("v5-wbc-derived-no-bands-g3", "5.0",
+         {"labs": {"wbc": lab(2.0), "neutrophils_percent": 45}},
+         {"neutrophil_count_decreased": 3}),
+    Case("v5-wbc-derived-with-bands-exactly-1.0-g2", "5.0",
+         {"labs": {"wbc": lab(2.0), "neutrophils_percent": 45, "bands_percent": 5}},
+         {"neutrophil_count_decreased": 2, "febrile_neutropenia": 0}),
+    Case("v5-wbc-derived-uL-exactly-1.5-g1", "5.0",
+         {"labs": {"wbc": lab(3000, "/uL"), "neutrophils_percent": 50}},
+         {"neutrophil_count_decreased": 1}),
+    Case("v6-wbc-derived-uL-exactly-1.5-g0", "6.0",
+         {"labs": {"wbc": lab(3000, "cells/uL"), "neutrophils_percent": 50}},
+         {"neutrophil_count_decreased": 0}),
+    Case("v6-wbc-derived-bands-below-0.5-g3", "6.0",
+         {"labs": {"wbc": lab(1.0, "10^3/uL"), "neutrophils_percent": 40, "bands_percent": 9.9}},
+         {"neutrophil_count_decreased": 3}),
+    Case("v5-wbc-derived-fn-g3", "5.0",
+         {"labs": {"wbc": lab(1.5), "neutrophils_percent": 60},
+          "fever": {"max_temperature": {"value": 38.5, "unit": "C"}}},
+         {"neutrophil_count_decreased": 3, "febrile_neutropenia": 3}),
+    Case("v5-wbc-without-differential-ng", "5.0", {"labs": {"wbc": lab(2.0)}},
+         {"neutrophil_count_decreased": NG, "febrile_neutropenia": NG}),
+)
+
+# ---------------------------------------------------------------------------------------------
+# Platelets: v5.0 Platelet count decreased, v6.0 Thrombocytopenia
+# ---------------------------------------------------------------------------------------------
+PLT_V5 = [("150", 0), ("149.9", 1), ("75", 1), ("74.9", 2), ("50", 2), ("49.9", 3), ("25", 3),
+          ("24.9", 4)]
+PLT_V6 = [("150", 0), ("149.9", 1), ("75", 1), ("74.9", 2), ("50", 2), ("49.9", 3), ("10", 3),
+          ("9.9", 4)]
+for _unit in UNITS:
+    for _x, _g in PLT_V5:
+        add(Case(f"v5-plt-{_x}-{_unit}", "5.0",
+                 {"labs": {"platelets": lab(in_unit(_x, _unit), _unit)}},
+                 {"platelet_count_decreased": _g}))
+    for _x, _g in PLT_V6:
+        add(Case(f"v6-plt-{_x}-{_unit}", "6.0",
+                 {"labs": {"platelets": lab(in_unit(_x, _unit), _unit)}},
+                 {"thrombocytopenia": _g}))
+add(
+    Case("v5-plt-lab-lln-140-at", "5.0", {"labs": {"platelets": lab(140, lln=140)}},
+         {"platelet_count_decreased": 0}),
+    Case("v5-plt-lab-lln-140-below-mm3", "5.0",
+         {"labs": {"platelets": lab(139999, "/mm3", lln=140000)}},
+         {"platelet_count_decreased": 1}),
+    Case("v6-plt-lab-lln-140-at", "6.0", {"labs": {"platelets": lab(140, lln=140)}},
+         {"thrombocytopenia": 0}),
+    Case("v6-plt-transfusion-indicated-g3", "6.0",
+         {"labs": {"platelets": lab(60)}, "consequences": {"transfusion_indicated": True}},
+         {"thrombocytopenia": 3}),
+    Case("v6-plt-transfusion-below-10-stays-g4", "6.0",
+         {"labs": {"platelets": lab(9)}, "consequences": {"transfusion_indicated": True}},
+         {"thrombocytopenia": 4}),
+    Case("v6-plt-transfusion-false-g2", "6.0",
+         {"labs": {"platelets": lab(60)}, "consequences": {"transfusion_indicated": False}},
+         {"thrombocytopenia": 2}),
+    Case("v5-plt-transfusion-ignored", "5.0",
+         {"labs": {"platelets": lab(60)}, "consequences": {"transfusion_indicated": True}},
+         {"platelet_count_decreased": 2}),
+    Case("v6-plt-life-threatening-named-g4", "6.0",
+         {"labs": {"platelets": lab(30)}, "consequences": {"life_threatening": ["thrombocytopenia"]}},
+         {"thrombocytopenia": 4}),
+    Case("v6-plt-died-named-g5", "6.0",
+         {"labs": {"platelets": lab(5)}, "consequences": {"died": "thrombocytopenia"}},
+         {"thrombocytopenia": 5}),
+    Case("v6-plt-life-threatening-true-unique-g4", "6.0",
+         {"labs": {"platelets": lab(30), "anc": lab(2.0)},
+          "consequences": {"life_threatening": True}},
+         {"thrombocytopenia": 4, "febrile_neutropenia": 0}),
+)
+
+# ---------------------------------------------------------------------------------------------
+# Febrile neutropenia (same in both versions): ANC < 1.0 and (T > 38.3 C, or >= 38 C for > 1 h)
+# ---------------------------------------------------------------------------------------------
+def fever(t: Any = None, unit: str = "C", hours: Any = None) -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    if t is not None:
+        out["max_temperature"] = {"value": t, "unit": unit}
+    if hours is not None:
+        out["hours_at_or_above_38"] = hours
+    return out
+
+
+for _v in ("5.0", "6.0"):
+    _p = f"v{_v[0]}"
+    add(
+        Case(f"{_p}-fn-temp-38.31-g3", _v, {"labs": {"anc": lab(0.9)}, "fever": fever(38.31)},
+             {"febrile_neutropenia": 3}),
+        Case(f"{_p}-fn-temp-38.3-no-hours-ng", _v, {"labs": {"anc": lab(0.9)}, "fever": fever(38.3)},
+             {"febrile_neutropenia": NG}, not_gradable={"febrile_neutropenia": "duration"}),
+        Case(f"{_p}-fn-temp-38.3-hours-1-g0", _v,
+             {"labs": {"anc": lab(0.9)}, "fever": fever(38.3, hours=1)}, {"febrile_neutropenia": 0}),
+        Case(f"{_p}-fn-temp-38.0-hours-1.01-g3", _v,
+             {"labs": {"anc": lab(0.9)}, "fever": fever(38.0, hours=1.01)},
+             {"febrile_neutropenia": 3}),
+        Case(f"{_p}-fn-hours-only-2-g3", _v,
+             {"labs": {"anc": lab(0.9)}, "fever": fever(hours=2)}, {"febrile_neutropenia": 3}),
+        Case(f"{_p}-fn-hours-only-0-ng", _v,
+             {"labs": {"anc": lab(0.9)}, "fever": fever(hours=0)}, {"febrile_neutropenia": NG}),
+        Case(f"{_p}-fn-temp-only-39-g3", _v, {"labs": {"anc": lab(0.9)}, "fever": fever(39)},
+             {"febrile_neutropenia": 3}),
+        Case(f"{_p}-fn-fever-section-empty-ng", _v, {"labs": {"anc": lab(0.9)}, "fever": {}},
+             {"febrile_neutropenia": NG}),
+        Case(f"{_p}-fn-anc-1.0-no-fever-g0", _v, {"labs": {"anc": lab(1.0)}},
+             {"febrile_neutropenia": 0}),
+        Case(f"{_p}-fn-anc-1000-uL-temp-40-g0", _v,
+             {"labs": {"anc": lab(1000, "/uL")}, "fever": fever(40, hours=5)},
+             {"febrile_neutropenia": 0}),
+        Case(f"{_p}-fn-anc-999-uL-no-fever-ng", _v, {"labs": {"anc": lab(999, "/uL")}},
+             {"febrile_neutropenia": NG}),
+        Case(f"{_p}-fn-anc-999-mm3-temp-38.4-g3", _v,
+             {"labs": {"anc": lab(999, "/mm3")}, "fever": fever(38.4)},
+             {"febrile_neutropenia": 3}),
+        Case(f"{_p}-fn-no-anc-fever-ng", _v, {"fever": fever(39.5, hours=3)},
+             {"febrile_neutropenia": NG}),
+        Case(f"{_p}-fn-F-101-g3", _v, {"labs": {"anc": lab(0.4)}, "fever": fever(101, "F")},
+             {"febrile_neutropenia": 3}),
+        Case(f"{_p}-fn-F-100.94-exactly-38.3-no-hours-ng", _v,
+             {"labs": {"anc": lab(0.4)}, "fever": fever(100.94, "F")}, {"febrile_neutropenia": NG}),
+        Case(f"{_p}-fn-F-100.94-exactly-38.3-hours-0.5-g0", _v,
+             {"labs": {"anc": lab(0.4)}, "fever": fever(100.94, "F", hours=0.5)},
+             {"febrile_neutropenia": 0}),
+        Case(f"{_p}-fn-F-100.95-g3", _v, {"labs": {"anc": lab(0.4)}, "fever": fever(100.95, "F")},
+             {"febrile_neutropenia": 3}),
+        Case(f"{_p}-fn-life-threatening-named-g4", _v,
+             {"labs": {"anc": lab(0.3)}, "fever": fever(39.0),
+              "consequences": {"life_threatening": ["febrile_neutropenia"]}},
+             {"febrile_neutropenia": 4}),
+        Case(f"{_p}-fn-life-threatening-true-unique-g4", _v,
+             {"labs": {"anc": lab(0.3), "platelets": lab(200)}, "fever": fever(39.0),
+              "consequences": {"life_threatening": True}},
+             {"febrile_neutropenia": 4}),
+        Case(f"{_p}-fn-died-list-g5", _v,
+             {"labs": {"anc": lab(0.3)}, "fever": fever(39.0),
+              "consequences": {"died": ["febrile_neutropenia"]}},
+             {"febrile_neutropenia": 5}),
+        Case(f"{_p}-fn-died-string-g5", _v,
+             {"labs": {"anc": lab(0.3)}, "fever": fever(39.0),
+              "consequences": {"died": "febrile_neutropenia"}},
+             {"febrile_neutropenia": 5}),
+        Case(f"{_p}-fn-died-true-unique-g5", _v,
+             {"labs": {"anc": lab(0.3), "platelets": lab(200)}, "fever": fever(39.0),
+              "consequences": {"died": True}},
+             {"febrile_neutropenia": 5}),
+        Case(f"{_p}-fn-life-threatening-named-but-absent-warns", _v,
+             {"labs": {"anc": lab(2.0)}, "fever": fever(39.0),
+              "consequences": {"life_threatening": ["febrile_neutropenia"]}},
+             {"febrile_neutropenia": 0}, warning="febrile_neutropenia"),
+        Case(f"{_p}-fn-died-named-other-absent-term-warns", _v,
+             {"labs": {"anc": lab(0.3)}, "fever": fever(39.0), "skin": {"morphology": "bullous",
+              "bsa_percent": 0}, "consequences": {"died": ["toxic_epidermal_necrolysis"]}},
+             {"febrile_neutropenia": 3, "toxic_epidermal_necrolysis": 0},
+             warning="toxic_epidermal_necrolysis"),
+    )
+
+# v5.0: life_threatening is read only by febrile neutropenia, so `true` with a grade 3 rash is
+# still unique; v6.0 reads it for rash maculo-papular too, so the same visit is ambiguous.
+_FN_AND_RASH = {"labs": {"anc": lab(0.3), "platelets": lab(200)}, "fever": fever(39.0),
+                "skin": {"morphology": "maculopapular", "bsa_percent": 60, "symptoms": "severe"},
+                "consequences": {"life_threatening": True}}
+add(
+    Case("v5-true-lt-fn-with-rash-unique", "5.0", _FN_AND_RASH,
+         {"febrile_neutropenia": 4, "rash_maculo_papular": 3}),
+    Case("v6-true-lt-fn-with-rash-ambiguous", "6.0", _FN_AND_RASH, {}, exit_code=2,
+         stderr=("febrile_neutropenia", "rash_maculo_papular")),
+    Case("v6-true-lt-fn-with-exfoliative-iv-ambiguous", "6.0",
+         {"labs": {"anc": lab(0.3), "platelets": lab(200)}, "fever": fever(39.0),
+          "skin": {"morphology": "exfoliative", "bsa_percent": 95, "intervention": "iv"},
+          "consequences": {"life_threatening": True}}, {}, exit_code=2,
+         stderr=("febrile_neutropenia", "exfoliative_dermatitis")),
+    Case("v6-lt-list-resolves-ambiguity", "6.0",
+         {**_FN_AND_RASH, "consequences": {"life_threatening": ["febrile_neutropenia"]}},
+         {"febrile_neutropenia": 4, "rash_maculo_papular": 3}),
+    Case("v5-true-died-fn-and-sjs-ambiguous", "5.0",
+         {"labs": {"anc": lab(0.3), "platelets": lab(200)}, "fever": fever(39.0),
+          "skin": {"morphology": "bullous", "bsa_percent": 20, "detachment_bsa_percent": 5},
+          "consequences": {"died": True}}, {}, exit_code=2,
+         stderr=("febrile_neutropenia", "stevens_johnson_syndrome")),
+    Case("v5-true-died-fn-with-mp-rash-unique", "5.0",
+         {"labs": {"anc": lab(0.3), "platelets": lab(200)}, "fever": fever(39.0),
+          "skin": {"morphology": "maculopapular", "bsa_percent": 20},
+          "consequences": {"died": True}},
+         {"febrile_neutropenia": 5, "rash_maculo_papular": 2}),
+    Case("v6-died-list-two-terms", "6.0",
+         {"labs": {"anc": lab(0.3), "platelets": lab(5)}, "fever": fever(39.0),
+          "consequences": {"died": ["febrile_neutropenia", "thrombocytopenia"]}},
+         {"febrile_neutropenia": 5, "thrombocytopenia": 5}),
+)
+
+# ---------------------------------------------------------------------------------------------
+# Skin
+# ---------------------------------------------------------------------------------------------
+def skin(morphology: str, bsa: Any = None, **kw: Any) -> dict[str, Any]:
+    out: dict[str, Any] = {"morphology": morphology, **kw}
+    if bsa is not None:
+        out["bsa_percent"] = bsa
+    return out
+
+
+def skin_case(cid: str, version: str, s: dict[str, Any], grades: dict[str, int | None],
+              **kw: Any) -> Case:
+    return Case(cid, version, {"skin": s}, grades, **kw)
+
+
+SKIN_V5 = {"rash_maculo_papular", "erythroderma", "erythema_multiforme",
+           "stevens_johnson_syndrome", "toxic_epidermal_necrolysis"}
+SKIN_V6 = SKIN_V5 | {"exfoliative_dermatitis"}
+
+
+def only(version: str, **grades: int | None) -> dict[str, int | None]:
+    """Every skin term of the version 0, except those given."""
+    terms = SKIN_V5 if version == "5.0" else SKIN_V6
+    return {t: grades.get(t, 0) for t in terms}
+
+
+# v5.0 Rash maculo-papular.
+add(
+    skin_case("v5-mp-0", "5.0", skin("maculopapular", 0), only("5.0")),
+    skin_case("v5-mp-9.99", "5.0", skin("maculopapular", 9.99, symptoms="severe"),
+              only("5.0", rash_maculo_papular=1)),
+    skin_case("v5-mp-10", "5.0", skin("maculopapular", 10), only("5.0", rash_maculo_papular=2)),
+    skin_case("v5-mp-30-severe", "5.0", skin("maculopapular", 30, symptoms="severe"),
+              only("5.0", rash_maculo_papular=2)),
+    skin_case("v5-mp-30.01-mild", "5.0", skin("maculopapular", 30.01, symptoms="mild"),
+              only("5.0", rash_maculo_papular=2)),
+    skin_case("v5-mp-30.01-none", "5.0", skin("maculopapular", 30.01),
+              only("5.0", rash_maculo_papular=2)),
+    skin_case("v5-mp-30.01-moderate", "5.0", skin("maculopapular", 30.01, symptoms="moderate"),
+              only("5.0", rash_maculo_papular=3)),
+    skin_case("v5-mp-5-instrumental-adl", "5.0",
+              skin("maculopapular", 5, adl_limitation="instrumental"),
+              only("5.0", rash_maculo_papular=2)),
+    skin_case("v5-mp-5-self-care-adl", "5.0", skin("maculopapular", 5, adl_limitation="self_care"),
+              only("5.0", rash_maculo_papular=3)),
+    skin_case("v5-mp-100", "5.0", skin("maculopapular", 100), only("5.0", rash_maculo_papular=2)),
+)
+# v6.0 Rash maculo-papular: asymptomatic 1; mild 2; >50% BSA or moderate/severe 3; LT 4; death 5.
+add(
+    skin_case("v6-mp-0", "6.0", skin("maculopapular", 0), only("6.0")),
+    skin_case("v6-mp-50-asymptomatic", "6.0", skin("maculopapular", 50),
+              only("6.0", rash_maculo_papular=1)),
+    skin_case("v6-mp-50.01-asymptomatic", "6.0", skin("maculopapular", 50.01),
+              only("6.0", rash_maculo_papular=3)),
+    skin_case("v6-mp-8-mild", "6.0", skin("maculopapular", 8, symptoms="mild"),
+              only("6.0", rash_maculo_papular=2)),
+    skin_case("v6-mp-8-moderate", "6.0", skin("maculopapular", 8, symptoms="moderate"),
+              only("6.0", rash_maculo_papular=3)),
+    skin_case("v6-mp-5-self-care-adl-not-graded-by-adl", "6.0",
+              skin("maculopapular", 5, adl_limitation="self_care"),
+              only("6.0", rash_maculo_papular=1)),
+    Case("v6-mp-life-threatening-g4", "6.0",
+         {"skin": skin("maculopapular", 40, symptoms="severe"),
+          "consequences": {"life_threatening": ["rash_maculo_papular"]}},
+         only("6.0", rash_maculo_papular=4)),
+    Case("v6-mp-died-true-g5", "6.0",
+         {"skin": skin("maculopapular", 40, symptoms="severe"), "consequences": {"died": True}},
+         only("6.0", rash_maculo_papular=5)),
+)
+# Exfoliative routing at 90 / > 90% BSA.
+add(
+    skin_case("v5-exf-90-routes-to-mp", "5.0", skin("exfoliative", 90),
+              only("5.0", rash_maculo_papular=2)),
+    skin_case("v5-exf-90-moderate-routes-to-mp-g3", "5.0",
+              skin("exfoliative", 90, symptoms="moderate"), only("5.0", rash_maculo_papular=3)),
+    skin_case("v5-exf-90.01-erythroderma-g2", "5.0", skin("exfoliative", 90.01),
+              only("5.0", erythroderma=2)),
+    skin_case("v5-exf-95-symptoms-erythroderma-g3", "5.0",
+              skin("exfoliative", 95, symptoms="mild"), only("5.0", erythroderma=3)),
+    skin_case("v5-exf-5-routes-to-mp-g1", "5.0", skin("exfoliative", 5),
+              only("5.0", rash_maculo_papular=1)),
+    skin_case("v6-exf-90-routes-to-mp-g3", "6.0", skin("exfoliative", 90),
+              only("6.0", rash_maculo_papular=3)),
+    skin_case("v6-exf-40-routes-to-mp-g1", "6.0", skin("exfoliative", 40),
+              only("6.0", rash_maculo_papular=1)),
+    skin_case("v6-exf-90.01-none-g1", "6.0", skin("exfoliative", 90.01),
+              only("6.0", exfoliative_dermatitis=1)),
+    skin_case("v6-exf-95-topical-g1", "6.0", skin("exfoliative", 95, intervention="topical"),
+              only("6.0", exfoliative_dermatitis=1)),
+    skin_case("v6-exf-95-oral-g2", "6.0", skin("exfoliative", 95, intervention="oral"),
+              only("6.0", exfoliative_dermatitis=2)),
+    skin_case("v6-exf-95-iv-g3", "6.0", skin("exfoliative", 95, intervention="iv"),
+              only("6.0", exfoliative_dermatitis=3)),
+    skin_case("v6-exf-95-severe-symptoms-still-by-intervention", "6.0",
+              skin("exfoliative", 95, symptoms="severe", adl_limitation="self_care",
+                   intervention="oral"), only("6.0", exfoliative_dermatitis=2)),
+    Case("v6-exf-life-threatening-g4", "6.0",
+         {"skin": skin("exfoliative", 100, intervention="iv"),
+          "consequences": {"life_threatening": ["exfoliative_dermatitis"]}},
+         only("6.0", exfoliative_dermatitis=4)),
+    Case("v6-exf-died-g5", "6.0",
+         {"skin": skin("exfoliative", 100, intervention="iv"),
+          "consequences": {"died": ["exfoliative_dermatitis"]}},
+         only("6.0", exfoliative_dermatitis=5)),
+)
+# Erythroderma (same in both versions).
+for _v in ("5.0", "6.0"):
+    _p = f"v{_v[0]}"
+    add(
+        skin_case(f"{_p}-ery-90.01-none-g2", _v, skin("erythroderma", 90.01),
+                  only(_v, erythroderma=2)),
+        skin_case(f"{_p}-ery-95-pruritus-g3", _v, skin("erythroderma", 95, symptoms="moderate"),
+                  only(_v, erythroderma=3)),
+        skin_case(f"{_p}-ery-95-self-care-g3", _v, skin("erythroderma", 95, adl_limitation="self_care"),
+                  only(_v, erythroderma=3)),
+        skin_case(f"{_p}-ery-95-fluid-g4", _v,
+                  skin("erythroderma", 95, symptoms="mild", fluid_electrolyte_abnormalities=True),
+                  only(_v, erythroderma=4)),
+        skin_case(f"{_p}-ery-95-icu-g4", _v, skin("erythroderma", 95, icu_or_burn_unit=True),
+                  only(_v, erythroderma=4)),
+        skin_case(f"{_p}-ery-90-fits-no-cell", _v, skin("erythroderma", 90),
+                  only(_v, erythroderma=NG), not_gradable={"erythroderma": "cell"}),
+        skin_case(f"{_p}-ery-90-fits-no-cell-clinician", _v,
+                  skin("erythroderma", 90, clinician_grade=2),
+                  only(_v, erythroderma=2), basis={"erythroderma": "clinician"}),
+        skin_case(f"{_p}-ery-0", _v, skin("erythroderma", 0), only(_v)),
+        Case(f"{_p}-ery-died-g5", _v,
+             {"skin": skin("erythroderma", 100, icu_or_burn_unit=True),
+              "consequences": {"died": ["erythroderma"]}}, only(_v, erythroderma=5)),
+    )
+
+# Erythema multiforme.
+add(
+    skin_case("v5-em-9.99-g1", "5.0", skin("target_lesions", 9.99), only("5.0", erythema_multiforme=1)),
+    skin_case("v5-em-10-tender-g2", "5.0", skin("target_lesions", 10, tenderness=True),
+              only("5.0", erythema_multiforme=2)),
+    skin_case("v5-em-30-tender-g2", "5.0", skin("target_lesions", 30, tenderness=True),
+              only("5.0", erythema_multiforme=2)),
+    skin_case("v5-em-30.01-erosions-g3", "5.0",
+              skin("target_lesions", 30.01, mucosal_involvement=True, tenderness=True),
+              only("5.0", erythema_multiforme=3)),
+    skin_case("v5-em-30.01-fluid-g4", "5.0",
+              skin("target_lesions", 30.01, fluid_electrolyte_abnormalities=True),
+              only("5.0", erythema_multiforme=4)),
+    skin_case("v5-em-30-icu-not-g4", "5.0",
+              skin("target_lesions", 30, tenderness=True, icu_or_burn_unit=True),
+              only("5.0", erythema_multiforme=2)),
+    skin_case("v5-em-20-not-tender-fits-no-cell", "5.0", skin("target_lesions", 20),
+              only("5.0", erythema_multiforme=NG), not_gradable={"erythema_multiforme": "cell"}),
+    skin_case("v5-em-40-no-erosions-fits-no-cell", "5.0",
+              skin("target_lesions", 40, tenderness=True),
+              only("5.0", erythema_multiforme=NG), not_gradable={"erythema_multiforme": "cell"}),
+    skin_case("v5-em-40-no-erosions-clinician-3", "5.0",
+              skin("target_lesions", 40, tenderness=True, clinician_grade=3),
+              only("5.0", erythema_multiforme=3), basis={"erythema_multiforme": "clinician"}),
+    skin_case("v5-em-clinician-disagrees-warns", "5.0",
+              skin("target_lesions", 5, clinician_grade=2),
+              only("5.0", erythema_multiforme=1), warning="clinician"),
+    skin_case("v5-em-clinician-agrees-no-warning", "5.0",
+              skin("target_lesions", 5, clinician_grade=1),
+              only("5.0", erythema_multiforme=1), no_warnings=True),
+    skin_case("v6-em-60-not-tender-g1", "6.0", skin("target_lesions", 60),
+              only("6.0", erythema_multiforme=1)),
+    skin_case("v6-em-5-tender-g2", "6.0", skin("target_lesions", 5, tenderness=True),
+              only("6.0", erythema_multiforme=2)),
+    skin_case("v6-em-5-erosions-g3", "6.0", skin("target_lesions", 5, mucosal_involvement=True),
+              only("6.0", erythema_multiforme=3)),
+    skin_case("v6-em-5-icu-g4", "6.0", skin("target_lesions", 5, icu_or_burn_unit=True),
+              only("6.0", erythema_multiforme=4)),
+    skin_case("v6-em-0", "6.0", skin("target_lesions", 0), only("6.0")),
+)
+
+# Bullous: SJS and TEN from the detached area.
+BULLOUS_V5 = [("0", 0, 0), ("9.99", 3, 0), ("10", 4, 0), ("29.99", 4, 0), ("30", 4, 4),
+              ("30.01", 0, 4), ("100", 0, 4)]
+BULLOUS_V6 = [("0", 0, 0), ("9.99", 3, 0), ("10", 4, 0), ("29.99", 4, 0), ("30", 4, 4),
+              ("30.01", 4, 4), ("100", 4, 4)]
+for _v, _rows in (("5.0", BULLOUS_V5), ("6.0", BULLOUS_V6)):
+    for _d, _sjs, _ten in _rows:
+        _value: Any = Fraction(_d)
+        _value = int(_value) if _value.denominator == 1 else float(_value)
+        add(skin_case(f"v{_v[0]}-bullous-detach-{_d}", _v,
+                      skin("bullous", 0 if _d == "0" else max(_value, 5),
+                           detachment_bsa_percent=_value),
+                      only(_v, stevens_johnson_syndrome=_sjs, toxic_epidermal_necrolysis=_ten)))
+add(
+    skin_case("v5-bullous-detach-omitted-is-0", "5.0", skin("bullous", 0), only("5.0")),
+    skin_case("v5-bullous-no-mucosa-still-graded", "5.0",
+              skin("bullous", 20, detachment_bsa_percent=5, mucosal_involvement=False),
+              only("5.0", stevens_johnson_syndrome=3)),
+    Case("v6-sjs-life-threatening-g4", "6.0",
+         {"skin": skin("bullous", 10, detachment_bsa_percent=5),
+          "consequences": {"life_threatening": ["stevens_johnson_syndrome"]}},
+         only("6.0", stevens_johnson_syndrome=4)),
+    Case("v6-ten-life-threatening-below-30-g4", "6.0",
+         {"skin": skin("bullous", 30, detachment_bsa_percent=20),
+          "consequences": {"life_threatening": ["toxic_epidermal_necrolysis"]}},
+         only("6.0", stevens_johnson_syndrome=4, toxic_epidermal_necrolysis=4)),
+    Case("v5-ten-died-g5", "5.0",
+         {"skin": skin("bullous", 60, detachment_bsa_percent=50),
+          "consequences": {"died": ["toxic_epidermal_necrolysis"]}},
+         only("5.0", toxic_epidermal_necrolysis=5)),
+    Case("v6-sjs-died-true-unique-g5", "6.0",
+         {"skin": skin("bullous", 10, detachment_bsa_percent=5), "consequences": {"died": True}},
+         only("6.0", stevens_johnson_syndrome=5)),
+)
+
+# Clinician grade when the findings cannot grade the term (no bsa_percent).
+add(
+    skin_case("v5-mp-no-bsa-clinician", "5.0", skin("maculopapular", clinician_grade=2),
+              {"rash_maculo_papular": 2}, basis={"rash_maculo_papular": "clinician"}),
+    skin_case("v6-mp-no-bsa-clinician", "6.0", skin("maculopapular", clinician_grade=1),
+              {"rash_maculo_papular": 1}, basis={"rash_maculo_papular": "clinician"}),
+    skin_case("v5-mp-clinician-disagrees-warns", "5.0",
+              skin("maculopapular", 5, clinician_grade=3),
+              {"rash_maculo_papular": 1}, warning="clinician"),
+    skin_case("v6-em-clinician-disagrees-warns", "6.0",
+              skin("target_lesions", 5, tenderness=True, clinician_grade=1),
+              {"erythema_multiforme": 2}, warning="clinician"),
+)
+
+# Missing sections: not gradable with a reason, never 0.
+for _v in ("5.0", "6.0"):
+    _p = f"v{_v[0]}"
+    _all = V5_TERMS if _v == "5.0" else V6_TERMS
+    add(
+        Case(f"{_p}-nothing-at-all-ng", _v, {}, {t: NG for t in _all}),
+        Case(f"{_p}-no-skin-section", _v, {"labs": {"anc": lab(2.0), "platelets": lab(200)}},
+             {t: NG for t in (SKIN_V5 if _v == "5.0" else SKIN_V6)}),
+        Case(f"{_p}-no-platelets", _v, {"labs": {"anc": lab(2.0)}},
+             {("platelet_count_decreased" if _v == "5.0" else "thrombocytopenia"): NG,
+              "neutrophil_count_decreased": 0, "febrile_neutropenia": 0}),
+        Case(f"{_p}-consequences-alone-grade-nothing", _v,
+             {"consequences": {"life_threatening": False, "died": False,
+                               "transfusion_indicated": False}},
+             {t: NG for t in _all}),
+    )
+
+IDS = [c.id for c in CASES]
+assert len(IDS) == len(set(IDS)), "duplicate case ids"
+
+
+@pytest.mark.parametrize("case", CASES, ids=IDS)
+def test_heldout_visit(case: Case, tmp_path: Path) -> None:
+    visit = deep_merge(BASE, case.visit)
+    # Alternate YAML and JSON so both readers see every kind of boundary.
+    if CASES.index(case) % 2:
+        path = tmp_path / "visit.json"
+        path.write_text(json.dumps(visit, default=str))
+    else:
+        path = tmp_path / "visit.yaml"
+        path.write_text(yaml.safe_dump(visit, sort_keys=False))
+    args = ["grade", "--format", "json", str(path)]
+    if case.version == "6.0":
+        args += ["--ctcae", "6.0"]
+    run = invoke(args)
+    assert run.exit_code == case.exit_code, (run.stdout, run.stderr)
+    if case.exit_code:
+        assert run.stdout == ""
+        lines = run.stderr.strip().splitlines()
+        assert len(lines) == 1, run.stderr
+        for text in case.stderr:
+            assert text in lines[0], lines[0]
+        return
+    result = json.loads(run.stdout)
+    assert result["rules"]["ctcae_version"] == case.version
+    grades = result["grades"]
+    assert set(grades) == (V5_TERMS if case.version == "5.0" else V6_TERMS)
+    for term, grade in grades.items():
+        if grade["grade"] is None:
+            assert grade.get("not_gradable"), (term, grade)
+    got = {term: grades[term]["grade"] for term in case.grades}
+    assert got == case.grades, {t: grades[t] for t in case.grades}
+    for term, text in case.not_gradable.items():
+        assert text in grades[term]["not_gradable"], grades[term]
+    for term, text in case.basis.items():
+        assert text in grades[term].get("basis", ""), grades[term]
+    warnings = json.dumps(result["warnings"])
+    if case.warning is not None:
+        assert case.warning in warnings, result["warnings"]
+    if case.no_warnings:
+        assert result["warnings"] == [], result["warnings"]
+    if case.check is not None:
+        case.check(result)
