@@ -92,6 +92,11 @@ class Evaluation:
 def load_visit(source: str, *, text: str | None = None) -> tuple[Visit, Document]:
     """Read and validate a visit file (``-`` for stdin); raise :class:`InputError` if it is bad."""
     document = read_document(source, text=text)
+    if document.data.get("format") == "gist-tox/patient@1" or "visits" in document.data:
+        raise document.error(
+            ("format",) if "format" in document.data else ("visits",),
+            "this is a patient timeline (gist-tox/patient@1), not a single visit; run"
+            " `gist-tox timeline` on it", code="visit.format")
     return validate(document, Visit), document
 
 
