@@ -53,7 +53,7 @@ def recommendation_panel(rec: dict[str, Any]) -> Panel:
     for index, reason in enumerate(rec.get("reasons", []), start=1):
         lines.append(Text.assemble(
             f"{index}. ", reason["text"], (f"  [{reason['rule']}; {reason['source']}]", "dim")))
-    return Panel(Group(*lines), title="recommendation", title_align="left", expand=True)
+    return Panel(Group(*lines), title=Text("recommendation"), title_align="left", expand=True)
 
 
 def grades_table(result: dict[str, Any]) -> Table:
