@@ -99,7 +99,7 @@ def test_unit_mistake_in_a_threshold(tmp_path: Path) -> None:
 def test_broken_field_reference(tmp_path: Path) -> None:
     root = edited(tmp_path, ANC, "{field: labs.anc.lln}", "{field: labs.anc.lnn}")
     found = lines(root)
-    assert any("labs.anc.lnn" in line and f"{ANC}:20:" in line for line in found), found
+    assert any("labs.anc.lnn" in line and f"{ANC}:21:" in line for line in found), found
 
 
 def test_schema_error_names_file_and_line(tmp_path: Path) -> None:

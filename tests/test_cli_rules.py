@@ -19,7 +19,8 @@ ANC = "ctcae-5.0/neutrophil_count_decreased.yaml"
 PLT = "ctcae-5.0/platelet_count_decreased.yaml"
 DOSING = "dosing/imatinib-gist.yaml"
 HAS_DOSING = (RULES / DOSING).is_file()
-CASE_DIRS = [str(CASES / d) for d in ("ctcae-5.0", "dosing") if (CASES / d).is_dir()]
+CASE_DIRS = [str(CASES / d) for d in ("ctcae-5.0", "ctcae-6.0", "dosing")
+             if (CASES / d).is_dir()]
 
 Edit = list[tuple[str, str, str]]
 
@@ -37,6 +38,12 @@ EDITS: dict[str, Edit] = {
     "overlap": [(ANC, "when: {field: labs.anc, lt: 0.5}", "when: {field: labs.anc, lt: 0.6}")],
     # a misspelt input
     "broken-reference": [(ANC, "{field: labs.anc.lln}", "{field: labs.anc.lnn}")],
+    # the top grade (Death) of a CTCAE v6.0 term removed: no gap, no overlap, still contiguous
+    "removed-top-grade-v6": [("ctcae-6.0/thrombocytopenia.yaml", """  - grade: 5
+    ctcae: Death
+    when: {field: consequences.died, is: true}
+    source: CTCAE v6.0, Thrombocytopenia, grade 5
+""", "")],
 }
 if HAS_DOSING:
     EDITS["resume-dose"] = [(DOSING, "to_mg: 300", "to_mg: 200")]
@@ -121,7 +128,7 @@ def test_threshold_change_lists_the_visits_before_after(tmp_path: Path, visits: 
 def test_overlap_named_with_file_and_line(tmp_path: Path) -> None:
     root = edited_copy(tmp_path, EDITS["overlap"])
     check = invoke(["rules", "check", "--rules", str(root)])
-    assert f"{root / ANC}:32: grades[3].when: overlap: grades 3 (line 26) and 4" in check.stdout
+    assert f"{root / ANC}:33: grades[3].when: overlap: grades 3 (line 27) and 4" in check.stdout
 
 
 @pytest.mark.skipif(not HAS_DOSING, reason="no dosing rules")
@@ -228,3 +235,27 @@ def test_readme_ci_workflow_and_pre_commit_config_are_yaml() -> None:
     assert any("rules diff" in r for r in runs)
     config = next(b for b in blocks if "repos" in b)
     assert {h["id"] for h in config["repos"][0]["hooks"]} == {h["id"] for h in hooks()}
+
+
+def test_removed_grade_names_the_grade_nci_defines(tmp_path: Path) -> None:
+    root = edited_copy(tmp_path, EDITS["removed-top-grade-v6"])
+    check = invoke(["rules", "check", "--rules", str(root)])
+    assert check.exit_code == 1
+    assert (f"{root / 'ctcae-6.0/thrombocytopenia.yaml'}:14: nci_grades: grade 5 is defined by"
+            " NCI for Thrombocytopenia") in check.stdout
+
+
+@pytest.mark.skipif(not HAS_DOSING, reason="no dosing rules")
+def test_diff_replays_patient_timelines(tmp_path: Path) -> None:
+    """A patient file among the visits is replayed with both rule sets, visit by visit: a
+    changed dose step shows at every visit after it (here Hwang 2010's 200 -> 100 mg step)."""
+    root = edited_copy(tmp_path, [(DOSING, "ladder_mg: [800, 600, 400, 300, 200, 100]",
+                                   "ladder_mg: [800, 600, 400, 300, 150, 100]")])
+    patient = REPO / "examples" / "hwang-2010" / "patient.yaml"
+    same = invoke(["rules", "diff", str(RULES), str(RULES), str(patient)])
+    assert same.exit_code == 0, same.output
+    assert "not compared" not in same.output
+    diff = invoke(["rules", "diff", str(RULES), str(root), str(patient)])
+    assert diff.exit_code == 1, diff.output
+    assert f"{patient}:visits[" in diff.stdout
+    assert "recommendation.resume_dose_mg: 200 -> 150" in diff.stdout

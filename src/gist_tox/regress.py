@@ -74,14 +74,8 @@ class DiffReport:
         }
 
 
-def _outcome(source: str, rulesets: Any) -> dict[str, Any] | str:
-    """The parts of a result that are compared, or the error text of a refused visit."""
-    from gist_tox.pipeline import evaluate_file
-
-    try:
-        result = evaluate_file(source, rulesets).as_json()
-    except InputError as exc:
-        return exc.one_line()
+def _compared(result: dict[str, Any]) -> dict[str, Any]:
+    """The parts of a result that are compared: each grade and what the clinician acts on."""
     out: dict[str, Any] = {}
     for term, graded in result["grades"].items():
         out[term] = graded["grade"] if graded["grade"] is not None else (
@@ -91,6 +85,35 @@ def _outcome(source: str, rulesets: Any) -> dict[str, Any] | str:
         if key in rec:
             out[f"recommendation.{key}"] = rec[key]
     return out
+
+
+def _is_patient(source: str) -> bool:
+    """A patient timeline (``gist-tox/patient@1`` lists ``visits``): replayed, not graded."""
+    from gist_tox.documents import read_document
+
+    try:
+        data = read_document(source).data
+    except InputError:
+        return False
+    return isinstance(data, dict) and "visits" in data
+
+
+def _outcomes(source: str, rulesets: Any) -> dict[str, dict[str, Any] | str]:
+    """Per visit of the file (one, or each visit of a patient timeline, ``file:visits[i]``):
+    the compared parts of its result, or the error text when the file is refused.  A timeline
+    is replayed with each rule set, so a changed dose step shows at every later visit."""
+    from gist_tox.pipeline import evaluate_file
+
+    try:
+        if _is_patient(source):
+            from gist_tox.timeline import load_patient, replay
+
+            evaluations = replay(load_patient(source), rulesets, source)
+            return {f"{source}:visits[{i}]": _compared(e.as_json())
+                    for i, e in enumerate(evaluations)}
+        return {source: _compared(evaluate_file(source, rulesets).as_json())}
+    except InputError as exc:
+        return {source: exc.one_line()}
 
 
 def diff_visits(old: Path, new: Path, visits: list[str],
@@ -111,20 +134,25 @@ def diff_visits(old: Path, new: Path, visits: list[str],
         if found.error is not None:
             report.visits.append(VisitDiff(found.path, error=found.error.one_line()))
             continue
-        before = _outcome(found.path, before_sets)
-        after = _outcome(found.path, after_sets)
-        item = VisitDiff(found.path)
-        if isinstance(before, str) and isinstance(after, str):
-            if before == after:
-                item.error = before
-            else:
-                item.changes.append(Change("refused", before, after))
-        elif isinstance(before, str) or isinstance(after, str):
-            item.changes.append(Change("refused", before if isinstance(before, str) else None,
-                                       after if isinstance(after, str) else None))
-        else:
-            for key in dict.fromkeys([*before, *after]):
-                if before.get(key, "—") != after.get(key, "—"):
-                    item.changes.append(Change(key, before.get(key, "—"), after.get(key, "—")))
-        report.visits.append(item)
+        befores = _outcomes(found.path, before_sets)
+        afters = _outcomes(found.path, after_sets)
+        for name in dict.fromkeys([*befores, *afters]):
+            report.visits.append(_compare(name, befores.get(name, "—"), afters.get(name, "—")))
     return report
+
+
+def _compare(name: str, before: dict[str, Any] | str, after: dict[str, Any] | str) -> VisitDiff:
+    item = VisitDiff(name)
+    if isinstance(before, str) and isinstance(after, str):
+        if before == after:
+            item.error = before
+        else:
+            item.changes.append(Change("refused", before, after))
+    elif isinstance(before, str) or isinstance(after, str):
+        item.changes.append(Change("refused", before if isinstance(before, str) else None,
+                                   after if isinstance(after, str) else None))
+    else:
+        for key in dict.fromkeys([*before, *after]):
+            if before.get(key, "—") != after.get(key, "—"):
+                item.changes.append(Change(key, before.get(key, "—"), after.get(key, "—")))
+    return item
