@@ -444,11 +444,19 @@ class _Engine:
             blockers.append(f"dose cap {_dose_text(self.cap)} after a grade"
                             f" {self.cap_from.grade} skin episode at {self.cap_from.dose_mg}"
                             " mg/day")
-        severe_before = [e for e in self.history if e.grade >= prog.severe_grade]
+        # The label calls its hematologic hold criteria "severe neutropenia and
+        # thrombocytopenia": a hematologic episode is severe whatever grade the CTCAE version
+        # gives it (v6.0 grades ANC 0.5-1.0 as 2), and so is a hold or stop at this visit.
+        severe_before = [e for e in self.history if e.grade >= prog.severe_grade
+                         or e.category == "hematologic"]
         if severe_before:
             e = severe_before[-1]
             blockers.append(f"a grade {e.grade} {e.category} episode ({e.term}) on"
                             f" {e.date.isoformat()}")
+        limiting = _unique(f"{f.category or 'other'} {f.action}" for f in self.findings
+                           if f.action in ("hold", "discontinue"))
+        if limiting and not self.on_hold:
+            blockers.append("a dose-limiting finding at this visit: " + ", ".join(limiting))
         severe_now = [g for g in self.grades.values()
                       if g.grade is not None and g.grade >= prog.severe_grade]
         if severe_now:
@@ -484,8 +492,9 @@ class _Engine:
         elif action == "hold":
             dose = 0
             holds = [f for f in self.findings if f.action == "hold"]
+            # A rule whose own hold has ended (resume) still bounds the dose the hold ends at.
             allowed = [f.resume_dose for f in holds] + [
-                f.dose for f in self.findings if f.action == "reduce"]
+                f.dose for f in self.findings if f.action in ("reduce", "resume")]
             resume_dose = (None if any(d is None for d in allowed)
                            else min(d for d in allowed if d is not None))
             resume_when = " and ".join(_unique(f.resume_when for f in holds if f.resume_when))
