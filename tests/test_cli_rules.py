@@ -259,3 +259,24 @@ def test_diff_replays_patient_timelines(tmp_path: Path) -> None:
     assert diff.exit_code == 1, diff.output
     assert f"{patient}:visits[" in diff.stdout
     assert "recommendation.resume_dose_mg: 200 -> 150" in diff.stdout
+
+
+def test_diff_a_missing_visit_path_is_exit_2_after_the_others(tmp_path: Path,
+                                                               visits: Path) -> None:
+    diff = invoke(["rules", "diff", str(RULES), str(RULES), str(tmp_path / "nope"), str(visits)])
+    assert diff.exit_code == 2, diff.output
+    assert f"{tmp_path / 'nope'}: no such file or folder" in diff.stderr
+    assert "0 of 6 visit(s) changed" in diff.stdout
+
+
+@pytest.mark.parametrize("command", [
+    ["rules", "test", str(CASES / "ctcae-5.0"), "--junit-xml"],
+    ["grade", str(REPO / "examples" / "hwang-2010-worst-visit.yaml"), "--output"],
+])
+def test_output_into_a_missing_folder_is_one_line_exit_2(command: list[str],
+                                                         tmp_path: Path) -> None:
+    target = tmp_path / "missing" / "out.xml"
+    result = invoke([*command, str(target)])
+    assert result.exit_code == 2, result.output
+    assert f"gist-tox: {target}: cannot write the output file here" in result.stderr
+    assert "internal error" not in result.stderr and not target.parent.exists()

@@ -9,6 +9,8 @@ from contextlib import contextmanager, suppress
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TextIO
 
+from gist_tox.errors import UsageError
+
 if TYPE_CHECKING:
     from rich.console import Console
 
@@ -23,7 +25,13 @@ def open_output(path: Path | None) -> Iterator[TextIO]:
     import tempfile  # only when writing a file: kept off the start-up path
 
     directory = path.parent if str(path.parent) else Path(".")
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=directory)
+    if path.is_dir():
+        raise UsageError(f"{path}: is a folder; --output needs a file name")
+    try:
+        fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=directory)
+    except OSError as exc:  # no such folder, permission denied: one line, never a traceback
+        raise UsageError(f"{path}: cannot write the output file here:"
+                         f" {exc.strerror or exc} ({directory})") from None
     try:
         with os.fdopen(fd, "w", encoding="utf-8", newline="") as handle:
             yield handle

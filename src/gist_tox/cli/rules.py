@@ -91,7 +91,10 @@ def test(
         elif result.status == "skipped":
             typer.echo(f"SKIPPED {result.nodeid}: {'; '.join(result.messages)}")
     if junit_xml is not None:
-        write_junit(results, junit_xml)
+        from gist_tox.cli.output import open_output
+
+        with open_output(junit_xml) as stream:  # atomic; a folder that is missing is exit 2
+            write_junit(results, stream)
     failed = sum(r.status == "failed" for r in results)
     skipped = sum(r.status == "skipped" for r in results)
     passed = len(results) - failed - skipped
@@ -113,14 +116,15 @@ def diff(
     old: Annotated[Path, typer.Argument(help="The rules in use now.", file_okay=False)],
     new: Annotated[Path, typer.Argument(help="The proposed rules.", file_okay=False)],
     visits: Annotated[list[str], typer.Argument(help="Visit files or folders (as batch takes "
-                                                "them).")],
+                                                "them); patient timelines are replayed.")],
     fmt: Annotated[DiffFormat, typer.Option("--format", "-f", help="Output format.")] = (
         DiffFormat.table),
     ctcae: CtcaeOption = None,
 ) -> None:
     """Grade and dose every visit with OLD and NEW rules; list each visit whose grades or
     recommendation change (before -> after), and any problem `rules check` finds in NEW.
-    Exits 0 when nothing changes, 1 when something does (or NEW has problems)."""
+    Exits 0 when nothing changes, 1 when something does (or NEW has problems), 2 when a
+    visit file is refused by both rule sets (after all the others are compared)."""
     from gist_tox.regress import diff_visits
     from gist_tox.ruleset.checks import check_rules
 
@@ -135,6 +139,8 @@ def diff(
         _render_diff(report)
         for problem in problems:
             typer.echo(f"NEW rules problem: {problem}")
+    if report.unreadable:  # as in batch: every other visit is compared, then 2 wins over 1
+        raise typer.Exit(ExitCode.INPUT_ERROR)
     raise typer.Exit(ExitCode.FINDINGS if report.changed or problems else ExitCode.OK)
 
 

@@ -21,7 +21,7 @@ import time
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, Literal, TextIO
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
@@ -371,8 +371,10 @@ def _show(value: Any) -> str:
 # Reports
 
 
-def write_junit(results: list[CaseResult], path: Path, name: str = "gist-tox rules test") -> None:
-    """A JUnit XML report (the format CI systems read), one testcase per golden case."""
+def write_junit(results: list[CaseResult], path: Path | TextIO,
+                name: str = "gist-tox rules test") -> None:
+    """A JUnit XML report (the format CI systems read), one testcase per golden case; ``path``
+    may be an open text stream (the CLI writes it atomically)."""
     import xml.etree.ElementTree as ET
 
     suite = ET.Element("testsuite", {
@@ -396,7 +398,10 @@ def write_junit(results: list[CaseResult], path: Path, name: str = "gist-tox rul
     root.append(suite)
     tree = ET.ElementTree(root)
     ET.indent(tree)
-    tree.write(path, encoding="utf-8", xml_declaration=True)
+    if isinstance(path, Path):
+        tree.write(path, encoding="utf-8", xml_declaration=True)
+    else:
+        tree.write(path, encoding="unicode", xml_declaration=True)
 
 
 def rules_check_result(rules: Path | None) -> CaseResult | None:
