@@ -16,7 +16,8 @@ from typing import Any
 
 import pytest
 import yaml
-from tests.conftest import deep_merge, invoke
+
+from conftest import deep_merge, invoke
 
 V5_TERMS = {
     "neutrophil_count_decreased",
@@ -28,7 +29,8 @@ V5_TERMS = {
     "stevens_johnson_syndrome",
     "toxic_epidermal_necrolysis",
 }
-V6_TERMS = (V5_TERMS - {"platelet_count_decreased"}) | {"thrombocytopenia", "exfoliative_dermatitis"}
+V6_TERMS = (V5_TERMS - {"platelet_count_decreased"}) | {"thrombocytopenia",
+                                                         "exfoliative_dermatitis"}
 
 BASE: dict[str, Any] = {
     "patient": {"id": "HELDOUT-1"},
@@ -52,6 +54,9 @@ class Case:
     exit_code: int = 0
     stderr: tuple[str, ...] = ()  # substrings of the one-line refusal
     check: Any = None  # extra callable(result)
+    flags: tuple[str, ...] | None = None  # CLI options; default: --ctcae 6.0 for v6.0 cases
+    raw: str | None = None  # the file's text as written (then ``visit`` is ignored)
+    suffix: str | None = None  # ".json" or ".yaml" (default: alternate)
 
 
 CASES: list[Case] = []
@@ -215,7 +220,8 @@ add(
          {"labs": {"platelets": lab(60)}, "consequences": {"transfusion_indicated": True}},
          {"platelet_count_decreased": 2}),
     Case("v6-plt-life-threatening-named-g4", "6.0",
-         {"labs": {"platelets": lab(30)}, "consequences": {"life_threatening": ["thrombocytopenia"]}},
+         {"labs": {"platelets": lab(30)},
+          "consequences": {"life_threatening": ["thrombocytopenia"]}},
          {"thrombocytopenia": 4}),
     Case("v6-plt-died-named-g5", "6.0",
          {"labs": {"platelets": lab(5)}, "consequences": {"died": "thrombocytopenia"}},
@@ -243,10 +249,12 @@ for _v in ("5.0", "6.0"):
     add(
         Case(f"{_p}-fn-temp-38.31-g3", _v, {"labs": {"anc": lab(0.9)}, "fever": fever(38.31)},
              {"febrile_neutropenia": 3}),
-        Case(f"{_p}-fn-temp-38.3-no-hours-ng", _v, {"labs": {"anc": lab(0.9)}, "fever": fever(38.3)},
+        Case(f"{_p}-fn-temp-38.3-no-hours-ng", _v,
+             {"labs": {"anc": lab(0.9)}, "fever": fever(38.3)},
              {"febrile_neutropenia": NG}, not_gradable={"febrile_neutropenia": "duration"}),
         Case(f"{_p}-fn-temp-38.3-hours-1-g0", _v,
-             {"labs": {"anc": lab(0.9)}, "fever": fever(38.3, hours=1)}, {"febrile_neutropenia": 0}),
+             {"labs": {"anc": lab(0.9)}, "fever": fever(38.3, hours=1)},
+             {"febrile_neutropenia": 0}),
         Case(f"{_p}-fn-temp-38.0-hours-1.01-g3", _v,
              {"labs": {"anc": lab(0.9)}, "fever": fever(38.0, hours=1.01)},
              {"febrile_neutropenia": 3}),
@@ -355,8 +363,8 @@ def skin(morphology: str, bsa: Any = None, **kw: Any) -> dict[str, Any]:
 
 
 def skin_case(cid: str, version: str, s: dict[str, Any], grades: dict[str, int | None],
-              **kw: Any) -> Case:
-    return Case(cid, version, {"skin": s}, grades, **kw)
+              visit_extra: dict[str, Any] | None = None, **kw: Any) -> Case:
+    return Case(cid, version, {"skin": s, **(visit_extra or {})}, grades, **kw)
 
 
 SKIN_V5 = {"rash_maculo_papular", "erythroderma", "erythema_multiforme",
@@ -457,7 +465,8 @@ for _v in ("5.0", "6.0"):
                   only(_v, erythroderma=2)),
         skin_case(f"{_p}-ery-95-pruritus-g3", _v, skin("erythroderma", 95, symptoms="moderate"),
                   only(_v, erythroderma=3)),
-        skin_case(f"{_p}-ery-95-self-care-g3", _v, skin("erythroderma", 95, adl_limitation="self_care"),
+        skin_case(f"{_p}-ery-95-self-care-g3", _v,
+                  skin("erythroderma", 95, adl_limitation="self_care"),
                   only(_v, erythroderma=3)),
         skin_case(f"{_p}-ery-95-fluid-g4", _v,
                   skin("erythroderma", 95, symptoms="mild", fluid_electrolyte_abnormalities=True),
@@ -477,7 +486,8 @@ for _v in ("5.0", "6.0"):
 
 # Erythema multiforme.
 add(
-    skin_case("v5-em-9.99-g1", "5.0", skin("target_lesions", 9.99), only("5.0", erythema_multiforme=1)),
+    skin_case("v5-em-9.99-g1", "5.0", skin("target_lesions", 9.99),
+              only("5.0", erythema_multiforme=1)),
     skin_case("v5-em-10-tender-g2", "5.0", skin("target_lesions", 10, tenderness=True),
               only("5.0", erythema_multiforme=2)),
     skin_case("v5-em-30-tender-g2", "5.0", skin("target_lesions", 30, tenderness=True),
@@ -504,7 +514,8 @@ add(
               only("5.0", erythema_multiforme=1), warning="clinician"),
     skin_case("v5-em-clinician-agrees-no-warning", "5.0",
               skin("target_lesions", 5, clinician_grade=1),
-              only("5.0", erythema_multiforme=1), no_warnings=True),
+              only("5.0", erythema_multiforme=1), no_warnings=True,
+              visit_extra={"labs": {"anc": lab(2.0), "platelets": lab(200)}}),
     skin_case("v6-em-60-not-tender-g1", "6.0", skin("target_lesions", 60),
               only("6.0", erythema_multiforme=1)),
     skin_case("v6-em-5-tender-g2", "6.0", skin("target_lesions", 5, tenderness=True),
@@ -538,10 +549,12 @@ add(
          {"skin": skin("bullous", 10, detachment_bsa_percent=5),
           "consequences": {"life_threatening": ["stevens_johnson_syndrome"]}},
          only("6.0", stevens_johnson_syndrome=4)),
-    Case("v6-ten-life-threatening-below-30-g4", "6.0",
+    # Sloughing below 30% is not TEN (v6.0 definition: > 30% separation), so life-threatening
+    # consequences named for TEN there name a term not present: a warning, not a grade.
+    Case("v6-ten-life-threatening-below-30-not-present-warns", "6.0",
          {"skin": skin("bullous", 30, detachment_bsa_percent=20),
           "consequences": {"life_threatening": ["toxic_epidermal_necrolysis"]}},
-         only("6.0", stevens_johnson_syndrome=4, toxic_epidermal_necrolysis=4)),
+         only("6.0", stevens_johnson_syndrome=4), warning="toxic_epidermal_necrolysis"),
     Case("v5-ten-died-g5", "5.0",
          {"skin": skin("bullous", 60, detachment_bsa_percent=50),
           "consequences": {"died": ["toxic_epidermal_necrolysis"]}},
@@ -582,6 +595,136 @@ for _v in ("5.0", "6.0"):
              {t: NG for t in _all}),
     )
 
+# More boundaries the tables and the contract settle.
+add(
+    Case("v5-exf-50-self-care-routes-to-mp-not-erythroderma", "5.0",
+         {"skin": skin("exfoliative", 50, adl_limitation="self_care")},
+         only("5.0", rash_maculo_papular=3)),
+    Case("v5-bullous-bsa-0-detach-5-g3", "5.0",
+         {"skin": skin("bullous", 0, detachment_bsa_percent=5)},
+         only("5.0", stevens_johnson_syndrome=3)),
+    Case("v5-bullous-bsa-20-no-detachment-g0", "5.0", {"skin": skin("bullous", 20)}, only("5.0")),
+    Case("v6-bullous-bsa-20-no-detachment-g0", "6.0", {"skin": skin("bullous", 20)}, only("6.0")),
+    Case("v6-mp-bsa-0-severe-symptoms-no-rash", "6.0",
+         {"skin": skin("maculopapular", 0, symptoms="severe")}, only("6.0")),
+    Case("v6-mp-bsa-0-life-threatening-named-warns", "6.0",
+         {"skin": skin("maculopapular", 0),
+          "consequences": {"life_threatening": ["rash_maculo_papular"]}},
+         only("6.0"), warning="rash_maculo_papular"),
+    Case("v5-fn-38.31-hours-0.5-g3", "5.0",
+         {"labs": {"anc": lab(0.9)}, "fever": fever(38.31, hours=0.5)}, {"febrile_neutropenia": 3}),
+    Case("v6-fn-F-100.4-hours-1.5-g3", "6.0",
+         {"labs": {"anc": lab(0.9)}, "fever": fever(100.4, "F", hours=1.5)},
+         {"febrile_neutropenia": 3}),
+    Case("v5-fn-F-100.4-hours-1-g0", "5.0",
+         {"labs": {"anc": lab(0.9)}, "fever": fever(100.4, "F", hours=1)},
+         {"febrile_neutropenia": 0}),
+    Case("v5-died-v5-platelets-not-a-death-term-unique-fn", "5.0",
+         {"labs": {"anc": lab(0.3), "platelets": lab(20)}, "fever": fever(39.0),
+          "consequences": {"died": True}},
+         {"febrile_neutropenia": 5, "platelet_count_decreased": 4}),
+    Case("v6-died-true-fn-and-thrombocytopenia-g1-ambiguous", "6.0",
+         {"labs": {"anc": lab(0.3), "platelets": lab(100)}, "fever": fever(39.0),
+          "consequences": {"died": True}}, {}, exit_code=2,
+         stderr=("febrile_neutropenia", "thrombocytopenia")),
+    Case("v5-em-below-10-tender-clinician-used", "5.0",
+         {"skin": skin("target_lesions", 9.99, tenderness=True, clinician_grade=1)},
+         only("5.0", erythema_multiforme=1), basis={"erythema_multiforme": "clinician"}),
+    Case("v5-em-30.01-fluid-and-erosions-g4", "5.0",
+         {"skin": skin("target_lesions", 100, mucosal_involvement=True,
+                       icu_or_burn_unit=True)}, only("5.0", erythema_multiforme=4)),
+    # Exact arithmetic: no rounding before comparing.
+    Case("v5-wbc-derived-exactly-0.999-g3", "5.0",
+         {"labs": {"wbc": lab(2.0), "neutrophils_percent": 49.95}},
+         {"neutrophil_count_decreased": 3}),
+    Case("v5-wbc-derived-exactly-1.0-float-percents-g2", "5.0",
+         {"labs": {"wbc": lab(2.0), "neutrophils_percent": 45.1, "bands_percent": 4.9}},
+         {"neutrophil_count_decreased": 2}),
+    Case("v6-wbc-derived-0.1-exactly-g3", "6.0",
+         {"labs": {"wbc": lab(0.3), "neutrophils_percent": 30, "bands_percent": 3.3333}},
+         {"neutrophil_count_decreased": 4}),
+    Case("v5-plt-74999-uL-g2", "5.0", {"labs": {"platelets": lab(74999, "/uL")}},
+         {"platelet_count_decreased": 2}),
+    Case("v6-anc-99.9-mm3-g4", "6.0", {"labs": {"anc": lab(99.9, "/mm3")}},
+         {"neutrophil_count_decreased": 4}),
+    Case("v5-fn-hours-1.0-exactly-not-more-than-one-hour", "5.0",
+         {"labs": {"anc": lab(0.2)}, "fever": fever(38.2, hours=1.0)}, {"febrile_neutropenia": 0}),
+    # Which terms read which consequence (contract): v6.0 erythroderma and erythema multiforme
+    # have a grade 5 but no "life-threatening" cell; neutrophil count decreased has neither.
+    Case("v6-true-lt-fn-with-erythroderma-unique", "6.0",
+         {"labs": {"anc": lab(0.05), "platelets": lab(200)}, "fever": fever(39.0),
+          "skin": skin("erythroderma", 95, symptoms="severe"),
+          "consequences": {"life_threatening": True}},
+         {"febrile_neutropenia": 4, "erythroderma": 3, "neutrophil_count_decreased": 4}),
+    Case("v6-true-died-fn-with-erythroderma-ambiguous", "6.0",
+         {"labs": {"anc": lab(0.05), "platelets": lab(200)}, "fever": fever(39.0),
+          "skin": skin("erythroderma", 95, symptoms="severe"),
+          "consequences": {"died": True}}, {}, exit_code=2,
+         stderr=("febrile_neutropenia", "erythroderma")),
+    Case("v6-true-lt-fn-with-em-unique", "6.0",
+         {"labs": {"anc": lab(0.5), "platelets": lab(200)}, "fever": fever(39.0),
+          "skin": skin("target_lesions", 20, tenderness=True),
+          "consequences": {"life_threatening": True}},
+         {"febrile_neutropenia": 4, "erythema_multiforme": 2}),
+    Case("v5-true-lt-sjs-only-not-a-reader-warns", "5.0",
+         {"labs": {"anc": lab(2.0), "platelets": lab(200)},
+          "skin": skin("bullous", 20, detachment_bsa_percent=5),
+          "consequences": {"life_threatening": True}},
+         {"febrile_neutropenia": 0, "stevens_johnson_syndrome": 3}, warning="life_threatening"),
+    Case("v6-true-lt-sjs-only-g4", "6.0",
+         {"labs": {"anc": lab(2.0), "platelets": lab(200)},
+          "skin": skin("bullous", 20, detachment_bsa_percent=5),
+          "consequences": {"life_threatening": True}},
+         {"febrile_neutropenia": 0, "stevens_johnson_syndrome": 4}),
+    # Version pins.
+    Case("pin-6.0-without-flag", "6.0",
+         {"ctcae_version": "6.0", "labs": {"anc": lab(0.7)}},
+         {"neutrophil_count_decreased": 2}, flags=()),
+    Case("pin-5.0-without-flag", "5.0",
+         {"ctcae_version": "5.0", "labs": {"anc": lab(0.7)}},
+         {"neutrophil_count_decreased": 3}, flags=()),
+    Case("pin-5.0-against-flag-6.0-refused", "5.0",
+         {"ctcae_version": "5.0", "labs": {"anc": lab(0.7)}}, {}, flags=("--ctcae", "6.0"),
+         exit_code=2, stderr=("5.0", "6.0")),
+    Case("pin-6.0-with-same-flag", "6.0",
+         {"ctcae_version": "6.0", "labs": {"platelets": lab(9.99)}},
+         {"thrombocytopenia": 4}),
+    # Bad input: one line naming the field and what was expected, exit 2.
+    Case("bad-anc-unit", "5.0", {"labs": {"anc": lab(1.0, "mmol/L")}}, {}, exit_code=2,
+         stderr=("anc", "mmol/L")),
+    Case("bad-platelet-unit-x10", "6.0", {"labs": {"platelets": lab(100, "x10^9/L")}}, {},
+         exit_code=2, stderr=("platelets", "x10^9/L")),
+    Case("bad-temperature-unit", "5.0", {"labs": {"anc": lab(0.5)}, "fever": fever(311, "K")}, {},
+         exit_code=2, stderr=("max_temperature", "K")),
+    Case("bad-negative-count", "5.0", {"labs": {"anc": lab(-0.1)}}, {}, exit_code=2,
+         stderr=("anc",)),
+    Case("bad-bsa-over-100", "6.0", {"skin": skin("maculopapular", 100.5)}, {}, exit_code=2,
+         stderr=("bsa_percent",)),
+    Case("bad-detachment-over-100", "5.0",
+         {"skin": skin("bullous", 50, detachment_bsa_percent=101)},
+         {}, exit_code=2, stderr=("detachment_bsa_percent",)),
+    Case("bad-temperature-46C", "5.0", {"labs": {"anc": lab(0.5)}, "fever": fever(46)}, {},
+         exit_code=2, stderr=("max_temperature",)),
+    Case("ok-temperature-113F-is-45C", "5.0", {"labs": {"anc": lab(0.5)}, "fever": fever(113, "F")},
+         {"febrile_neutropenia": 3}),
+    Case("bad-temperature-113.5F", "5.0", {"labs": {"anc": lab(0.5)}, "fever": fever(113.5, "F")},
+         {}, exit_code=2, stderr=("max_temperature",)),
+    Case("bad-unknown-morphology", "5.0", {"skin": skin("pustular", 10)}, {}, exit_code=2,
+         stderr=("morphology",)),
+    Case("bad-unknown-field-typo", "5.0", {"labs": {"anc": lab(0.5)}, "fevr": fever(39)}, {},
+         exit_code=2, stderr=("fevr",)),
+    Case("bad-skin-no-bsa-no-clinician", "5.0", {"skin": skin("maculopapular")}, {},
+         exit_code=2, stderr=("bsa_percent",)),
+    Case("bad-json-trailing-comma", "5.0", {}, {}, exit_code=2, suffix=".json",
+         raw='{"patient": {"id": "X"}, "date": "2024-01-01", "imatinib": {"indication": '
+             '"gist-metastatic", "starting_dose_mg": 400, "current_dose_mg": 400},}'),
+    Case("ok-json-lab-in-cells-per-uL", "5.0", {}, {"neutrophil_count_decreased": 4},
+         suffix=".json",
+         raw='{"patient": {"id": "X"}, "date": "2024-01-01", "imatinib": {"indication": '
+             '"gist-metastatic", "starting_dose_mg": 400, "current_dose_mg": 400}, '
+             '"labs": {"anc": {"value": 499.9, "unit": "cells/uL"}}}'),
+)
+
 IDS = [c.id for c in CASES]
 assert len(IDS) == len(set(IDS)), "duplicate case ids"
 
@@ -590,14 +733,18 @@ assert len(IDS) == len(set(IDS)), "duplicate case ids"
 def test_heldout_visit(case: Case, tmp_path: Path) -> None:
     visit = deep_merge(BASE, case.visit)
     # Alternate YAML and JSON so both readers see every kind of boundary.
-    if CASES.index(case) % 2:
-        path = tmp_path / "visit.json"
+    suffix = case.suffix or (".json" if CASES.index(case) % 2 else ".yaml")
+    path = tmp_path / f"visit{suffix}"
+    if case.raw is not None:
+        path.write_text(case.raw)
+    elif suffix == ".json":
         path.write_text(json.dumps(visit, default=str))
     else:
-        path = tmp_path / "visit.yaml"
         path.write_text(yaml.safe_dump(visit, sort_keys=False))
     args = ["grade", "--format", "json", str(path)]
-    if case.version == "6.0":
+    if case.flags is not None:
+        args += list(case.flags)
+    elif case.version == "6.0":
         args += ["--ctcae", "6.0"]
     run = invoke(args)
     assert run.exit_code == case.exit_code, (run.stdout, run.stderr)
@@ -613,8 +760,12 @@ def test_heldout_visit(case: Case, tmp_path: Path) -> None:
     grades = result["grades"]
     assert set(grades) == (V5_TERMS if case.version == "5.0" else V6_TERMS)
     for term, grade in grades.items():
+        assert "rule" in grade, (term, grade)
         if grade["grade"] is None:
             assert grade.get("not_gradable"), (term, grade)
+        else:
+            # Every grade carries its rule id, the inputs' reading and its source.
+            assert grade["rule"] and grade.get("basis") and grade.get("source"), (term, grade)
     got = {term: grades[term]["grade"] for term in case.grades}
     assert got == case.grades, {t: grades[t] for t in case.grades}
     for term, text in case.not_gradable.items():
