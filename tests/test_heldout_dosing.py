@@ -134,6 +134,8 @@ SCENARIOS: list[Scenario] = [
      ("hold", 0, 400, [], {"hematologic-hold"})),
     ("heme-anc-1.0-continues", visit(labs=labs(1.0)), None,
      ("continue", 400, None, [], {"continue"})),
+    ("heme-grade-2-monitoring", visit(labs=labs(1.2, 70)), None,
+     ("continue", 400, None, [], {"continue", "hematologic-monitoring"})),
     ("heme-platelets-50-continues", visit(labs=labs(3.0, 50)), None,
      ("continue", 400, None, [], {"continue"})),
     ("heme-febrile-neutropenia", visit(labs=labs(0.4), fever={
@@ -333,6 +335,17 @@ SCENARIOS: list[Scenario] = [
      visit(imatinib=drug(0, ["hematologic", "skin"]), labs=labs(1.5, 75), skin=SKIN_G1,
            history=[hist("hematologic", 400), hist("skin", 400)]), None,
      ("resume", 300, None, [], {"hematologic-resume", "skin-resume"})),
+    ("hold-heme-recovered-new-skin-g2-resumes",
+     visit(imatinib=drug(0, "hematologic"), labs=labs(2.0), skin=SKIN_G2,
+           history=[hist("hematologic", 400)]), None,
+     ("resume", 400, None, [], {"hematologic-resume", "skin-supportive-care"})),
+    ("hold-skin-settled-counts-missing-resumes",
+     visit(imatinib=drug(0, "skin"), skin=SKIN_CLEAR, history=[hist("skin", 400)]), None,
+     ("resume", 300, None, [], {"skin-resume"})),
+    ("hold-skin-settled-progression-resumes-names-sunitinib",
+     visit(imatinib=drug(0, "skin", status="progression"), labs=NORMAL, skin=SKIN_CLEAR,
+           history=[hist("skin", 400)]), None,
+     ("resume", 300, None, SUNI, {"skin-resume", "progression-no-escalation"})),
     # ------------------------------------------------------------ holds: other
     ("hold-other-kept", visit(imatinib=drug(0, "other"), labs=NORMAL, skin=SKIN_CLEAR,
                               history=[hist("other", 400)]), None,
@@ -510,8 +523,9 @@ def patient(visits: list[dict[str, Any]], indication: str = "gist-metastatic") -
             "visits": dated}
 
 
-def test_timeline_published_case(tmp_path: Path) -> None:
-    visits = run_timeline(tmp_path, EXAMPLES / "hwang-2010" / "patient.yaml")
+@pytest.mark.parametrize("ctcae", [None, "6.0"])
+def test_timeline_published_case(tmp_path: Path, ctcae: str | None) -> None:
+    visits = run_timeline(tmp_path, EXAMPLES / "hwang-2010" / "patient.yaml", ctcae)
     got = steps(visits)
     assert got[:2] == [("continue", 400, None)] * 2
     assert got[2] == ("hold", 0, 300)  # grade 4 febrile neutropenia + grade 3 exfoliative rash
@@ -595,3 +609,20 @@ def test_timeline_escalation_then_toxicity(tmp_path: Path) -> None:
         ("resume", 400, None)]
     rules = [r["rule"] for r in visits[6]["recommendation"]["reasons"]]
     assert RULE_PREFIX + "hematologic-recurrence-policy" in rules
+
+
+def test_timeline_new_category_during_hold(tmp_path: Path) -> None:
+    visits = run_timeline(tmp_path, patient([
+        {"labs": labs(0.6), "skin": SKIN_CLEAR},   # heme at 400: hold, back to 400
+        {"labs": labs(1.2), "skin": SKIN_G3},      # skin grade 3 during the hold: hold, 300
+        {"labs": labs(2.0), "skin": SKIN_G2},      # heme recovered, skin not yet: keep holding
+        {"labs": labs(1.4), "skin": SKIN_G1},      # skin settled, ANC fell below 1.5 again
+        {"labs": labs(1.5, 75), "skin": SKIN_G1},  # both: resume at the lowest, 300
+        {"labs": NORMAL, "skin": SKIN_CLEAR},
+    ]))
+    assert steps(visits) == [
+        ("hold", 0, 400), ("hold", 0, 300), ("hold", 0, 300), ("hold", 0, 300),
+        ("resume", 300, None), ("continue", 300, None)]
+    second = {r["rule"].rsplit("/", 1)[1] for r in visits[1]["recommendation"]["reasons"]}
+    assert "skin-hold" in second  # a new skin episode, not a continuation
+    assert "ANC >= 1.5" in visits[3]["recommendation"]["resume_when"]
