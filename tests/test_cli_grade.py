@@ -193,3 +193,16 @@ def test_installed_script_bad_input_is_one_line_exit_2(tmp_path: Path) -> None:
     assert done.stdout == ""
     assert len(done.stderr.strip().splitlines()) == 1 and "v.yaml" in done.stderr
     assert "Traceback" not in done.stderr
+
+
+@pytest.mark.parametrize("fmt", ["table", "json"])
+def test_a_reader_that_goes_away_is_exit_0(fmt: str) -> None:
+    """`gist-tox grade ... | head -1`: a closed pipe is not a finding (exit 1) nor an error."""
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "gist_tox", "grade", "-f", fmt,
+         str(EXAMPLES / "hwang-2010-worst-visit.yaml")],
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, cwd=REPO)
+    assert proc.stdout is not None and proc.stderr is not None
+    proc.stdout.close()
+    assert proc.wait(timeout=60) == 0
+    assert proc.stderr.read() == b""

@@ -40,7 +40,13 @@ class SafeGroup(TyperGroup):
             typer.echo("gist-tox: interrupted", err=True)
             raise typer.Exit(130) from None
         except BrokenPipeError:
-            raise
+            # The reader went away (`| head`): not an error of ours, exit 0.  Handled here
+            # because click's own handler would exit 1, which means "findings" to a script.
+            import os
+            import sys
+
+            os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+            raise typer.Exit(ExitCode.OK) from None
         except Exception as exc:
             if state.debug:
                 raise

@@ -56,8 +56,14 @@ def terminal(stream: TextIO, width: int | None = None) -> Console:
     (a term such as "rash" must never turn into a picture), the terminal's width or ``width``."""
     from rich.console import Console
 
-    return Console(file=stream, no_color=not color_allowed(stream), emoji=False, width=width,
-                   highlight=False, soft_wrap=False)
+    class _Console(Console):
+        def on_broken_pipe(self) -> None:
+            """rich would exit 1 ("findings" to a script); the CLI exits 0 for `| head`."""
+            self.quiet = True
+            raise BrokenPipeError
+
+    return _Console(file=stream, no_color=not color_allowed(stream), emoji=False, width=width,
+                    highlight=False, soft_wrap=False)
 
 
 def emit(output: Path | None, data: Any, *, as_json: bool,

@@ -230,8 +230,9 @@ class Runner:
                 visit = validate(Document(source=source, data=data), Visit)
             rulesets = self._rulesets_for(case.case_file.ctcae_version)
             key = (case.case_file.ctcae_version, visit.ctcae_version)
-            if key in self._broken:  # invalid rules fail every case; load them once
-                raise self._broken[key]
+            if key in self._broken:  # invalid rules fail every case; load and show them once
+                return CaseResult(case.nodeid, "failed", [
+                    "not run: the rules are invalid (shown at the first case that needed them)"])
             try:
                 ruleset = rulesets.for_visit(visit, source)
             except RulesError as exc:
