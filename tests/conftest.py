@@ -38,7 +38,7 @@ def make_visit(**sections: Any) -> dict[str, Any]:
     return visit
 
 
-_RULESETS: dict[str | None, RuleSets] = {}
+_RULESETS: dict[str, RuleSets] = {}
 
 
 def result_of(
@@ -46,7 +46,7 @@ def result_of(
 ) -> dict[str, Any]:
     """The ``gist-tox/result@1`` JSON of a visit given as a dict (as ``grade --format json``)."""
     key = f"{rules}|{ctcae}"
-    rulesets = _RULESETS.setdefault(key, RuleSets(rules, ctcae))  # type: ignore[arg-type]
+    rulesets = _RULESETS.setdefault(key, RuleSets(rules, ctcae))
     parsed, _ = load_visit("visit.json", text=json.dumps(visit, default=str))
     return evaluate(parsed, rulesets.for_visit(parsed, "visit.json"), "visit.json").as_json()
 
