@@ -8,7 +8,9 @@ expected grades come from the CTCAE v5.0 / v6.0 wording (shared/reference/ctcae/
 
 from __future__ import annotations
 
+import copy
 import json
+import random
 from dataclasses import dataclass, field
 from fractions import Fraction
 from pathlib import Path
@@ -17,7 +19,7 @@ from typing import Any
 import pytest
 import yaml
 
-from conftest import deep_merge, invoke
+from conftest import invoke, result_of
 
 V5_TERMS = {
     "neutrophil_count_decreased",
@@ -39,6 +41,17 @@ BASE: dict[str, Any] = {
 }
 
 NG = None  # expected "not gradable"
+
+
+def deep_merge(base: dict[str, Any], extra: dict[str, Any]) -> dict[str, Any]:
+    """``base`` with ``extra`` merged in, section by section (neither is changed)."""
+    out = copy.deepcopy(base)
+    for key, value in extra.items():
+        if isinstance(value, dict) and isinstance(out.get(key), dict):
+            out[key] = deep_merge(out[key], value)
+        else:
+            out[key] = copy.deepcopy(value)
+    return out
 
 
 @dataclass(frozen=True)
@@ -779,3 +792,189 @@ def test_heldout_visit(case: Case, tmp_path: Path) -> None:
         assert result["warnings"] == [], result["warnings"]
     if case.check is not None:
         case.check(result)
+
+
+# ---------------------------------------------------------------------------------------------
+# Differential check: an independent reading of the tables, written without the rule files,
+# against the engine on seeded random visits that sit on and around every threshold.
+# ---------------------------------------------------------------------------------------------
+def _count(lab_: dict[str, Any]) -> Fraction:
+    return Fraction(str(lab_["value"])) / UNITS[lab_["unit"]]
+
+
+def _lln(lab_: dict[str, Any], default: str) -> Fraction:
+    return Fraction(str(lab_["lln"])) / UNITS[lab_["unit"]] if "lln" in lab_ else Fraction(default)
+
+
+def _band(x: Fraction, limits: list[tuple[str | Fraction, int]]) -> int:
+    """The grade of the first ``(limit, grade)`` with ``x < limit``, else 0."""
+    return next((g for limit, g in limits if x < Fraction(limit)), 0)
+
+
+def _fn(version: str, v: dict[str, Any]) -> int | None:
+    anc = _count(v["labs"]["anc"]) if "anc" in v.get("labs", {}) else None
+    if anc is not None and anc >= 1:
+        return 0
+    fev = v.get("fever")
+    if fev is None:
+        return None
+    single: bool | None = None
+    if "max_temperature" in fev:
+        t = fev["max_temperature"]
+        c = Fraction(str(t["value"]))
+        single = (c if t["unit"] == "C" else (c - 32) * Fraction(5, 9)) > Fraction("38.3")
+    hours = fev.get("hours_at_or_above_38")
+    sustained = None if hours is None else Fraction(str(hours)) > 1
+    if single is False and sustained is False:
+        return 0  # the fever criteria are ruled out, whatever the ANC
+    if anc is None:
+        return None
+    return 3 if single or sustained else None
+
+
+def _skin(version: str, s: dict[str, Any]) -> dict[str, int | None]:
+    out: dict[str, int | None] = dict.fromkeys(SKIN_V5 if version == "5.0" else SKIN_V6, 0)
+    m, bsa = s["morphology"], Fraction(str(s["bsa_percent"]))
+    det = Fraction(str(s.get("detachment_bsa_percent", 0)))
+    sym, adl = s.get("symptoms", "none"), s.get("adl_limitation", "none")
+    tender, erosions = s.get("tenderness", False), s.get("mucosal_involvement", False)
+    severe = s.get("fluid_electrolyte_abnormalities", False) or s.get("icu_or_burn_unit", False)
+    if m == "bullous":
+        sjs_top = 4 if version == "6.0" or det <= 30 else 0
+        out["stevens_johnson_syndrome"] = 0 if det == 0 else 3 if det < 10 else sjs_top
+        out["toxic_epidermal_necrolysis"] = 4 if det >= 30 else 0
+        return out
+    if bsa == 0:
+        return out
+    term = {"maculopapular": "rash_maculo_papular", "erythroderma": "erythroderma",
+            "target_lesions": "erythema_multiforme"}.get(m)
+    if m == "exfoliative":
+        wide = "erythroderma" if version == "5.0" else "exfoliative_dermatitis"
+        term = wide if bsa > 90 else "rash_maculo_papular"
+    grade: int | None = None
+    if term == "rash_maculo_papular" and version == "5.0":
+        grade = 1 if bsa < 10 else 2
+        if adl == "instrumental":
+            grade = 2
+        if (bsa > 30 and sym in ("moderate", "severe")) or adl == "self_care":
+            grade = 3
+    elif term == "rash_maculo_papular":
+        grade = 3 if bsa > 50 else {"none": 1, "mild": 2}.get(sym, 3)
+    elif term == "exfoliative_dermatitis":
+        grade = {"none": 1, "topical": 1, "oral": 2, "iv": 3}[s.get("intervention", "none")]
+    elif term == "erythroderma":
+        wide_ = bsa > 90
+        if (wide_ and sym == "none") or adl == "instrumental":
+            grade = 2
+        if (wide_ and (sym != "none" or tender)) or adl == "self_care":
+            grade = 3
+        if (wide_ and s.get("fluid_electrolyte_abnormalities", False)) or s.get(
+                "icu_or_burn_unit", False):
+            grade = 4
+    elif version == "5.0":  # erythema multiforme: conjunctions, some findings fit no cell
+        if bsa < 10 and not tender:
+            grade = 1
+        if 10 <= bsa <= 30 and tender:
+            grade = 2
+        if bsa > 30 and erosions:
+            grade = 3
+        if bsa > 30 and severe:
+            grade = 4
+    else:
+        grade = 4 if severe else 3 if erosions else 2 if tender else 1
+    assert term is not None
+    out[term] = grade
+    return out
+
+
+def expected_grades(version: str, v: dict[str, Any]) -> dict[str, int | None]:
+    labs = v.get("labs", {})
+    out: dict[str, int | None] = {"febrile_neutropenia": _fn(version, v)}
+    anc = labs.get("anc")
+    if anc is None:
+        out["neutrophil_count_decreased"] = None
+    elif version == "5.0":
+        out["neutrophil_count_decreased"] = _band(
+            _count(anc), [("0.5", 4), ("1.0", 3), ("1.5", 2), (_lln(anc, "1.8"), 1)])
+    else:
+        out["neutrophil_count_decreased"] = _band(
+            _count(anc), [("0.1", 4), ("0.5", 3), ("1.0", 2), ("1.5", 1)])
+    plt = labs.get("platelets")
+    if version == "5.0":
+        out["platelet_count_decreased"] = None if plt is None else _band(
+            _count(plt), [("25", 4), ("50", 3), ("75", 2), (_lln(plt, "150"), 1)])
+    elif plt is not None:
+        grade = _band(_count(plt), [("10", 4), ("50", 3), ("75", 2), (_lln(plt, "150"), 1)])
+        if v.get("consequences", {}).get("transfusion_indicated"):
+            grade = max(grade, 3)
+        out["thrombocytopenia"] = grade
+    else:
+        out["thrombocytopenia"] = None  # transfusion alone: at least 3, grade 4 not ruled out
+    if "skin" in v:
+        out.update(_skin(version, v["skin"]))
+    else:
+        out.update(dict.fromkeys(SKIN_V5 if version == "5.0" else SKIN_V6))
+    return out
+
+
+def random_visit(rng: random.Random) -> dict[str, Any]:
+    def near(points: list[str], top: Fraction | None = None) -> Fraction:
+        step = rng.choice(["0", "0.001", "-0.001", "0.01", "-0.01"])
+        x = max(Fraction(0), Fraction(rng.choice(points)) + Fraction(step))
+        return min(x, top) if top is not None else x
+
+    def number(x: Fraction) -> int | float:
+        return int(x) if x.denominator == 1 else float(x)
+
+    def count(points: list[str], llns: list[str]) -> dict[str, Any]:
+        unit = rng.choice(list(UNITS))
+        out: dict[str, Any] = {"value": number(near(points) * UNITS[unit]), "unit": unit}
+        if rng.random() < 0.3:
+            out["lln"] = number(Fraction(rng.choice(llns)) * UNITS[unit])
+        return out
+
+    v: dict[str, Any] = {"labs": {}}
+    if rng.random() < 0.85:
+        v["labs"]["anc"] = count(["0", "0.1", "0.5", "1", "1.5", "1.8", "2"], ["1.6", "2", "1.5"])
+    if rng.random() < 0.85:
+        v["labs"]["platelets"] = count(["10", "25", "50", "75", "140", "150"], ["140", "160"])
+    if rng.random() < 0.7:
+        f: dict[str, Any] = {}
+        if rng.random() < 0.8:
+            f["max_temperature"] = rng.choice(
+                [{"value": t, "unit": "C"} for t in (37.5, 38, 38.3, 38.31, 39)]
+                + [{"value": t, "unit": "F"} for t in (100.4, 100.94, 100.95, 101)])
+        if rng.random() < 0.6:
+            f["hours_at_or_above_38"] = rng.choice([0, 0.5, 1, 1.01, 2])
+        v["fever"] = f
+    if rng.random() < 0.3:
+        v["consequences"] = {"transfusion_indicated": rng.random() < 0.5}
+    if rng.random() < 0.85:
+        m = rng.choice(["maculopapular", "exfoliative", "erythroderma", "target_lesions",
+                        "bullous"])
+        s: dict[str, Any] = {"morphology": m, "bsa_percent": number(
+            near(["0", "5", "10", "30", "50", "90", "100"], Fraction(100)))}
+        for key, options in (("symptoms", ["none", "mild", "moderate", "severe"]),
+                             ("adl_limitation", ["none", "instrumental", "self_care"]),
+                             ("intervention", ["none", "topical", "oral", "iv"])):
+            if rng.random() < 0.6:
+                s[key] = rng.choice(options)
+        for key in ("tenderness", "mucosal_involvement", "fluid_electrolyte_abnormalities",
+                    "icu_or_burn_unit"):
+            if rng.random() < 0.3:
+                s[key] = rng.random() < 0.5
+        if m == "bullous":
+            s["detachment_bsa_percent"] = number(near(["0", "10", "30", "100"], Fraction(100)))
+        v["skin"] = s
+    return v
+
+
+@pytest.mark.parametrize("seed", range(8))
+def test_engine_agrees_with_an_independent_reading(seed: int) -> None:
+    rng = random.Random(seed)
+    for _ in range(40):
+        version = rng.choice(["5.0", "6.0"])
+        visit = random_visit(rng)
+        result = result_of(deep_merge(BASE, visit), version)
+        got = {k: g["grade"] for k, g in result["grades"].items()}
+        assert got == expected_grades(version, visit), (version, visit)
