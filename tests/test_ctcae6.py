@@ -54,7 +54,8 @@ def plt(value: float, unit: str = "10^9/L", **extra: Any) -> dict[str, Any]:
     (0.099, "10^9/L", 4), (0, "10^9/L", 4),
 ])
 def test_neutrophils_v6_both_sides(value: float, unit: str, expected: int) -> None:
-    got = grade6(labs=anc(value, unit, lln=1.8))["neutrophil_count_decreased"]
+    lln = 1.8 * (1000 if unit in ("/uL", "/mm3") else 1)  # an LLN is in the value's unit
+    got = grade6(labs=anc(value, unit, lln=lln))["neutrophil_count_decreased"]
     assert got["grade"] == expected
     if expected:
         assert got["source"] == f"CTCAE v6.0, Neutrophil count decreased, grade {expected}"

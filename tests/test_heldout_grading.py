@@ -689,6 +689,16 @@ add(
           "skin": skin("bullous", 20, detachment_bsa_percent=5),
           "consequences": {"life_threatening": True}},
          {"febrile_neutropenia": 0, "stevens_johnson_syndrome": 4}),
+    # died / life_threatening `true` with both bullous terms present (contract: refused).
+    Case("v6-true-died-sjs-and-ten-ambiguous", "6.0",
+         {"skin": skin("bullous", 50, detachment_bsa_percent=40), "consequences": {"died": True}},
+         {}, exit_code=2, stderr=("stevens_johnson_syndrome", "toxic_epidermal_necrolysis")),
+    Case("v5-true-died-detach-40-only-ten-present", "5.0",
+         {"skin": skin("bullous", 50, detachment_bsa_percent=40), "consequences": {"died": True}},
+         only("5.0", toxic_epidermal_necrolysis=5)),
+    Case("v5-true-died-detach-30-both-present-ambiguous", "5.0",
+         {"skin": skin("bullous", 50, detachment_bsa_percent=30), "consequences": {"died": True}},
+         {}, exit_code=2, stderr=("stevens_johnson_syndrome", "toxic_epidermal_necrolysis")),
     # Version pins.
     Case("pin-6.0-without-flag", "6.0",
          {"ctcae_version": "6.0", "labs": {"anc": lab(0.7)}},
@@ -722,6 +732,15 @@ add(
          {"febrile_neutropenia": 3}),
     Case("bad-temperature-113.5F", "5.0", {"labs": {"anc": lab(0.5)}, "fever": fever(113.5, "F")},
          {}, exit_code=2, stderr=("max_temperature",)),
+    # An LLN written in 10^9/L beside a value in /uL is 1000 times too small: refused, never
+    # read as an LLN that turns grade 1 into 0.
+    Case("bad-anc-lln-in-another-unit", "5.0", {"labs": {"anc": lab(1500, "/uL", lln=1.8)}}, {},
+         exit_code=2, stderr=("labs.anc", "lower limit of normal")),
+    Case("bad-plt-lln-in-another-unit", "6.0",
+         {"labs": {"platelets": lab(100000, "/mm3", lln=150)}}, {},
+         exit_code=2, stderr=("labs.platelets", "lower limit of normal")),
+    Case("ok-low-anc-lab-lln-1.0", "5.0", {"labs": {"anc": lab(1.2, lln=1.0)}},
+         {"neutrophil_count_decreased": 2}),
     Case("bad-unknown-morphology", "5.0", {"skin": skin("pustular", 10)}, {}, exit_code=2,
          stderr=("morphology",)),
     Case("bad-unknown-field-typo", "5.0", {"labs": {"anc": lab(0.5)}, "fevr": fever(39)}, {},

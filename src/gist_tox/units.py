@@ -34,6 +34,14 @@ PLAUSIBLE_MAX_COUNT = {
 }
 """Upper bounds in 10^9/L beyond which a count is taken to be a unit or typing error."""
 
+PLAUSIBLE_MIN_LLN = {
+    "anc": Fraction("0.5"),
+    "platelets": Fraction(50),
+}
+"""Lower bounds in 10^9/L for a lab's lower limit of normal.  An LLN below them would itself be
+a CTCAE grade 3 count: it is a unit error (e.g. ``lln: 1.8`` in 10^9/L beside a value in /uL,
+read as 0.0018 x10^9/L), which would silently turn grade 1 findings into grade 0."""
+
 PLAUSIBLE_CELSIUS = (Fraction(25), Fraction(45))
 
 

@@ -25,6 +25,7 @@ from pydantic import (
 from gist_tox.units import (
     PLAUSIBLE_CELSIUS,
     PLAUSIBLE_MAX_COUNT,
+    PLAUSIBLE_MIN_LLN,
     CountUnit,
     TemperatureUnit,
     count_to_canonical,
@@ -127,6 +128,12 @@ class Labs(_Strict):
                 )
         if lab.lln == 0:
             raise ValueError("lln 0 is not a lower limit of normal; give the lab's LLN or omit it")
+        low = PLAUSIBLE_MIN_LLN.get(str(info.field_name))
+        if lab.lln is not None and low is not None and count_to_canonical(lab.lln, lab.unit) < low:
+            raise ValueError(
+                f"lln {lab.lln:g} {lab.unit} is implausible as a lower limit of normal (below"
+                f" {float(low):g} x10^9/L); give the LLN in the value's unit"
+            )
         return lab
 
     @model_validator(mode="after")
