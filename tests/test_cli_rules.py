@@ -38,6 +38,10 @@ EDITS: dict[str, Edit] = {
     "overlap": [(ANC, "when: {field: labs.anc, lt: 0.5}", "when: {field: labs.anc, lt: 0.6}")],
     # a misspelt input
     "broken-reference": [(ANC, "{field: labs.anc.lln}", "{field: labs.anc.lnn}")],
+    # ANC exactly 0.5 moved from grade 3 to grade 4: same numbers, boundary read the other way
+    "boundary-inclusion": [(ANC, "lt: 1.0, ge: 0.5}", "lt: 1.0, gt: 0.5}"),
+                           (ANC, "when: {field: labs.anc, lt: 0.5}",
+                            "when: {field: labs.anc, le: 0.5}")],
     # the top grade (Death) of a CTCAE v6.0 term removed: no gap, no overlap, still contiguous
     "removed-top-grade-v6": [("ctcae-6.0/thrombocytopenia.yaml", """  - grade: 5
     ctcae: Death
@@ -280,3 +284,10 @@ def test_output_into_a_missing_folder_is_one_line_exit_2(command: list[str],
     assert result.exit_code == 2, result.output
     assert f"gist-tox: {target}: cannot write the output file here" in result.stderr
     assert "internal error" not in result.stderr and not target.parent.exists()
+
+
+def test_boundary_read_the_other_way_names_the_wording(tmp_path: Path) -> None:
+    root = edited_copy(tmp_path, EDITS["boundary-inclusion"])
+    check = invoke(["rules", "check", "--rules", str(root)])
+    assert (f"{root / ANC}:33: grades[3].when.le: le: 0.5 reads the boundary the other way: the"
+            " CTCAE wording states < 0.5") in check.stdout

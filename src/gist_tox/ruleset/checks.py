@@ -209,7 +209,8 @@ def _check_terms(version: str, files: list[RuleFile], ranges: ReferenceRanges | 
                 f"{criterion.ctcae} {criterion.note or ''} {term.definition or ''}")
             for path, cond in _leaves(criterion.when, ("grades", i, "when")):
                 _check_plausible(rf, cond, path, out)
-                _check_wording(rf, cond, path, wording, out)
+                _check_wording(rf, cond, path, wording, out,
+                               None if criterion.note else _boundaries_in(criterion.ctcae))
         numbers = sorted(g.grade for g in term.grades)
         missing = sorted(set(range(numbers[0], numbers[-1] + 1)) - set(numbers))
         if missing:
@@ -288,10 +289,11 @@ def _numbers_in(text: str) -> set[Fraction]:
 
 
 def _check_wording(rf: RuleFile, cond: Condition, path: FieldPath, wording: set[Fraction],
-                   out: _Collector) -> None:
+                   out: _Collector, ops: dict[Fraction, set[str]] | None = None) -> None:
     """A threshold must be one the grade's CTCAE wording (or its ``note``) states: a number
     edited in the condition but not in the cited text is either a typo or an undocumented
-    local change."""
+    local change.  Where the cell bounds that number (``ops``: ``<0.5``, ``10 - 30%``), the
+    condition must include or exclude it as the cell does."""
     if not isinstance(cond, Compare):
         return
     for op, bound in cond.bounds():
@@ -302,6 +304,45 @@ def _check_wording(rf: RuleFile, cond: Condition, path: FieldPath, wording: set[
                     f"threshold {show(exact(bound))} is not stated in this grade's CTCAE wording"
                     " (ctcae), its note or the term's definition; a deliberate local change must"
                     " say so in `note`")
+        elif ops is not None and "not" not in path and ops.get(exact(bound), {op}).isdisjoint(
+                {op}):
+            stated = " or ".join(f"{_SYMBOL[o]} {show(exact(bound))}"
+                                 for o in sorted(ops[exact(bound)]))
+            out.add(rf.document, rf.relpath, (*path, op),
+                    f"{op}: {show(exact(bound))} reads the boundary the other way: the CTCAE"
+                    f" wording states {stated} (a range '<A - B' excludes A and includes B)")
+
+
+_SYMBOL = {"lt": "<", "le": "<=", "gt": ">", "ge": ">="}
+_OPS = {"<": "lt", "<=": "le", "≤": "le", ">": "gt", ">=": "ge", "≥": "ge"}
+_NUM = r"\d[\d,]*(?:\.\d+)?"
+_RANGE = re.compile(rf"(<)?\s*(LLN|{_NUM})\s*-\s*({_NUM})(?!\s*-)")
+_PREFIXED = re.compile(rf"(<=|>=|≤|≥|<|>)\s*({_NUM})")
+
+
+def _boundaries_in(cell: str) -> dict[Fraction, set[str]]:
+    """How a CTCAE cell bounds each number it states: ``<0.5`` is ``lt``, ``>30%`` is ``gt``,
+    and in a range ``<A - B`` (NCI: A excluded, B included) B is ``ge``; in ``A - B`` (both
+    included) A is ``ge`` and B ``le``.  Also read per mm3 (x1000 of the unit in 10^9/L)."""
+    found: dict[Fraction, set[str]] = {}
+
+    def note(number: str, op: str) -> None:
+        value = Fraction(number.replace(",", ""))
+        for v in (value, value / 1000):
+            found.setdefault(v, set()).add(op)
+
+    for match in _RANGE.finditer(cell):
+        open_start, start, end = match.groups()
+        if start != "LLN":
+            note(start, "lt" if open_start else "ge")
+        note(end, "ge" if open_start else "le")
+    rest = _RANGE.sub(" ", cell)
+    for match in _PREFIXED.finditer(rest):
+        note(match.group(2), _OPS[match.group(1)])
+    # a number the cell also states without a bound ("more than one hour") is not checked
+    for free in _numbers_in(_PREFIXED.sub(" ", rest)):
+        found.pop(free, None)
+    return found
 
 
 def _numeric_field(cond: Condition) -> tuple[str, list[str]] | None:
