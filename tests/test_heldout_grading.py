@@ -689,6 +689,11 @@ add(
           "skin": skin("bullous", 20, detachment_bsa_percent=5),
           "consequences": {"life_threatening": True}},
          {"febrile_neutropenia": 0, "stevens_johnson_syndrome": 4}),
+    # Named for a term whose findings cannot be told (no fever section): never a grade, and the
+    # warning says the event is unknown rather than absent.
+    Case("v5-fn-died-named-findings-unknown-warns", "5.0",
+         {"labs": {"anc": lab(0.5)}, "consequences": {"died": ["febrile_neutropenia"]}},
+         {"febrile_neutropenia": NG}, warning="cannot be graded"),
     # died / life_threatening `true` with both bullous terms present (contract: refused).
     Case("v6-true-died-sjs-and-ten-ambiguous", "6.0",
          {"skin": skin("bullous", 50, detachment_bsa_percent=40), "consequences": {"died": True}},

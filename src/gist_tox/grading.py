@@ -141,6 +141,10 @@ def _attribute_consequences(
             elif by_id[term_id] not in readers:
                 warnings.append(f"{fieldname} names {term_id!r}, whose CTCAE criteria do not use"
                                 " it; no grade from it")
+            elif not first[term_id].present and first[term_id].grade is None:
+                # Unknown is not absent: say why the event cannot be told from the findings.
+                warnings.append(f"{fieldname} names {term_id!r}, whose findings cannot be graded"
+                                f" at this visit ({first[term_id].not_gradable}); no grade from it")
             elif not first[term_id].present:
                 warnings.append(f"{fieldname} names {term_id!r}, which is not present at this"
                                 " visit; no grade from it")
