@@ -492,6 +492,13 @@ for _v in ("5.0", "6.0"):
                   skin("erythroderma", 90, clinician_grade=2),
                   only(_v, erythroderma=2), basis={"erythroderma": "clinician"}),
         skin_case(f"{_p}-ery-0", _v, skin("erythroderma", 0), only(_v)),
+        # "; limiting ... ADL" is an alternative of its own (the semicolon rule).
+        skin_case(f"{_p}-ery-50-instrumental-adl-g2", _v,
+                  skin("erythroderma", 50, adl_limitation="instrumental"),
+                  only(_v, erythroderma=2)),
+        skin_case(f"{_p}-ery-50-self-care-adl-g3", _v,
+                  skin("erythroderma", 50, adl_limitation="self_care"),
+                  only(_v, erythroderma=3)),
         Case(f"{_p}-ery-died-g5", _v,
              {"skin": skin("erythroderma", 100, icu_or_burn_unit=True),
               "consequences": {"died": ["erythroderma"]}}, only(_v, erythroderma=5)),
