@@ -192,6 +192,12 @@ add(
          {"labs": {"wbc": lab(1.5), "neutrophils_percent": 60},
           "fever": {"max_temperature": {"value": 38.5, "unit": "C"}}},
          {"neutrophil_count_decreased": 3, "febrile_neutropenia": 3}),
+    Case("v5-differential-without-wbc-ng", "5.0", {"labs": {"neutrophils_percent": 40}},
+         {"neutrophil_count_decreased": NG, "febrile_neutropenia": NG},
+         not_gradable={"neutrophil_count_decreased": "ANC missing"}),
+    Case("v6-wbc-derived-zero-neutrophils-g4", "6.0",
+         {"labs": {"wbc": lab(4.0), "neutrophils_percent": 0}},
+         {"neutrophil_count_decreased": 4}),
     Case("v5-wbc-without-differential-ng", "5.0", {"labs": {"wbc": lab(2.0)}},
          {"neutrophil_count_decreased": NG, "febrile_neutropenia": NG}),
 )
