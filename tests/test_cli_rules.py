@@ -291,3 +291,13 @@ def test_boundary_read_the_other_way_names_the_wording(tmp_path: Path) -> None:
     check = invoke(["rules", "check", "--rules", str(root)])
     assert (f"{root / ANC}:33: grades[3].when.le: le: 0.5 reads the boundary the other way: the"
             " CTCAE wording states < 0.5") in check.stdout
+
+
+def test_an_unreadable_case_file_is_exit_2_after_the_other_cases(tmp_path: Path) -> None:
+    (tmp_path / "bad.yaml").write_text("cases: [\n", encoding="utf-8")
+    shutil.copy(CASES / "ctcae-5.0" / "erythroderma.yaml", tmp_path / "good.yaml")
+    result = invoke(["rules", "test", str(tmp_path)])
+    assert result.exit_code == 2, result.output
+    assert "FAILED bad.yaml::(file)" in result.stdout
+    assert f"{tmp_path / 'bad.yaml'}:2:1" in result.stdout
+    assert " passed, 1 failed" in result.stdout

@@ -72,7 +72,8 @@ def test(
     """Run golden cases, showing expected and actual for each failure.
 
     Exits 1 on any failure, on a problem `rules check` finds, on skipped cases (unless
-    --allow-skipped) and when no case was run."""
+    --allow-skipped) and when no case was run; 2 when a case file cannot be read (after the
+    other cases have run)."""
     from gist_tox.ruleset.cases import Runner, collect, rules_check_result, write_junit
 
     found = collect(cases or [Path("cases")])
@@ -102,6 +103,8 @@ def test(
     if not results:
         typer.echo("no cases found" + (f" for term {select!r}" if select else ""), err=True)
         raise typer.Exit(ExitCode.FINDINGS)
+    if any(case.error is not None for case in found):  # a case file that cannot be read
+        raise typer.Exit(ExitCode.INPUT_ERROR)         # is an input error, as everywhere
     if failed or (skipped and not allow_skipped):
         raise typer.Exit(ExitCode.FINDINGS)
 
