@@ -98,3 +98,19 @@ def test_every_field_has_a_label_and_missing_reasons_name_the_field() -> None:
     assert "fever.hours_at_or_above_38" in missing_reason("fever.hours_at_or_above_38")
     assert "duration of fever unknown" in missing_reason("fever.hours_at_or_above_38")
     assert missing_reason("skin.tenderness").startswith("skin findings absent")
+
+
+def test_a_tiny_count_in_a_per_microlitre_unit_is_flagged_not_silently_graded() -> None:
+    from conftest import make_visit, result_of
+
+    flagged = result_of(make_visit(labs={"platelets": {"value": 100, "unit": "/uL"}}))
+    # Still graded as written (0.1 x10^9/L), but the unit is questioned.
+    assert flagged["grades"]["platelet_count_decreased"]["grade"] == 4
+    assert any("labs.platelets is 100 /uL" in w and "check the unit" in w
+               for w in flagged["warnings"])
+    anc = result_of(make_visit(labs={"anc": {"value": 1.2, "unit": "cells/uL"}}))
+    assert any("labs.anc is 1.2 cells/uL" in w for w in anc["warnings"])
+    real = result_of(make_visit(labs={"platelets": {"value": 1000, "unit": "/uL"}}))
+    assert not any("check the unit" in w for w in real["warnings"])
+    plain = result_of(make_visit(labs={"anc": {"value": 450, "unit": "/mm3"}}))
+    assert not any("check the unit" in w for w in plain["warnings"])

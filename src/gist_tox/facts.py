@@ -111,6 +111,12 @@ class Facts:
         return lookup
 
 
+_PER_UL_UNITS = ("/uL", "/mm3", "cells/uL")
+SUSPICIOUS_BELOW_PER_UL = {"anc": 20, "wbc": 20, "platelets": 1000}
+"""A count per microlitre this small is far likelier a value in 10^9/L under the wrong unit than
+a real count: it is graded as written, with a warning (data sanity, not a clinical threshold)."""
+
+
 def build_facts(visit: Visit, default_lln: dict[str, tuple[Fraction, str]]) -> Facts:
     """Normalise ``visit`` into facts.  ``default_lln`` maps ``anc``/``platelets`` to the rules'
     default lower limit of normal (10^9/L) and its source."""
@@ -139,6 +145,15 @@ def build_facts(visit: Visit, default_lln: dict[str, tuple[Fraction, str]]) -> F
             if labs.platelets.unit != "10^9/L":
                 notes["labs.platelets"] = (
                     f"{labs.platelets.value:g} {labs.platelets.unit} converted exactly"
+                )
+        for name in ("anc", "platelets", "wbc"):
+            lab = getattr(labs, name)
+            if (lab is not None and lab.unit in _PER_UL_UNITS
+                    and 0 < lab.value < SUSPICIOUS_BELOW_PER_UL[name]):
+                canonical = show(count_to_canonical(lab.value, lab.unit))
+                warnings.append(
+                    f"labs.{name} is {lab.value:g} {lab.unit}, i.e. {canonical} x10^9/L: check"
+                    " the unit (a value this small reads like one in 10^9/L)"
                 )
         for name in ("anc", "platelets"):
             if f"labs.{name}" not in values:
