@@ -93,8 +93,12 @@ def render_timeline(console: Console, data: dict[str, Any]) -> None:
     table.add_column("worst grade", ratio=3, overflow="fold")
     table.add_column("action", no_wrap=True)
     table.add_column("dose mg/day", ratio=2, overflow="fold")
-    table.add_column("rules", ratio=3, overflow="fold", style="dim")
-    for result in visits:
+    fired = [[r["rule"].rsplit("/", 1)[-1] for r in (v.get("recommendation") or {}).get(
+        "reasons", [])] for v in visits]
+    # one rule per line, the column as wide as the longest name so none is cut mid-word
+    longest = max((len(name) for names in fired for name in names), default=5)
+    table.add_column("rules", min_width=min(longest, 28), overflow="fold", style="dim")
+    for result, names in zip(visits, fired, strict=True):
         rec = result.get("recommendation") or {}
         action = rec.get("action", "–")
         dose = "–" if not rec else str(rec["dose_mg"])
@@ -103,9 +107,8 @@ def render_timeline(console: Console, data: dict[str, Any]) -> None:
             dose += f" (resume at {resume if resume is not None else '?'})"
         if rec.get("alternatives"):
             dose += f"; consider {', '.join(rec['alternatives'])}"
-        rules = ", ".join(r["rule"].rsplit("/", 1)[-1] for r in rec.get("reasons", []))
         table.add_row(result["date"], worst_grade(result),
-                      Text(action, style=_ACTION_STYLE.get(action, "")), dose, rules)
+                      Text(action, style=_ACTION_STYLE.get(action, "")), dose, "\n".join(names))
     console.print(table)
     for result in visits:
         for warning in result.get("warnings", []):
