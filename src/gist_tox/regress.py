@@ -108,9 +108,9 @@ def _outcomes(source: str, rulesets: Any) -> dict[str, dict[str, Any] | str]:
         if _is_patient(source):
             from gist_tox.timeline import load_patient, replay
 
-            evaluations = replay(load_patient(source), rulesets, source)
-            return {f"{source}:visits[{i}]": _compared(e.as_json())
-                    for i, e in enumerate(evaluations)}
+            results = [e.as_json() for e in replay(load_patient(source), rulesets, source)]
+            return {f"{source}:visits[{i}] ({r['date']})": _compared(r)
+                    for i, r in enumerate(results)}
         return {source: _compared(evaluate_file(source, rulesets).as_json())}
     except InputError as exc:
         return {source: exc.one_line()}
