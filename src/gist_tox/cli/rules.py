@@ -60,12 +60,13 @@ def check(rules: RulesOption = None) -> None:
 @rules_app.command("test")
 def test(
     cases: Annotated[list[Path] | None, typer.Argument(
-        help="Case files or folders (default: ./cases).", show_default=False)] = None,
+        help="Case files or folders (default: ./cases).", show_default=False,
+        metavar="CASES")] = None,
     rules: RulesOption = None,
     junit_xml: Annotated[Path | None, typer.Option(
         "--junit-xml", help="Also write a JUnit XML report here (for CI).", dir_okay=False)] = None,
     select: Annotated[str | None, typer.Option(
-        "--select", help="Only the cases that cover or expect this term id.")] = None,
+        "--select", help="Only the cases that cover or expect this term id.", metavar="TERM")] = None,
     allow_skipped: Annotated[bool, typer.Option(
         "--allow-skipped", help="Do not fail on skipped cases.")] = False,
 ) -> None:
@@ -116,10 +117,13 @@ class DiffFormat(StrEnum):
 
 @rules_app.command("diff")
 def diff(
-    old: Annotated[Path, typer.Argument(help="The rules in use now.", file_okay=False)],
-    new: Annotated[Path, typer.Argument(help="The proposed rules.", file_okay=False)],
+    old: Annotated[Path, typer.Argument(help="The rules in use now.", file_okay=False,
+                                        metavar="OLD_RULES")],
+    new: Annotated[Path, typer.Argument(help="The proposed rules.", file_okay=False,
+                                        metavar="NEW_RULES")],
     visits: Annotated[list[str], typer.Argument(help="Visit files or folders (as batch takes "
-                                                "them); patient timelines are replayed.")],
+                                                "them); patient timelines are replayed.",
+                                                metavar="VISITS")],
     fmt: Annotated[DiffFormat, typer.Option("--format", "-f", help="Output format.")] = (
         DiffFormat.table),
     ctcae: CtcaeOption = None,
