@@ -66,7 +66,8 @@ def test(
     junit_xml: Annotated[Path | None, typer.Option(
         "--junit-xml", help="Also write a JUnit XML report here (for CI).", dir_okay=False)] = None,
     select: Annotated[str | None, typer.Option(
-        "--select", help="Only the cases that cover or expect this term id.", metavar="TERM")] = None,
+        "--select", help="Only the cases that cover or expect this term id.",
+        metavar="TERM")] = None,
     allow_skipped: Annotated[bool, typer.Option(
         "--allow-skipped", help="Do not fail on skipped cases.")] = False,
 ) -> None:
