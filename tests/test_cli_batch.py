@@ -230,3 +230,15 @@ def test_ctcae_and_rules_options_are_those_of_grade(tmp_path: Path) -> None:
     graded = invoke(["grade", "-f", "json", "--ctcae", "6.0", severe])
     assert ndjson(result.stdout) == [json.loads(graded.stdout)]
     assert ndjson(result.stdout)[0]["rules"]["ctcae_version"] == "6.0"
+
+
+def test_output_onto_a_visit_file_is_refused(tmp_path: Path) -> None:
+    """batch never writes YAML, so an existing YAML file as --output is a visit: refused."""
+    visit = tmp_path / "v.yaml"
+    text = yaml.safe_dump(make_visit())
+    visit.write_text(text, encoding="utf-8")
+    for given in (tmp_path, visit):  # found in a folder, or named
+        result = invoke(["batch", str(given), "-f", "json", "--output", str(visit)])
+        assert result.exit_code == 2, result.output
+        assert "it is never overwritten" in result.stderr
+    assert visit.read_text(encoding="utf-8") == text

@@ -206,3 +206,20 @@ def test_a_reader_that_goes_away_is_exit_0(fmt: str) -> None:
     proc.stdout.close()
     assert proc.wait(timeout=60) == 0
     assert proc.stderr.read() == b""
+
+
+@pytest.mark.parametrize(("command", "example"), [
+    (["grade"], "hwang-2010-worst-visit.yaml"),
+    (["grade", "--compare-ctcae"], "hwang-2010-worst-visit.yaml"),
+    (["timeline"], "hwang-2010/patient.yaml"),
+])
+def test_output_onto_the_input_file_is_refused(command: list[str], example: str,
+                                               tmp_path: Path) -> None:
+    """No command ever writes to its input files: `-o visit.yaml` would replace the record."""
+    path = tmp_path / "in.yaml"
+    original = (EXAMPLES / example).read_text(encoding="utf-8")
+    path.write_text(original, encoding="utf-8")
+    result = invoke([*command, str(path), "--output", str(path)])
+    assert result.exit_code == 2, result.output
+    assert f"--output {path}: is an input file" in result.stderr
+    assert path.read_text(encoding="utf-8") == original

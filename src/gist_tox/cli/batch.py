@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Annotated, TextIO
 import typer
 
 from gist_tox.cli.app import CtcaeOption, RulesOption, app
-from gist_tox.cli.output import open_output, terminal
+from gist_tox.cli.output import open_output, refuse_input_as_output, terminal
 from gist_tox.errors import ExitCode, InputError, UsageError
 
 if TYPE_CHECKING:
@@ -78,6 +78,10 @@ def batch(
     if output is not None and str(output) != "-" and not output.parent.is_dir():
         raise UsageError(f"--output {output}: the folder {output.parent} does not exist")
     to_stdout = output is None or str(output) == "-"
+    if output is not None and output.suffix.lower() in (".yaml", ".yml") and output.is_file():
+        raise UsageError(f"--output {output}: is a YAML file, likely a visit; it is never"
+                         " overwritten, choose another name")
+    refuse_input_as_output(output, given)
     exclude = [str(output)] if not to_stdout else []
     outcomes: Iterable[core.Outcome] = core.run(
         core.discover(given, exclude=exclude), rules=rules,

@@ -43,7 +43,7 @@ def grade(
         return
     rulesets = RuleSets(rules, ctcae.value if ctcae else None)
     result = evaluate_file(file, rulesets).as_json()
-    emit(output, result, as_json=fmt is TableOrJson.json, render=_render_result)
+    emit(output, result, as_json=fmt is TableOrJson.json, render=_render_result, inputs=[file])
 
 
 def _render_result(console: Console, result: dict[str, Any]) -> None:
@@ -64,4 +64,5 @@ def _compare(file: str, fmt: TableOrJson, rules: Path | None, output: Path | Non
     from gist_tox.pipeline import RuleSets
 
     data = compare_file(file, RuleSets(rules))
-    emit(output, data, as_json=fmt is TableOrJson.json, render=_render_comparison)
+    emit(output, data, as_json=fmt is TableOrJson.json, render=_render_comparison,
+         inputs=[file])

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import os
 import sys
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager, suppress
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TextIO
@@ -15,9 +15,22 @@ if TYPE_CHECKING:
     from rich.console import Console
 
 
+def refuse_input_as_output(path: Path | None, inputs: Iterable[str]) -> None:
+    """No command ever writes to its input files: ``-o visit.yaml`` naming the visit it reads
+    would replace the clinical record by the report."""
+    if path is None or str(path) == "-" or not path.is_file():
+        return
+    for name in inputs:
+        with suppress(OSError):
+            if name != "-" and os.path.samefile(name, path):
+                raise UsageError(f"--output {path}: is an input file; it is never overwritten,"
+                                 " choose another name")
+
+
 @contextmanager
-def open_output(path: Path | None) -> Iterator[TextIO]:
+def open_output(path: Path | None, inputs: Iterable[str] = ()) -> Iterator[TextIO]:
     """Yield a text stream; for a path, nothing appears there unless the block completes."""
+    refuse_input_as_output(path, inputs)
     if path is None or str(path) == "-":
         yield sys.stdout
         sys.stdout.flush()
@@ -67,9 +80,9 @@ def terminal(stream: TextIO, width: int | None = None) -> Console:
 
 
 def emit(output: Path | None, data: Any, *, as_json: bool,
-         render: Callable[[Console, Any], None]) -> None:
+         render: Callable[[Console, Any], None], inputs: Iterable[str] = ()) -> None:
     """Write ``data`` as JSON, or through ``render`` as a table, to stdout or ``output``."""
-    with open_output(output) as stream:
+    with open_output(output, inputs) as stream:
         if as_json:
             from gist_tox.render.json import dumps
 

@@ -34,7 +34,7 @@ def timeline(
     patient = load_patient(file)
     rulesets = RuleSets(rules, ctcae.value if ctcae else None)
     data = timeline_json(patient, replay(patient, rulesets, file))
-    emit(output, data, as_json=fmt is TableOrJson.json, render=_render)
+    emit(output, data, as_json=fmt is TableOrJson.json, render=_render, inputs=[file])
 
 
 def _render(console: Console, data: dict[str, Any]) -> None:
