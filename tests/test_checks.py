@@ -246,3 +246,56 @@ def test_consistent_thresholds_pass_and_a_moved_bound_is_caught(
     found = [p.message for p in check_rules(bad)]
     expected = "overlap" if shift > 0 else "gap"
     assert any(m.startswith(expected) for m in found), found
+
+
+# ---------------------------------------------------------------- dosing numbers vs their wording
+
+@pytest.mark.parametrize(("old", "new", "expected"), [
+    ("hold_below: {anc: 1.0, platelets: 50}", "hold_below: {anc: 0.8, platelets: 50}",
+     "hematologic.hold_below.anc = 0.8 does not appear in its quoted wording"),
+    ("resume_at_least: {anc: 1.5, platelets: 75}", "resume_at_least: {anc: 1.5, platelets: 100}",
+     "hematologic.resume_at_least.platelets = 100 does not appear"),
+    ("- {from_mg: 400, to_mg: 300}", "- {from_mg: 400, to_mg: 200}",
+     "label_recurrence_steps.to_mg = 200 does not appear"),
+    ("resume_at_most_grade: 1", "resume_at_most_grade: 2",
+     "skin.resume_at_most_grade = 2 does not appear"),
+    ("hold_from_grade: 3", "hold_from_grade: 2", "skin.hold_from_grade = 2 does not appear"),
+    ("escalate_to_mg: 800", "escalate_to_mg: 600", "progression.escalate_to_mg = 600"),
+    ("discontinue_terms: [stevens_johnson_syndrome, toxic_epidermal_necrolysis]",
+     "discontinue_terms: [toxic_epidermal_necrolysis]",
+     "the wording names stevens johnson syndrome but stevens_johnson_syndrome is not listed"),
+    ("ladder_mg: [800, 600, 400, 300, 200, 100]", "ladder_mg: [800, 600, 400, 300, 250, 100]",
+     "ladder_mg = 250 does not appear"),
+])
+def test_an_edited_dosing_number_is_caught_against_its_quoted_wording(
+    tmp_path: Path, old: str, new: str, expected: str
+) -> None:
+    import shutil
+
+    from conftest import RULES
+    from gist_tox.ruleset.checks import check_rules
+
+    copy = tmp_path / "rules"
+    shutil.copytree(RULES, copy)
+    path = copy / "dosing" / "imatinib-gist.yaml"
+    text = path.read_text(encoding="utf-8")
+    assert old in text
+    path.write_text(text.replace(old, new), encoding="utf-8")
+    problems = [p.one_line() for p in check_rules(copy)]
+    assert any(expected in p and "imatinib-gist.yaml:" in p for p in problems), problems
+
+
+def test_dosing_rules_without_wording_are_refused(tmp_path: Path) -> None:
+    import re
+    import shutil
+
+    from conftest import RULES
+    from gist_tox.ruleset.checks import check_rules
+
+    copy = tmp_path / "rules"
+    shutil.copytree(RULES, copy)
+    path = copy / "dosing" / "imatinib-gist.yaml"
+    text = path.read_text(encoding="utf-8")
+    path.write_text(re.sub(r"\nwording:\n(  .*\n|    .*\n)+", "\n", text), encoding="utf-8")
+    problems = [p.one_line() for p in check_rules(copy)]
+    assert any("no `wording:` block" in p for p in problems), problems

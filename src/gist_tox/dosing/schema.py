@@ -144,6 +144,9 @@ class DosingRules(_Rule):
     skin: SkinRules
     progression: ProgressionRules
     rules: dict[str, RuleText]
+    wording: dict[str, Annotated[str, Field(min_length=1)]] = Field(default_factory=dict)
+    """Dotted key (``hematologic.hold_below``) -> the source's own words for the numbers under
+    it; ``rules check`` requires every number and every stop-term to stand in its wording."""
     assumptions: list[str] = Field(default_factory=list)
 
     @model_validator(mode="after")

@@ -623,6 +623,73 @@ def _check_dosing(root: Path, path: Path, term_ids: dict[str, set[str]], out: _C
     known = set().union(*term_ids.values()) if term_ids else set()
     _walk_dosing(doc, relpath, doc.data, (), known, out)
     _check_dose_steps(doc, relpath, doc.data, out)
+    _check_dosing_wording(doc, relpath, doc.data, known, out)
+
+
+def _numeric_leaves(node: Any, path: FieldPath) -> Iterator[tuple[FieldPath, Fraction]]:
+    if isinstance(node, dict):
+        for key, value in node.items():
+            yield from _numeric_leaves(value, (*path, key))
+    elif isinstance(node, list):
+        for i, item in enumerate(node):
+            yield from _numeric_leaves(item, (*path, i))
+    elif isinstance(node, int | float) and not isinstance(node, bool):
+        yield path, exact(node)
+
+
+def _words(term_id: str) -> str:
+    return term_id.replace("_", " ")
+
+
+def _plain_text(text: str) -> str:
+    return re.sub(r"[^a-z0-9.]+", " ", text.lower())
+
+
+def _check_dosing_wording(doc: Document, relpath: str, data: dict[str, Any], known: set[str],
+                          out: _Collector) -> None:
+    """Every number of the dosing rules, and every term they stop the drug for, must stand in
+    the source wording quoted for it (``wording``: dotted key -> the label's or the policy's
+    text).  A number edited without its wording, or wording edited without its number, is a
+    problem: this is what lets ``rules check`` catch a changed threshold or resume dose."""
+    wording = data.get("wording")
+    if not isinstance(wording, dict):
+        out.add(doc, relpath, (), "no `wording:` block quoting the source of each dosing number")
+        return
+    for key, text in wording.items():
+        if not isinstance(text, str) or not text.strip():
+            out.add(doc, relpath, ("wording", key), "quotes no text")
+    covered = {k: _numbers_in(v) for k, v in wording.items() if isinstance(v, str)}
+    for path, value in _numeric_leaves({k: v for k, v in data.items() if k != "wording"}, ()):
+        dotted = ".".join(str(p) for p in path if isinstance(p, str))
+        keys = [k for k in covered if dotted == k or dotted.startswith(k + ".")]
+        if not keys:
+            out.add(doc, relpath, path,
+                    f"{dotted} = {show(value)} has no quoted source wording (add it under"
+                    " `wording:`)")
+            continue
+        key = max(keys, key=len)
+        if value not in covered[key]:
+            out.add(doc, relpath, path,
+                    f"{dotted} = {show(value)} does not appear in its quoted wording"
+                    f" (wording.{key}: {wording[key]!r})")
+    for key, value in data.get("skin", {}).items() if isinstance(data.get("skin"), dict) else ():
+        if not (_is_term_key(key) and isinstance(value, list)):
+            continue
+        dotted = f"skin.{key}"
+        text = wording.get(dotted)
+        if not isinstance(text, str):
+            out.add(doc, relpath, ("skin", key), f"{dotted} has no quoted source wording")
+            continue
+        plain = _plain_text(text)
+        listed = {v for v in value if isinstance(v, str)}
+        for term_id in sorted(listed):
+            if _words(term_id) not in plain:
+                out.add(doc, relpath, ("skin", key),
+                        f"{term_id} is listed but its wording does not name it ({text!r})")
+        for term_id in sorted(known - listed):
+            if _words(term_id) in plain:
+                out.add(doc, relpath, ("skin", key),
+                        f"the wording names {_words(term_id)} but {term_id} is not listed")
 
 
 def _numbers(mapping: Any) -> dict[str, Fraction]:
@@ -678,6 +745,8 @@ def _walk_dosing(doc: Document, relpath: str, node: Any, path: FieldPath, known:
     if isinstance(node, dict):
         for key, value in node.items():
             here = (*path, key)
+            if here == ("wording",):
+                continue  # quoted source text, checked by _check_dosing_wording
             if key in _LADDER_KEYS and isinstance(value, list):
                 _check_ladder(doc, relpath, value, here, out)
             if _is_term_key(key) and known:
