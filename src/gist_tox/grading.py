@@ -66,6 +66,14 @@ def _consequence_only(condition: Any) -> bool:
     return known[1]
 
 
+def _name(term: TermRule) -> str:
+    """The term's name inside a sentence: "rash maculo-papular", but "Stevens-Johnson
+    syndrome" (a proper name keeps its capital)."""
+    name = term.term
+    first = name.split()[0]
+    return name if "-" in first and first[0].isupper() else name[0].lower() + name[1:]
+
+
 def rule_id(term: TermRule, what: str) -> str:
     return f"ctcae-{term.ctcae_version}/{term.id}/{what}"
 
@@ -233,7 +241,7 @@ def _grade_term(term: TermRule, visit: Visit, facts: Facts) -> TermGrade:
                                       ctcae=criterion.ctcae, present=True)
             return not_gradable("; ".join(missing_reason(m) for m in outcome.missing))
         if outcome.value is False:
-            return result(0, "grade-0", term.absent_basis or f"no {term.term.lower()} found",
+            return result(0, "grade-0", term.absent_basis or f"no {_name(term)} found",
                           source=term.source)
 
     unknown_above: list[tuple[int, list[str]]] = []
@@ -310,7 +318,7 @@ def _route(
     if unknown:
         return None, (f"{'; '.join(missing_reason(m) for m in dict.fromkeys(unknown))}: cannot"
                       f" tell whether the {skin.morphology} eruption is graded as {term.term}")
-    return 0, f"skin examined, no {term.term.lower()} (morphology: {skin.morphology})"
+    return 0, f"skin examined, no {_name(term)} (morphology: {skin.morphology})"
 
 
 def _apply_clinician_grade(
