@@ -8,7 +8,6 @@ expected grades come from the CTCAE v5.0 / v6.0 wording (shared/reference/ctcae/
 
 from __future__ import annotations
 
-import copy
 import json
 import random
 from dataclasses import dataclass, field
@@ -20,6 +19,7 @@ import pytest
 import yaml
 
 from conftest import invoke, result_of
+from gist_tox.ruleset.cases import deep_merge
 
 V5_TERMS = {
     "neutrophil_count_decreased",
@@ -41,17 +41,6 @@ BASE: dict[str, Any] = {
 }
 
 NG = None  # expected "not gradable"
-
-
-def deep_merge(base: dict[str, Any], extra: dict[str, Any]) -> dict[str, Any]:
-    """``base`` with ``extra`` merged in, section by section (neither is changed)."""
-    out = copy.deepcopy(base)
-    for key, value in extra.items():
-        if isinstance(value, dict) and isinstance(out.get(key), dict):
-            out[key] = deep_merge(out[key], value)
-        else:
-            out[key] = copy.deepcopy(value)
-    return out
 
 
 @dataclass(frozen=True)
