@@ -3,7 +3,7 @@
 Why: ``gist-tox grade`` should cost little more than importing its libraries, but validating
 every rule file (and building the pydantic schemas that validation needs) costs as much again.
 A rule set is therefore validated once, then stored under a key made from the exact bytes of
-every file in the rules folder, the folder's path, the CTCAE version asked for and the versions
+every YAML file in the rules folder, the folder's path, the CTCAE version asked for and the versions
 of gist-tox and pydantic.  Any edit to any rule file changes the key, so a cached rule set is
 never used for rules that differ from it; the digest in each result is computed from the same
 bytes either way.
@@ -42,7 +42,7 @@ def cache_dir() -> Path | None:
 
 
 def fingerprint(root: Path, version: str | None) -> str:
-    """A key that changes whenever any file of the rule folder, or the software, changes."""
+    """A key that changes whenever any rule file of the folder, or the software, changes."""
     import pydantic
 
     from gist_tox import __version__
@@ -50,7 +50,7 @@ def fingerprint(root: Path, version: str | None) -> str:
     hasher = hashlib.sha256(_FORMAT)
     for part in (__version__, pydantic.VERSION, sys.version, str(root.resolve()), str(version)):
         hasher.update(part.encode() + b"\0")
-    for path in sorted(root.rglob("*")):
+    for path in sorted(p for pattern in ("*.yaml", "*.yml") for p in root.rglob(pattern)):
         if path.is_file():
             hasher.update(path.relative_to(root).as_posix().encode() + b"\0")
             hasher.update(hashlib.sha256(path.read_bytes()).digest())
