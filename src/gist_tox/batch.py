@@ -132,6 +132,10 @@ def discover(paths: Iterable[str], *, exclude: Iterable[str] = ()) -> Iterator[F
         except OSError as exc:
             files.append(Found(path, _os_error(path, exc, "file or folder")))
             continue
+        except ValueError:  # a NUL character, from a list of paths read from stdin
+            files.append(Found(path, InputError(
+                path, "the path contains a NUL character; no such file", code="file")))
+            continue
         if stat.S_ISDIR(info.st_mode):
             walks.append(_folder(path, info, excluded))
         elif (info.st_dev, info.st_ino) not in excluded:
@@ -171,7 +175,7 @@ def _walk(folder: str, excluded: set[tuple[int, int]],
         try:
             info = os.stat(path)
         except OSError as exc:
-            if name.endswith(VISIT_SUFFIXES) or exc.errno == errno.ELOOP:
+            if _is_visit_name(name) or exc.errno == errno.ELOOP:
                 yield Found(path, _os_error(path, exc, "file"))
             continue
         if stat.S_ISDIR(info.st_mode):
@@ -182,8 +186,14 @@ def _walk(folder: str, excluded: set[tuple[int, int]],
                     "not followed", code="file"))
             else:
                 yield from _walk(path, excluded, ancestors | {key})
-        elif name.endswith(VISIT_SUFFIXES) and (info.st_dev, info.st_ino) not in excluded:
+        elif _is_visit_name(name) and (info.st_dev, info.st_ino) not in excluded:
             yield Found(path)
+
+
+def _is_visit_name(name: str) -> bool:
+    """``*.yaml``, ``*.yml`` or ``*.json`` in any case: ``VISIT.YAML`` saved on Windows must not
+    be skipped silently (``grade`` reads a ``.JSON`` file as JSON too)."""
+    return name.lower().endswith(VISIT_SUFFIXES)
 
 
 def _os_error(path: str, exc: OSError, what: str) -> InputError:

@@ -79,6 +79,14 @@ def _term_categories(ruleset: RuleSet) -> dict[str, str]:
 
 def _skin_warnings(visit: Visit) -> list[str]:
     skin = visit.skin
+    if skin is not None and skin.morphology is None and (
+        (skin.bsa_percent or 0) > 0 or skin.detachment_bsa_percent > 0
+        or (skin.clinician_grade or 0) > 0
+    ):
+        # The skin terms are "not gradable", and the dose cannot take this reaction into
+        # account: say so next to the recommendation, not only in the grades.
+        return ["a skin reaction is recorded but skin.morphology is not given: no skin term could"
+                " be graded and the dose recommendation does not account for it"]
     if skin is None or skin.bsa_percent is None:
         return []
     if skin.detachment_bsa_percent > skin.bsa_percent:

@@ -152,6 +152,8 @@ def read_bytes(source: str) -> bytes:
         source = STDIN_NAME
         raw: bytes = sys.stdin.buffer.read(MAX_BYTES + 1)
     else:
+        if not source:
+            raise InputError("''", "no file name given (an empty argument)", code="file")
         path = Path(source)
         try:
             if path.is_dir():
@@ -257,9 +259,11 @@ def _kind(data: Any) -> str:
     return f"a single value ({type(data).__name__})"
 
 
-_UNSAFE_TEXT = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]")
+_UNSAFE_TEXT = re.compile(
+    "[\x00-\x08\x0b-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069\ud800-\udfff]")
 """Control characters (tab and new line excepted) and bidirectional overrides: text holding them
-could rewrite what a terminal or a report shows (a patient id that hides another)."""
+could rewrite what a terminal or a report shows (a patient id that hides another).  Lone
+surrogates (JSON ``"\\ud800"``) too: they cannot even be written out as UTF-8."""
 
 
 def _refuse_unsafe_values(document: Document, data: Any, root: FieldPath) -> None:
@@ -392,6 +396,16 @@ def _parse_yaml(source: str, text: str) -> tuple[Any, dict[FieldPath, tuple[int,
             problem += " (a tab character: YAML is indented with spaces)"
         raise InputError(source, f"YAML: {problem}", line=line, column=column,
                          code="syntax") from None
+    except yaml.reader.ReaderError as exc:  # a character YAML never allows (an escape code)
+        # The C reader counts bytes, the Python one characters: find the character itself.
+        char = chr(exc.character) if isinstance(exc.character, int) else str(exc.character)
+        where = text.find(char)
+        before = text[: max(where, 0)]
+        raise InputError(
+            source, f"YAML: the character {char!r} is not allowed ({exc.reason})",
+            line=before.count("\n") + 1 if where >= 0 else None,
+            column=len(before) - before.rfind("\n") if where >= 0 else None, code="syntax",
+        ) from None
     except yaml.YAMLError as exc:
         raise InputError(source, f"YAML: {shorten(str(exc), 200)}", code="syntax") from None
     except RecursionError:

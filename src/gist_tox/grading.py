@@ -301,7 +301,11 @@ def _route(
     if skin is None:
         return None, "skin findings absent (no skin section)"
     if skin.morphology is None:
-        if (skin.bsa_percent or 0) > 0 or skin.detachment_bsa_percent > 0:
+        # "No rash" only from an extent given as 0 (or a bedside grade of 0): an extent left out
+        # next to a bedside grade above 0 is a reaction whose term cannot be told, never a 0.
+        no_extent = skin.bsa_percent == 0 or (skin.bsa_percent is None
+                                              and skin.clinician_grade == 0)
+        if not no_extent or skin.detachment_bsa_percent > 0 or (skin.clinician_grade or 0) > 0:
             return None, "skin morphology missing (skin.morphology): cannot tell which CTCAE term"
         return 0, "skin examined, no rash"
     unknown: list[str] = []

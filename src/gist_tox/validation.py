@@ -36,7 +36,9 @@ def to_input_error(document: Document, exc: ValidationError, model: type[BaseMod
         by_path.setdefault(path, []).append(error)
     # A problem inside a value (``on_hold_for[1]``) is more specific than one about the whole
     # value (``on_hold_for`` is not a text), which is another union member's view of it.
-    paths = [p for p in by_path if not any(q[: len(p)] == p and q != p for q in by_path)]
+    # (Prefixes collected once: comparing every pair took minutes for a list of 30,000 bad items.)
+    prefixes = {q[:cut] for q in by_path for cut in range(len(q))}
+    paths = [p for p in by_path if p not in prefixes]
     # Prefer a wrong ``format`` (the wrong kind of file: its other fields would all be "unknown"),
     # then unknown fields (a typo), then the deepest location, then the order of the file.
     paths.sort(key=lambda p: (
