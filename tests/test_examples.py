@@ -20,7 +20,8 @@ EXPECTED = {
     "stevens_johnson_syndrome": 3, "toxic_epidermal_necrolysis": 4,
 }
 # Visit files (examples/hwang-2010/ is a patient timeline, with its own schema and test).
-ALL_EXAMPLES = sorted([*EXAMPLES.glob("*.yaml"), *EXAMPLES.glob("terms/*.yaml")])
+ALL_EXAMPLES = sorted([*EXAMPLES.glob("*.yaml"), *EXAMPLES.glob("terms/*.yaml"),
+                       *EXAMPLES.glob("boundaries/*.yaml")])
 
 
 def graded(path: Path) -> dict[str, object]:

@@ -207,8 +207,16 @@ def _check_terms(version: str, files: list[RuleFile], ranges: ReferenceRanges | 
                 out.add(doc, rf.relpath, ("grades", i, "source"), "the criterion cites no source")
             wording = _numbers_in(
                 f"{criterion.ctcae} {criterion.note or ''} {term.definition or ''}")
+            below_lln = "<LLN" in criterion.ctcae.replace(" ", "")
             for path, cond in _leaves(criterion.when, ("grades", i, "when")):
                 _check_plausible(rf, cond, path, out)
+                if below_lln and isinstance(cond, Compare) and "not" not in path:
+                    for op, bound in cond.bounds():
+                        if isinstance(bound, FieldRef) and bound.field.endswith(".lln") \
+                                and op != "lt":
+                            out.add(doc, rf.relpath, (*path, op),
+                                    f"{op}: {bound.field} reads the boundary the other way: the"
+                                    " CTCAE wording states <LLN (a count at the LLN is normal)")
                 _check_wording(rf, cond, path, wording, out,
                                None if criterion.note else _boundaries_in(criterion.ctcae))
         numbers = sorted(g.grade for g in term.grades)
@@ -229,6 +237,39 @@ def _check_terms(version: str, files: list[RuleFile], ranges: ReferenceRanges | 
                             f"grade {criterion.grade} is not one NCI defines for {term.term}"
                             f" (nci_grades: {sorted(term.nci_grades)})")
         _check_numeric(rf, term, ranges, out)
+        _check_consistent_bounds(rf, term, out)
+
+
+def _check_consistent_bounds(rf: RuleFile, term: TermRule, out: _Collector) -> None:
+    """Within one term, a threshold is one boundary: ``lt 1.0`` in one grade and ``le 1.0`` in
+    another (or ``gt``/``ge``) reads the same CTCAE number two ways, and two grades with the same
+    criteria always overlap.  Catches an edit to one copy of a repeated condition (febrile
+    neutropenia grade 4 repeats grade 3's)."""
+    seen: dict[tuple[str, Fraction, str], tuple[str, int]] = {}
+    whens: dict[str, int] = {}
+    for i, criterion in enumerate(term.grades):
+        key = criterion.when.model_dump_json(by_alias=True)
+        if key in whens:
+            out.add(rf.document, rf.relpath, ("grades", i, "when"),
+                    f"overlap: grade {criterion.grade} has the same criteria as grade"
+                    f" {whens[key]}")
+        whens.setdefault(key, criterion.grade)
+        for path, leaf in _leaves(criterion.when, ("grades", i, "when")):
+            if not isinstance(leaf, Compare):
+                continue
+            for op, bound in leaf.bounds():
+                if isinstance(bound, FieldRef):
+                    value, side, shown = Fraction(0), f"{op[0]}:{bound.field}", bound.field
+                else:
+                    value, side = exact(bound), op[0]
+                    shown = show(value)
+                ident = (leaf.field, value, side)
+                if ident in seen and seen[ident][0] != op:
+                    other, grade = seen[ident]
+                    out.add(rf.document, rf.relpath, (*path, op),
+                            f"{leaf.field} {op} {shown} here but {other} {shown} in grade"
+                            f" {grade}: one threshold read two ways")
+                seen.setdefault(ident, (op, criterion.grade))
 
 
 def _leaves(cond: Condition, path: FieldPath) -> Iterator[tuple[FieldPath, Condition]]:
@@ -672,6 +713,15 @@ def _check_dosing_wording(doc: Document, relpath: str, data: dict[str, Any], kno
             out.add(doc, relpath, path,
                     f"{dotted} = {show(value)} does not appear in its quoted wording"
                     f" (wording.{key}: {wording[key]!r})")
+    ladder, ladder_text = data.get("ladder_mg"), wording.get("ladder_mg")
+    if isinstance(ladder, list) and isinstance(ladder_text, str):
+        levels = {exact(v) for v in ladder if isinstance(v, int | float)}
+        for chain in re.finditer(r"\d+(?:\s*->\s*\d+)+", ladder_text):
+            quoted = {Fraction(n) for n in re.findall(r"\d+", chain.group(0))}
+            for level in sorted(quoted - levels, reverse=True):
+                out.add(doc, relpath, ("ladder_mg",),
+                        f"dose level {show(level)} of the quoted ladder is missing from"
+                        " ladder_mg (a level dropped without its wording)")
     for key, value in data.get("skin", {}).items() if isinstance(data.get("skin"), dict) else ():
         if not (_is_term_key(key) and isinstance(value, list)):
             continue
