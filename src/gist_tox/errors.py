@@ -59,7 +59,7 @@ class InputError(GistToxError):
         super().__init__(self.one_line())
 
     def one_line(self) -> str:
-        where = self.source
+        where = printable(self.source)  # a file name's new line shows as \n
         if self.line is not None:
             where += f":{self.line}"
             if self.column is not None:
