@@ -601,3 +601,17 @@ def test_a_skin_reaction_without_morphology_is_never_graded_0() -> None:
         result = result_of(make_visit(skin=skin))
         assert result["grades"]["rash_maculo_papular"]["grade"] == 0, skin
         assert not [w for w in result["warnings"] if "skin" in w], skin
+
+
+def test_batch_table_shows_names_and_ids_as_written(tmp_path: Path) -> None:
+    """A patient id or file name that looks like rich markup is shown as it is (``[/bold]``
+    crashed the table after every file was graded); an escape code is shown escaped."""
+    held = _sub("current_dose_mg: 400", "current_dose_mg: 0\n  on_hold_for: hematologic")
+    (tmp_path / "a[bold]b.yaml").write_text(_sub("ADV-1", '"[/bold]ID[red]X"', held))
+    (tmp_path / "bad\x1b[31m.yaml").write_text("x: [\n")
+    code, out, err, _ = run_here(["batch", ".", "--jobs", "1"], tmp_path)
+    text = out.decode()
+    assert code == 2, err
+    assert "internal error" not in err
+    assert "[/bold]ID[red]X" in text and "a[bold]b.yaml" in text
+    assert "\x1b" not in text and "bad\\x1b[31m.yaml" in text

@@ -37,6 +37,7 @@ from rich.table import Table
 from rich.text import Text
 
 from gist_tox.batch import ACTIONS, UNKNOWN, Outcome, severity
+from gist_tox.errors import printable
 
 CSV_COLUMNS = (
     "source", "status", "patient_id", "date", "ctcae_version", "action", "dose_mg",
@@ -142,9 +143,9 @@ def _actionable_table(rows: list[Outcome]) -> Table:
         else:
             worst = Text(f"{row.worst_grade} {row.worst_term or ''}".strip())
         table.add_row(
-            row.patient_id, row.date, worst,
+            _plain(row.patient_id), row.date, worst,
             Text(row.action, style=_ACTION_STYLE.get(row.action, "bold")),
-            "–" if row.dose_mg is None else f"{row.dose_mg} mg", row.source)
+            "–" if row.dose_mg is None else f"{row.dose_mg} mg", _plain(row.source))
     return table
 
 
@@ -158,5 +159,13 @@ def _failed_table(rows: list[Outcome]) -> Table:
         error = row.error
         where = ":".join([row.source, *(str(error[k]) for k in ("line", "column")
                                         if error.get(k) is not None)])
-        table.add_row(where, error.get("field") or "", str(error.get("message", "")))
+        table.add_row(_plain(where), _plain(error.get("field")),
+                      _plain(str(error.get("message", ""))))
     return table
+
+
+def _plain(text: str | None) -> Text:
+    """Text from a file (a name, a patient id, a message quoting a value) as it is: never read
+    as rich markup (``[/bold]`` in a patient id crashed the table, ``[red]`` in a file name
+    hid part of it), control characters escaped rather than sent to the terminal."""
+    return Text(printable(text or ""))
