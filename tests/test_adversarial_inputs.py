@@ -615,3 +615,7 @@ def test_batch_table_shows_names_and_ids_as_written(tmp_path: Path) -> None:
     assert "internal error" not in err
     assert "[/bold]ID[red]X" in text and "a[bold]b.yaml" in text
     assert "\x1b" not in text and "bad\\x1b[31m.yaml" in text
+    (tmp_path / "ok\x1b[2J.yaml").write_text(VISIT)
+    code, out, err, _ = run_here(["grade", "ok\x1b[2J.yaml"], tmp_path)
+    assert code == 0, err
+    assert "\x1b" not in out.decode() and "ok\\x1b[2J.yaml" in out.decode()

@@ -13,6 +13,8 @@ from rich.panel import Panel
 from rich.table import Table
 from rich.text import Text
 
+from gist_tox.errors import printable
+
 _GRADE_STYLE = {0: "green", 1: "yellow", 2: "yellow", 3: "bold red", 4: "bold red", 5: "bold red"}
 _ACTION_STYLE = {
     "continue": "green", "escalate": "cyan", "resume": "yellow", "reduce": "yellow",
@@ -25,7 +27,7 @@ def render_result(console: Console, result: dict[str, Any]) -> None:
     console.print(
         Text.assemble(
             (f"{result['patient_id']}", "bold"), f"  {result['date']}  ",
-            (f"CTCAE v{rules['ctcae_version']}", "bold"), f"  {result['source']}",
+            (f"CTCAE v{rules['ctcae_version']}", "bold"), f"  {printable(result['source'])}",
         )
     )
     recommendation = result.get("recommendation")
