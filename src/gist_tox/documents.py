@@ -116,26 +116,25 @@ class _Loader(_BaseLoader):  # type: ignore[valid-type,misc]
     def construct_yaml_int(self, node: yaml.Node) -> Any:
         """YAML 1.1 reads ``0400`` as octal 256, ``0x190`` as hex and ``6:40`` as base 60: a
         dose or a count written so would be silently misread, so only plain decimals pass."""
-        text = str(node.value)
-        if not _PLAIN_INT.match(text):
-            raise yaml.constructor.ConstructorError(
-                None, None,
-                f"the number {text!r} is ambiguous (YAML reads it as"
-                f" {super().construct_yaml_int(node)}); write a plain decimal number",
-                node.start_mark,
-            )
-        return super().construct_yaml_int(node)
+        value = super().construct_yaml_int(node)
+        if not _PLAIN_INT.match(str(node.value)):
+            raise _ambiguous_number(node, value)
+        return value
 
     def construct_yaml_float(self, node: yaml.Node) -> Any:
-        text = str(node.value)
-        if ":" in text:
-            raise yaml.constructor.ConstructorError(
-                None, None,
-                f"the number {text!r} is ambiguous (YAML reads it as"
-                f" {super().construct_yaml_float(node)}); write a plain decimal number",
-                node.start_mark,
-            )
-        return super().construct_yaml_float(node)
+        value = super().construct_yaml_float(node)
+        if ":" in str(node.value):  # base 60
+            raise _ambiguous_number(node, value)
+        return value
+
+
+def _ambiguous_number(node: yaml.Node, read_as: Any) -> yaml.constructor.ConstructorError:
+    return yaml.constructor.ConstructorError(
+        None, None,
+        f"the number {str(node.value)!r} is ambiguous (YAML reads it as {read_as});"
+        " write a plain decimal number",
+        node.start_mark,
+    )
 
 
 _PLAIN_INT = re.compile(r"^[-+]?(0|[1-9][0-9_]*)$")

@@ -84,6 +84,9 @@ RulesOption = Annotated[
     typer.Option("--rules", help="Folder of rules to use (default: the shipped rules).",
                  file_okay=False, show_default=False),
 ]
+FormatOption = Annotated[
+    TableOrJson, typer.Option("--format", "-f", help="Output format.")
+]
 OutputOption = Annotated[
     Path | None,
     typer.Option("--output", "-o", help="Write to this file (atomically: nothing is left there "

@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
-from gist_tox.cli.app import CtcaeOption, OutputOption, RulesOption, TableOrJson, app
+from gist_tox.cli.app import CtcaeOption, FormatOption, OutputOption, RulesOption, TableOrJson, app
 from gist_tox.cli.output import emit
 
 if TYPE_CHECKING:
@@ -18,8 +18,7 @@ if TYPE_CHECKING:
 def grade(
     file: Annotated[str, typer.Argument(help="Visit file (YAML, or JSON by its .json suffix); "
                                         "- reads stdin.", metavar="FILE|-")],
-    fmt: Annotated[TableOrJson, typer.Option("--format", "-f", help="Output format.")] = (
-        TableOrJson.table),
+    fmt: FormatOption = TableOrJson.table,
     rules: RulesOption = None,
     ctcae: CtcaeOption = None,
     output: OutputOption = None,

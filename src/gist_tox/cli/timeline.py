@@ -6,7 +6,7 @@ from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
-from gist_tox.cli.app import CtcaeOption, OutputOption, RulesOption, TableOrJson, app
+from gist_tox.cli.app import CtcaeOption, FormatOption, OutputOption, RulesOption, TableOrJson, app
 from gist_tox.cli.output import emit
 
 if TYPE_CHECKING:
@@ -17,8 +17,7 @@ if TYPE_CHECKING:
 def timeline(
     file: Annotated[str, typer.Argument(help="Patient timeline file (YAML, or JSON by its .json "
                                         "suffix); - reads stdin.", metavar="PATIENT|-")],
-    fmt: Annotated[TableOrJson, typer.Option("--format", "-f", help="Output format.")] = (
-        TableOrJson.table),
+    fmt: FormatOption = TableOrJson.table,
     rules: RulesOption = None,
     ctcae: CtcaeOption = None,
     output: OutputOption = None,
