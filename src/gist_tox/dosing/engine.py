@@ -103,6 +103,55 @@ class _Ladder:
         return " -> ".join(str(d) for d in self.doses) + " mg/day -> stop"
 
 
+@dataclass(frozen=True)
+class _Limits:
+    """What the engine derives from the dosing rules alone: the same for every visit."""
+
+    anc_hold: Fraction
+    platelets_hold: Fraction
+    anc_resume: Fraction
+    platelets_resume: Fraction
+    ladder: _Ladder
+    texts: dict[str, Any]
+    """The rule-derived values of the texts' placeholders."""
+
+
+_LIMITS: dict[int, tuple[DosingRules, _Limits]] = {}
+"""Per process, by rule object: a batch asks for the same rules' limits at every visit."""
+
+
+def _limits(rules: DosingRules) -> _Limits:
+    known = _LIMITS.get(id(rules))
+    if known is not None and known[0] is rules:
+        return known[1]
+    heme = rules.hematologic
+    limits = _Limits(
+        anc_hold=exact(heme.hold_below.anc),
+        platelets_hold=exact(heme.hold_below.platelets),
+        anc_resume=exact(heme.resume_at_least.anc),
+        platelets_resume=exact(heme.resume_at_least.platelets),
+        ladder=_Ladder(rules.ladder_mg),
+        texts={
+            "anc_hold": show(exact(heme.hold_below.anc)),
+            "platelets_hold": show(exact(heme.hold_below.platelets)),
+            "anc_resume": show(exact(heme.resume_at_least.anc)),
+            "platelets_resume": show(exact(heme.resume_at_least.platelets)),
+            "escalate_to": rules.progression.escalate_to_mg,
+            "regimen": rules.progression.regimen,
+            "supportive_care": rules.skin.supportive_care,
+            "monitoring": heme.monitoring,
+            "alternatives": ", ".join(rules.alternatives),
+            "resume_grade": rules.skin.resume_at_most_grade,
+            "hold_grade": rules.skin.hold_from_grade,
+            "stop_grade": rules.skin.discontinue_from_grade,
+        },
+    )
+    if len(_LIMITS) >= 8:  # a process uses one or two rule sets; tests and `rules diff` more
+        _LIMITS.clear()
+    _LIMITS[id(rules)] = (rules, limits)
+    return limits
+
+
 def recommend(
     visit: Visit, grades: dict[str, TermGrade], ruleset: RuleSet, facts: Facts | None = None
 ) -> Recommendation:
@@ -121,7 +170,8 @@ class _Engine:
         self.visit = visit
         self.grades = grades
         self.rules = rules
-        self.ladder = _Ladder(rules.ladder_mg)
+        self.limits = _limits(rules)
+        self.ladder = self.limits.ladder
         self.findings: list[Finding] = []
         self.warnings: list[str] = []
         self.episodes: list[Episode] = []
@@ -142,24 +192,12 @@ class _Engine:
         self.platelets: Fraction | None = plt if isinstance(plt, Fraction) else None
         self.anc_lln = facts.values.get("labs.anc.lln")
         self.platelets_lln = facts.values.get("labs.platelets.lln")
-        heme = rules.hematologic
         self.values: dict[str, Any] = {
-            "anc_hold": show(exact(heme.hold_below.anc)),
-            "platelets_hold": show(exact(heme.hold_below.platelets)),
-            "anc_resume": show(exact(heme.resume_at_least.anc)),
-            "platelets_resume": show(exact(heme.resume_at_least.platelets)),
+            **self.limits.texts,
             "anc": "not measured" if self.anc is None else f"{show(self.anc)} x10^9/L",
             "platelets": ("not measured" if self.platelets is None
                           else f"{show(self.platelets)} x10^9/L"),
             "dose": self.dose,
-            "escalate_to": rules.progression.escalate_to_mg,
-            "regimen": rules.progression.regimen,
-            "supportive_care": rules.skin.supportive_care,
-            "monitoring": heme.monitoring,
-            "alternatives": ", ".join(rules.alternatives),
-            "resume_grade": rules.skin.resume_at_most_grade,
-            "hold_grade": rules.skin.hold_from_grade,
-            "stop_grade": rules.skin.discontinue_from_grade,
         }
         self.cap, self.cap_from = self._skin_cap()
 
@@ -315,13 +353,12 @@ class _Engine:
                               values={"term": worst.term, "grade": worst.grade}))
 
     def _hematologic(self) -> None:
-        heme = self.rules.hematologic
+        limits = self.limits
         anc, plt = self.anc, self.platelets
-        low_anc = anc is not None and anc < exact(heme.hold_below.anc)
-        low_plt = plt is not None and plt < exact(heme.hold_below.platelets)
+        low_anc = anc is not None and anc < limits.anc_hold
+        low_plt = plt is not None and plt < limits.platelets_hold
         recovered = (anc is not None and plt is not None
-                     and anc >= exact(heme.resume_at_least.anc)
-                     and plt >= exact(heme.resume_at_least.platelets))
+                     and anc >= limits.anc_resume and plt >= limits.platelets_resume)
         heme_hist = [e for e in self.history if e.category == "hematologic"]
         if "hematologic" in self.hold_cats:
             last = _last_dosed(heme_hist)

@@ -83,16 +83,28 @@ class RuleSet:
     files: list[RuleFile] = field(default_factory=list)
     _known_term_ids: set[str] | None = field(default=None, repr=False, compare=False)
 
+    def __getstate__(self) -> dict[str, Any]:
+        """What the rule-set cache stores: the rule set, not what a process derived from it."""
+        state = dict(self.__dict__)
+        state.pop("_default_lln", None)
+        return state
+
     @property
     def term_ids(self) -> list[str]:
         return [t.id for t in self.terms]
 
     def default_lln(self) -> dict[str, tuple[Fraction, str]]:
-        out: dict[str, tuple[Fraction, str]] = {}
-        for name in ("anc", "platelets"):
-            ref = getattr(self.reference_ranges, name)
-            out[name] = (count_to_canonical(ref.lln, ref.unit), f"{RANGES_FILE}: {ref.source}")
-        return out
+        """The rules' default LLN of each count (10^9/L) with its source.  Computed once per
+        process, as every visit of a batch asks for it: callers must not modify it."""
+        cached: dict[str, tuple[Fraction, str]] | None = self.__dict__.get("_default_lln")
+        if cached is None:
+            out: dict[str, tuple[Fraction, str]] = {}
+            for name in ("anc", "platelets"):
+                ref = getattr(self.reference_ranges, name)
+                out[name] = (count_to_canonical(ref.lln, ref.unit),
+                             f"{RANGES_FILE}: {ref.source}")
+            cached = self.__dict__["_default_lln"] = out
+        return cached
 
     def known_term_ids(self) -> set[str]:
         """Term ids a history entry may name: this version's, their aliases, and the other
