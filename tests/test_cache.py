@@ -71,3 +71,40 @@ def test_no_cache_when_turned_off(rules_copy: Path, monkeypatch: pytest.MonkeyPa
     monkeypatch.setenv("GIST_TOX_NO_CACHE", "1")
     load_ruleset(rules_copy, "5.0")
     assert not (rules_copy.parent / "cache").exists()
+
+
+def test_a_rule_file_in_a_linked_folder_is_part_of_the_key(rules_copy: Path) -> None:
+    """The loader reads a version folder through a symbolic link; so must the key."""
+    real = rules_copy.parent / "v5-real"
+    (rules_copy / "ctcae-5.0").rename(real)
+    (rules_copy / "ctcae-5.0").symlink_to(real, target_is_directory=True)
+    before = cache.fingerprint(rules_copy, "5.0")
+    path = real / "neutrophil_count_decreased.yaml"
+    path.write_text(path.read_text().replace("lt: 0.5}", "lt: 0.6}"))
+    assert cache.fingerprint(rules_copy, "5.0") != before
+
+
+def test_a_link_loop_in_the_rules_folder_ends(rules_copy: Path) -> None:
+    (rules_copy / "ctcae-5.0" / "loop").symlink_to(rules_copy, target_is_directory=True)
+    assert cache.fingerprint(rules_copy, "5.0")
+
+
+def test_yml_files_are_part_of_the_key_and_other_files_are_not(rules_copy: Path) -> None:
+    before = cache.fingerprint(rules_copy, "5.0")
+    (rules_copy / "notes.txt").write_text("not a rule file")
+    assert cache.fingerprint(rules_copy, "5.0") == before
+    (rules_copy / "extra.yml").write_text("kind: config\n")
+    assert cache.fingerprint(rules_copy, "5.0") != before
+
+
+def test_the_cache_keeps_only_the_newest_entries(rules_copy: Path,
+                                                 monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(cache, "KEEP", 2)
+    path = rules_copy / "ctcae-5.0" / "neutrophil_count_decreased.yaml"
+    text = path.read_text()
+    for bound in ("0.6", "0.7", "0.8"):
+        path.write_text(text.replace("lt: 0.5}", f"lt: {bound}}}"))
+        load_ruleset(rules_copy, "5.0")
+    entries = list((rules_copy.parent / "cache").glob("rules-*.pickle"))
+    assert len(entries) == 2
+    assert cache.load(cache.fingerprint(rules_copy, "5.0")) is not None  # the newest is kept

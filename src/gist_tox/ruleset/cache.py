@@ -21,7 +21,6 @@ import os
 import pickle
 import stat
 import sys
-import tempfile
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -48,13 +47,34 @@ def fingerprint(root: Path, version: str | None) -> str:
     from gist_tox import __version__
 
     hasher = hashlib.sha256(_FORMAT)
-    for part in (__version__, pydantic.VERSION, sys.version, str(root.resolve()), str(version)):
+    for part in (__version__, pydantic.VERSION, sys.version, os.path.realpath(root),
+                 str(version)):
         hasher.update(part.encode() + b"\0")
-    for path in sorted(p for pattern in ("*.yaml", "*.yml") for p in root.rglob(pattern)):
-        if path.is_file():
-            hasher.update(path.relative_to(root).as_posix().encode() + b"\0")
-            hasher.update(hashlib.sha256(path.read_bytes()).digest())
+    for relpath, path in sorted(_rule_files(str(root))):
+        hasher.update(relpath.encode() + b"\0")
+        with open(path, "rb") as handle:
+            hasher.update(hashlib.sha256(handle.read()).digest())
     return hasher.hexdigest()
+
+
+def _rule_files(folder: str, prefix: str = "",
+                seen: set[tuple[int, int]] | None = None) -> list[tuple[str, str]]:
+    """Every ``*.yaml``/``*.yml`` file under ``folder`` as (relative POSIX path, path).  Linked
+    folders are followed (the loader reads through them), each real folder once, so a link loop
+    ends.  ``os.scandir`` rather than pathlib: this runs at every start."""
+    seen = set() if seen is None else seen
+    info = os.stat(folder)
+    if (info.st_dev, info.st_ino) in seen:
+        return []
+    seen.add((info.st_dev, info.st_ino))
+    found: list[tuple[str, str]] = []
+    with os.scandir(folder) as entries:
+        for entry in entries:
+            if entry.is_dir():
+                found.extend(_rule_files(entry.path, f"{prefix}{entry.name}/", seen))
+            elif entry.name.endswith((".yaml", ".yml")) and entry.is_file():
+                found.append((prefix + entry.name, entry.path))
+    return found
 
 
 def _trusted(path: Path) -> bool:
@@ -91,6 +111,8 @@ def store(key: str, ruleset: RuleSet) -> None:
     folder = cache_dir()
     if folder is None:
         return
+    import tempfile  # only when a rule set was validated: kept off the start-up path
+
     try:
         folder.mkdir(mode=0o700, parents=True, exist_ok=True)
         fd, tmp = tempfile.mkstemp(prefix=".rules-", dir=folder)
@@ -102,5 +124,18 @@ def store(key: str, ruleset: RuleSet) -> None:
         except BaseException:
             Path(tmp).unlink(missing_ok=True)
             raise
+        _prune(folder)
     except Exception:  # the cache is an optimisation only
         return
+
+
+KEEP = 32
+"""Cached rule sets kept per user: every edit of a rule file makes a new entry (a maintainer
+editing rules, or a CI job checking rule changes), so the oldest beyond this are removed."""
+
+
+def _prune(folder: Path) -> None:
+    entries = sorted(folder.glob("rules-*.pickle"), key=lambda p: p.stat().st_mtime_ns,
+                     reverse=True)
+    for stale in entries[KEEP:]:
+        stale.unlink(missing_ok=True)
