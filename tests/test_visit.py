@@ -7,9 +7,17 @@ from fractions import Fraction
 from typing import Any
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from pydantic import ValidationError
 
 from conftest import make_visit
+from gist_tox.units import (
+    COUNT_UNIT_FACTORS,
+    PLAUSIBLE_MAX_COUNT,
+    PLAUSIBLE_MIN_LLN,
+    count_to_canonical,
+)
 from gist_tox.visit import Visit, anc_from_differential
 
 
@@ -58,6 +66,39 @@ def test_counts_are_plausible_up_to_the_bound_and_not_beyond(
     visit(labs={name: {"value": highest, "unit": unit}})
     assert "implausible" in refused(labs={name: {"value": highest + 1, "unit": unit}})
     assert "implausible" in refused(labs={name: {"value": 1, "unit": unit, "lln": highest + 1}})
+
+
+_UNITS = ["10^9/L", "10^3/uL", "/uL", "/mm3", "cells/uL"]
+_NEAR_BOUNDS = st.sampled_from([0.5, 50, 200, 1000, 5000]).flatmap(
+    lambda bound: st.sampled_from(_UNITS).flatmap(lambda unit: st.tuples(
+        st.just(unit),
+        st.floats(min_value=float(bound / COUNT_UNIT_FACTORS[unit]) * 0.999999,
+                  max_value=float(bound / COUNT_UNIT_FACTORS[unit]) * 1.000001)
+        | st.just(float(bound / COUNT_UNIT_FACTORS[unit])))))
+
+
+@settings(max_examples=300, deadline=None)
+@given(name=st.sampled_from(["anc", "platelets", "wbc"]), unit_value=_NEAR_BOUNDS)
+def test_plausibility_bounds_compare_the_exact_written_value(
+    name: str, unit_value: tuple[str, float]
+) -> None:
+    """Values around every bound, in every unit: refused exactly when the exact written value
+    (``units.exact``) is beyond it, as the bounds' docstrings say."""
+    unit, value = unit_value
+    high = PLAUSIBLE_MAX_COUNT[name]
+    low = PLAUSIBLE_MIN_LLN.get(name)
+    expect_value_ok = count_to_canonical(value, unit) <= high
+    expect_lln_ok = expect_value_ok and (low is None or count_to_canonical(value, unit) >= low)
+    for section, ok in (({"value": value, "unit": unit}, expect_value_ok),
+                        ({"value": 1, "unit": unit, "lln": value}, expect_lln_ok)):
+        if value == 0 and "lln" in section:
+            continue
+        try:
+            visit(labs={name: section})
+            accepted = True
+        except ValidationError:
+            accepted = False
+        assert accepted == ok, (section, count_to_canonical(value, unit))
 
 
 def test_counts_cannot_be_negative_and_lln_cannot_be_0() -> None:

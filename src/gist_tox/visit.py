@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+from fractions import Fraction
+from functools import lru_cache
 from typing import Annotated, Any, Literal
 
 from pydantic import (
@@ -23,12 +25,14 @@ from pydantic import (
 )
 
 from gist_tox.units import (
+    COUNT_UNIT_FACTORS,
     PLAUSIBLE_CELSIUS,
     PLAUSIBLE_MAX_COUNT,
     PLAUSIBLE_MIN_LLN,
     CountUnit,
     TemperatureUnit,
     count_to_canonical,
+    exact,
     temperature_to_celsius,
 )
 
@@ -71,6 +75,26 @@ NonNegative = Annotated[float, Field(ge=0, allow_inf_nan=False)]
 DoseMg = Annotated[int, Field(ge=0, le=2000)]
 Category = Literal["hematologic", "skin", "other"]
 Morphology = Literal["maculopapular", "exfoliative", "erythroderma", "target_lesions", "bullous"]
+
+
+@lru_cache(maxsize=64)
+def _in_unit(bound: Fraction, unit: str) -> float | Fraction:
+    """A bound in 10^9/L expressed in ``unit``: as a float when the float is exactly it.
+
+    Why: every visit's counts are checked against these bounds, and a float compared with a
+    bound that is exactly a float gives what comparing its exact value (``units.exact``, the
+    shortest decimal that reads back as that float) would give: that decimal lies nearer to the
+    float than to any other float, so never on the other side of the bound.  No Fraction is
+    made per visit then."""
+    value = bound / COUNT_UNIT_FACTORS[unit]
+    as_float = float(value)
+    return as_float if Fraction(as_float) == value else value
+
+
+def _written(number: float, bound: float | Fraction) -> float | Fraction:
+    """``number`` as compared with ``bound``: itself against a float bound, else exactly as
+    written."""
+    return number if isinstance(bound, float) else exact(number)
 
 
 class _Strict(BaseModel):
@@ -120,8 +144,9 @@ class Labs(_Strict):
         if lab is None:
             return lab
         limit = PLAUSIBLE_MAX_COUNT[str(info.field_name)]
+        most = _in_unit(limit, lab.unit)
         for name, number in (("value", lab.value), ("lln", lab.lln)):
-            if number is not None and count_to_canonical(number, lab.unit) > limit:
+            if number is not None and _written(number, most) > most:
                 raise ValueError(
                     f"{name} {number:g} {lab.unit} is implausible (above {limit} x10^9/L);"
                     " check the value and its unit"
@@ -129,7 +154,8 @@ class Labs(_Strict):
         if lab.lln == 0:
             raise ValueError("lln 0 is not a lower limit of normal; give the lab's LLN or omit it")
         low = PLAUSIBLE_MIN_LLN.get(str(info.field_name))
-        if lab.lln is not None and low is not None and count_to_canonical(lab.lln, lab.unit) < low:
+        if (lab.lln is not None and low is not None
+                and _written(lab.lln, least := _in_unit(low, lab.unit)) < least):
             raise ValueError(
                 f"lln {lab.lln:g} {lab.unit} is implausible as a lower limit of normal (below"
                 f" {float(low):g} x10^9/L); give the LLN in the value's unit"
@@ -222,8 +248,6 @@ def anc_from_differential(labs: Labs) -> tuple[Any, str] | None:
     """ANC derived from WBC x (neutrophils% + bands%), exactly, with a text saying how."""
     if labs.wbc is None or labs.neutrophils_percent is None:
         return None
-    from gist_tox.units import exact
-
     wbc = count_to_canonical(labs.wbc.value, labs.wbc.unit)
     percent = exact(labs.neutrophils_percent) + exact(labs.bands_percent or 0)
     bands = f" + bands {labs.bands_percent:g}%" if labs.bands_percent is not None else ""
