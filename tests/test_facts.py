@@ -114,3 +114,29 @@ def test_a_tiny_count_in_a_per_microlitre_unit_is_flagged_not_silently_graded() 
     assert not any("check the unit" in w for w in real["warnings"])
     plain = result_of(make_visit(labs={"anc": {"value": 450, "unit": "/mm3"}}))
     assert not any("check the unit" in w for w in plain["warnings"])
+
+
+@pytest.mark.parametrize(
+    "per_term",
+    [
+        pytest.param({}, id="none"),
+        pytest.param({"consequences.died": {"erythroderma": True}}, id="died"),
+        pytest.param({"consequences.died": {"erythroderma": True},
+                      "consequences.life_threatening": {"febrile_neutropenia": True,
+                                                        "erythroderma": True}}, id="both"),
+    ],
+)
+def test_values_for_reads_what_lookup_for_reads(per_term: dict[str, dict[str, bool]]) -> None:
+    facts = facts_of(labs={"anc": {"value": 0.8, "unit": "10^9/L"}},
+                     consequences={"died": True, "life_threatening": True},
+                     skin={"morphology": "maculopapular", "bsa_percent": 5})
+    facts.per_term = per_term
+    terms = ["erythroderma", "febrile_neutropenia", "neutrophil_count_decreased"]
+    views = facts.values_for(terms)
+    for term in terms:
+        lookup = facts.lookup_for(term)
+        for name in [*FIELDS, "not.a.field"]:
+            assert views[term].get(name, MISSING) == lookup(name), (term, name)
+            assert (views[term].get(name, MISSING) is MISSING) == (lookup(name) is MISSING)
+    assert facts.values["consequences.transfusion_indicated"] is False  # values left as they were
+    assert "consequences.died" not in facts.values

@@ -8,6 +8,7 @@ it; the grading engine reads values through :class:`Facts`.  Counts are exact fr
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from fractions import Fraction
 from typing import Any, Literal
@@ -89,6 +90,9 @@ class Describer:
 
 DESCRIBER = Describer()
 
+PER_TERM_FIELDS = tuple(name for name, info in FIELDS.items() if info.per_term)
+"""Consequences that belong to one adverse event: each term reads its own value (default no)."""
+
 
 @dataclass
 class Facts:
@@ -109,6 +113,23 @@ class Facts:
             return self.values.get(name, MISSING)
 
         return lookup
+
+    def values_for(self, term_ids: Iterable[str]) -> dict[str, dict[str, Any]]:
+        """What each term's rule reads, as one mapping per term: :meth:`lookup_for` as plain
+        dicts (an absent key is a missing input), for compiled conditions.
+
+        The values are copied once for all terms; a term that a consequence is attributed to
+        gets its own copy, so a death attributed to one term is never read by another.
+        """
+        shared = dict(self.values)
+        for name in PER_TERM_FIELDS:
+            shared[name] = False
+        out: dict[str, dict[str, Any]] = {}
+        for term_id in term_ids:
+            own = [(name, self.per_term[name][term_id]) for name in PER_TERM_FIELDS
+                   if term_id in self.per_term.get(name, ())]
+            out[term_id] = {**shared, **dict(own)} if own else shared
+        return out
 
 
 _PER_UL_UNITS = ("/uL", "/mm3", "cells/uL")

@@ -10,13 +10,22 @@ compared, a difference being a warning.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
+from fractions import Fraction
 from typing import Any
 
 from gist_tox.errors import InputError
 from gist_tox.facts import DESCRIBER, FIELDS, Facts, FieldInfo, missing_reason
-from gist_tox.ruleset.conditions import MISSING, Lookup, evaluate, fields_read
-from gist_tox.ruleset.schema import TermRule
+from gist_tox.ruleset.conditions import (
+    MISSING,
+    Condition,
+    Test,
+    compiled,
+    evaluate,
+    fields_read,
+)
+from gist_tox.ruleset.schema import GradeCriterion, TermRule
 from gist_tox.units import exact, to_json_number
 from gist_tox.visit import Visit
 
@@ -88,18 +97,21 @@ def grade_visit(visit: Visit, facts: Facts, terms: list[TermRule], source: str) 
     """Grade every term; consequences are first attributed to the adverse event they belong to."""
     warnings: list[str] = list(facts.warnings)
     facts.per_term = {}
-    first = {t.id: _grade_term(t, visit, facts) for t in terms}
+    ids = [t.id for t in terms]
+    values = facts.values_for(ids)
+    first = {t.id: _grade_term(t, visit, facts, values[t.id]) for t in terms}
     # A term graded by the clinician (findings could not grade it) is present too, so that a
     # death attributed to it gives its grade 5.
     seen = dict(first)
-    _apply_clinician_grade(visit, facts, terms, seen, [])
+    _apply_clinician_grade(visit, values, terms, seen, [])
     facts.per_term = _attribute_consequences(visit, terms, seen, warnings, source)
     if facts.per_term:
-        grades = {t.id: _grade_term(t, visit, facts) for t in terms}
-        _apply_clinician_grade(visit, facts, terms, grades, warnings)
+        values = facts.values_for(ids)
+        grades = {t.id: _grade_term(t, visit, facts, values[t.id]) for t in terms}
+        _apply_clinician_grade(visit, values, terms, grades, warnings)
     else:
         grades = first
-        _apply_clinician_grade(visit, facts, terms, grades, warnings)
+        _apply_clinician_grade(visit, values, terms, grades, warnings)
     return Grading(grades, warnings)
 
 
@@ -183,101 +195,182 @@ def term_inputs(term: TermRule) -> list[str]:
     return result
 
 
-def _inputs(term: TermRule, lookup: Lookup, facts: Facts) -> dict[str, Any]:
-    out: dict[str, Any] = {}
+_JSON_UNITS = {"x10^9/L": "10^9/L", "% BSA": "%"}
+
+
+@dataclass(frozen=True)
+class _Input:
+    """An input a term reads, with what is needed to report it."""
+
+    name: str
+    per_term: bool
+    unit: str | None
+    """The unit written in JSON, if the input has one."""
+    label: str
+
+
+@dataclass(frozen=True)
+class _Criterion:
+    """A grade's criterion, compiled, with its rule id."""
+
+    criterion: GradeCriterion
+    test: Test
+    rule: str
+    consequence_only: bool
+
+
+@dataclass(frozen=True)
+class _Plan:
+    """What grading a term needs from its rule, worked out once per rule object: compiled
+    conditions, grades highest first, rule ids, and the inputs to report."""
+
+    criteria: tuple[_Criterion, ...]
+    present: Test | None
+    routes: tuple[tuple[str, Test | None], ...] | None
+    """Skin terms: each morphology graded under the term and its condition; else ``None``."""
+    inputs: tuple[_Input, ...]
+    grade_0: str
+
+
+_PLANS: dict[int, tuple[TermRule, _Plan]] = {}
+
+
+def _plan(term: TermRule) -> _Plan:
+    known = _PLANS.get(id(term))
+    if known is not None and known[0] is term:
+        return known[1]
+    inputs = []
     for name in term_inputs(term):
-        value = lookup(name)
-        if value is MISSING:
-            continue
         info = FIELDS.get(name)
-        if info is not None and info.per_term and value is False:
+        unit = _JSON_UNITS.get(info.unit, info.unit) if info is not None and info.unit else None
+        inputs.append(_Input(name, info is not None and info.per_term, unit,
+                             DESCRIBER.label(name)))
+    plan = _Plan(
+        criteria=tuple(
+            _Criterion(g, compiled(g.when), rule_id(term, f"grade-{g.grade}"),
+                       _consequence_only(g.when))
+            for g in sorted(term.grades, key=lambda g: -g.grade)
+        ),
+        present=None if term.present_when is None else compiled(term.present_when),
+        routes=None if term.applies_to is None else tuple(
+            (r.morphology, None if r.when is None else compiled(r.when)) for r in term.applies_to),
+        inputs=tuple(inputs),
+        grade_0=rule_id(term, "grade-0"),
+    )
+    _PLANS[id(term)] = (term, plan)
+    return plan
+
+
+def _because(condition: Condition, values: Mapping[str, Any]) -> str:
+    """The basis text of a condition that holds: the facts that met it, as :func:`evaluate`
+    says them (asked only for the one criterion whose basis is shown)."""
+    return "; ".join(evaluate(condition, lambda name: values.get(name, MISSING), DESCRIBER).because)
+
+
+def _inputs(plan: _Plan, values: Mapping[str, Any], notes: Mapping[str, str]) -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    for field_ in plan.inputs:
+        name = field_.name
+        value = values.get(name, MISSING)
+        if value is MISSING or (field_.per_term and value is False):
             continue
         if isinstance(value, bool | str):
             out[name] = value
-        else:
-            shown: dict[str, Any] = {"value": to_json_number(exact(value))}
-            if info is not None and info.unit:
-                shown["unit"] = {"x10^9/L": "10^9/L", "% BSA": "%"}.get(info.unit, info.unit)
-            if name in facts.notes:
-                shown["note"] = facts.notes[name]
-            out[name] = shown if len(shown) > 1 else shown["value"]
+            continue
+        number = to_json_number(value if type(value) is Fraction else exact(value))
+        if field_.unit is None and name not in notes:
+            out[name] = number
+            continue
+        shown: dict[str, Any] = {"value": number}
+        if field_.unit is not None:
+            shown["unit"] = field_.unit
+        if name in notes:
+            shown["note"] = notes[name]
+        out[name] = shown
     return out
 
 
-def _grade_term(term: TermRule, visit: Visit, facts: Facts) -> TermGrade:
-    lookup = facts.lookup_for(term.id)
-    inputs = _inputs(term, lookup, facts)
+def _result(term: TermRule, inputs: dict[str, Any], grade: int | None, rule: str | None,
+            basis: str, **extra: Any) -> TermGrade:
+    return TermGrade(term_id=term.id, term=term.term, meddra_code=term.meddra_code,
+                     category=term.category, grade=grade, rule=rule, basis=basis, inputs=inputs,
+                     **extra)
 
-    def result(grade: int | None, what: str | None, basis: str, **extra: Any) -> TermGrade:
-        return TermGrade(
-            term_id=term.id, term=term.term, meddra_code=term.meddra_code,
-            category=term.category, grade=grade,
-            rule=rule_id(term, what) if what else None, basis=basis, inputs=inputs, **extra,
-        )
 
-    def not_gradable(reason: str, present: bool = False) -> TermGrade:
-        return result(None, None, reason, not_gradable=reason, present=present,
-                      source=term.source)
+def _not_gradable(term: TermRule, inputs: dict[str, Any], reason: str,
+                  present: bool = False) -> TermGrade:
+    return _result(term, inputs, None, None, reason, not_gradable=reason, present=present,
+                   source=term.source)
 
-    if term.applies_to is not None:
-        routed = _route(term, visit, lookup)
+
+def _met(term: TermRule, inputs: dict[str, Any], met: _Criterion, basis: str) -> TermGrade:
+    criterion = met.criterion
+    return _result(term, inputs, criterion.grade, met.rule, basis, source=criterion.source,
+                   ctcae=criterion.ctcae, present=True)
+
+
+def _grade_term(term: TermRule, visit: Visit, facts: Facts,
+                values: Mapping[str, Any]) -> TermGrade:
+    """Grade one term from ``values`` (what its rule reads, see ``Facts.values_for``)."""
+    plan = _plan(term)
+    inputs = _inputs(plan, values, facts.notes)
+
+    if plan.routes is not None:
+        routed = _route(term, plan, visit, values)
         if routed is not None:
-            return routed if isinstance(routed, TermGrade) else (
-                not_gradable(routed[1]) if routed[0] is None
-                else result(0, "grade-0", routed[1], source=term.source)
-            )
+            if routed[0] is None:
+                return _not_gradable(term, inputs, routed[1])
+            return _result(term, inputs, 0, plan.grade_0, routed[1], source=term.source)
 
-    present = True
-    if term.present_when is not None:
-        outcome = evaluate(term.present_when, lookup, DESCRIBER)
-        if outcome.value is None:
+    if plan.present is not None:
+        present, missing, _ = plan.present(values)
+        if present is None:
             # Findings unknown, but a death attributed to this event still is its grade 5.
-            for criterion in sorted(term.grades, key=lambda g: -g.grade):
-                if _consequence_only(criterion.when):
-                    given = evaluate(criterion.when, lookup, DESCRIBER)
-                    if given.value is True:
-                        return result(criterion.grade, f"grade-{criterion.grade}",
-                                      "; ".join(given.because), source=criterion.source,
-                                      ctcae=criterion.ctcae, present=True)
-            return not_gradable("; ".join(missing_reason(m) for m in outcome.missing))
-        if outcome.value is False:
-            return result(0, "grade-0", term.absent_basis or f"no {_name(term)} found",
-                          source=term.source)
+            for met in plan.criteria:
+                if met.consequence_only and met.test(values)[0] is True:
+                    return _met(term, inputs, met, _because(met.criterion.when, values))
+            return _not_gradable(term, inputs, "; ".join(missing_reason(m) for m in missing))
+        if present is False:
+            return _result(term, inputs, 0, plan.grade_0,
+                           term.absent_basis or f"no {_name(term)} found", source=term.source)
 
-    unknown_above: list[tuple[int, list[str]]] = []
+    unknown_above: list[tuple[int, tuple[str, ...]]] = []
     failures: list[tuple[int, int]] = []
-    for criterion in sorted(term.grades, key=lambda g: -g.grade):
-        outcome = evaluate(criterion.when, lookup, DESCRIBER)
-        if outcome.value is True:
-            basis = "; ".join(outcome.because)
+    for met in plan.criteria:
+        value, missing, failed = met.test(values)
+        if value is True:
+            basis = _because(met.criterion.when, values)
             if unknown_above:
                 higher = ", ".join(str(g) for g, _ in unknown_above)
                 reasons = "; ".join(
                     dict.fromkeys(missing_reason(m) for _, ms in unknown_above for m in ms))
-                return not_gradable(
-                    f"at least grade {criterion.grade} ({basis}), but grade {higher} cannot be"
-                    f" ruled out: {reasons}", present=True)
-            return result(criterion.grade, f"grade-{criterion.grade}", basis,
-                          source=criterion.source, ctcae=criterion.ctcae, present=True)
-        if outcome.value is None:
-            unknown_above.append((criterion.grade, outcome.missing))
-        elif not _consequence_only(criterion.when):
+                return _not_gradable(
+                    term, inputs,
+                    f"at least grade {met.criterion.grade} ({basis}), but grade {higher} cannot"
+                    f" be ruled out: {reasons}", present=True)
+            return _met(term, inputs, met, basis)
+        if value is None:
+            unknown_above.append((met.criterion.grade, missing))
+        elif not met.consequence_only:
             # A grade given only by a consequence (death) is never a "nearest" cell of findings.
-            failures.append((criterion.grade, outcome.failed_leaves))
+            failures.append((met.criterion.grade, failed))
     if unknown_above:
         reasons = "; ".join(dict.fromkeys(missing_reason(m) for _, ms in unknown_above for m in ms))
-        return not_gradable(reasons)
-    if term.present_when is not None and present:
+        return _not_gradable(term, inputs, reasons)
+    if plan.present is not None:
         fewest = min((f for _, f in failures), default=0)
         nearest = sorted(g for g, f in failures if f == fewest)
         shown = ", ".join(f"{k}={_plain(v)}" for k, v in inputs.items())
-        return not_gradable(
+        return _not_gradable(
+            term, inputs,
             f"findings fit no CTCAE v{term.ctcae_version} cell of {term.term} ({shown}); nearest"
             f" grade(s): {', '.join(map(str, nearest))}; a clinician grade (skin.clinician_grade)"
             " can settle it", present=True)
-    shown = "; ".join(f"{DESCRIBER.label(k)} {_plain(v)}" for k, v in inputs.items())
-    return result(0, "grade-0", f"no grade's criteria met ({shown})" if shown else
-                  "no grade's criteria met", source=term.source)
+    shown = "; ".join(f"{f.label} {_plain(inputs[f.name])}" for f in plan.inputs
+                      if f.name in inputs)
+    return _result(term, inputs, 0, plan.grade_0,
+                   f"no grade's criteria met ({shown})" if shown else "no grade's criteria met",
+                   source=term.source)
 
 
 def _plain(value: Any) -> str:
@@ -290,7 +383,7 @@ def _plain(value: Any) -> str:
 
 
 def _route(
-    term: TermRule, visit: Visit, lookup: Lookup
+    term: TermRule, plan: _Plan, visit: Visit, values: Mapping[str, Any]
 ) -> tuple[int | None, str] | None:
     """Decide whether the skin findings are graded under ``term``.
 
@@ -309,16 +402,16 @@ def _route(
             return None, "skin morphology missing (skin.morphology): cannot tell which CTCAE term"
         return 0, "skin examined, no rash"
     unknown: list[str] = []
-    for route in term.applies_to or []:
-        if route.morphology != skin.morphology:
+    for morphology, test in plan.routes or ():
+        if morphology != skin.morphology:
             continue
-        if route.when is None:
+        if test is None:
             return None
-        outcome = evaluate(route.when, lookup, DESCRIBER)
-        if outcome.value is True:
+        value, missing, _ = test(values)
+        if value is True:
             return None
-        if outcome.value is None:
-            unknown.extend(outcome.missing)
+        if value is None:
+            unknown.extend(missing)
     if unknown:
         return None, (f"{'; '.join(missing_reason(m) for m in dict.fromkeys(unknown))}: cannot"
                       f" tell whether the {skin.morphology} eruption is graded as {term.term}")
@@ -326,14 +419,14 @@ def _route(
 
 
 def _apply_clinician_grade(
-    visit: Visit, facts: Facts, terms: list[TermRule], grades: dict[str, TermGrade],
-    warnings: list[str],
+    visit: Visit, values: Mapping[str, Mapping[str, Any]], terms: list[TermRule],
+    grades: dict[str, TermGrade], warnings: list[str],
 ) -> None:
     skin = visit.skin
     if skin is None or skin.clinician_grade is None or skin.morphology is None:
         return
     given = skin.clinician_grade
-    routed = [t for t in terms if _graded_under_morphology(t, facts.lookup_for(t.id), skin)]
+    routed = [t for t in terms if _graded_under_morphology(t, values[t.id], skin)]
     if not routed:
         return
     computed = [grades[t.id] for t in routed if grades[t.id].grade is not None]
@@ -385,12 +478,12 @@ def _apply_clinician_grade(
         )
 
 
-def _graded_under_morphology(term: TermRule, lookup: Lookup, skin: Any) -> bool:
+def _graded_under_morphology(term: TermRule, values: Mapping[str, Any], skin: Any) -> bool:
     """The examined morphology is (or may be, when the routing input is missing) graded under
     ``term``; a term the morphology routes elsewhere is not."""
-    for route in term.applies_to or []:
-        if route.morphology != skin.morphology:
+    for morphology, test in _plan(term).routes or ():
+        if morphology != skin.morphology:
             continue
-        if route.when is None or evaluate(route.when, lookup, DESCRIBER).value is not False:
+        if test is None or test(values)[0] is not False:
             return True
     return False

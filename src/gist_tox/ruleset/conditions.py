@@ -17,7 +17,8 @@ Forms (YAML):
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import operator
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from fractions import Fraction
 from typing import Annotated, Any, Literal, Protocol, Union
@@ -301,6 +302,167 @@ def _any(outcomes: list[Outcome]) -> Outcome:
     if missing:
         return Outcome(None, list(dict.fromkeys(missing)), [], failed)
     return Outcome(False, [], [], failed)
+
+
+# --------------------------------------------------------------------------------------------
+# Compiled evaluation: the truth of a condition without its texts, for grading many visits.
+#
+# :func:`evaluate` above is the reference: it says why (``because``) at every node, which costs
+# a text per comparison although grading shows the texts of one criterion per term at most.
+# :func:`compiled` turns a condition, once per process, into a small tree of closures that give
+# exactly ``evaluate``'s value, missing inputs and failed-leaf count (tests pin the equality);
+# the texts are then asked of ``evaluate`` only for the criterion whose basis is shown.
+
+
+Truth = tuple[bool | None, tuple[str, ...], int]
+"""``(value, missing, failed_leaves)``: :class:`Outcome` without ``because``."""
+
+Test = Callable[[Mapping[str, Any]], Truth]
+"""A compiled condition: reads inputs from a mapping (an absent key is a missing input)."""
+
+_TRUE: Truth = (True, (), 0)
+_FALSE_ONE: Truth = (False, (), 1)
+
+_OPERATORS: dict[str, Callable[[int, int], bool]] = {
+    "lt": operator.lt, "le": operator.le, "gt": operator.gt, "ge": operator.ge,
+}
+"""Bound tests on cross-multiplied integers: for fractions ``a/b`` and ``c/d`` with positive
+denominators (always so in :class:`Fraction`), ``a/b < c/d`` exactly when ``a*d < c*b``."""
+
+_COMPILED: dict[int, tuple[Condition, Test]] = {}
+
+
+def compiled(condition: Condition) -> Test:
+    """The condition as a closure tree, built once per condition object (rules do not change
+    while in use; the object is kept with its closure, so its id cannot be reused)."""
+    known = _COMPILED.get(id(condition))
+    if known is not None and known[0] is condition:
+        return known[1]
+    test = _compile(condition)
+    _COMPILED[id(condition)] = (condition, test)
+    return test
+
+
+def _compile(condition: Condition) -> Test:
+    if isinstance(condition, AllOf):
+        return _compile_all(tuple(_compile(c) for c in condition.all))
+    if isinstance(condition, AnyOf):
+        return _compile_any(tuple(_compile(c) for c in condition.any))
+    if isinstance(condition, NotOf):
+        return _compile_not(_compile(condition.not_))
+    if isinstance(condition, IsTrue):
+        return _compile_is(condition.field, condition.is_)
+    if isinstance(condition, OneOf):
+        return _compile_in(condition.field, tuple(condition.in_))
+    return _compile_compare(condition)
+
+
+def _compile_all(children: tuple[Test, ...]) -> Test:
+    def test(values: Mapping[str, Any]) -> Truth:
+        # Every branch is evaluated: a false ``all`` counts the failed leaves of all of them.
+        outcomes = [child(values) for child in children]
+        failed = sum(o[2] for o in outcomes)
+        if any(o[0] is False for o in outcomes):
+            return False, (), failed
+        missing = [m for o in outcomes for m in o[1]]
+        if missing:
+            return None, tuple(dict.fromkeys(missing)), failed
+        return _TRUE
+
+    return test
+
+
+def _compile_any(children: tuple[Test, ...]) -> Test:
+    def test(values: Mapping[str, Any]) -> Truth:
+        outcomes = [child(values) for child in children]
+        if any(o[0] is True for o in outcomes):
+            return _TRUE
+        missing = [m for o in outcomes for m in o[1]]
+        failed = min(o[2] for o in outcomes)
+        if missing:
+            return None, tuple(dict.fromkeys(missing)), failed
+        return False, (), failed
+
+    return test
+
+
+def _compile_not(inner: Test) -> Test:
+    def test(values: Mapping[str, Any]) -> Truth:
+        value, missing, _ = inner(values)
+        if value is None:
+            return None, missing, 1  # as ``evaluate``: an unknown ``not`` counts one failed leaf
+        return (not value), missing, 1 if value else 0
+
+    return test
+
+
+def _compile_is(name: str, wanted: bool) -> Test:
+    unknown: Truth = (None, (name,), 0)
+
+    def test(values: Mapping[str, Any]) -> Truth:
+        value = values.get(name, MISSING)
+        if value is MISSING:
+            return unknown
+        return _TRUE if bool(value) is wanted else _FALSE_ONE
+
+    return test
+
+
+def _compile_in(name: str, allowed: tuple[str, ...]) -> Test:
+    unknown: Truth = (None, (name,), 0)
+
+    def test(values: Mapping[str, Any]) -> Truth:
+        value = values.get(name, MISSING)
+        if value is MISSING:
+            return unknown
+        return _TRUE if value in allowed else _FALSE_ONE
+
+    return test
+
+
+def _compile_compare(condition: Compare) -> Test:
+    """A comparison; fixed bounds become exact integer pairs here, once."""
+    name = condition.field
+    unknown: Truth = (None, (name,), 0)
+    fixed: list[tuple[Callable[[int, int], bool], int, int]] = []
+    refs: list[tuple[Callable[[int, int], bool], str]] = []
+    for op, bound in condition.bounds():
+        if isinstance(bound, FieldRef):
+            refs.append((_OPERATORS[op], bound.field))
+        else:
+            limit = exact(bound)
+            fixed.append((_OPERATORS[op], limit.numerator, limit.denominator))
+    fixed_bounds = tuple(fixed)
+    ref_bounds = tuple(refs)
+
+    def test(values: Mapping[str, Any]) -> Truth:
+        value = values.get(name, MISSING)
+        if value is MISSING:
+            return unknown
+        if type(value) is not Fraction:
+            value = exact(value)
+        num, den = value.numerator, value.denominator
+        failed = 0
+        for holds, limit_num, limit_den in fixed_bounds:
+            if not holds(num * limit_den, limit_num * den):
+                failed += 1
+        missing: list[str] = []
+        for holds, ref in ref_bounds:
+            limit = values.get(ref, MISSING)
+            if limit is MISSING:
+                missing.append(ref)
+                continue
+            if type(limit) is not Fraction:
+                limit = exact(limit)
+            if not holds(num * limit.denominator, limit.numerator * den):
+                failed += 1
+        if failed:
+            return False, (), failed
+        if missing:
+            return None, tuple(missing), 0
+        return _TRUE
+
+    return test
 
 
 ConditionKind = Literal["Compare", "IsTrue", "OneOf", "AllOf", "AnyOf", "NotOf"]
