@@ -7,7 +7,6 @@ each gives exactly the grades and recommendation ``grade`` gives.
 from __future__ import annotations
 
 import difflib
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -59,16 +58,22 @@ class RuleSets:
         return self.get(pin)
 
 
-@dataclass
 class Evaluation:
-    """Everything known about one graded visit; :meth:`as_json` is ``gist-tox/result@1``."""
+    """Everything known about one graded visit; :meth:`as_json` is ``gist-tox/result@1``.
 
-    source: str
-    visit: Visit
-    ruleset: RuleSet
-    grading: Grading
-    recommendation: Any = None
-    warnings: list[str] = field(default_factory=list)
+    A plain class rather than a dataclass, as are the other records on ``grade``'s path:
+    creating a dataclass costs about a millisecond at every start-up."""
+
+    __slots__ = ("grading", "recommendation", "ruleset", "source", "visit", "warnings")
+
+    def __init__(self, source: str, visit: Visit, ruleset: RuleSet, grading: Grading,
+                 recommendation: Any = None, warnings: list[str] | None = None) -> None:
+        self.source = source
+        self.visit = visit
+        self.ruleset = ruleset
+        self.grading = grading
+        self.recommendation = recommendation
+        self.warnings: list[str] = [] if warnings is None else warnings
 
     def as_json(self) -> dict[str, Any]:
         out: dict[str, Any] = {

@@ -14,9 +14,8 @@ code.  Every number and text comes from the dosing rule file (:mod:`gist_tox.dos
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
 from fractions import Fraction
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 from gist_tox.dosing.schema import DosingRules
 from gist_tox.units import exact, show
@@ -33,8 +32,7 @@ PRIORITY = {"discontinue": 5, "hold": 4, "reduce": 3, "resume": 2, "escalate": 1
 _PLACEHOLDER = re.compile(r"\{([a-z_]+)\}")
 
 
-@dataclass(frozen=True)
-class Episode:
+class Episode(NamedTuple):
     """A dose-limiting episode that starts at this visit (becomes a ``history`` entry)."""
 
     category: str
@@ -47,37 +45,69 @@ class Episode:
                 "grade": self.grade, "dose_mg": self.dose_mg}
 
 
-@dataclass
 class Finding:
-    """What one rule says about this visit."""
+    """What one rule says about this visit.
 
-    rule: str
-    action: str
-    """One of :data:`PRIORITY`, or ``advice``."""
-    category: str | None = None
-    dose: int | None = None
-    """The dose from today for reduce, resume, escalate and continue."""
-    resume_dose: int | None = None
-    """For a hold: the dose to resume at; ``None`` when it cannot be known (see warnings)."""
-    resume_when: str | None = None
-    alternatives: list[str] = field(default_factory=list)
-    values: dict[str, Any] = field(default_factory=dict)
+    The records of this module are plain classes (or named tuples), not dataclasses: creating
+    a dataclass costs about a millisecond at every start-up of ``gist-tox grade``."""
+
+    __slots__ = (
+        "action",
+        "alternatives",
+        "category",
+        "dose",
+        "resume_dose",
+        "resume_when",
+        "rule",
+        "values",
+    )
+
+    def __init__(self, rule: str, action: str, *, category: str | None = None,
+                 dose: int | None = None, resume_dose: int | None = None,
+                 resume_when: str | None = None, alternatives: list[str] | None = None,
+                 values: dict[str, Any] | None = None) -> None:
+        self.rule = rule
+        self.action = action
+        """One of :data:`PRIORITY`, or ``advice``."""
+        self.category = category
+        self.dose = dose
+        """The dose from today for reduce, resume, escalate and continue."""
+        self.resume_dose = resume_dose
+        """For a hold: the dose to resume at; ``None`` when it cannot be known (see warnings)."""
+        self.resume_when = resume_when
+        self.alternatives: list[str] = [] if alternatives is None else alternatives
+        self.values: dict[str, Any] = {} if values is None else values
 
 
-@dataclass
 class Recommendation:
     """The recommendation of one visit; :meth:`as_json` is the contract's ``recommendation``."""
 
-    action: str
-    dose_mg: int
-    resume_when: str | None
-    resume_dose_mg: int | None
-    alternatives: list[str]
-    reasons: list[dict[str, str]]
-    warnings: list[str] = field(default_factory=list)
-    hold_for: list[str] = field(default_factory=list)
-    """Categories behind a hold or a discontinuation (to carry a timeline's hold state)."""
-    new_episodes: list[Episode] = field(default_factory=list)
+    __slots__ = (
+        "action",
+        "alternatives",
+        "dose_mg",
+        "hold_for",
+        "new_episodes",
+        "reasons",
+        "resume_dose_mg",
+        "resume_when",
+        "warnings",
+    )
+
+    def __init__(self, *, action: str, dose_mg: int, resume_when: str | None,
+                 resume_dose_mg: int | None, alternatives: list[str],
+                 reasons: list[dict[str, str]], warnings: list[str],
+                 hold_for: list[str], new_episodes: list[Episode]) -> None:
+        self.action = action
+        self.dose_mg = dose_mg
+        self.resume_when = resume_when
+        self.resume_dose_mg = resume_dose_mg
+        self.alternatives = alternatives
+        self.reasons = reasons
+        self.warnings = warnings
+        self.hold_for = hold_for
+        """Categories behind a hold or a discontinuation (to carry a timeline's hold state)."""
+        self.new_episodes = new_episodes
 
     def as_json(self) -> dict[str, Any]:
         return {
@@ -103,8 +133,7 @@ class _Ladder:
         return " -> ".join(str(d) for d in self.doses) + " mg/day -> stop"
 
 
-@dataclass(frozen=True)
-class _Limits:
+class _Limits(NamedTuple):
     """What the engine derives from the dosing rules alone: the same for every visit."""
 
     anc_hold: Fraction

@@ -27,7 +27,7 @@ from typing import TYPE_CHECKING
 if TYPE_CHECKING:
     from gist_tox.ruleset.loader import RuleSet
 
-_FORMAT = b"gist-tox-rules-cache/1"
+_FORMAT = b"gist-tox-rules-cache/2"
 
 
 def cache_dir() -> Path | None:

@@ -16,11 +16,10 @@ The digest covers the bytes of exactly the files used, so a result can be traced
 from __future__ import annotations
 
 import hashlib
-from dataclasses import dataclass, field
 from fractions import Fraction
 from importlib import resources
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 from pydantic import BaseModel
 
@@ -62,8 +61,7 @@ def shipped_rules_dir() -> Path:
     raise RulesError(["the shipped rules are missing from this installation; reinstall gist-tox"])
 
 
-@dataclass
-class RuleFile:
+class RuleFile(NamedTuple):
     """A rule file as read: its path relative to the rule set, document and model."""
 
     relpath: str
@@ -71,17 +69,25 @@ class RuleFile:
     model: BaseModel
 
 
-@dataclass
 class RuleSet:
-    root: Path
-    config: RulesConfig
-    ctcae_version: str
-    terms: list[TermRule]
-    reference_ranges: ReferenceRanges
-    dosing: Any = None
-    digest: str = ""
-    files: list[RuleFile] = field(default_factory=list)
-    _known_term_ids: set[str] | None = field(default=None, repr=False, compare=False)
+    """A validated rule set of one CTCAE version.  A plain class, not a dataclass (creating one
+    costs about a millisecond at every start-up); pickled as is by the rule-set cache."""
+
+    def __init__(self, *, root: Path, config: RulesConfig, ctcae_version: str,
+                 terms: list[TermRule], reference_ranges: ReferenceRanges, dosing: Any = None,
+                 digest: str = "", files: list[RuleFile] | None = None) -> None:
+        self.root = root
+        self.config = config
+        self.ctcae_version = ctcae_version
+        self.terms = terms
+        self.reference_ranges = reference_ranges
+        self.dosing = dosing
+        self.digest = digest
+        self.files: list[RuleFile] = [] if files is None else files
+        self._known_term_ids: set[str] | None = None
+
+    def __repr__(self) -> str:
+        return f"RuleSet(root={self.root!s}, ctcae_version={self.ctcae_version}, {self.digest})"
 
     def __getstate__(self) -> dict[str, Any]:
         """What the rule-set cache stores: the rule set, not what a process derived from it."""
