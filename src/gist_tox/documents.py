@@ -44,6 +44,7 @@ MAX_EXPANDED_NODES = 20_000
 mistake."""
 
 FieldPath = tuple[str | int, ...]
+Marks = dict[FieldPath, tuple[int, int]]
 
 _BaseLoader: type[yaml.SafeLoader] = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
@@ -127,6 +128,31 @@ class _Loader(_BaseLoader):  # type: ignore[valid-type,misc]
             raise _ambiguous_number(node, value)
         return value
 
+    def resolve(self, kind: type[yaml.Node], value: Any, implicit: Any) -> str:
+        """The tag of a node without one, as PyYAML resolves it, remembered per plain text.
+
+        The C composer asks this of every node, and PyYAML tries a list of patterns for each
+        plain scalar; the answer depends only on the text (no path resolvers are registered),
+        and a visit repeats the same keys and words in every file."""
+        if kind is yaml.ScalarNode:
+            if not implicit[0]:  # quoted: always text
+                return _STR
+            tag = _RESOLVED.get(value)
+            if tag is None:
+                tag = super().resolve(kind, value, implicit)
+                if len(value) <= _RESOLVED_TEXT_MAX:
+                    if len(_RESOLVED) >= _RESOLVED_MAX:
+                        _RESOLVED.clear()
+                    _RESOLVED[value] = tag
+            return tag
+        return _SEQ if kind is yaml.SequenceNode else _MAP
+
+    def descend_resolver(self, current_node: Any, current_index: Any) -> None:
+        """Nothing to track: no path resolvers are registered (PyYAML's own returns at once)."""
+
+    def ascend_resolver(self) -> None:
+        """Nothing to track: no path resolvers are registered (PyYAML's own returns at once)."""
+
 
 def _ambiguous_number(node: yaml.Node, read_as: Any) -> yaml.constructor.ConstructorError:
     return yaml.constructor.ConstructorError(
@@ -138,6 +164,16 @@ def _ambiguous_number(node: yaml.Node, read_as: Any) -> yaml.constructor.Constru
 
 
 _PLAIN_INT = re.compile(r"^[-+]?(0|[1-9][0-9_]*)$")
+
+_YAML_TAG = "tag:yaml.org,2002:"
+_STR, _SEQ, _MAP = _YAML_TAG + "str", _YAML_TAG + "seq", _YAML_TAG + "map"
+_INT, _FLOAT, _BOOL, _NULL = (_YAML_TAG + name for name in ("int", "float", "bool", "null"))
+_TIMESTAMP = _YAML_TAG + "timestamp"
+
+_RESOLVED: dict[str, str] = {}
+"""Tags of plain scalar texts already resolved (see :meth:`_Loader.resolve`)."""
+_RESOLVED_MAX = 4096
+_RESOLVED_TEXT_MAX = 64
 
 
 _Loader.add_constructor("tag:yaml.org,2002:timestamp", _Loader.construct_yaml_timestamp)
@@ -153,38 +189,106 @@ def read_bytes(source: str) -> bytes:
     else:
         if not source:
             raise InputError("''", "no file name given (an empty argument)", code="file")
-        path = Path(source)
-        try:
-            if path.is_dir():
-                raise InputError(source, "is a folder, expected a file", code="file")
-            info = path.stat()
-            if info.st_size > MAX_BYTES:
-                raise InputError(
-                    source, f"file is {info.st_size} bytes; the limit is {MAX_BYTES} (1 MiB)",
-                    code="file",
-                )
-            raw = _read_at_most(path, MAX_BYTES + 1)
-            if not raw and stat.S_ISFIFO(info.st_mode):
-                raise InputError(source, "a named pipe (FIFO) that nothing writes to; expected a"
-                                 " file", code="file")
-        except FileNotFoundError:
-            raise InputError(source, "no such file", code="file") from None
-        except PermissionError:
-            raise InputError(source, "permission denied", code="file") from None
-        except OSError as exc:
-            if exc.errno == errno.ELOOP:
-                raise InputError(source, "symbolic link loop; cannot read", code="file") from None
-            raise InputError(source, f"cannot read: {exc.strerror or exc}", code="file") from None
+        raw = _read_file(source)
     if len(raw) > MAX_BYTES:
         raise InputError(source, f"more than {MAX_BYTES} bytes (1 MiB); refused", code="file")
     return raw
 
 
+def _read_file(source: str) -> bytes:
+    """A file's bytes: one ``open`` and one ``fstat``, then reads sized to the file.
+
+    Anything the open refuses (no such file, no permission, a loop, a name the system cannot
+    take) goes to :func:`_read_path`, the checks one by one, so that each problem keeps its own
+    message; that is also why a folder is told apart only after opening it."""
+    path = Path(source)
+    try:
+        fd = os.open(path, os.O_RDONLY | _NONBLOCK)
+    except (OSError, ValueError):
+        return _read_path(source, path)
+    try:
+        info = os.fstat(fd)
+        if stat.S_ISDIR(info.st_mode):
+            raise InputError(source, "is a folder, expected a file", code="file")
+        _refuse_size(source, info.st_size)
+        if stat.S_ISREG(info.st_mode):
+            return _read_regular(fd, info.st_size, MAX_BYTES + 1)
+        owned, fd = fd, -1  # _read_fd closes it
+        raw = _read_fd(owned, MAX_BYTES + 1)
+        _refuse_silent_pipe(source, raw, info)
+        return raw
+    except OSError as exc:
+        raise _file_error(source, exc) from None
+    finally:
+        if fd >= 0:
+            os.close(fd)
+
+
+_NONBLOCK = getattr(os, "O_NONBLOCK", 0)
+
+
+def _read_regular(fd: int, size: int, limit: int) -> bytes:
+    """Up to ``limit`` bytes of a regular file of ``size`` bytes (read to its end, in case it
+    grew since it was measured).  Python's buffered ``read(limit)`` would allocate ``limit``
+    bytes (1 MiB) for every file first, which costs more than reading a visit."""
+    parts: list[bytes] = []
+    total = 0
+    while total < limit:
+        chunk = os.read(fd, min(limit - total, max(size + 1 - total, 64 * 1024)))
+        if not chunk:
+            break
+        parts.append(chunk)
+        total += len(chunk)
+    return parts[0] if len(parts) == 1 else b"".join(parts)
+
+
+def _read_path(source: str, path: Path) -> bytes:
+    """Read a file the open refused or that is not a regular file, naming what is wrong."""
+    try:
+        if path.is_dir():
+            raise InputError(source, "is a folder, expected a file", code="file")
+        info = path.stat()
+        _refuse_size(source, info.st_size)
+        raw = _read_at_most(path, MAX_BYTES + 1)
+        _refuse_silent_pipe(source, raw, info)
+    except OSError as exc:
+        raise _file_error(source, exc) from None
+    return raw
+
+
+def _refuse_size(source: str, size: int) -> None:
+    if size > MAX_BYTES:
+        raise InputError(source, f"file is {size} bytes; the limit is {MAX_BYTES} (1 MiB)",
+                         code="file")
+
+
+def _refuse_silent_pipe(source: str, raw: bytes, info: os.stat_result) -> None:
+    if not raw and stat.S_ISFIFO(info.st_mode):
+        raise InputError(source, "a named pipe (FIFO) that nothing writes to; expected a"
+                         " file", code="file")
+
+
+def _file_error(source: str, exc: OSError) -> InputError:
+    """The message for a file the system would not let us read."""
+    if isinstance(exc, FileNotFoundError):
+        return InputError(source, "no such file", code="file")
+    if isinstance(exc, PermissionError):
+        return InputError(source, "permission denied", code="file")
+    if exc.errno == errno.ELOOP:
+        return InputError(source, "symbolic link loop; cannot read", code="file")
+    return InputError(source, f"cannot read: {exc.strerror or exc}", code="file")
+
+
 def _read_at_most(path: Path, limit: int) -> bytes:
-    """Read up to ``limit`` bytes.  Opened without blocking, so that a named pipe nothing writes
-    to (one in a folder given to ``batch``) reads as empty instead of hanging; then blocking
-    again, so that a pipe being written to (``grade <(...)``) is read to its end."""
-    fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0))
+    """Read up to ``limit`` bytes of a file that may be a named pipe or a device."""
+    return _read_fd(os.open(path, os.O_RDONLY | _NONBLOCK), limit)
+
+
+def _read_fd(fd: int, limit: int) -> bytes:
+    """Read up to ``limit`` bytes from ``fd`` (opened without blocking) and close it.  Opened
+    without blocking, so that a named pipe nothing writes to (one in a folder given to
+    ``batch``) reads as empty instead of hanging; then blocking again, so that a pipe being
+    written to (``grade <(...)``) is read to its end."""
     with os.fdopen(fd, "rb") as handle:
         with contextlib.suppress(OSError):
             os.set_blocking(fd, True)
@@ -231,7 +335,7 @@ def read_document(
                              " hundred", code="size")
         marks = _json_marks(text)
     else:
-        data, marks = _parse_yaml(source, text)
+        data, marks, checked = _parse_yaml(source, text)
     if not isinstance(data, dict):
         raise InputError(
             source,
@@ -239,7 +343,8 @@ def read_document(
             code="shape",
         )
     document = Document(source=source, data=data, marks=marks)
-    _refuse_unsafe_values(document, data, ())
+    if json_mode or not checked:
+        _refuse_unsafe_values(document, data, ())
     return document
 
 
@@ -358,7 +463,9 @@ def _json_marks(text: str, source: str | None = None) -> dict[FieldPath, tuple[i
     return marks
 
 
-def _parse_yaml(source: str, text: str) -> tuple[Any, dict[FieldPath, tuple[int, int]]]:
+def _parse_yaml(source: str, text: str) -> tuple[Any, Marks, bool]:
+    """Data and key positions of a YAML text, and whether its values were already checked
+    (by :func:`_build_plain`; otherwise :func:`_refuse_unsafe_values` must look at them)."""
     loader = _Loader(text)
     try:
         if len(text) > _COUNT_FIRST_ABOVE:
@@ -366,9 +473,13 @@ def _parse_yaml(source: str, text: str) -> tuple[Any, dict[FieldPath, tuple[int,
         node = loader.get_single_node()
         if node is None:
             raise InputError(source, "empty document, expected a mapping of fields", code="empty")
-        marks: dict[FieldPath, tuple[int, int]] = {}
         if "*" in text or len(text) > _COUNT_FIRST_ABOVE:  # only an alias (*name) can expand
             _check_size(source, node)
+        else:
+            built = _build_plain(loader, node, text)
+            if built is not None:
+                return built[0], built[1], True
+        marks: Marks = {}
         _walk(source, node, (), marks)
         try:
             data = loader.construct_document(node)
@@ -413,7 +524,120 @@ def _parse_yaml(source: str, text: str) -> tuple[Any, dict[FieldPath, tuple[int,
         raise InputError(source, f"YAML: {_value_problem(exc)}", code="syntax") from None
     finally:
         loader.dispose()
+    return data, marks, False
+
+
+_FAST_DEPTH = 64
+"""Deeper documents take the careful path, whose recursion decides what is too deep."""
+
+_FAST_INT = re.compile(r"[-+]?(?:0|[1-9][0-9_]{0,17})")
+_FAST_FLOAT = re.compile(r"[-+]?(?:[0-9]{1,20}\.[0-9]{0,20}|\.[0-9]{1,20})(?:[eE][-+]?[0-9]{1,3})?")
+"""Numbers PyYAML reads as ``sign * int(text without "_")`` / ``sign * float(text)``: the
+plain decimals, with nothing for its special cases (base 2, 8, 16 or 60, ``.inf``, ``.nan``)."""
+
+_UNUSUAL = object()
+"""What :func:`_plain_scalar` returns for a value it leaves to the careful path."""
+
+_Pending = tuple[yaml.Node, yaml.Node, Any, Any, FieldPath]
+"""A node still to build: the node whose position its path gets (the key, or the list item
+itself), the node, the container and slot it goes in, and its path."""
+
+
+def _build_plain(
+    loader: _Loader, root: yaml.Node, text: str
+) -> tuple[dict[str, Any], Marks] | None:
+    """The data and key positions of a document of plain data, in one pass over its nodes that
+    also makes every check of :func:`_walk`, PyYAML's constructor and
+    :func:`_refuse_unsafe_values`; ``None`` as soon as anything is not plainly fine.
+
+    Why both: this pass is about three times cheaper than the careful path, and it never has to
+    word a message.  Anything unusual (a refused tag, a duplicate or non-text key, a number YAML
+    would misread, a non-finite number, a control character, a date that cannot be, a deep
+    document, a top level that is not a mapping) makes the caller take the careful path, which
+    reports exactly what it always has.  So a result is returned only when that path would
+    return the same one.  Aliases never reach this pass (the tree would not be a tree)."""
+    if root.__class__ is not yaml.MappingNode or root.tag != _MAP:
+        return None
+    # Without a backslash (an escape) or such a character in the whole text, no value has one.
+    check_text = "\\" in text or _UNSAFE_TEXT.search(text) is not None
+    data: dict[str, Any] = {}
+    marks: Marks = {}
+    stack: list[_Pending] = []
+    if not _push_mapping(root, data, (), stack):
+        return None
+    while stack:  # in file order, as _walk records positions
+        mark_node, node, container, slot, path = stack.pop()
+        mark = mark_node.start_mark
+        marks[path] = (mark.line + 1, mark.column + 1)
+        kind = node.__class__
+        if kind is yaml.ScalarNode:
+            value = _plain_scalar(loader, node, check_text)
+            if value is _UNUSUAL:
+                return None
+            container[slot] = value
+        elif len(path) >= _FAST_DEPTH:
+            return None
+        elif kind is yaml.MappingNode and node.tag == _MAP:
+            mapping: dict[str, Any] = {}
+            if not _push_mapping(node, mapping, path, stack):
+                return None
+            container[slot] = mapping
+        elif kind is yaml.SequenceNode and node.tag == _SEQ:
+            items = node.value
+            sequence: list[Any] = [None] * len(items)
+            container[slot] = sequence
+            stack.extend([(items[i], items[i], sequence, i, (*path, i))
+                          for i in range(len(items) - 1, -1, -1)])
+        else:
+            return None
     return data, marks
+
+
+def _push_mapping(node: yaml.Node, target: dict[str, Any], path: FieldPath,
+                  stack: list[_Pending]) -> bool:
+    """Queue the entries of a mapping whose keys are all distinct texts (else ``False``)."""
+    entries: list[_Pending] = []
+    for key_node, value_node in node.value:
+        if key_node.__class__ is not yaml.ScalarNode or key_node.tag != _STR:
+            return False
+        key = key_node.value
+        entries.append((key_node, value_node, target, key, (*path, key)))
+    if len({entry[3] for entry in entries}) != len(entries):  # a duplicate key
+        return False
+    entries.reverse()
+    stack.extend(entries)
+    return True
+
+
+def _plain_scalar(loader: _Loader, node: yaml.Node, check_text: bool) -> Any:
+    """A scalar's value exactly as the careful path builds it, or :data:`_UNUSUAL`."""
+    tag, text = node.tag, node.value
+    if tag == _STR:
+        return _UNUSUAL if check_text and _UNSAFE_TEXT.search(text) else text
+    if tag == _INT:
+        if _FAST_INT.fullmatch(text):
+            return int(text.replace("_", ""))
+    elif tag == _FLOAT:
+        if _FAST_FLOAT.fullmatch(text):
+            number = float(text)
+            return number if math.isfinite(number) else _UNUSUAL
+    elif tag == _NULL:
+        return None
+    elif tag == _BOOL:
+        return _BOOL_VALUES.get(text.lower(), _UNUSUAL)
+    elif tag != _TIMESTAMP:
+        return _UNUSUAL
+    # A number or a date in a rarer form: the loader's own constructor (with our checks).
+    try:
+        value = loader.yaml_constructors[tag](loader, node)
+    except Exception:  # the careful path calls it again and reports what it raises
+        return _UNUSUAL
+    if isinstance(value, float) and not math.isfinite(value):
+        return _UNUSUAL
+    return value
+
+
+_BOOL_VALUES: dict[str, bool] = dict(_Loader.bool_values)
 
 
 def _value_problem(exc: Exception) -> str:
@@ -493,7 +717,6 @@ def _check_size(source: str, root: yaml.Node) -> None:
     size(root)
 
 
-_YAML_TAG = "tag:yaml.org,2002:"
 _REFUSED_TAGS = frozenset(_YAML_TAG + name for name in ("binary", "set", "omap", "pairs"))
 
 
