@@ -124,6 +124,8 @@ class Facts:
         shared = dict(self.values)
         for name in PER_TERM_FIELDS:
             shared[name] = False
+        if not self.per_term:
+            return dict.fromkeys(term_ids, shared)
         out: dict[str, dict[str, Any]] = {}
         for term_id in term_ids:
             own = [(name, self.per_term[name][term_id]) for name in PER_TERM_FIELDS

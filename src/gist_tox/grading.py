@@ -11,7 +11,6 @@ compared, a difference being a warning.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass, field
 from fractions import Fraction
 from typing import Any
 
@@ -30,23 +29,65 @@ from gist_tox.units import exact, to_json_number
 from gist_tox.visit import Visit
 
 
-@dataclass
-class TermGrade:
-    """The grade of one term, or why it cannot be given, with everything needed to check it."""
+class _Record:
+    """A plain record with ``__slots__``: field-wise equality and a readable repr.
 
-    term_id: str
-    term: str
-    meddra_code: str
-    category: str
-    grade: int | None
-    rule: str | None
-    basis: str
-    inputs: dict[str, Any] = field(default_factory=dict)
-    source: str | None = None
-    ctcae: str | None = None
-    not_gradable: str | None = None
-    present: bool = False
-    """Findings of this adverse event are present (for resolving consequences)."""
+    Not a dataclass: creating one costs about a millisecond at import, on every start-up of
+    ``gist-tox grade``, and a slotted class is also quicker to build per term and visit."""
+
+    __slots__ = ()
+
+    def __eq__(self, other: object) -> bool:
+        if type(other) is not type(self):
+            return NotImplemented
+        names: tuple[str, ...] = self.__slots__
+        return all(getattr(self, n) == getattr(other, n) for n in names)
+
+    __hash__ = None  # type: ignore[assignment]  # mutable, as the dataclasses were
+
+    def __repr__(self) -> str:
+        names: tuple[str, ...] = self.__slots__
+        shown = ", ".join(f"{n}={getattr(self, n)!r}" for n in names)
+        return f"{type(self).__name__}({shown})"
+
+
+class TermGrade(_Record):
+    """The grade of one term, or why it cannot be given, with everything needed to check it.
+
+    ``present``: findings of this adverse event are present (for resolving consequences)."""
+
+    __slots__ = (
+        "basis",
+        "category",
+        "ctcae",
+        "grade",
+        "inputs",
+        "meddra_code",
+        "not_gradable",
+        "present",
+        "rule",
+        "source",
+        "term",
+        "term_id",
+    )
+
+    def __init__(self, term_id: str, term: str, meddra_code: str, category: str,
+                 grade: int | None, rule: str | None, basis: str,
+                 inputs: dict[str, Any] | None = None, source: str | None = None,
+                 ctcae: str | None = None, not_gradable: str | None = None,
+                 present: bool = False) -> None:
+        self.term_id = term_id
+        self.term = term
+        self.meddra_code = meddra_code
+        self.category = category
+        self.grade = grade
+        self.rule = rule
+        self.basis = basis
+        self.inputs: dict[str, Any] = {} if inputs is None else inputs
+        self.source = source
+        self.ctcae = ctcae
+        self.not_gradable = not_gradable
+        self.present = present
 
     def as_json(self) -> dict[str, Any]:
         out: dict[str, Any] = {"grade": self.grade}
@@ -87,10 +128,12 @@ def rule_id(term: TermRule, what: str) -> str:
     return f"ctcae-{term.ctcae_version}/{term.id}/{what}"
 
 
-@dataclass
-class Grading:
-    grades: dict[str, TermGrade]
-    warnings: list[str]
+class Grading(_Record):
+    __slots__ = ("grades", "warnings")
+
+    def __init__(self, grades: dict[str, TermGrade], warnings: list[str]) -> None:
+        self.grades = grades
+        self.warnings = warnings
 
 
 def grade_visit(visit: Visit, facts: Facts, terms: list[TermRule], source: str) -> Grading:
@@ -198,38 +241,48 @@ def term_inputs(term: TermRule) -> list[str]:
 _JSON_UNITS = {"x10^9/L": "10^9/L", "% BSA": "%"}
 
 
-@dataclass(frozen=True)
-class _Input:
-    """An input a term reads, with what is needed to report it."""
+class _Input(_Record):
+    """An input a term reads, with what is needed to report it: whether it is a consequence
+    of one event (``per_term``), the unit written in JSON (``None`` if it has none), its label."""
 
-    name: str
-    per_term: bool
-    unit: str | None
-    """The unit written in JSON, if the input has one."""
-    label: str
+    __slots__ = ("label", "name", "per_term", "unit")
 
-
-@dataclass(frozen=True)
-class _Criterion:
-    """A grade's criterion, compiled, with its rule id."""
-
-    criterion: GradeCriterion
-    test: Test
-    rule: str
-    consequence_only: bool
+    def __init__(self, name: str, per_term: bool, unit: str | None, label: str) -> None:
+        self.name = name
+        self.per_term = per_term
+        self.unit = unit
+        self.label = label
 
 
-@dataclass(frozen=True)
-class _Plan:
+class _Criterion(_Record):
+    """A grade's criterion (``criterion``), compiled (``test``), with its rule id."""
+
+    __slots__ = ("consequence_only", "criterion", "rule", "test")
+
+    def __init__(self, criterion: GradeCriterion, test: Test, rule: str,
+                 consequence_only: bool) -> None:
+        self.criterion = criterion
+        self.test = test
+        self.rule = rule
+        self.consequence_only = consequence_only
+
+
+class _Plan(_Record):
     """What grading a term needs from its rule, worked out once per rule object: compiled
-    conditions, grades highest first, rule ids, and the inputs to report."""
+    criteria, highest grade first; the compiled ``present_when``; for skin terms each
+    morphology graded under the term with its compiled condition (else ``None``); the inputs
+    to report; the rule id of grade 0."""
 
-    criteria: tuple[_Criterion, ...]
-    present: Test | None
-    routes: tuple[tuple[str, Test | None], ...] | None
-    """Skin terms: each morphology graded under the term and its condition; else ``None``."""
-    inputs: tuple[_Input, ...]
-    grade_0: str
+    __slots__ = ("criteria", "grade_0", "inputs", "present", "routes")
+
+    def __init__(self, criteria: tuple[_Criterion, ...], present: Test | None,
+                 routes: tuple[tuple[str, Test | None], ...] | None, inputs: tuple[_Input, ...],
+                 grade_0: str) -> None:
+        self.criteria = criteria
+        self.present = present
+        self.routes = routes
+        self.inputs = inputs
+        self.grade_0 = grade_0
 
 
 _PLANS: dict[int, tuple[TermRule, _Plan]] = {}
@@ -290,23 +343,23 @@ def _inputs(plan: _Plan, values: Mapping[str, Any], notes: Mapping[str, str]) ->
     return out
 
 
-def _result(term: TermRule, inputs: dict[str, Any], grade: int | None, rule: str | None,
-            basis: str, **extra: Any) -> TermGrade:
-    return TermGrade(term_id=term.id, term=term.term, meddra_code=term.meddra_code,
-                     category=term.category, grade=grade, rule=rule, basis=basis, inputs=inputs,
-                     **extra)
+def _result(term: TermRule, inputs: dict[str, Any], grade: int, rule: str,
+            basis: str) -> TermGrade:
+    """A grade given from the term's own rule (grade 0)."""
+    return TermGrade(term.id, term.term, term.meddra_code, term.category, grade, rule, basis,
+                     inputs, term.source)
 
 
 def _not_gradable(term: TermRule, inputs: dict[str, Any], reason: str,
                   present: bool = False) -> TermGrade:
-    return _result(term, inputs, None, None, reason, not_gradable=reason, present=present,
-                   source=term.source)
+    return TermGrade(term.id, term.term, term.meddra_code, term.category, None, None, reason,
+                     inputs, term.source, None, reason, present)
 
 
 def _met(term: TermRule, inputs: dict[str, Any], met: _Criterion, basis: str) -> TermGrade:
     criterion = met.criterion
-    return _result(term, inputs, criterion.grade, met.rule, basis, source=criterion.source,
-                   ctcae=criterion.ctcae, present=True)
+    return TermGrade(term.id, term.term, term.meddra_code, term.category, criterion.grade,
+                     met.rule, basis, inputs, criterion.source, criterion.ctcae, None, True)
 
 
 def _grade_term(term: TermRule, visit: Visit, facts: Facts,
@@ -320,7 +373,7 @@ def _grade_term(term: TermRule, visit: Visit, facts: Facts,
         if routed is not None:
             if routed[0] is None:
                 return _not_gradable(term, inputs, routed[1])
-            return _result(term, inputs, 0, plan.grade_0, routed[1], source=term.source)
+            return _result(term, inputs, 0, plan.grade_0, routed[1])
 
     if plan.present is not None:
         present, missing, _ = plan.present(values)
@@ -332,7 +385,7 @@ def _grade_term(term: TermRule, visit: Visit, facts: Facts,
             return _not_gradable(term, inputs, "; ".join(missing_reason(m) for m in missing))
         if present is False:
             return _result(term, inputs, 0, plan.grade_0,
-                           term.absent_basis or f"no {_name(term)} found", source=term.source)
+                           term.absent_basis or f"no {_name(term)} found")
 
     unknown_above: list[tuple[int, tuple[str, ...]]] = []
     failures: list[tuple[int, int]] = []
@@ -369,8 +422,7 @@ def _grade_term(term: TermRule, visit: Visit, facts: Facts,
     shown = "; ".join(f"{f.label} {_plain(inputs[f.name])}" for f in plan.inputs
                       if f.name in inputs)
     return _result(term, inputs, 0, plan.grade_0,
-                   f"no grade's criteria met ({shown})" if shown else "no grade's criteria met",
-                   source=term.source)
+                   f"no grade's criteria met ({shown})" if shown else "no grade's criteria met")
 
 
 def _plain(value: Any) -> str:

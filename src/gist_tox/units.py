@@ -51,14 +51,31 @@ def exact(number: float | int | Decimal | Fraction) -> Fraction:
     if kind is Fraction:
         return number  # type: ignore[return-value]
     if kind is float:
-        return Fraction(repr(number))  # the shortest text that reads back as this float
+        return _exact_float(number)
     return Fraction(number)
 
 
+# The conversions below are remembered for the values last seen: a batch meets the same lab
+# values, LLNs and temperatures again and again, and reading a float's text into a Fraction is
+# the costly part.  A Fraction is immutable, so sharing one is safe; the caches are bounded.
+
+
+@lru_cache(maxsize=4096)
+def _exact_float(number: float) -> Fraction:
+    # Floats that are equal have the same shortest text, except 0.0 and -0.0 (both exactly 0).
+    return Fraction(repr(number))  # the shortest text that reads back as this float
+
+
+# ``typed``: an int and a float that are equal may still be written differently (the float
+# 1e23 is the int 99999999999999991611392, but its text says 10**23), so they are not shared.
+
+
+@lru_cache(maxsize=4096, typed=True)
 def count_to_canonical(value: float | int, unit: str) -> Fraction:
     return exact(value) * COUNT_UNIT_FACTORS[unit]
 
 
+@lru_cache(maxsize=1024, typed=True)
 def temperature_to_celsius(value: float | int, unit: str) -> Fraction:
     if unit == "C":
         return exact(value)
