@@ -77,7 +77,7 @@ ODD_SCALARS = [
     "-.Inf", ".nan", ".NaN", "2023-02-29", '"\\e[2J"', '"\\u202e"', '"\\x85"', '"\\0"',
     '"\\ud800"', "\u202ebidi", "!!int abc", "!!float x", "!!binary aGk=", "!!set {a, b}",
     "!!omap [a: 1]", "!!pairs [a: 1]", "!!python/name:os.system", "!local thing", "!!str [1]",
-    "<<", "=",
+    "<<", "=", "!!int \u0663", "!!int \u00b2", "!!float \u0663.5",
 ]
 SCALARS = PLAIN_SCALARS + ODD_SCALARS
 PLAIN_KEYS = ["a", "b", "c", "date", "value", "'q'", '"d"', "!!str 5", "\u202ekey", '"\\e"']
@@ -189,7 +189,9 @@ def test_examples_and_bad_inputs_read_the_same_on_both_paths(path: Path) -> None
     "a: &x {b: 1}\nc: *x\n",  # aliases: the careful path only
     "a: " + "[" * 70 + "]" * 70 + "\n",  # deeper than the one pass goes
     "a: " + "{b: " * 70 + "1" + "}" * 70 + "\n",
-    "a: " + "[" * 990 + "]" * 990 + "\n",  # too deep for the careful path's recursion
+    "a: " + "[" * 300 + "]" * 300 + "\n",  # too deep for the careful path's recursion
+    "a: " + "{b: " * 300 + "1" + "}" * 300 + "\n",
+    "a: " + "[" * 990 + "]" * 990 + "\n",
     "a: 1\r\nb: 'x'\r\n",
     "- 1\n", "1\n", "!!map {a: 1}\n", "!!str {a: 1}\n", "!!set {a}\n", "!foo {a: 1}\n",
     "a: 1\nb: 2\na: 3\n", "a: {b: 1, b: 2}\n", "? [a]\n: 1\n", "1: a\n", "<<: {a: 1}\n",

@@ -530,111 +530,130 @@ def _parse_yaml(source: str, text: str) -> tuple[Any, Marks, bool]:
 _FAST_DEPTH = 64
 """Deeper documents take the careful path, whose recursion decides what is too deep."""
 
-_FAST_INT = re.compile(r"[-+]?(?:0|[1-9][0-9_]{0,17})")
 _FAST_FLOAT = re.compile(r"[-+]?(?:[0-9]{1,20}\.[0-9]{0,20}|\.[0-9]{1,20})(?:[eE][-+]?[0-9]{1,3})?")
-"""Numbers PyYAML reads as ``sign * int(text without "_")`` / ``sign * float(text)``: the
-plain decimals, with nothing for its special cases (base 2, 8, 16 or 60, ``.inf``, ``.nan``)."""
+"""Floats PyYAML reads as ``sign * float(text)``: plain decimals, none of its special cases
+(``_``, base 60, ``.inf``, ``.nan``)."""
 
-_UNUSUAL = object()
-"""What :func:`_plain_scalar` returns for a value it leaves to the careful path."""
 
-_Pending = tuple[yaml.Node, yaml.Node, Any, Any, FieldPath]
-"""A node still to build: the node whose position its path gets (the key, or the list item
-itself), the node, the container and slot it goes in, and its path."""
+class _Unusual(Exception):
+    """Something the one-pass build leaves to the careful path (which words the message)."""
+
+
+class _PlainBuilder:
+    """Builds the data and key positions of a document of plain data in one pass over its nodes,
+    making on the way every check of :func:`_walk`, PyYAML's constructor and
+    :func:`_refuse_unsafe_values`; raises :class:`_Unusual` as soon as anything is not plainly
+    fine.
+
+    Why both paths: this one is several times cheaper than the careful one, and it never has to
+    word a message.  Anything unusual (a refused tag, a duplicate or non-text key, a number
+    YAML would misread, a non-finite number, a control character, a date that cannot be, a deep
+    document) sends the document to the careful path, which reports exactly what it always has;
+    so a result is returned only when that path would return the same one.  Positions are
+    recorded in the same order as :func:`_walk` records them.  Aliases never reach this pass
+    (their nodes are shared, and the careful path measures their expansion)."""
+
+    def __init__(self, loader: _Loader, text: str) -> None:
+        self.loader = loader
+        # Without a backslash (an escape) or such a character in the whole text, no value has one.
+        self.check_text = "\\" in text or _UNSAFE_TEXT.search(text) is not None
+        self.marks: Marks = {}
+
+    def mapping(self, node: yaml.Node, path: FieldPath) -> dict[str, Any]:
+        if len(path) >= _FAST_DEPTH:
+            raise _Unusual
+        out: dict[str, Any] = {}
+        marks = self.marks
+        plain_text = not self.check_text
+        for key_node, value_node in node.value:
+            if key_node.__class__ is not yaml.ScalarNode or key_node.tag != _STR:
+                raise _Unusual
+            key = key_node.value
+            if key in out:  # a duplicate key
+                raise _Unusual
+            mark = key_node.start_mark
+            key_path = (*path, key)
+            marks[key_path] = (mark.line + 1, mark.column + 1)
+            if value_node.__class__ is yaml.ScalarNode:
+                tag = value_node.tag
+                if tag == _STR and plain_text:  # the commonest value, without a call
+                    out[key] = value_node.value
+                else:
+                    out[key] = self.scalar(value_node, tag)
+            else:
+                out[key] = self.value(value_node, key_path)
+        return out
+
+    def sequence(self, node: yaml.Node, path: FieldPath) -> list[Any]:
+        if len(path) >= _FAST_DEPTH:
+            raise _Unusual
+        out: list[Any] = []
+        marks = self.marks
+        for index, item in enumerate(node.value):
+            mark = item.start_mark
+            item_path = (*path, index)
+            marks[item_path] = (mark.line + 1, mark.column + 1)
+            out.append(self.value(item, item_path))
+        return out
+
+    def value(self, node: yaml.Node, path: FieldPath) -> Any:
+        kind, tag = node.__class__, node.tag
+        if kind is yaml.ScalarNode:
+            return self.scalar(node, tag)
+        if kind is yaml.MappingNode and tag == _MAP:
+            return self.mapping(node, path)
+        if kind is yaml.SequenceNode and tag == _SEQ:
+            return self.sequence(node, path)
+        raise _Unusual
+
+    def scalar(self, node: yaml.Node, tag: str) -> Any:
+        """A scalar's value exactly as PyYAML's constructor (with our checks) builds it."""
+        text: str = node.value
+        if tag == _STR:
+            if self.check_text and _UNSAFE_TEXT.search(text):
+                raise _Unusual
+            return text
+        if tag == _INT:
+            if len(text) < 19 and text.isascii() and text.isdigit() and (
+                    text[0] != "0" or text == "0"):
+                return int(text)
+        elif tag == _FLOAT:
+            if _FAST_FLOAT.fullmatch(text):
+                number = float(text)
+                if math.isfinite(number):
+                    return number
+                raise _Unusual
+        elif tag == _NULL:
+            return None
+        elif tag == _BOOL:
+            value = _BOOL_VALUES.get(text.lower())
+            if value is None:
+                raise _Unusual
+            return value
+        elif tag != _TIMESTAMP:
+            raise _Unusual
+        # A number in a rarer form, or a date: the loader's own constructor, with our checks.
+        try:
+            built = self.loader.yaml_constructors[tag](self.loader, node)
+        except Exception:  # the careful path calls it again and reports what it raises
+            raise _Unusual from None
+        if isinstance(built, float) and not math.isfinite(built):
+            raise _Unusual
+        return built
 
 
 def _build_plain(
     loader: _Loader, root: yaml.Node, text: str
 ) -> tuple[dict[str, Any], Marks] | None:
-    """The data and key positions of a document of plain data, in one pass over its nodes that
-    also makes every check of :func:`_walk`, PyYAML's constructor and
-    :func:`_refuse_unsafe_values`; ``None`` as soon as anything is not plainly fine.
-
-    Why both: this pass is about three times cheaper than the careful path, and it never has to
-    word a message.  Anything unusual (a refused tag, a duplicate or non-text key, a number YAML
-    would misread, a non-finite number, a control character, a date that cannot be, a deep
-    document, a top level that is not a mapping) makes the caller take the careful path, which
-    reports exactly what it always has.  So a result is returned only when that path would
-    return the same one.  Aliases never reach this pass (the tree would not be a tree)."""
+    """The data and key positions of a document of plain data (see :class:`_PlainBuilder`), or
+    ``None``: then the caller takes the careful path."""
     if root.__class__ is not yaml.MappingNode or root.tag != _MAP:
         return None
-    # Without a backslash (an escape) or such a character in the whole text, no value has one.
-    check_text = "\\" in text or _UNSAFE_TEXT.search(text) is not None
-    data: dict[str, Any] = {}
-    marks: Marks = {}
-    stack: list[_Pending] = []
-    if not _push_mapping(root, data, (), stack):
-        return None
-    while stack:  # in file order, as _walk records positions
-        mark_node, node, container, slot, path = stack.pop()
-        mark = mark_node.start_mark
-        marks[path] = (mark.line + 1, mark.column + 1)
-        kind = node.__class__
-        if kind is yaml.ScalarNode:
-            value = _plain_scalar(loader, node, check_text)
-            if value is _UNUSUAL:
-                return None
-            container[slot] = value
-        elif len(path) >= _FAST_DEPTH:
-            return None
-        elif kind is yaml.MappingNode and node.tag == _MAP:
-            mapping: dict[str, Any] = {}
-            if not _push_mapping(node, mapping, path, stack):
-                return None
-            container[slot] = mapping
-        elif kind is yaml.SequenceNode and node.tag == _SEQ:
-            items = node.value
-            sequence: list[Any] = [None] * len(items)
-            container[slot] = sequence
-            stack.extend([(items[i], items[i], sequence, i, (*path, i))
-                          for i in range(len(items) - 1, -1, -1)])
-        else:
-            return None
-    return data, marks
-
-
-def _push_mapping(node: yaml.Node, target: dict[str, Any], path: FieldPath,
-                  stack: list[_Pending]) -> bool:
-    """Queue the entries of a mapping whose keys are all distinct texts (else ``False``)."""
-    entries: list[_Pending] = []
-    for key_node, value_node in node.value:
-        if key_node.__class__ is not yaml.ScalarNode or key_node.tag != _STR:
-            return False
-        key = key_node.value
-        entries.append((key_node, value_node, target, key, (*path, key)))
-    if len({entry[3] for entry in entries}) != len(entries):  # a duplicate key
-        return False
-    entries.reverse()
-    stack.extend(entries)
-    return True
-
-
-def _plain_scalar(loader: _Loader, node: yaml.Node, check_text: bool) -> Any:
-    """A scalar's value exactly as the careful path builds it, or :data:`_UNUSUAL`."""
-    tag, text = node.tag, node.value
-    if tag == _STR:
-        return _UNUSUAL if check_text and _UNSAFE_TEXT.search(text) else text
-    if tag == _INT:
-        if _FAST_INT.fullmatch(text):
-            return int(text.replace("_", ""))
-    elif tag == _FLOAT:
-        if _FAST_FLOAT.fullmatch(text):
-            number = float(text)
-            return number if math.isfinite(number) else _UNUSUAL
-    elif tag == _NULL:
-        return None
-    elif tag == _BOOL:
-        return _BOOL_VALUES.get(text.lower(), _UNUSUAL)
-    elif tag != _TIMESTAMP:
-        return _UNUSUAL
-    # A number or a date in a rarer form: the loader's own constructor (with our checks).
+    builder = _PlainBuilder(loader, text)
     try:
-        value = loader.yaml_constructors[tag](loader, node)
-    except Exception:  # the careful path calls it again and reports what it raises
-        return _UNUSUAL
-    if isinstance(value, float) and not math.isfinite(value):
-        return _UNUSUAL
-    return value
+        return builder.mapping(root, ()), builder.marks
+    except _Unusual:
+        return None
 
 
 _BOOL_VALUES: dict[str, bool] = dict(_Loader.bool_values)
