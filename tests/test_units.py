@@ -5,6 +5,8 @@ from __future__ import annotations
 from fractions import Fraction
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from gist_tox.units import (
     COUNT_UNIT_FACTORS,
@@ -69,3 +71,28 @@ def test_show_is_exact_or_marked_as_rounded() -> None:
 def test_json_numbers_are_ints_when_whole() -> None:
     assert to_json_number(Fraction(75)) == 75 and isinstance(to_json_number(Fraction(75)), int)
     assert to_json_number(Fraction(1, 2)) == 0.5
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.one_of(st.floats(allow_nan=False, allow_infinity=False), st.integers(-10**30, 10**30)),
+       st.sampled_from([*COUNT_UNIT_FACTORS, "C", "F"]))
+def test_remembered_conversions_equal_converting_afresh(value: float | int, unit: str) -> None:
+    """The bounded caches of conversions give what the conversion itself gives, asked twice,
+    for ints and floats that are equal but written differently (1e23 is not 10**23)."""
+    fresh = Fraction(repr(value)) if isinstance(value, float) else Fraction(value)
+    for _ in range(2):
+        assert exact(value) == fresh
+        if unit in COUNT_UNIT_FACTORS:
+            assert count_to_canonical(value, unit) == fresh * COUNT_UNIT_FACTORS[unit]
+        else:
+            celsius = fresh if unit == "C" else (fresh - 32) * Fraction(5, 9)
+            assert temperature_to_celsius(value, unit) == celsius
+
+
+def test_equal_int_and_float_are_not_confused_by_the_caches() -> None:
+    as_int = int(1e23)  # 99999999999999991611392, the float's exact value
+    assert count_to_canonical(1e23, "10^9/L") == 10**23  # the float as written
+    assert count_to_canonical(as_int, "10^9/L") == as_int
+    assert count_to_canonical(1e23, "10^9/L") == 10**23
+    assert exact(-0.0) == 0 and exact(0.0) == 0
+    assert count_to_canonical(True, "10^9/L") == 1 and count_to_canonical(1.0, "10^9/L") == 1

@@ -267,13 +267,21 @@ class _Criterion(_Record):
         self.consequence_only = consequence_only
 
 
+def _plain_suffix(unit: str | None) -> str:
+    """The text ``_plain`` writes after a number in ``unit`` (``None``: no unit)."""
+    if unit is None:
+        return ""
+    shown = {"10^9/L": "x10^9/L"}.get(unit, unit)
+    return f"{'' if shown == '%' else ' '}{shown}"
+
+
 class _Plan(_Record):
     """What grading a term needs from its rule, worked out once per rule object: compiled
     criteria, highest grade first; the compiled ``present_when``; for skin terms each
     morphology graded under the term with its compiled condition (else ``None``); the inputs
     to report; the rule id of grade 0."""
 
-    __slots__ = ("criteria", "grade_0", "inputs", "present", "routes")
+    __slots__ = ("criteria", "grade_0", "inputs", "present", "reported", "routes", "shown_as")
 
     def __init__(self, criteria: tuple[_Criterion, ...], present: Test | None,
                  routes: tuple[tuple[str, Test | None], ...] | None, inputs: tuple[_Input, ...],
@@ -282,6 +290,10 @@ class _Plan(_Record):
         self.present = present
         self.routes = routes
         self.inputs = inputs
+        self.reported = tuple((i.name, i.per_term, i.unit) for i in inputs)
+        """``inputs`` as plain tuples, quicker to unpack for every term of every visit."""
+        self.shown_as = {i.name: (i.label, _plain_suffix(i.unit)) for i in inputs}
+        """Per input: its label, and the text after the number (``_plain``'s unit)."""
         self.grade_0 = grade_0
 
 
@@ -322,21 +334,20 @@ def _because(condition: Condition, values: Mapping[str, Any]) -> str:
 
 def _inputs(plan: _Plan, values: Mapping[str, Any], notes: Mapping[str, str]) -> dict[str, Any]:
     out: dict[str, Any] = {}
-    for field_ in plan.inputs:
-        name = field_.name
+    for name, per_term, unit in plan.reported:
         value = values.get(name, MISSING)
-        if value is MISSING or (field_.per_term and value is False):
+        if value is MISSING or (per_term and value is False):
             continue
         if isinstance(value, bool | str):
             out[name] = value
             continue
         number = to_json_number(value if type(value) is Fraction else exact(value))
-        if field_.unit is None and name not in notes:
+        if unit is None and name not in notes:
             out[name] = number
             continue
         shown: dict[str, Any] = {"value": number}
-        if field_.unit is not None:
-            shown["unit"] = field_.unit
+        if unit is not None:
+            shown["unit"] = unit
         if name in notes:
             shown["note"] = notes[name]
         out[name] = shown
@@ -419,10 +430,23 @@ def _grade_term(term: TermRule, visit: Visit, facts: Facts,
             f"findings fit no CTCAE v{term.ctcae_version} cell of {term.term} ({shown}); nearest"
             f" grade(s): {', '.join(map(str, nearest))}; a clinician grade (skin.clinician_grade)"
             " can settle it", present=True)
-    shown = "; ".join(f"{f.label} {_plain(inputs[f.name])}" for f in plan.inputs
-                      if f.name in inputs)
+    shown = _shown_inputs(plan, inputs)
     return _result(term, inputs, 0, plan.grade_0,
                    f"no grade's criteria met ({shown})" if shown else "no grade's criteria met")
+
+
+def _shown_inputs(plan: _Plan, inputs: dict[str, Any]) -> str:
+    """``label value unit; ...`` for a grade 0 basis: what ``_plain`` gives after each input's
+    label, with the label and the unit's text worked out once per rule (``plan.shown_as``)."""
+    parts = []
+    for name, value in inputs.items():
+        label, suffix = plan.shown_as[name]
+        if type(value) is dict:
+            number = f"{value['value']}{suffix}".strip()
+            parts.append(f"{label} {number}")
+        else:
+            parts.append(f"{label} {_plain(value)}")
+    return "; ".join(parts)
 
 
 def _plain(value: Any) -> str:

@@ -94,7 +94,9 @@ def show(number: Fraction, places: int = 2) -> str:
 
 
 def to_json_number(number: Fraction) -> float | int:
-    """A JSON-friendly number: an int when whole, else the nearest float."""
-    if number.denominator == 1:
-        return int(number.numerator)
-    return float(number)
+    """A JSON-friendly number: an int when whole, else the nearest float (``int / int`` is
+    correctly rounded, exactly as ``float(number)``)."""
+    numerator, denominator = number.as_integer_ratio()
+    if denominator == 1:
+        return int(numerator)
+    return numerator / denominator
