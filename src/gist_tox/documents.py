@@ -199,13 +199,14 @@ def _read_file(source: str) -> bytes:
     """A file's bytes: one ``open`` and one ``fstat``, then reads sized to the file.
 
     Anything the open refuses (no such file, no permission, a loop, a name the system cannot
-    take) goes to :func:`_read_path`, the checks one by one, so that each problem keeps its own
-    message; that is also why a folder is told apart only after opening it."""
-    path = Path(source)
+    take, ``visit.yaml/``) goes to :func:`_read_path`, the checks one by one on the name as
+    ``Path`` spells it, so that each problem keeps its own message.  The name is opened as given
+    (building a ``Path`` costs more than the open): when that succeeds it is the file ``Path``'s
+    spelling names too, which differs only by ``.`` parts, doubled and trailing slashes."""
     try:
-        fd = os.open(path, os.O_RDONLY | _NONBLOCK)
+        fd = os.open(source, os.O_RDONLY | _NONBLOCK)
     except (OSError, ValueError):
-        return _read_path(source, path)
+        return _read_path(source, Path(source))
     try:
         info = os.fstat(fd)
         if stat.S_ISDIR(info.st_mode):
