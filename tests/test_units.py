@@ -96,3 +96,12 @@ def test_equal_int_and_float_are_not_confused_by_the_caches() -> None:
     assert count_to_canonical(1e23, "10^9/L") == 10**23
     assert exact(-0.0) == 0 and exact(0.0) == 0
     assert count_to_canonical(True, "10^9/L") == 1 and count_to_canonical(1.0, "10^9/L") == 1
+
+
+@pytest.mark.parametrize("value", [float("inf"), float("-inf"), float("nan")])
+def test_a_float_that_is_not_a_number_is_refused_as_fraction_refuses_it(value: float) -> None:
+    with pytest.raises(ValueError) as expected:
+        Fraction(repr(value))
+    with pytest.raises(ValueError) as got:
+        exact(value)
+    assert str(got.value) == str(expected.value)

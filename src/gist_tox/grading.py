@@ -20,6 +20,7 @@ from gist_tox.ruleset.conditions import (
     MISSING,
     Condition,
     Test,
+    Truth,
     compiled,
     evaluate,
     fields_read,
@@ -255,16 +256,20 @@ class _Input(_Record):
 
 
 class _Criterion(_Record):
-    """A grade's criterion (``criterion``), compiled (``test``), with its rule id."""
+    """A grade's criterion with its rule id; ``test`` is its condition compiled, which is done
+    at the first use (a grade below the one met is not evaluated, so some never are)."""
 
     __slots__ = ("consequence_only", "criterion", "rule", "test")
 
-    def __init__(self, criterion: GradeCriterion, test: Test, rule: str,
-                 consequence_only: bool) -> None:
+    def __init__(self, criterion: GradeCriterion, rule: str, consequence_only: bool) -> None:
         self.criterion = criterion
-        self.test = test
+        self.test: Test = self._compile_then_test
         self.rule = rule
         self.consequence_only = consequence_only
+
+    def _compile_then_test(self, values: Mapping[str, Any]) -> Truth:
+        self.test = compiled(self.criterion.when)
+        return self.test(values)
 
 
 def _plain_suffix(unit: str | None) -> str:
@@ -276,16 +281,16 @@ def _plain_suffix(unit: str | None) -> str:
 
 
 class _Plan(_Record):
-    """What grading a term needs from its rule, worked out once per rule object: compiled
-    criteria, highest grade first; the compiled ``present_when``; for skin terms each
-    morphology graded under the term with its compiled condition (else ``None``); the inputs
-    to report; the rule id of grade 0."""
+    """What grading a term needs from its rule, worked out once per rule object: criteria,
+    highest grade first; ``present_when``; for skin terms each morphology graded under the term
+    with its condition (else ``None``); the inputs to report; the rule id of grade 0.
+    Conditions are compiled when first evaluated (``compiled`` remembers them)."""
 
     __slots__ = ("criteria", "grade_0", "inputs", "present", "reported", "routes", "shown_as")
 
-    def __init__(self, criteria: tuple[_Criterion, ...], present: Test | None,
-                 routes: tuple[tuple[str, Test | None], ...] | None, inputs: tuple[_Input, ...],
-                 grade_0: str) -> None:
+    def __init__(self, criteria: tuple[_Criterion, ...], present: Condition | None,
+                 routes: tuple[tuple[str, Condition | None], ...] | None,
+                 inputs: tuple[_Input, ...], grade_0: str) -> None:
         self.criteria = criteria
         self.present = present
         self.routes = routes
@@ -312,13 +317,12 @@ def _plan(term: TermRule) -> _Plan:
                              DESCRIBER.label(name)))
     plan = _Plan(
         criteria=tuple(
-            _Criterion(g, compiled(g.when), rule_id(term, f"grade-{g.grade}"),
-                       _consequence_only(g.when))
+            _Criterion(g, rule_id(term, f"grade-{g.grade}"), _consequence_only(g.when))
             for g in sorted(term.grades, key=lambda g: -g.grade)
         ),
-        present=None if term.present_when is None else compiled(term.present_when),
+        present=term.present_when,
         routes=None if term.applies_to is None else tuple(
-            (r.morphology, None if r.when is None else compiled(r.when)) for r in term.applies_to),
+            (r.morphology, r.when) for r in term.applies_to),
         inputs=tuple(inputs),
         grade_0=rule_id(term, "grade-0"),
     )
@@ -387,7 +391,7 @@ def _grade_term(term: TermRule, visit: Visit, facts: Facts,
             return _result(term, inputs, 0, plan.grade_0, routed[1])
 
     if plan.present is not None:
-        present, missing, _ = plan.present(values)
+        present, missing, _ = compiled(plan.present)(values)
         if present is None:
             # Findings unknown, but a death attributed to this event still is its grade 5.
             for met in plan.criteria:
@@ -478,12 +482,12 @@ def _route(
             return None, "skin morphology missing (skin.morphology): cannot tell which CTCAE term"
         return 0, "skin examined, no rash"
     unknown: list[str] = []
-    for morphology, test in plan.routes or ():
+    for morphology, when in plan.routes or ():
         if morphology != skin.morphology:
             continue
-        if test is None:
+        if when is None:
             return None
-        value, missing, _ = test(values)
+        value, missing, _ = compiled(when)(values)
         if value is True:
             return None
         if value is None:
@@ -557,9 +561,9 @@ def _apply_clinician_grade(
 def _graded_under_morphology(term: TermRule, values: Mapping[str, Any], skin: Any) -> bool:
     """The examined morphology is (or may be, when the routing input is missing) graded under
     ``term``; a term the morphology routes elsewhere is not."""
-    for morphology, test in _plan(term).routes or ():
+    for morphology, when in _plan(term).routes or ():
         if morphology != skin.morphology:
             continue
-        if test is None or test(values)[0] is not False:
+        if when is None or compiled(when)(values)[0] is not False:
             return True
     return False

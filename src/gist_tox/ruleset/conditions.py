@@ -154,22 +154,28 @@ def fields_read(condition: Condition) -> list[str]:
     if known is not None and known[0] is condition:
         return known[1]
     out: list[str] = []
-
-    def visit(node: Condition) -> None:
-        if isinstance(node, AllOf | AnyOf):
-            for child in node.all if isinstance(node, AllOf) else node.any:
-                visit(child)
-        elif isinstance(node, NotOf):
-            visit(node.not_)
-        else:
-            out.append(node.field)
-            if isinstance(node, Compare):
-                out.extend(b.field for _, b in node.bounds() if isinstance(b, FieldRef))
-
-    visit(condition)
+    _collect_fields(condition, out)
     result = list(dict.fromkeys(out))
     _FIELDS_READ[id(condition)] = (condition, result)
     return result
+
+
+def _collect_fields(node: Condition, out: list[str]) -> None:
+    if isinstance(node, AllOf):
+        for child in node.all:
+            _collect_fields(child, out)
+    elif isinstance(node, AnyOf):
+        for child in node.any:
+            _collect_fields(child, out)
+    elif isinstance(node, NotOf):
+        _collect_fields(node.not_, out)
+    else:
+        out.append(node.field)
+        if isinstance(node, Compare):
+            for op in BOUND_OPS:  # the order of ``Compare.bounds``
+                bound = getattr(node, op)
+                if isinstance(bound, FieldRef):
+                    out.append(bound.field)
 
 
 _LIMITS: dict[int, tuple[Compare, list[tuple[str, Callable[[Fraction, Fraction], bool], Any]]]] = {}
