@@ -11,6 +11,7 @@ and the one-open file reading are held to PyYAML's resolver and to the step-by-s
 
 from __future__ import annotations
 
+import math
 import os
 import sys
 from pathlib import Path
@@ -212,6 +213,39 @@ def test_a_visit_is_built_in_one_pass(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(documents, "_refuse_unsafe_values", never)
     for path in sorted((REPO / "examples").glob("*.yaml")):
         assert read_document(str(path)).data
+
+
+number_texts = st.one_of(
+    st.from_regex(r"[-+ ]?[0-9._eE:+-]{0,10}[ \n]?", fullmatch=True),
+    st.sampled_from([".inf", "-.Inf", ".nan", "nan", "inf", "-infinity", "1e999", "-0", "-0.0",
+                     " 1.5", "1.5 ", "+ 1.5", "- 1", "\u0663", "\u0663.5", "\u00b2", "1__0",
+                     "0x1F", "0o7", "0b1", "1:30", "1_000.5", "", "-", "."]),
+    st.text(max_size=6),
+)
+
+
+@settings(max_examples=800, deadline=None, derandomize=True)
+@given(number_texts, st.sampled_from(["int", "float", "bool", "null", "timestamp"]))
+def test_scalars_are_built_as_the_loader_builds_them(text: str, name: str) -> None:
+    """The one pass's own reading of numbers, booleans and nulls against the loader's
+    constructor: the same value, or the careful path (whatever the constructor does then)."""
+    tag = "tag:yaml.org,2002:" + name
+    node = yaml.ScalarNode(tag, text)
+    loader = documents._Loader("")
+    try:
+        try:
+            expected: Any = loader.yaml_constructors[tag](loader, node)
+        except Exception:  # the careful path's business
+            expected = documents._Unusual
+        if isinstance(expected, float) and not math.isfinite(expected):
+            expected = documents._Unusual
+        try:
+            got: Any = documents._PlainBuilder(loader, "\\").scalar(node, tag)
+        except documents._Unusual:
+            got = documents._Unusual
+        assert repr(got) == repr(expected) and type(got) is type(expected), (text, name)
+    finally:
+        loader.dispose()
 
 
 # -- the resolver's memory of tags -----------------------------------------------------------
