@@ -9,26 +9,41 @@ it; the grading engine reads values through :class:`Facts`.  Counts are exact fr
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import dataclass, field
 from fractions import Fraction
 from typing import Any, Literal
 
-from gist_tox.ruleset.conditions import MISSING
+from gist_tox.ruleset.conditions import MISSING, Record
 from gist_tox.units import count_to_canonical, exact, show, temperature_to_celsius
 from gist_tox.visit import Visit, anc_from_differential
 
 Kind = Literal["number", "bool", "enum"]
 
 
-@dataclass(frozen=True)
-class FieldInfo:
+class FieldInfo(Record):
+    """A field of the catalogue: its kind, label, unit, the reason given when it is missing,
+    the values of an enum, and ``per_term``: a consequence that belongs to one adverse event
+    (life-threatening, death).  Read-only: the catalogue is shared by every visit."""
+
+    __slots__ = ("kind", "label", "unit", "missing", "values", "per_term")  # noqa: RUF023
     kind: Kind
     label: str
-    unit: str = ""
-    missing: str = ""
-    values: tuple[str, ...] = ()
-    per_term: bool = False
-    """A consequence that belongs to one adverse event (life-threatening, death)."""
+    unit: str
+    missing: str
+    values: tuple[str, ...]
+    per_term: bool
+
+    def __init__(self, kind: Kind, label: str, unit: str = "", missing: str = "",
+                 values: tuple[str, ...] = (), per_term: bool = False) -> None:
+        for name, value in (("kind", kind), ("label", label), ("unit", unit),
+                            ("missing", missing), ("values", values), ("per_term", per_term)):
+            object.__setattr__(self, name, value)
+
+    def __setattr__(self, name: str, value: Any) -> None:
+        raise AttributeError(f"FieldInfo is read-only; cannot set {name!r}")
+
+    def __hash__(self) -> int:  # type: ignore[override]  # read-only, so hashable
+        return hash((self.kind, self.label, self.unit, self.missing, self.values,
+                     self.per_term))
 
 
 _SKIN_MISSING = "skin findings absent (no skin section)"
@@ -94,16 +109,22 @@ PER_TERM_FIELDS = tuple(name for name, info in FIELDS.items() if info.per_term)
 """Consequences that belong to one adverse event: each term reads its own value (default no)."""
 
 
-@dataclass
-class Facts:
-    """The normalised inputs of one visit, with notes on where derived values came from."""
+class Facts(Record):
+    """The normalised inputs of one visit, with notes on where derived values came from.
 
-    values: dict[str, Any]
-    notes: dict[str, str] = field(default_factory=dict)
-    """Per field: how a value was obtained when it was not read directly (derived, default)."""
-    warnings: list[str] = field(default_factory=list)
-    per_term: dict[str, dict[str, bool]] = field(default_factory=dict)
-    """Consequences resolved to the term they belong to: field -> term id -> value."""
+    ``notes``: per field, how a value was obtained when it was not read directly (derived,
+    default).  ``per_term``: consequences resolved to the term they belong to: field -> term
+    id -> value."""
+
+    __slots__ = ("values", "notes", "warnings", "per_term")  # noqa: RUF023 - repr order
+
+    def __init__(self, values: dict[str, Any], notes: dict[str, str] | None = None,
+                 warnings: list[str] | None = None,
+                 per_term: dict[str, dict[str, bool]] | None = None) -> None:
+        self.values = values
+        self.notes: dict[str, str] = {} if notes is None else notes
+        self.warnings: list[str] = [] if warnings is None else warnings
+        self.per_term: dict[str, dict[str, bool]] = {} if per_term is None else per_term
 
     def lookup_for(self, term_id: str) -> Any:
         def lookup(name: str) -> Any:

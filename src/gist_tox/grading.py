@@ -19,6 +19,7 @@ from gist_tox.facts import DESCRIBER, FIELDS, Facts, FieldInfo, missing_reason
 from gist_tox.ruleset.conditions import (
     MISSING,
     Condition,
+    Record,
     Test,
     Truth,
     compiled,
@@ -30,29 +31,7 @@ from gist_tox.units import exact, to_json_number
 from gist_tox.visit import Visit
 
 
-class _Record:
-    """A plain record with ``__slots__``: field-wise equality and a readable repr.
-
-    Not a dataclass: creating one costs about a millisecond at import, on every start-up of
-    ``gist-tox grade``, and a slotted class is also quicker to build per term and visit."""
-
-    __slots__ = ()
-
-    def __eq__(self, other: object) -> bool:
-        if type(other) is not type(self):
-            return NotImplemented
-        names: tuple[str, ...] = self.__slots__
-        return all(getattr(self, n) == getattr(other, n) for n in names)
-
-    __hash__ = None  # type: ignore[assignment]  # mutable, as the dataclasses were
-
-    def __repr__(self) -> str:
-        names: tuple[str, ...] = self.__slots__
-        shown = ", ".join(f"{n}={getattr(self, n)!r}" for n in names)
-        return f"{type(self).__name__}({shown})"
-
-
-class TermGrade(_Record):
+class TermGrade(Record):
     """The grade of one term, or why it cannot be given, with everything needed to check it.
 
     ``present``: findings of this adverse event are present (for resolving consequences)."""
@@ -129,7 +108,7 @@ def rule_id(term: TermRule, what: str) -> str:
     return f"ctcae-{term.ctcae_version}/{term.id}/{what}"
 
 
-class Grading(_Record):
+class Grading(Record):
     __slots__ = ("grades", "warnings")
 
     def __init__(self, grades: dict[str, TermGrade], warnings: list[str]) -> None:
@@ -242,7 +221,7 @@ def term_inputs(term: TermRule) -> list[str]:
 _JSON_UNITS = {"x10^9/L": "10^9/L", "% BSA": "%"}
 
 
-class _Input(_Record):
+class _Input(Record):
     """An input a term reads, with what is needed to report it: whether it is a consequence
     of one event (``per_term``), the unit written in JSON (``None`` if it has none), its label."""
 
@@ -255,7 +234,7 @@ class _Input(_Record):
         self.label = label
 
 
-class _Criterion(_Record):
+class _Criterion(Record):
     """A grade's criterion with its rule id; ``test`` is its condition compiled, which is done
     at the first use (a grade below the one met is not evaluated, so some never are)."""
 
@@ -280,7 +259,7 @@ def _plain_suffix(unit: str | None) -> str:
     return f"{'' if shown == '%' else ' '}{shown}"
 
 
-class _Plan(_Record):
+class _Plan(Record):
     """What grading a term needs from its rule, worked out once per rule object: criteria,
     highest grade first; ``present_when``; for skin terms each morphology graded under the term
     with its condition (else ``None``); the inputs to report; the rule id of grade 0.
