@@ -140,3 +140,16 @@ def test_values_for_reads_what_lookup_for_reads(per_term: dict[str, dict[str, bo
             assert (views[term].get(name, MISSING) is MISSING) == (lookup(name) is MISSING)
     assert facts.values["consequences.transfusion_indicated"] is False  # values left as they were
     assert "consequences.died" not in facts.values
+
+
+def test_facts_records_are_read_only_where_shared_and_survive_pickling() -> None:
+    import pickle
+
+    info = FIELDS["labs.anc"]
+    with pytest.raises(AttributeError):
+        info.unit = "/uL"  # type: ignore[misc]
+    assert pickle.loads(pickle.dumps(info)) == info
+    assert hash(pickle.loads(pickle.dumps(info))) == hash(info)
+    facts = facts_of(labs={"anc": {"value": 0.8, "unit": "10^9/L"}})
+    assert pickle.loads(pickle.dumps(facts)) == facts
+    assert "labs.anc" in repr(facts)

@@ -41,9 +41,14 @@ class FieldInfo(Record):
     def __setattr__(self, name: str, value: Any) -> None:
         raise AttributeError(f"FieldInfo is read-only; cannot set {name!r}")
 
+    def _fields(self) -> tuple[Kind, str, str, str, tuple[str, ...], bool]:
+        return self.kind, self.label, self.unit, self.missing, self.values, self.per_term
+
     def __hash__(self) -> int:  # type: ignore[override]  # read-only, so hashable
-        return hash((self.kind, self.label, self.unit, self.missing, self.values,
-                     self.per_term))
+        return hash(self._fields())
+
+    def __reduce__(self) -> tuple[type[FieldInfo], tuple[Any, ...]]:
+        return FieldInfo, self._fields()  # pickled through __init__ (attributes are read-only)
 
 
 _SKIN_MISSING = "skin findings absent (no skin section)"
