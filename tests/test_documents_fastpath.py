@@ -163,7 +163,7 @@ def test_generated_documents_read_the_same_on_both_paths(text: str) -> None:
     assert_same(text)
 
 
-@SETTINGS
+@settings(SETTINGS, max_examples=200)
 @given(st.dictionaries(st.text(max_size=6), st.recursive(
     st.none() | st.booleans() | st.integers() | st.floats() | st.text(max_size=12)
     | st.dates(),
@@ -224,7 +224,7 @@ number_texts = st.one_of(
 )
 
 
-@settings(max_examples=800, deadline=None, derandomize=True)
+@settings(max_examples=500, deadline=None, derandomize=True)
 @given(number_texts, st.sampled_from(["int", "float", "bool", "null", "timestamp"]))
 def test_scalars_are_built_as_the_loader_builds_them(text: str, name: str) -> None:
     """The one pass's own reading of numbers, booleans and nulls against the loader's
@@ -246,6 +246,26 @@ def test_scalars_are_built_as_the_loader_builds_them(text: str, name: str) -> No
         assert repr(got) == repr(expected) and type(got) is type(expected), (text, name)
     finally:
         loader.dispose()
+
+
+@pytest.mark.parametrize(("depth", "careful"), [(10, False), (70, True)])
+@pytest.mark.parametrize("opening", ["[", "{b: "])
+def test_deep_documents_take_the_careful_path(depth: int, careful: bool, opening: str,
+                                              monkeypatch: pytest.MonkeyPatch) -> None:
+    """The one pass recurses; past a depth it leaves the document to the careful path, whose
+    recursion limit decides what is too deep, as it always has."""
+    walked: list[object] = []
+    walk = documents._walk
+
+    def spy(*args: Any) -> None:
+        walked.append(args)
+        walk(*args)
+
+    monkeypatch.setattr(documents, "_walk", spy)
+    closing = "]" if opening == "[" else "}"
+    text = "a: " + opening * depth + ("" if opening == "[" else "1") + closing * depth + "\n"
+    assert read_document("v.yaml", text=text).data["a"]
+    assert bool(walked) is careful
 
 
 # -- the resolver's memory of tags -----------------------------------------------------------
