@@ -111,6 +111,8 @@ class _Loader(_BaseLoader):  # type: ignore[valid-type,misc]
     """The safe loader, with impossible dates reported at their position."""
 
     def construct_yaml_timestamp(self, node: yaml.Node) -> Any:
+        if not self.timestamp_regexp.match(str(node.value)):  # only with an explicit !!timestamp
+            raise _unreadable(node, "a date (YYYY-MM-DD)")
         try:
             return super().construct_yaml_timestamp(node)
         except ValueError as exc:
@@ -118,17 +120,29 @@ class _Loader(_BaseLoader):  # type: ignore[valid-type,misc]
                 None, None, f"impossible date or time {node.value!r} ({exc})", node.start_mark
             ) from None
 
+    def construct_yaml_bool(self, node: yaml.Node) -> Any:
+        if str(node.value).lower() not in self.bool_values:  # only with an explicit !!bool
+            raise _unreadable(node, "true or false")
+        return super().construct_yaml_bool(node)
 
     def construct_yaml_int(self, node: yaml.Node) -> Any:
         """YAML 1.1 reads ``0400`` as octal 256, ``0x190`` as hex and ``6:40`` as base 60: a
         dose or a count written so would be silently misread, so only plain decimals pass."""
-        value = super().construct_yaml_int(node)
+        try:
+            value = super().construct_yaml_int(node)
+        except ValueError as exc:
+            if "integer string conversion" in str(exc):  # too many digits: said further up
+                raise
+            raise _unreadable(node, "a whole number") from None  # only with an explicit !!int
         if not _PLAIN_INT.match(str(node.value)):
             raise _ambiguous_number(node, value)
         return value
 
     def construct_yaml_float(self, node: yaml.Node) -> Any:
-        value = super().construct_yaml_float(node)
+        try:
+            value = super().construct_yaml_float(node)
+        except ValueError:  # only with an explicit !!float
+            raise _unreadable(node, "a number") from None
         if ":" in str(node.value):  # base 60
             raise _ambiguous_number(node, value)
         return value
@@ -159,6 +173,15 @@ class _Loader(_BaseLoader):  # type: ignore[valid-type,misc]
         """Nothing to track: no path resolvers are registered (PyYAML's own returns at once)."""
 
 
+def _unreadable(node: yaml.Node, expected: str) -> yaml.constructor.ConstructorError:
+    """A value whose explicit tag (``!!bool maybe``) it does not fit."""
+    return yaml.constructor.ConstructorError(
+        None, None,
+        f"{shorten(repr(str(node.value)))} tagged {_short_tag(node.tag)} is not {expected}",
+        node.start_mark,
+    )
+
+
 def _ambiguous_number(node: yaml.Node, read_as: Any) -> yaml.constructor.ConstructorError:
     return yaml.constructor.ConstructorError(
         None, None,
@@ -183,6 +206,7 @@ _RESOLVED_TEXT_MAX = 64
 
 _Loader.add_constructor("tag:yaml.org,2002:timestamp", _Loader.construct_yaml_timestamp)
 _Loader.add_constructor("tag:yaml.org,2002:int", _Loader.construct_yaml_int)
+_Loader.add_constructor("tag:yaml.org,2002:bool", _Loader.construct_yaml_bool)
 _Loader.add_constructor("tag:yaml.org,2002:float", _Loader.construct_yaml_float)
 
 
