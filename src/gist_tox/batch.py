@@ -22,7 +22,6 @@ This module knows nothing about terminals or output formats (see ``gist_tox.rend
 
 from __future__ import annotations
 
-import collections
 import contextlib
 import errno
 import heapq
@@ -32,8 +31,6 @@ import os
 import signal
 import stat
 from collections.abc import Iterable, Iterator
-from concurrent.futures import Future, ProcessPoolExecutor
-from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -321,7 +318,9 @@ def run(
             (part, [processor(f.path) for f in part if f.error is None])
             for part in itertools.chain(head, parts))
     else:
-        graded = _in_pool(itertools.chain(head, parts), rules, ctcae, indent, jobs)
+        from gist_tox.pool import in_pool  # multiprocessing costs ~30 ms to import: only now
+
+        graded = in_pool(itertools.chain(head, parts), rules, ctcae, indent, jobs)
     for part, outcomes in graded:
         results = iter(outcomes)
         for item in part:
@@ -336,73 +335,6 @@ def _chunks(found: Iterable[Found], size: int) -> Iterator[list[Found]]:
 
 def _paths(part: list[Found]) -> list[str]:
     return [f.path for f in part if f.error is None]
-
-
-class _Pool:
-    """Worker processes with a bounded window of chunks in flight, results in submission order.
-
-    If a worker process dies (killed, out of memory, a crash in a C extension), the chunk
-    whose result was awaited is graded again one file at a time, each in its own worker, so the
-    file that kills a worker becomes a failure record and no other file is lost; the chunks
-    still in flight are resubmitted to a fresh pool.
-    """
-
-    def __init__(self, rules: Path | None, ctcae: str | None, indent: int | None,
-                 jobs: int) -> None:
-        self.args = (rules, ctcae, indent)
-        self.jobs = jobs
-        self.pool = self._new(jobs)
-        self.window: collections.deque[tuple[list[Found], Future[list[Outcome]]]] = (
-            collections.deque())
-
-    def _new(self, workers: int) -> ProcessPoolExecutor:
-        return ProcessPoolExecutor(max_workers=workers, initializer=_init_worker,
-                                   initargs=self.args)
-
-    def submit(self, part: list[Found]) -> None:
-        self.window.append((part, self.pool.submit(_work, _paths(part))))
-
-    def oldest(self) -> tuple[list[Found], list[Outcome]]:
-        part, future = self.window.popleft()
-        try:
-            return part, future.result()
-        except BrokenProcessPool:
-            self.pool.shutdown(wait=True, cancel_futures=True)
-            outcomes = [self._alone(path) for path in _paths(part)]
-            self.pool = self._new(self.jobs)
-            waiting = [p for p, _ in self.window]
-            self.window.clear()
-            for other in waiting:
-                self.submit(other)
-            return part, outcomes
-
-    def _alone(self, path: str) -> Outcome:
-        pool = self._new(1)
-        try:
-            return pool.submit(_work, [path]).result()[0]
-        except BrokenProcessPool:
-            return failure(InputError(
-                path, "the worker process grading this file died (killed, out of memory or "
-                "crashed); not graded", code="internal"))
-        finally:
-            pool.shutdown(wait=True, cancel_futures=True)
-
-    def close(self) -> None:
-        self.pool.shutdown(wait=True, cancel_futures=True)
-
-
-def _in_pool(parts: Iterator[list[Found]], rules: Path | None, ctcae: str | None,
-             indent: int | None, jobs: int) -> Iterator[tuple[list[Found], list[Outcome]]]:
-    pool = _Pool(rules, ctcae, indent, jobs)
-    try:
-        for part in parts:
-            pool.submit(part)
-            if len(pool.window) >= 4 * jobs:
-                yield pool.oldest()
-        while pool.window:
-            yield pool.oldest()
-    finally:
-        pool.close()
 
 
 # --------------------------------------------------------------------------------------------

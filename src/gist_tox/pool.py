@@ -1,0 +1,85 @@
+"""Worker processes for ``batch --jobs N``: a bounded window of chunks in flight, results in
+submission order, and no file lost when a worker dies.
+
+Kept apart from :mod:`gist_tox.batch` so that ``--jobs 1`` never imports multiprocessing (~30 ms
+of start-up).  The workers run :func:`gist_tox.batch._work` after
+:func:`gist_tox.batch._init_worker`, so they grade exactly as the parent would.
+"""
+
+from __future__ import annotations
+
+import collections
+from collections.abc import Iterator
+from concurrent.futures import Future, ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
+from pathlib import Path
+
+from gist_tox.batch import Found, Outcome, _init_worker, _paths, _work, failure
+from gist_tox.errors import InputError
+
+
+class _Pool:
+    """Worker processes with a bounded window of chunks in flight, results in submission order.
+
+    If a worker process dies (killed, out of memory, a crash in a C extension), the chunk
+    whose result was awaited is graded again one file at a time, each in its own worker, so the
+    file that kills a worker becomes a failure record and no other file is lost; the chunks
+    still in flight are resubmitted to a fresh pool.
+    """
+
+    def __init__(self, rules: Path | None, ctcae: str | None, indent: int | None,
+                 jobs: int) -> None:
+        self.args = (rules, ctcae, indent)
+        self.jobs = jobs
+        self.pool = self._new(jobs)
+        self.window: collections.deque[tuple[list[Found], Future[list[Outcome]]]] = (
+            collections.deque())
+
+    def _new(self, workers: int) -> ProcessPoolExecutor:
+        return ProcessPoolExecutor(max_workers=workers, initializer=_init_worker,
+                                   initargs=self.args)
+
+    def submit(self, part: list[Found]) -> None:
+        self.window.append((part, self.pool.submit(_work, _paths(part))))
+
+    def oldest(self) -> tuple[list[Found], list[Outcome]]:
+        part, future = self.window.popleft()
+        try:
+            return part, future.result()
+        except BrokenProcessPool:
+            self.pool.shutdown(wait=True, cancel_futures=True)
+            outcomes = [self._alone(path) for path in _paths(part)]
+            self.pool = self._new(self.jobs)
+            waiting = [p for p, _ in self.window]
+            self.window.clear()
+            for other in waiting:
+                self.submit(other)
+            return part, outcomes
+
+    def _alone(self, path: str) -> Outcome:
+        pool = self._new(1)
+        try:
+            return pool.submit(_work, [path]).result()[0]
+        except BrokenProcessPool:
+            return failure(InputError(
+                path, "the worker process grading this file died (killed, out of memory or "
+                "crashed); not graded", code="internal"))
+        finally:
+            pool.shutdown(wait=True, cancel_futures=True)
+
+    def close(self) -> None:
+        self.pool.shutdown(wait=True, cancel_futures=True)
+
+
+def in_pool(parts: Iterator[list[Found]], rules: Path | None, ctcae: str | None,
+             indent: int | None, jobs: int) -> Iterator[tuple[list[Found], list[Outcome]]]:
+    pool = _Pool(rules, ctcae, indent, jobs)
+    try:
+        for part in parts:
+            pool.submit(part)
+            if len(pool.window) >= 4 * jobs:
+                yield pool.oldest()
+        while pool.window:
+            yield pool.oldest()
+    finally:
+        pool.close()
