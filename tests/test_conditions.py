@@ -228,3 +228,12 @@ def test_compiled_is_built_once_per_condition_object() -> None:
     assert compiled(cond)({"labs.anc": Fraction(1, 2)}) == (False, (), 1)
     assert compiled(cond)({"labs.anc": Fraction(49, 100)}) == (True, (), 0)
     assert compiled(cond)({}) == (None, ("labs.anc",), 0)
+
+
+def test_compiled_agrees_on_branch_lists_the_schema_forbids() -> None:
+    """Rules never hold an empty ``all``/``any`` (min_length 1), but were one built without
+    validation, both evaluations would still agree."""
+    from gist_tox.ruleset.conditions import AllOf, AnyOf
+
+    for cond in (AllOf.model_construct(all=[]), AnyOf.model_construct(any=[])):
+        assert compiled(cond)({}) == _reference(cond, {})

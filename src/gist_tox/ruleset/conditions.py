@@ -425,6 +425,7 @@ def _compile_any(children: tuple[Test, ...]) -> Test:
             missing += child_missing
             if fewest < 0 or child_failed < fewest:
                 fewest = child_failed
+        fewest = max(fewest, 0)  # as ``evaluate`` (min of none is 0; the schema forbids none)
         if missing:
             return None, tuple(dict.fromkeys(missing)), fewest
         return False, (), fewest
