@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 
 from conftest import RULES
+from gist_tox import diskcache
 from gist_tox.ruleset import cache
 from gist_tox.ruleset.loader import load_ruleset
 
@@ -99,7 +100,7 @@ def test_yml_files_are_part_of_the_key_and_other_files_are_not(rules_copy: Path)
 
 def test_the_cache_keeps_only_the_newest_entries(rules_copy: Path,
                                                  monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(cache, "KEEP", 2)
+    monkeypatch.setattr(diskcache, "KEEP", 2)
     path = rules_copy / "ctcae-5.0" / "neutrophil_count_decreased.yaml"
     text = path.read_text()
     for bound in ("0.6", "0.7", "0.8"):

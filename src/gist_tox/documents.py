@@ -23,16 +23,15 @@ from __future__ import annotations
 
 import contextlib
 import errno
-import json
 import math
 import os
 import re
 import stat
 import sys
-from collections.abc import Hashable
-from dataclasses import dataclass, field
+from collections.abc import Hashable, Mapping
 from pathlib import Path
-from typing import Any
+from types import MappingProxyType
+from typing import Any, NamedTuple
 
 import yaml
 
@@ -83,13 +82,15 @@ def display_name(source: str) -> str:
     return STDIN_NAME if source == "-" else source
 
 
-@dataclass(frozen=True)
-class Document:
-    """A parsed document: its data, where it came from, and the position of each key."""
+class Document(NamedTuple):
+    """A parsed document: its data, where it came from, and the position of each key.
+
+    (A named tuple, not a dataclass: creating a dataclass costs about a millisecond at every
+    start-up.  Build it with ``marks`` whenever positions are known.)"""
 
     source: str
     data: dict[str, Any]
-    marks: dict[FieldPath, tuple[int, int]] = field(default_factory=dict)
+    marks: Mapping[FieldPath, tuple[int, int]] = MappingProxyType({})
 
     def position(self, path: FieldPath) -> tuple[int | None, int | None]:
         """The line and column of the deepest known key on ``path`` (1-based), if any."""
@@ -431,6 +432,7 @@ class _DuplicateJsonKey(Exception):
 
 def _parse_json(source: str, text: str) -> Any:
     """Strict JSON.  ``NaN``/``Infinity`` are read as floats and refused afterwards, by field."""
+    import json  # only for .json files: kept off the start-up path
 
     def pairs(items: list[tuple[str, Any]]) -> dict[str, Any]:
         out: dict[str, Any] = {}

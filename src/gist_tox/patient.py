@@ -26,7 +26,8 @@ PATIENT_FORMAT = "gist-tox/patient@1"
 
 
 class _Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", strict=True, frozen=True)
+    # defer_build: validated through gist_tox.validators, which keeps the validator across runs.
+    model_config = ConfigDict(extra="forbid", strict=True, frozen=True, defer_build=True)
 
 
 class Treatment(_Strict):

@@ -11,6 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+from gist_tox import validators
 from gist_tox.documents import read_document
 from gist_tox.patient import Patient
 from gist_tox.pipeline import Evaluation, RuleSets, evaluate
@@ -41,7 +42,7 @@ def replay(patient: Patient, rulesets: RuleSets, source: str) -> list[Evaluation
     out: list[Evaluation] = []
     for index, observed in enumerate(patient.visits):
         visit_source = f"{source}:visits[{index}]"
-        visit = Visit.model_validate({
+        visit = validators.validate(Visit, {
             "ctcae_version": patient.ctcae_version,
             "patient": patient.patient,
             "date": observed.date,
@@ -70,7 +71,7 @@ def next_state(state: State, evaluation: Evaluation, date: Any) -> State:
     if rec is None:  # a rule set without dosing rules: nothing changes
         return state
     history = [*state.history,
-               *(HistoryEntry.model_validate(e.as_history(date)) for e in rec.new_episodes)]
+               *(validators.validate(HistoryEntry, e.as_history(date)) for e in rec.new_episodes)]
     if rec.action in ("hold", "discontinue"):
         return State(0, list(rec.hold_for) or ["other"], history)
     return State(rec.dose_mg, [], history)

@@ -21,8 +21,10 @@ ModelT = TypeVar("ModelT", bound=BaseModel)
 
 def validate(document: Document, model: type[ModelT]) -> ModelT:
     """Validate ``document.data`` as ``model`` or raise one :class:`InputError`."""
+    from gist_tox.validators import validate as validated
+
     try:
-        return model.model_validate(document.data)
+        return validated(model, document.data)
     except ValidationError as exc:
         raise to_input_error(document, exc, model) from None
 

@@ -98,7 +98,9 @@ def _written(number: float, bound: float | Fraction) -> float | Fraction:
 
 
 class _Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", strict=True, frozen=True)
+    # defer_build: importing the models builds no validator; gist_tox.validators builds Visit's
+    # once and keeps it across runs (validate with gist_tox.validators.validate).
+    model_config = ConfigDict(extra="forbid", strict=True, frozen=True, defer_build=True)
 
 
 class Patient(_Strict):
