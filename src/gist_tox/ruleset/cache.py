@@ -21,7 +21,7 @@ from gist_tox import diskcache
 if TYPE_CHECKING:
     from gist_tox.ruleset.loader import RuleSet
 
-_FORMAT = b"gist-tox-rules-cache/3"
+_FORMAT = b"gist-tox-rules-cache/4"
 _KIND = "rules"
 
 

@@ -87,7 +87,7 @@ class RuleSet:
 
     def __init__(self, *, root: Path, config: RulesConfig, ctcae_version: str,
                  terms: list[TermRule], reference_ranges: ReferenceRanges, dosing: Any = None,
-                 digest: str = "", files: list[RuleFile] | None = None) -> None:
+                 digest: str = "") -> None:
         self.root = root
         self.config = config
         self.ctcae_version = ctcae_version
@@ -95,7 +95,6 @@ class RuleSet:
         self.reference_ranges = reference_ranges
         self.dosing = dosing
         self.digest = digest
-        self.files: list[RuleFile] = [] if files is None else files
         self._known_term_ids: set[str] | None = None
 
     def __repr__(self) -> str:
@@ -262,7 +261,7 @@ def _validate_ruleset(root: Path, version: str | None) -> RuleSet:
     terms.sort(key=lambda t: (_CATEGORY_ORDER[t.category], t.id))
     return RuleSet(
         root=root, config=config, ctcae_version=version, terms=terms, reference_ranges=ranges,
-        dosing=dosing, digest=digest_of(files), files=files,
+        dosing=dosing, digest=digest_of(files),
     )
 
 
