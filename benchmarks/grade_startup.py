@@ -26,9 +26,9 @@ REPO = Path(__file__).resolve().parents[1]
 BASELINE_CODE = ("import typer, yaml; from pydantic import BaseModel; "
                  "from rich.console import Console; from rich.table import Table")
 GOAL = 1.5
-# What pydantic alone adds: the same imports, then one one-field model validated once (the
-# machinery pydantic loads for its first validator). gist-tox must validate the visit with
-# pydantic (design card), so this is a floor no gist-tox change can go below.
+# For scale: the same imports, then one one-field model built and validated once (what a first
+# validation costs when pydantic builds its validator from scratch; gist-tox keeps the visit's
+# validator across runs instead, src/gist_tox/validators.py).
 PYDANTIC_FLOOR_CODE = (BASELINE_CODE + "\nclass A(BaseModel):\n    x: int\n"
                        "A.model_validate({'x': 1})")
 
@@ -90,9 +90,8 @@ def main() -> None:
     print(f"python -c 'import typer, yaml, pydantic, rich.console, rich.table': median wall"
           f" {base_wall * 1000:.1f} ms (cpu {base_cpu * 1000:.1f} ms) over {args.runs} runs")
     floor_wall = statistics.median(w for w, _ in floor_runs)
-    print(f"the same + one pydantic model validated once: median wall {floor_wall * 1000:.1f} ms"
-          f" = {floor_wall / base_wall:.2f} x the libraries' import (pydantic's first-validation"
-          " cost, which gist-tox cannot avoid)")
+    print(f"for scale, the same + one pydantic model built and validated once: median wall"
+          f" {floor_wall * 1000:.1f} ms = {floor_wall / base_wall:.2f} x the libraries' import")
     print(f"cpu-time ratio {grade_cpu / base_cpu:.2f} (less sensitive to a busy machine)")
     print(f"ratio {ratio:.2f} (median wall time; goal <= {GOAL})"
           f"  {'ok' if ratio <= GOAL else 'OVER GOAL'}")

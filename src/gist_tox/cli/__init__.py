@@ -63,3 +63,19 @@ def main() -> None:
         devnull = os.open(os.devnull, os.O_WRONLY)
         os.dup2(devnull, sys.stdout.fileno())
         sys.exit(0)
+    finally:
+        _before_exit()
+
+
+def _before_exit() -> None:
+    """Spare the interpreter's shutdown a search for reference cycles among everything the run
+    made: it took ~120 ms after a grade, more than grading, for memory the OS frees anyway.
+
+    By now every output is written and closed (``cli/output.py``) and worker processes are shut
+    down (``pool.py``); objects still die by reference counting as modules are cleared, and
+    the standard streams are flushed by the interpreter as usual.  Only the process exits
+    faster.  (Tests run the application, not this entry point, so their process is unaffected.)
+    """
+    import gc
+
+    gc.freeze()
