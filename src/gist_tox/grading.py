@@ -16,6 +16,7 @@ from typing import Any
 
 from gist_tox.errors import InputError
 from gist_tox.facts import DESCRIBER, FIELDS, Facts, FieldInfo, missing_reason
+from gist_tox.memo import per_object
 from gist_tox.ruleset.conditions import (
     MISSING,
     Condition,
@@ -83,17 +84,11 @@ class TermGrade(Record):
 _NO_INFO = FieldInfo("bool", "")
 
 
-_CONSEQUENCE_ONLY: dict[int, tuple[Any, bool]] = {}
-
-
+@per_object(limit=4096)
 def _consequence_only(condition: Any) -> bool:
     """A criterion met only by a consequence of the event (death): no finding gives it.
     Worked out once per condition object (rules do not change while in use)."""
-    known = _CONSEQUENCE_ONLY.get(id(condition))
-    if known is None or known[0] is not condition:
-        answer = all(FIELDS.get(n, _NO_INFO).per_term for n in fields_read(condition))
-        known = _CONSEQUENCE_ONLY[id(condition)] = (condition, answer)
-    return known[1]
+    return all(FIELDS.get(n, _NO_INFO).per_term for n in fields_read(condition))
 
 
 def _name(term: TermRule) -> str:
@@ -196,14 +191,9 @@ def _attribute_consequences(
     return out
 
 
-_TERM_INPUTS: dict[int, tuple[TermRule, list[str]]] = {}
-
-
+@per_object(limit=256)
 def term_inputs(term: TermRule) -> list[str]:
     """Every input a term's rule reads (routing, presence, grades), worked out once per rule."""
-    known = _TERM_INPUTS.get(id(term))
-    if known is not None and known[0] is term:
-        return known[1]
     names: list[str] = []
     for route in term.applies_to or []:
         names.append("skin.morphology")
@@ -213,9 +203,7 @@ def term_inputs(term: TermRule) -> list[str]:
         names.extend(fields_read(term.present_when))
     for grade in term.grades:
         names.extend(fields_read(grade.when))
-    result = list(dict.fromkeys(names))
-    _TERM_INPUTS[id(term)] = (term, result)
-    return result
+    return list(dict.fromkeys(names))
 
 
 _JSON_UNITS = {"x10^9/L": "10^9/L", "% BSA": "%"}
@@ -281,20 +269,15 @@ class _Plan(Record):
         self.grade_0 = grade_0
 
 
-_PLANS: dict[int, tuple[TermRule, _Plan]] = {}
-
-
+@per_object(limit=256)
 def _plan(term: TermRule) -> _Plan:
-    known = _PLANS.get(id(term))
-    if known is not None and known[0] is term:
-        return known[1]
     inputs = []
     for name in term_inputs(term):
         info = FIELDS.get(name)
         unit = _JSON_UNITS.get(info.unit, info.unit) if info is not None and info.unit else None
         inputs.append(_Input(name, info is not None and info.per_term, unit,
                              DESCRIBER.label(name)))
-    plan = _Plan(
+    return _Plan(
         criteria=tuple(
             _Criterion(g, rule_id(term, f"grade-{g.grade}"), _consequence_only(g.when))
             for g in sorted(term.grades, key=lambda g: -g.grade)
@@ -305,8 +288,6 @@ def _plan(term: TermRule) -> _Plan:
         inputs=tuple(inputs),
         grade_0=rule_id(term, "grade-0"),
     )
-    _PLANS[id(term)] = (term, plan)
-    return plan
 
 
 def _because(condition: Condition, values: Mapping[str, Any]) -> str:

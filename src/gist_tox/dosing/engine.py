@@ -18,6 +18,7 @@ from fractions import Fraction
 from typing import TYPE_CHECKING, Any, NamedTuple
 
 from gist_tox.dosing.schema import DosingRules
+from gist_tox.memo import per_object
 from gist_tox.units import exact, show
 from gist_tox.visit import HistoryEntry, Visit
 
@@ -145,16 +146,11 @@ class _Limits(NamedTuple):
     """The rule-derived values of the texts' placeholders."""
 
 
-_LIMITS: dict[int, tuple[DosingRules, _Limits]] = {}
-"""Per process, by rule object: a batch asks for the same rules' limits at every visit."""
-
-
+@per_object(limit=8)
 def _limits(rules: DosingRules) -> _Limits:
-    known = _LIMITS.get(id(rules))
-    if known is not None and known[0] is rules:
-        return known[1]
+    """Once per rule object: a batch asks for the same rules' limits at every visit."""
     heme = rules.hematologic
-    limits = _Limits(
+    return _Limits(
         anc_hold=exact(heme.hold_below.anc),
         platelets_hold=exact(heme.hold_below.platelets),
         anc_resume=exact(heme.resume_at_least.anc),
@@ -175,10 +171,6 @@ def _limits(rules: DosingRules) -> _Limits:
             "stop_grade": rules.skin.discontinue_from_grade,
         },
     )
-    if len(_LIMITS) >= 8:  # a process uses one or two rule sets; tests and `rules diff` more
-        _LIMITS.clear()
-    _LIMITS[id(rules)] = (rules, limits)
-    return limits
 
 
 def recommend(

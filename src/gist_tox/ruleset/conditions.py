@@ -24,6 +24,7 @@ from typing import Annotated, Any, Literal, Protocol, Union
 
 from pydantic import BaseModel, ConfigDict, Discriminator, Field, Tag, model_validator
 
+from gist_tox.memo import per_object
 from gist_tox.units import exact
 
 BOUND_OPS: dict[str, tuple[str, Callable[[Fraction, Fraction], bool]]] = {
@@ -177,20 +178,14 @@ def _collect_fields(node: Condition, out: list[str]) -> None:
                     out.append(bound.field)
 
 
-_LIMITS: dict[int, tuple[Compare, list[tuple[str, Callable[[Fraction, Fraction], bool], Any]]]] = {}
-
-
+@per_object(limit=4096)
 def _limits(condition: Compare) -> list[tuple[str, Callable[[Fraction, Fraction], bool], Any]]:
     """The bounds of a comparison with their symbol, test and exact limit (or field reference),
     worked out once per condition object."""
-    known = _LIMITS.get(id(condition))
-    if known is not None and known[0] is condition:
-        return known[1]
     out = []
     for op, bound in condition.bounds():
         symbol, test = BOUND_OPS[op]
         out.append((symbol, test, bound if isinstance(bound, FieldRef) else exact(bound)))
-    _LIMITS[id(condition)] = (condition, out)
     return out
 
 
@@ -361,18 +356,11 @@ _OPERATORS: dict[str, Callable[[int, int], bool]] = {
 """Bound tests on cross-multiplied integers: for fractions ``a/b`` and ``c/d`` with positive
 denominators (always so in :class:`Fraction`), ``a/b < c/d`` exactly when ``a*d < c*b``."""
 
-_COMPILED: dict[int, tuple[Condition, Test]] = {}
-
-
+@per_object(limit=4096)
 def compiled(condition: Condition) -> Test:
     """The condition as a closure tree, built once per condition object (rules do not change
-    while in use; the object is kept with its closure, so its id cannot be reused)."""
-    known = _COMPILED.get(id(condition))
-    if known is not None and known[0] is condition:
-        return known[1]
-    test = _compile(condition)
-    _COMPILED[id(condition)] = (condition, test)
-    return test
+    while in use)."""
+    return _compile(condition)
 
 
 def _compile(condition: Condition) -> Test:
