@@ -43,9 +43,14 @@ except ImportError:  # run with a Python that lacks PyYAML (e.g. `python3 benchm
     raise
 
 SEED = 20091102
-GIST_TOX = next((str(p) for p in (Path(sys.executable).with_name("gist-tox"),
-                                  REPO / ".venv" / "bin" / "gist-tox") if p.exists()),
-                shutil.which("gist-tox") or "gist-tox")
+GIST_TOX = next(
+    (
+        str(p)
+        for p in (Path(sys.executable).with_name("gist-tox"), REPO / ".venv" / "bin" / "gist-tox")
+        if p.exists()
+    ),
+    shutil.which("gist-tox") or "gist-tox",
+)
 
 
 def synthetic_visit(rng: random.Random, index: int) -> dict[str, Any]:
@@ -56,10 +61,12 @@ def synthetic_visit(rng: random.Random, index: int) -> dict[str, Any]:
         "format": "gist-tox/visit@1",
         "patient": {"id": patient, "age": rng.randint(25, 90)},
         "date": f"20{rng.randint(10, 24):02d}-{rng.randint(1, 12):02d}-{rng.randint(1, 28):02d}",
-        "imatinib": {"indication": rng.choice(["gist-unresectable", "gist-metastatic",
-                                               "gist-adjuvant"]),
-                     "starting_dose_mg": start, "current_dose_mg": start,
-                     "disease_status": rng.choice(["responding", "stable", "stable", "unknown"])},
+        "imatinib": {
+            "indication": rng.choice(["gist-unresectable", "gist-metastatic", "gist-adjuvant"]),
+            "starting_dose_mg": start,
+            "current_dose_mg": start,
+            "disease_status": rng.choice(["responding", "stable", "stable", "unknown"]),
+        },
     }
     roll = rng.random()
     anc = round(rng.uniform(1.6, 6.0), 2)
@@ -80,19 +87,30 @@ def synthetic_visit(rng: random.Random, index: int) -> dict[str, Any]:
         labs["neutrophils_percent"] = rng.randint(20, 70)
     visit["labs"] = labs
     if rng.random() < 0.15:
-        visit["fever"] = {"max_temperature": {"value": round(rng.uniform(37.0, 39.8), 1),
-                                              "unit": "C"},
-                          "hours_at_or_above_38": rng.randint(0, 6)}
+        visit["fever"] = {
+            "max_temperature": {"value": round(rng.uniform(37.0, 39.8), 1), "unit": "C"},
+            "hours_at_or_above_38": rng.randint(0, 6),
+        }
     if rng.random() < 0.2:
         bsa = rng.choice([0, 5, 15, 25, 40, 60])
-        visit["skin"] = {"morphology": "maculopapular", "bsa_percent": bsa,
-                         "symptoms": rng.choice(["none", "mild", "moderate"]),
-                         "adl_limitation": rng.choice(["none", "none", "instrumental"])}
+        visit["skin"] = {
+            "morphology": "maculopapular",
+            "bsa_percent": bsa,
+            "symptoms": rng.choice(["none", "mild", "moderate"]),
+            "adl_limitation": rng.choice(["none", "none", "instrumental"]),
+        }
     if rng.random() < 0.05:
         visit["imatinib"]["current_dose_mg"] = 0
         visit["imatinib"]["on_hold_for"] = "hematologic"
-        visit["history"] = [{"date": "2009-01-05", "category": "hematologic",
-                             "term": "neutrophil_count_decreased", "grade": 3, "dose_mg": start}]
+        visit["history"] = [
+            {
+                "date": "2009-01-05",
+                "category": "hematologic",
+                "term": "neutrophil_count_decreased",
+                "grade": 3,
+                "dose_mg": start,
+            }
+        ]
     return visit
 
 
@@ -129,8 +147,21 @@ def run_batch(folder: Path, jobs: int) -> tuple[float, int]:
         "print(t, resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss, r.returncode)\n"
     )
     out = subprocess.run(
-        [sys.executable, "-c", code, GIST_TOX, "batch", "--jobs", str(jobs), "--format", "ndjson",
-         str(folder)], check=True, capture_output=True, text=True,
+        [
+            sys.executable,
+            "-c",
+            code,
+            GIST_TOX,
+            "batch",
+            "--jobs",
+            str(jobs),
+            "--format",
+            "ndjson",
+            str(folder),
+        ],
+        check=True,
+        capture_output=True,
+        text=True,
     ).stdout.split()
     seconds, rss, rc = float(out[0]), int(out[1]), int(out[2])
     if rc != 0:
@@ -141,8 +172,9 @@ def run_batch(folder: Path, jobs: int) -> tuple[float, int]:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--n", type=int, default=10_000, help="visits for the speed run")
-    parser.add_argument("--rss-n", type=int, default=100_000,
-                        help="visits for the memory run (0 skips it)")
+    parser.add_argument(
+        "--rss-n", type=int, default=100_000, help="visits for the memory run (0 skips it)"
+    )
     args = parser.parse_args()
     if shutil.which(GIST_TOX) is None:
         raise SystemExit("gist-tox not found; install the project (see the README) first")
@@ -156,18 +188,24 @@ def main() -> None:
         c, _ = run_batch(small, 2)
         print(f"N = {args.n:,} visits, {os.cpu_count()} CPUs")
         print(f"(a) read + CSafeLoader parse, one process : {a:7.2f} s")
-        print(f"(b) batch --jobs 1 --format ndjson        : {b:7.2f} s   (b)/(a) = {b / a:.2f}"
-              "  goal <= 2.5")
-        print(f"(c) batch --jobs 2 --format ndjson        : {c:7.2f} s   (c)/(b) = {c / b:.2f}"
-              "  goal < 1")
+        print(
+            f"(b) batch --jobs 1 --format ndjson        : {b:7.2f} s   (b)/(a) = {b / a:.2f}"
+            "  goal <= 2.5"
+        )
+        print(
+            f"(c) batch --jobs 2 --format ndjson        : {c:7.2f} s   (c)/(b) = {c / b:.2f}"
+            "  goal < 1"
+        )
         if args.rss_n:
             large = base / "large"
             large.mkdir()
             generate(large, args.rss_n)
             _, rss_large = run_batch(large, 1)
-            print(f"peak RSS (--jobs 1): N = {args.n:,}: {rss_small / 1024:.1f} MiB; "
-                  f"N = {args.rss_n:,}: {rss_large / 1024:.1f} MiB; ratio "
-                  f"{rss_large / rss_small:.2f}  goal <= 1.2")
+            print(
+                f"peak RSS (--jobs 1): N = {args.n:,}: {rss_small / 1024:.1f} MiB; "
+                f"N = {args.rss_n:,}: {rss_large / 1024:.1f} MiB; ratio "
+                f"{rss_large / rss_small:.2f}  goal <= 1.2"
+            )
     finally:
         shutil.rmtree(base, ignore_errors=True)
 

@@ -145,12 +145,13 @@ def term_mutants(rules: Path, rel: str) -> Iterator[Mutant]:
             continue
         for m in _BOUND.finditer(code):
             for new in nudges(m.group(2)):
-                text = code[: m.start(2)] + new + code[m.end(2):] + comment
-                yield _replace_line(lines, i, text, rel,
-                                    f"{stem}:{where}:{m.group(1)} {m.group(2)}->{new}")
+                text = code[: m.start(2)] + new + code[m.end(2) :] + comment
+                yield _replace_line(
+                    lines, i, text, rel, f"{stem}:{where}:{m.group(1)} {m.group(2)}->{new}"
+                )
         for m in _OPERATOR.finditer(code):
             flipped = _FLIP[m.group(1)]
-            text = code[: m.start(1)] + flipped + code[m.end(1):] + comment
+            text = code[: m.start(1)] + flipped + code[m.end(1) :] + comment
             yield _replace_line(lines, i, text, rel, f"{stem}:{where}:{m.group(1)}->{flipped}")
     seen: set[str] = set()
     for i, line in enumerate(lines):
@@ -159,22 +160,23 @@ def term_mutants(rules: Path, rel: str) -> Iterator[Mutant]:
             if m.group(1) in seen:
                 continue
             seen.add(m.group(1))
-            text = code[: m.end(1)] + "_x" + code[m.end(1):] + comment
+            text = code[: m.end(1)] + "_x" + code[m.end(1) :] + comment
             yield _replace_line(lines, i, text, rel, f"{stem}:field {m.group(1)}->_x")
         if line.lstrip().startswith("- morphology:"):
-            copy = lines[:i] + lines[i + 1:]
-            yield Mutant(f"{stem}:applies_to -{line.split(':')[1].split('#')[0].strip()}",
-                         rel, "".join(copy))
+            copy = lines[:i] + lines[i + 1 :]
+            yield Mutant(
+                f"{stem}:applies_to -{line.split(':')[1].split('#')[0].strip()}", rel, "".join(copy)
+            )
     for grade, first, end in blocks:
         yield Mutant(f"{stem}:remove grade {grade}", rel, "".join(lines[:first] + lines[end:]))
     for (g1, a1, b1), (g2, a2, b2) in itertools.pairwise(blocks):
         w1, w2 = _when_span(lines, a1, b1), _when_span(lines, a2, b2)
-        when1, when2 = lines[w1[0]:w1[1]], lines[w2[0]:w2[1]]
+        when1, when2 = lines[w1[0] : w1[1]], lines[w2[0] : w2[1]]
         if when1 == when2:
             continue
-        up = lines[:w1[0]] + when2 + lines[w1[1]:]  # grade g1 gets g2's criteria
+        up = lines[: w1[0]] + when2 + lines[w1[1] :]  # grade g1 gets g2's criteria
         yield Mutant(f"{stem}:overlap g{g1}:=g{g2}", rel, "".join(up))
-        down = lines[:w2[0]] + when1 + lines[w2[1]:]
+        down = lines[: w2[0]] + when1 + lines[w2[1] :]
         yield Mutant(f"{stem}:overlap g{g2}:=g{g1}", rel, "".join(down))
 
 
@@ -190,25 +192,41 @@ def dosing_mutants(rules: Path) -> Iterator[Mutant]:
         key = line.strip().split(":")[0]
         for m in _NUMBER.finditer(code):
             for new in nudges(m.group(1)):
-                text = code[: m.start(1)] + new + code[m.end(1):] + comment
-                yield _replace_line(lines, i, text, DOSING,
-                                    f"dosing:{section}.{key}[{m.start(1)}] {m.group(1)}->{new}")
+                text = code[: m.start(1)] + new + code[m.end(1) :] + comment
+                yield _replace_line(
+                    lines,
+                    i,
+                    text,
+                    DOSING,
+                    f"dosing:{section}.{key}[{m.start(1)}] {m.group(1)}->{new}",
+                )
         if section == "ladder_mg" and key == "ladder_mg":
             for m in _NUMBER.finditer(code):
-                rest = code[: m.start(1)] + code[m.end(1):]
+                rest = code[: m.start(1)] + code[m.end(1) :]
                 rest = rest.replace("[, ", "[").replace(", ,", ",").replace(", ]", "]")
-                yield _replace_line(lines, i, rest + comment, DOSING,
-                                    f"dosing:ladder -{m.group(1)}")
+                yield _replace_line(
+                    lines, i, rest + comment, DOSING, f"dosing:ladder -{m.group(1)}"
+                )
         if key == "discontinue_terms":
             for term in re.findall(r"[a-z_]+", code.split(":", 1)[1]):
                 new = re.sub(rf"\b{term}\b,?\s*", "", code).replace(", ]", "]")
                 yield _replace_line(lines, i, new + comment, DOSING, f"dosing:discontinue -{term}")
-                yield _replace_line(lines, i, code.replace(term, term + "_x") + comment, DOSING,
-                                    f"dosing:discontinue {term}->_x")
+                yield _replace_line(
+                    lines,
+                    i,
+                    code.replace(term, term + "_x") + comment,
+                    DOSING,
+                    f"dosing:discontinue {term}->_x",
+                )
         if key == "episode_terms":
             for term in re.findall(r":\s*([a-z_]+)", code.split(":", 1)[1]):
-                yield _replace_line(lines, i, code.replace(term, term + "_x") + comment, DOSING,
-                                    f"dosing:episode_terms {term}->_x")
+                yield _replace_line(
+                    lines,
+                    i,
+                    code.replace(term, term + "_x") + comment,
+                    DOSING,
+                    f"dosing:episode_terms {term}->_x",
+                )
 
 
 def reference_mutants(rules: Path) -> Iterator[Mutant]:
@@ -220,8 +238,13 @@ def reference_mutants(rules: Path) -> Iterator[Mutant]:
         m = re.match(r"(\s+lln:\s*)(\d+(?:\.\d+)?)", line)
         if m:
             for new in nudges(m.group(2)):
-                yield _replace_line(lines, i, m.group(1) + new + line[m.end(2):], REFERENCE,
-                                    f"reference:{section}.lln {m.group(2)}->{new}")
+                yield _replace_line(
+                    lines,
+                    i,
+                    m.group(1) + new + line[m.end(2) :],
+                    REFERENCE,
+                    f"reference:{section}.lln {m.group(2)}->{new}",
+                )
 
 
 def all_mutants(rules: Path = RULES) -> list[Mutant]:

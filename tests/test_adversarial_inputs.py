@@ -60,7 +60,8 @@ def _sub(old: str, new: str, base: str = VISIT) -> str:
 
 def _json_visit(**over: Any) -> dict[str, Any]:
     visit: dict[str, Any] = {
-        "patient": {"id": "ADV-J"}, "date": "2024-03-01",
+        "patient": {"id": "ADV-J"},
+        "date": "2024-03-01",
         "imatinib": {"starting_dose_mg": 400, "current_dose_mg": 400},
         "labs": {"anc": {"value": 0.4, "unit": "10^9/L"}},
     }
@@ -115,7 +116,7 @@ BAD: dict[str, str | bytes] = {
     "bidi_in_id.yaml": _sub("ADV-1", '"ADV\\u202eX"'),
     "lone_surrogate_yaml.yaml": _sub("ADV-1", '"ADV\\ud800"'),
     "lone_surrogate.json": '{"patient": {"id": "ADV\\ud800"}, "date": "2024-03-01",'
-                           ' "imatinib": {"starting_dose_mg": 400, "current_dose_mg": 400}}',
+    ' "imatinib": {"starting_dose_mg": 400, "current_dose_mg": 400}}',
     # --- numbers
     "huge_exponent.yaml": _sub("value: 1.2", "value: 1.0e+400"),
     "huge_exponent.json": json.dumps(_json_visit()).replace("0.4", "1e400"),
@@ -148,7 +149,7 @@ BAD: dict[str, str | bytes] = {
     "age_200.yaml": _sub("age: 60", "age: 200"),
     "bsa_150.yaml": VISIT + "skin: {morphology: maculopapular, bsa_percent: 150}\n",
     "percent_sum.yaml": VISIT + "  wbc: {value: 3, unit: 10^9/L}\n  neutrophils_percent: 90\n"
-                        "  bands_percent: 20\n",
+    "  bands_percent: 20\n",
     # --- dates
     "date_feb30.yaml": _sub("date: 2024-03-01", "date: 2024-02-30"),
     "date_month13.yaml": _sub("date: 2024-03-01", "date: 2024-13-01"),
@@ -161,7 +162,7 @@ BAD: dict[str, str | bytes] = {
     "date_quoted_bad.yaml": _sub("date: 2024-03-01", 'date: "2023-02-29"'),
     "date_null.yaml": _sub("date: 2024-03-01", "date:"),
     "date_in_history_bad.yaml": VISIT + "history:\n  - {date: 2024-04-31, category: skin,"
-                                " term: rash_maculo_papular, grade: 3, dose_mg: 400}\n",
+    " term: rash_maculo_papular, grade: 3, dose_mg: 400}\n",
     "date_bad.json": json.dumps(_json_visit(date="2024-02-30")),
     "date_int.json": json.dumps(_json_visit(date=20240101)),
     # --- shapes and keys
@@ -187,8 +188,9 @@ BAD: dict[str, str | bytes] = {
     "key_mapping.yaml": VISIT + "? {a: 1}\n: c\n",
     "typo_field.yaml": _sub("current_dose_mg", "curent_dose_mg"),
     "unknown_top.yaml": VISIT + "notes: call patient\n",
-    "enum_hold.yaml": _sub("current_dose_mg: 400",
-                           "current_dose_mg: 0\n  on_hold_for: hematological"),
+    "enum_hold.yaml": _sub(
+        "current_dose_mg: 400", "current_dose_mg: 0\n  on_hold_for: hematological"
+    ),
     "enum_morphology_case.yaml": VISIT + "skin: {morphology: Maculopapular, bsa_percent: 10}\n",
     "enum_indication.yaml": _sub("gist-adjuvant", "GIST"),
     "format_wrong.yaml": "format: gist-tox/visit@2\n" + VISIT,
@@ -196,7 +198,7 @@ BAD: dict[str, str | bytes] = {
     "anc_null.yaml": _sub("value: 1.2", "value: null"),
     "anc_no_unit.yaml": _sub("value: 1.2, unit: 10^9/L, ", "value: 1.2, "),
     "history_unknown_term.yaml": VISIT + "history:\n  - {date: 2024-01-01, category: skin,"
-                                 " term: febrile_neutropenie, grade: 3, dose_mg: 400}\n",
+    " term: febrile_neutropenie, grade: 3, dose_mg: 400}\n",
     # --- duplicate keys at every depth
     "dup_top.yaml": VISIT + "date: 2024-03-02\n",
     "dup_quoted.yaml": VISIT + '"date": 2024-03-02\n',
@@ -204,15 +206,17 @@ BAD: dict[str, str | bytes] = {
     "dup_flow.yaml": _sub("unit: 10^9/L, lln: 1.8", "unit: 10^9/L, lln: 1.8, value: 0.2"),
     "dup_labs.yaml": VISIT + "  anc: {value: 0.2, unit: 10^9/L}\n",
     "dup_history.yaml": VISIT + "history:\n  - {date: 2024-01-01, category: skin,"
-                        " term: rash_maculo_papular, grade: 3, grade: 1, dose_mg: 400}\n",
+    " term: rash_maculo_papular, grade: 3, grade: 1, dose_mg: 400}\n",
     "dup.json": '{"patient": {"id": "A"}, "date": "2024-03-01", "date": "2024-03-02",'
-                ' "imatinib": {"starting_dose_mg": 400, "current_dose_mg": 400}}',
+    ' "imatinib": {"starting_dose_mg": 400, "current_dose_mg": 400}}',
     "dup_nested.json": '{"patient": {"id": "A", "id": "B"}, "date": "2024-03-01",'
-                       ' "imatinib": {"starting_dose_mg": 400, "current_dose_mg": 400}}',
+    ' "imatinib": {"starting_dose_mg": 400, "current_dose_mg": 400}}',
     # --- anchors, aliases, merge keys
-    "alias_bomb.yaml": "a: &a [x, x, x, x, x, x, x, x, x, x]\n" + "".join(
+    "alias_bomb.yaml": "a: &a [x, x, x, x, x, x, x, x, x, x]\n"
+    + "".join(
         f"{chr(98 + i)}: &{chr(98 + i)} [" + ", ".join([f"*{chr(97 + i)}"] * 10) + "]\n"
-        for i in range(8)),
+        for i in range(8)
+    ),
     "alias_recursive.yaml": "a: &a [*a]\n",
     "alias_recursive_map.yaml": "a: &a {b: *a}\n",
     "alias_undefined.yaml": VISIT + "labs2: *nope\n",
@@ -222,16 +226,17 @@ BAD: dict[str, str | bytes] = {
     "tag_os_system.yaml": f"!!python/object/apply:os.system ['touch ../{PWNED}']\n",
     "tag_in_field.yaml": _sub("ADV-1", f"!!python/object/apply:os.system ['touch ../{PWNED}']"),
     "tag_subprocess.yaml": "x: !!python/object/apply:subprocess.check_output"
-                           f" [[touch, ../{PWNED}]]\n" + VISIT,
+    f" [[touch, ../{PWNED}]]\n" + VISIT,
     "tag_new.yaml": "x: !!python/object/new:os.system [touch ../{PWNED}]\n".replace(
-        "{PWNED}", PWNED) + VISIT,
+        "{PWNED}", PWNED
+    )
+    + VISIT,
     "tag_name.yaml": "x: !!python/name:os.system\n" + VISIT,
     "tag_module.yaml": "x: !!python/module:os\n" + VISIT,
     "tag_verbatim.yaml": "x: !<tag:yaml.org,2002:python/object/apply:os.system>"
-                         f" ['touch ../{PWNED}']\n"
-                         + VISIT,
+    f" ['touch ../{PWNED}']\n" + VISIT,
     "tag_handle.yaml": "%TAG !p! tag:yaml.org,2002:python/\n---\n"
-                       f"x: !p!object/apply:os.system ['touch ../{PWNED}']\n" + VISIT,
+    f"x: !p!object/apply:os.system ['touch ../{PWNED}']\n" + VISIT,
     "tag_binary.yaml": _sub("ADV-1", "!!binary QURWLTE="),
     "tag_set.yaml": VISIT + "history: !!set {a, b}\n",
     "tag_omap.yaml": VISIT + "history: !!omap [a: 1]\n",
@@ -264,15 +269,18 @@ BAD: dict[str, str | bytes] = {
     "truncated.json": json.dumps(_json_visit())[:-5],
     "bom_then_junk.json": "\ufeff{,}",
     "empty.json": "",
-    "dose_string.json": json.dumps(_json_visit(imatinib={"starting_dose_mg": 400,
-                                                         "current_dose_mg": "400"})),
-    "dose_bool.json": json.dumps(_json_visit(imatinib={"starting_dose_mg": 400,
-                                                       "current_dose_mg": True})),
+    "dose_string.json": json.dumps(
+        _json_visit(imatinib={"starting_dose_mg": 400, "current_dose_mg": "400"})
+    ),
+    "dose_bool.json": json.dumps(
+        _json_visit(imatinib={"starting_dose_mg": 400, "current_dose_mg": True})
+    ),
     "two_objects.json": json.dumps(_json_visit()) + json.dumps(_json_visit()),
     # --- the wrong kind of file
     "timeline_to_grade.yaml": (REPO / "examples" / "hwang-2010" / "patient.yaml").read_text(),
-    "result_to_grade.json": json.dumps({"format": "gist-tox/result@1", "source": "x",
-                                        "patient_id": "A", "grades": {}}),
+    "result_to_grade.json": json.dumps(
+        {"format": "gist-tox/result@1", "source": "x", "patient_id": "A", "grades": {}}
+    ),
 }
 
 
@@ -327,12 +335,13 @@ GOOD: dict[str, str | bytes] = {
     "bom.json": "\ufeff" + json.dumps(_json_visit()),
     "comments.yaml": "# header\n" + VISIT.replace("\n", "  # note\n"),
     "flow_style.yaml": "{patient: {id: F-1}, date: 2024-03-01, imatinib: {starting_dose_mg: 400,"
-                       " current_dose_mg: 400}, labs: {anc: {value: 0.9, unit: /uL}}}\n",
+    " current_dose_mg: 400}, labs: {anc: {value: 0.9, unit: /uL}}}\n",
     "quoted_date.yaml": _sub("date: 2024-03-01", 'date: "2024-03-01"'),
     "explicit_doc.yaml": "---\n" + VISIT + "...\n",
-    "alias_legit.yaml": _sub("  platelets: {value: 120, unit: 10^9/L}",
-                             "  platelets: {value: 120, unit: &u 10^9/L}\n"
-                             "  wbc: {value: 3, unit: *u}"),
+    "alias_legit.yaml": _sub(
+        "  platelets: {value: 120, unit: 10^9/L}",
+        "  platelets: {value: 120, unit: &u 10^9/L}\n  wbc: {value: 3, unit: *u}",
+    ),
     "unicode_id.yaml": _sub("ADV-1", "\u00c9L\u00c8VE-\u6d4b\u8bd5-\U0001f600"),
     "padding.yaml": VISIT + ("# " + "p" * 97 + "\n") * 10000,
     "maculopapular.yaml": _skin("maculopapular", 35, "moderate", "instrumental"),
@@ -340,47 +349,70 @@ GOOD: dict[str, str | bytes] = {
     "exfoliative_small.yaml": _skin("exfoliative", 20),
     "erythroderma.yaml": _skin("erythroderma", 92, "severe", "self_care"),
     "target_lesions.yaml": _skin("target_lesions", 15, x=", tenderness: true"),
-    "bullous_sjs.yaml": _skin("bullous", 8, "severe", "self_care",
-                              ", detachment_bsa_percent: 8, mucosal_involvement: true"),
-    "bullous_ten.yaml": _skin("bullous", 40, "severe", "self_care",
-                              ", detachment_bsa_percent: 35, mucosal_involvement: true"),
+    "bullous_sjs.yaml": _skin(
+        "bullous",
+        8,
+        "severe",
+        "self_care",
+        ", detachment_bsa_percent: 8, mucosal_involvement: true",
+    ),
+    "bullous_ten.yaml": _skin(
+        "bullous",
+        40,
+        "severe",
+        "self_care",
+        ", detachment_bsa_percent: 35, mucosal_involvement: true",
+    ),
     "clinician_only.yaml": VISIT + "skin: {morphology: maculopapular, clinician_grade: 2}\n",
     "clinician_disagrees.yaml": _skin("maculopapular", 5, x=", clinician_grade: 3"),
     "v6.yaml": "ctcae_version: '6.0'\n" + _skin("exfoliative", 95, "severe", "self_care"),
     "v6_float.yaml": "ctcae_version: 6.0\n" + VISIT,
     "hold_heme.yaml": _sub("current_dose_mg: 400", "current_dose_mg: 0\n  on_hold_for: hematologic")
     + "history:\n  - {date: 2024-02-15, category: hematologic, term: neutrophil_count_decreased,"
-      " grade: 4, dose_mg: 400}\n",
+    " grade: 4, dose_mg: 400}\n",
     "hold_skin_resume.yaml": _sub("current_dose_mg: 400", "current_dose_mg: 0\n  on_hold_for: skin")
     + "skin: {morphology: maculopapular, bsa_percent: 4}\nhistory:\n  - {date: 2024-02-15,"
-      " category: skin, term: rash_maculo_papular, grade: 3, dose_mg: 400}\n",
-    "hold_list.yaml": _sub("current_dose_mg: 400",
-                           "current_dose_mg: 0\n  on_hold_for: [hematologic, skin]"),
+    " category: skin, term: rash_maculo_papular, grade: 3, dose_mg: 400}\n",
+    "hold_list.yaml": _sub(
+        "current_dose_mg: 400", "current_dose_mg: 0\n  on_hold_for: [hematologic, skin]"
+    ),
     "hold_without_reason.yaml": _sub("current_dose_mg: 400", "current_dose_mg: 0"),
     "history_after_visit.yaml": VISIT + "history:\n  - {date: 2024-05-01, category: skin,"
-                                " term: rash_maculo_papular, grade: 3, dose_mg: 400}\n",
+    " term: rash_maculo_papular, grade: 3, dose_mg: 400}\n",
     "off_ladder.yaml": _sub("current_dose_mg: 400", "current_dose_mg: 350"),
-    "progression.yaml": _sub("current_dose_mg: 400",
-                             "current_dose_mg: 400\n  disease_status: progression"),
+    "progression.yaml": _sub(
+        "current_dose_mg: 400", "current_dose_mg: 400\n  disease_status: progression"
+    ),
     "febrile.yaml": _sub("value: 1.2", "value: 0.3") + "fever: {max_temperature: {value: 102.2,"
-                    " unit: F}, hours_at_or_above_38: 2}\nconsequences: {life_threatening:"
-                    " [febrile_neutropenia]}\n",
+    " unit: F}, hours_at_or_above_38: 2}\nconsequences: {life_threatening:"
+    " [febrile_neutropenia]}\n",
     "differential.yaml": HEAD + "labs:\n  wbc: {value: 2100, unit: cells/uL}\n"
-                         "  neutrophils_percent: 15\n  bands_percent: 5\n",
+    "  neutrophils_percent: 15\n  bands_percent: 5\n",
     "counts_mm3.yaml": HEAD + "labs: {anc: {value: 999, unit: /mm3}, platelets: {value: 24000,"
-                       " unit: /uL}}\n",
+    " unit: /uL}}\n",
     "empty_labs.yaml": HEAD + "labs: {}\n",
     "negative_zero.yaml": _sub("value: 1.2", "value: -0.0"),
     "died.yaml": _sub("value: 1.2", "value: 0.2") + "fever: {max_temperature: {value: 39,"
-                 " unit: C}}\nconsequences: {died: febrile_neutropenia}\n",
+    " unit: C}}\nconsequences: {died: febrile_neutropenia}\n",
     "died_maybe.yaml": VISIT + "consequences: {died: maybe}\n",  # a warning, not a grade
     "visit.json": json.dumps(_json_visit()),
-    "visit_skin.json": json.dumps(_json_visit(skin={"morphology": "bullous", "bsa_percent": 30,
-                                                    "detachment_bsa_percent": 31})),
-    "visit_hold.json": json.dumps(_json_visit(
-        imatinib={"starting_dose_mg": 600, "current_dose_mg": 0, "on_hold_for": "hematologic"},
-        history=[{"date": "2024-02-01", "category": "hematologic",
-                  "term": "febrile_neutropenia", "grade": 3, "dose_mg": 600}])),
+    "visit_skin.json": json.dumps(
+        _json_visit(skin={"morphology": "bullous", "bsa_percent": 30, "detachment_bsa_percent": 31})
+    ),
+    "visit_hold.json": json.dumps(
+        _json_visit(
+            imatinib={"starting_dose_mg": 600, "current_dose_mg": 0, "on_hold_for": "hematologic"},
+            history=[
+                {
+                    "date": "2024-02-01",
+                    "category": "hematologic",
+                    "term": "febrile_neutropenia",
+                    "grade": 3,
+                    "dose_mg": 600,
+                }
+            ],
+        )
+    ),
     "VISIT_UPPER.YAML": VISIT.replace("ADV-1", "ADV-UP"),
     "upper.JSON": json.dumps(_json_visit(patient={"id": "ADV-UPJ"})),
     "short.yml": VISIT,
@@ -399,8 +431,16 @@ def write_good(folder: Path) -> list[Path]:
 # --------------------------------------------------------------------------------------------
 
 
-SUBPROCESS_SAMPLE = ("tag_os_system.yaml", "tag_handle.yaml", "fifo.yaml", "alias_bomb.yaml",
-                     "deep_brackets.yaml", "utf16le.yaml", "two_mib.yaml", "many_items_flow.yaml")
+SUBPROCESS_SAMPLE = (
+    "tag_os_system.yaml",
+    "tag_handle.yaml",
+    "fifo.yaml",
+    "alias_bomb.yaml",
+    "deep_brackets.yaml",
+    "utf16le.yaml",
+    "two_mib.yaml",
+    "many_items_flow.yaml",
+)
 """Files also run as a real ``gist-tox`` process (as a held-out corpus is judged); the rest run
 in-process, which is much faster and checks the same code."""
 
@@ -408,11 +448,13 @@ in-process, which is much faster and checks the same code."""
 Corpus = tuple[Path, list[Path], list[Path]]
 
 
-def run(args: list[str], cwd: Path,
-        stdin: bytes = b"") -> tuple[subprocess.CompletedProcess[bytes], float]:
+def run(
+    args: list[str], cwd: Path, stdin: bytes = b""
+) -> tuple[subprocess.CompletedProcess[bytes], float]:
     start = time.monotonic()
-    done = subprocess.run([str(GIST_TOX), *args], cwd=cwd, input=stdin, capture_output=True,
-                          timeout=20)
+    done = subprocess.run(
+        [str(GIST_TOX), *args], cwd=cwd, input=stdin, capture_output=True, timeout=20
+    )
     return done, time.monotonic() - start
 
 
@@ -473,8 +515,7 @@ def test_grade_refuses_every_bad_file(corpus: Corpus) -> None:
 
 
 @pytest.mark.parametrize("name", SUBPROCESS_SAMPLE)
-def test_grade_refuses_in_a_real_process(corpus: Corpus,
-                                         name: str) -> None:
+def test_grade_refuses_in_a_real_process(corpus: Corpus, name: str) -> None:
     folder, _, _ = corpus
     done, took = run(["grade", name], folder)
     assert_refused(done.returncode, done.stdout, done.stderr.decode(), took, name)
@@ -487,7 +528,7 @@ def test_messages_point_at_the_problem(corpus: Corpus) -> None:
         "escape_in_name\x1b[31m.yaml": ":2:10: YAML: the character '\\x1b' is not allowed",
         "lone_surrogate.json": "patient.id: text contains",
         "many_items_flow.yaml": "history[0]: 1 is not allowed; expected a mapping of fields"
-                                " (and 30000 more problems)",
+        " (and 30000 more problems)",
         "dup_flow.yaml": "labs.anc.value: duplicate key 'value'",
         "tag_in_field.yaml": "'!!python/object/apply:os.system' is not allowed",
         "key_cyrillic.yaml": "did you mean 'patient'?",
@@ -509,8 +550,12 @@ def test_valid_control_files_grade(corpus: Corpus) -> None:
 
 def test_stdin(corpus: Corpus) -> None:
     folder, _, _ = corpus
-    for data in (b"", b"\x00\xff garbage", b"patient: [\n", f"!!python/object/apply:os.system"
-                 f" ['touch ../{PWNED}']\n".encode()):
+    for data in (
+        b"",
+        b"\x00\xff garbage",
+        b"patient: [\n",
+        f"!!python/object/apply:os.system ['touch ../{PWNED}']\n".encode(),
+    ):
         assert_refused(*run_here(["grade", "-"], folder, stdin=data), "<stdin>")
     code, _, err, _ = run_here(["grade", "-", "--format", "json"], folder, stdin=VISIT.encode())
     assert code == 0, err
@@ -519,8 +564,16 @@ def test_stdin(corpus: Corpus) -> None:
 
 def test_timeline_refuses_a_visit_and_bad_files(corpus: Corpus) -> None:
     folder, _, _ = corpus
-    for name in ("plain.yaml", "alias_bomb.yaml", "tag_os_system.yaml", "loop.yaml",
-                 "fifo.yaml", "folder.yaml", "utf16le.yaml", "deep_brackets.yaml"):
+    for name in (
+        "plain.yaml",
+        "alias_bomb.yaml",
+        "tag_os_system.yaml",
+        "loop.yaml",
+        "fifo.yaml",
+        "folder.yaml",
+        "utf16le.yaml",
+        "deep_brackets.yaml",
+    ):
         assert_refused(*run_here(["timeline", name], folder), name)
 
 
@@ -562,8 +615,9 @@ def test_batch_lists_everything(corpus: Corpus) -> None:
         assert records[source]["message"], source
         assert "internal error" not in records[source]["message"], records[source]
     rows = list(csv.DictReader(io.StringIO(outputs["csv"].decode())))
-    assert [r["source"] for r in rows] == [json.loads(line)["source"]
-                                          for line in outputs["ndjson"].splitlines()]
+    assert [r["source"] for r in rows] == [
+        json.loads(line)["source"] for line in outputs["ndjson"].splitlines()
+    ]
     for row in rows:
         want = expected.get(row["source"])
         if want is None:
@@ -578,24 +632,34 @@ def test_batch_lists_everything(corpus: Corpus) -> None:
 def test_batch_path_list_from_stdin(corpus: Corpus) -> None:
     folder, _, _ = corpus
     names = "plain.yaml\nalias_bomb.yaml\nnot-there.yaml\nnul\x00in-name.yaml\n"
-    code, out, err, _ = run_here(["batch", "-", "--format", "ndjson", "--jobs", "1"], folder,
-                                 stdin=names.encode())
+    code, out, err, _ = run_here(
+        ["batch", "-", "--format", "ndjson", "--jobs", "1"], folder, stdin=names.encode()
+    )
     assert code == 2, err
     assert "internal error" not in err
     records = [json.loads(line) for line in out.splitlines()]
     assert sorted(r["source"] for r in records) == [
-        "alias_bomb.yaml", "not-there.yaml", "nul\x00in-name.yaml", "plain.yaml"]
+        "alias_bomb.yaml",
+        "not-there.yaml",
+        "nul\x00in-name.yaml",
+        "plain.yaml",
+    ]
     assert "NUL" in next(r["message"] for r in records if "\x00" in r["source"])
 
 
 def test_a_skin_reaction_without_morphology_is_never_graded_0() -> None:
     """A bedside grade with no morphology and no extent: the term cannot be told, so the skin
     terms are not gradable (not "no rash"), and a warning says the dose does not cover it."""
-    for skin in ({"clinician_grade": 3}, {"bsa_percent": 10}, {"detachment_bsa_percent": 5,
-                                                              "bsa_percent": 5}):
+    for skin in (
+        {"clinician_grade": 3},
+        {"bsa_percent": 10},
+        {"detachment_bsa_percent": 5, "bsa_percent": 5},
+    ):
         result = result_of(make_visit(skin=skin))
-        assert all(result["grades"][t]["grade"] is None for t in (
-            "rash_maculo_papular", "erythroderma", "stevens_johnson_syndrome")), skin
+        assert all(
+            result["grades"][t]["grade"] is None
+            for t in ("rash_maculo_papular", "erythroderma", "stevens_johnson_syndrome")
+        ), skin
         assert any("skin.morphology is not given" in w for w in result["warnings"]), skin
     for skin in ({"clinician_grade": 0}, {"bsa_percent": 0}):
         result = result_of(make_visit(skin=skin))

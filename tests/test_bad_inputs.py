@@ -163,8 +163,12 @@ def test_a_few_aliases_within_the_limit_are_plain_data(tmp_path: Path) -> None:
 
 def test_debug_shows_the_traceback() -> None:
     bad = str(CORPUS / "unknown_unit.yaml")
-    run = subprocess.run([sys.executable, "-m", "gist_tox", "--debug", "grade", bad],
-                         capture_output=True, text=True, timeout=60)
+    run = subprocess.run(
+        [sys.executable, "-m", "gist_tox", "--debug", "grade", bad],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
     assert run.returncode != 0
     assert "Traceback" in run.stderr and "InputError" in run.stderr
 
@@ -173,8 +177,7 @@ def test_debug_shows_the_traceback() -> None:
 @pytest.mark.parametrize("name", ["python_tag.yaml", "alias_bomb.yaml"])
 def test_the_installed_command_refuses_cleanly(name: str) -> None:
     path = str(CORPUS / name)
-    run = subprocess.run([str(GIST_TOX), "grade", path], capture_output=True, text=True,
-                         timeout=60)
+    run = subprocess.run([str(GIST_TOX), "grade", path], capture_output=True, text=True, timeout=60)
     assert run.returncode == 2
     assert run.stdout == ""
     assert run.stderr.startswith(f"gist-tox: {path}") and run.stderr.count("\n") == 1
@@ -184,10 +187,27 @@ def test_the_installed_command_refuses_cleanly(name: str) -> None:
 
 # ---------------------------------------------------------------- batch and timeline
 
-DOCUMENT_LEVEL = [name for name in sorted(EXPECTED)
-                  if not any(word in " ".join(EXPECTED[name]) for word in
-                             ("patient", "imatinib", "labs", "skin", "fever", "history", "date",
-                              "format", "ctcae", "consequences", "unknown field", "known field"))]
+DOCUMENT_LEVEL = [
+    name
+    for name in sorted(EXPECTED)
+    if not any(
+        word in " ".join(EXPECTED[name])
+        for word in (
+            "patient",
+            "imatinib",
+            "labs",
+            "skin",
+            "fever",
+            "history",
+            "date",
+            "format",
+            "ctcae",
+            "consequences",
+            "unknown field",
+            "known field",
+        )
+    )
+]
 
 
 @pytest.mark.parametrize("name", DOCUMENT_LEVEL)
@@ -204,9 +224,11 @@ def test_timeline_refuses_a_folder_a_symlink_loop_and_no_visits(tmp_path: Path) 
     loop.symlink_to(loop)
     assert "symbolic link loop" in assert_refused(invoke(["timeline", str(loop)]), str(loop))
     empty = tmp_path / "patient.yaml"
-    empty.write_text("format: gist-tox/patient@1\npatient: {id: T}\n"
-                     "treatment: {indication: gist-metastatic, start: 2024-01-01,"
-                     " starting_dose_mg: 400}\nvisits: []\n")
+    empty.write_text(
+        "format: gist-tox/patient@1\npatient: {id: T}\n"
+        "treatment: {indication: gist-metastatic, start: 2024-01-01,"
+        " starting_dose_mg: 400}\nvisits: []\n"
+    )
     line = assert_refused(invoke(["timeline", str(empty)]), str(empty))
     assert "visits" in line and "at least 1 item" in line
 
@@ -219,8 +241,11 @@ def batch_errors(args: list[str]) -> tuple[int, list[dict[str, object]], str]:
     result = invoke(["batch", "--jobs", "1", "--format", "ndjson", *args])
     assert "Traceback" not in result.output and "internal error" not in result.output
     rows = [json.loads(line) for line in result.stdout.splitlines() if line.strip()]
-    return result.exit_code, [r for r in rows if r["format"] == "gist-tox/file-error@1"], \
-        result.stderr
+    return (
+        result.exit_code,
+        [r for r in rows if r["format"] == "gist-tox/file-error@1"],
+        result.stderr,
+    )
 
 
 def test_batch_lists_every_bad_file_and_still_grades_the_good_one(tmp_path: Path) -> None:
@@ -261,8 +286,9 @@ def test_batch_reports_empty_folders_loops_and_missing_paths(tmp_path: Path) -> 
     assert "no such file" in messages["missing"]
 
 
-@pytest.mark.parametrize("name", ["unknown_unit.yaml", "duplicate_key.yaml",
-                                  "unknown_field_typo.yaml"])
+@pytest.mark.parametrize(
+    "name", ["unknown_unit.yaml", "duplicate_key.yaml", "unknown_field_typo.yaml"]
+)
 def test_the_readme_errors_section_shows_real_messages(name: str) -> None:
     readme = (REPO / "README.md").read_text(encoding="utf-8")
     section = readme.split("<!-- section: errors -->", 1)[1].split("<!-- section:", 1)[0]

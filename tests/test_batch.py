@@ -19,8 +19,10 @@ from gist_tox.batch import Outcome, discover, latest_only, run, severity, summar
 from gist_tox.errors import InputError
 from gist_tox.pipeline import RuleSets, evaluate_file
 
-SEVERE = make_visit(labs={"anc": {"value": 0.3, "unit": "10^9/L"}},
-                    fever={"max_temperature": {"value": 39.0, "unit": "C"}})
+SEVERE = make_visit(
+    labs={"anc": {"value": 0.3, "unit": "10^9/L"}},
+    fever={"max_temperature": {"value": 39.0, "unit": "C"}},
+)
 
 
 def write(path: Path, data: Any) -> Path:
@@ -70,8 +72,10 @@ def test_missing_path_and_empty_folder_are_failures_not_silence(tmp_path: Path) 
     write(tmp_path / "empty" / "sub" / "readme.md", "not a visit")
     found = list(discover([str(tmp_path / "nope.yaml"), str(tmp_path / "empty")]))
     messages = {Path(f.path).name: f.error.message for f in found if f.error}
-    assert messages == {"nope.yaml": "no such file or folder",
-                        "empty": "no visit files (*.yaml, *.yml, *.json) in this folder"}
+    assert messages == {
+        "nope.yaml": "no such file or folder",
+        "empty": "no visit files (*.yaml, *.yml, *.json) in this folder",
+    }
 
 
 def test_symlink_loops_and_broken_links_are_reported_and_not_followed(tmp_path: Path) -> None:
@@ -105,14 +109,17 @@ def test_an_unreadable_folder_is_a_failure(tmp_path: Path, monkeypatch: pytest.M
     monkeypatch.setattr(batch.os, "scandir", scandir)
     found = list(discover([str(tmp_path)]))
     assert [(Path(f.path).name, f.error and f.error.message) for f in found] == [
-        ("locked", "permission denied")]
+        ("locked", "permission denied")
+    ]
 
 
 def test_the_output_file_is_never_read_as_a_visit(tmp_path: Path) -> None:
     write(tmp_path / "a.yaml", make_visit())
     write(tmp_path / "report.json", "[]")
-    assert [Path(f.path).name for f in
-            list(discover([str(tmp_path)], exclude=[str(tmp_path / "report.json")]))] == ["a.yaml"]
+    assert [
+        Path(f.path).name
+        for f in list(discover([str(tmp_path)], exclude=[str(tmp_path / "report.json")]))
+    ] == ["a.yaml"]
 
 
 # --- grading ----------------------------------------------------------------------------------
@@ -134,9 +141,17 @@ def test_bad_files_become_records_and_never_stop_the_batch(tmp_path: Path) -> No
     write(tmp_path / "5-good.yaml", SEVERE)
     out = results(list(discover([str(tmp_path)])))
     assert [Path(r["source"]).name for r in out] == [
-        "1-good.yaml", "2-typo.yaml", "3-syntax.yaml", "4-binary.yaml", "5-good.yaml"]
+        "1-good.yaml",
+        "2-typo.yaml",
+        "3-syntax.yaml",
+        "4-binary.yaml",
+        "5-good.yaml",
+    ]
     assert [r["format"] for r in out] == [
-        "gist-tox/result@1", *["gist-tox/file-error@1"] * 3, "gist-tox/result@1"]
+        "gist-tox/result@1",
+        *["gist-tox/file-error@1"] * 3,
+        "gist-tox/result@1",
+    ]
     typo = out[1]
     assert typo["field"] == "labs.acn" and typo["line"] and "'anc'" in typo["message"]
     assert set(typo) >= {"source", "field", "line", "column", "message"}
@@ -170,11 +185,14 @@ def test_the_order_and_results_do_not_depend_on_jobs(tmp_path: Path) -> None:
 
 
 def test_a_file_that_kills_its_worker_is_a_failure_and_no_other_is_lost(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     for index in range(12):
-        write(tmp_path / f"v{index:02d}{'-crash' if index == 5 else ''}.yaml",
-              make_visit(patient={"id": f"P-{index}"}))
+        write(
+            tmp_path / f"v{index:02d}{'-crash' if index == 5 else ''}.yaml",
+            make_visit(patient={"id": f"P-{index}"}),
+        )
     parent = os.getpid()
     real = batch.Processor.__call__
 
@@ -198,13 +216,19 @@ def test_input_files_are_never_modified(tmp_path: Path) -> None:
     assert {p: (p.read_bytes(), p.stat().st_mtime_ns) for p in tmp_path.iterdir()} == before
 
 
-@settings(max_examples=15, deadline=None,
-          suppress_health_check=[HealthCheck.function_scoped_fixture])
+@settings(
+    max_examples=15, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
 @given(kinds=st.lists(st.sampled_from(["good", "severe", "bad", "list", "empty"]), max_size=8))
 def test_nothing_is_lost(tmp_path_factory: pytest.TempPathFactory, kinds: list[str]) -> None:
     folder = tmp_path_factory.mktemp("v")
-    content = {"good": make_visit(), "severe": SEVERE, "bad": "date: [", "list": "- 1\n",
-               "empty": ""}
+    content = {
+        "good": make_visit(),
+        "severe": SEVERE,
+        "bad": "date: [",
+        "list": "- 1\n",
+        "empty": "",
+    }
     for index, kind in enumerate(kinds):
         write(folder / f"{index}.yaml", content[kind])
     out = list(run(list(discover([str(folder)])), rules=RULES))
@@ -218,10 +242,13 @@ def test_nothing_is_lost(tmp_path_factory: pytest.TempPathFactory, kinds: list[s
 # --- summaries and selection --------------------------------------------------------------------
 
 
-def _result(grades: dict[str, int | None], recommendation: dict[str, Any] | None = None
-            ) -> dict[str, Any]:
+def _result(
+    grades: dict[str, int | None], recommendation: dict[str, Any] | None = None
+) -> dict[str, Any]:
     out: dict[str, Any] = {
-        "source": "x.yaml", "patient_id": "P", "date": "2024-01-01",
+        "source": "x.yaml",
+        "patient_id": "P",
+        "date": "2024-01-01",
         "rules": {"ctcae_version": "5.0", "digest": "sha256:0"},
         "grades": {k: {"grade": v, "term": k.title()} for k, v in grades.items()},
         "warnings": [],
@@ -261,6 +288,11 @@ def test_latest_keeps_each_patients_latest_visits_and_every_failure() -> None:
         return Outcome(source=name, ok=True, text="", patient_id=patient, date=date)
 
     failed = batch.failure(InputError("3.yaml", "broken"))
-    outcomes = [visit("1.yaml", "A", "2024-01-01"), visit("2.yaml", "A", "2024-03-01"), failed,
-                visit("4.yaml", "B", "2023-05-05"), visit("5.yaml", "A", "2024-03-01")]
+    outcomes = [
+        visit("1.yaml", "A", "2024-01-01"),
+        visit("2.yaml", "A", "2024-03-01"),
+        failed,
+        visit("4.yaml", "B", "2023-05-05"),
+        visit("5.yaml", "A", "2024-03-01"),
+    ]
     assert [o.source for o in latest_only(outcomes)] == ["2.yaml", "3.yaml", "4.yaml", "5.yaml"]

@@ -98,8 +98,9 @@ def test_yml_files_are_part_of_the_key_and_other_files_are_not(rules_copy: Path)
     assert cache.fingerprint(rules_copy, "5.0") != before
 
 
-def test_the_cache_keeps_only_the_newest_entries(rules_copy: Path,
-                                                 monkeypatch: pytest.MonkeyPatch) -> None:
+def test_the_cache_keeps_only_the_newest_entries(
+    rules_copy: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     monkeypatch.setattr(diskcache, "KEEP", 2)
     path = rules_copy / "ctcae-5.0" / "neutrophil_count_decreased.yaml"
     text = path.read_text()

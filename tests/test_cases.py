@@ -37,21 +37,26 @@ def run(tmp_path: Path, body: str, name: str = "c.yaml") -> list[tuple[str, str,
 
 
 def test_passing_and_failing_case_show_expected_vs_actual(tmp_path: Path) -> None:
-    out = run(tmp_path, """\
+    out = run(
+        tmp_path,
+        """\
   - id: ok
     visit: {labs: {anc: {value: 0.499, unit: 10^9/L}}}
     expect: {grades: {neutrophil_count_decreased: 4}}
   - id: wrong
     visit: {labs: {anc: {value: 0.5, unit: 10^9/L}}}
     expect: {grades: {neutrophil_count_decreased: 4}}
-""")
+""",
+    )
     assert out[0][:2] == ("c.yaml::ok", "passed")
     assert out[1][:2] == ("c.yaml::wrong", "failed")
     assert "grades.neutrophil_count_decreased.grade: expected 4, got 3" in out[1][2][0]
 
 
 def test_expect_error(tmp_path: Path) -> None:
-    out = run(tmp_path, """\
+    out = run(
+        tmp_path,
+        """\
   - id: refused
     visit: {labs: {anc: {value: 1, unit: g/L}}}
     expect_error: labs.anc.unit
@@ -61,36 +66,46 @@ def test_expect_error(tmp_path: Path) -> None:
   - id: other-error
     visit: {labs: {anc: {value: 1, unit: g/L}}}
     expect_error: skin
-""")
+""",
+    )
     assert [s for _, s, _ in out] == ["passed", "failed", "failed"]
     assert "but it was graded" in out[1][2][0]
 
 
 def test_unexpected_refusal_fails(tmp_path: Path) -> None:
-    out = run(tmp_path, """\
+    out = run(
+        tmp_path,
+        """\
   - id: bad
     visit: {labs: {anc: {value: 1, unit: g/L}}}
     expect: {grades: {}}
-""")
+""",
+    )
     assert out[0][1] == "failed" and "refused" in out[0][2][0]
 
 
 def test_skip_is_reported(tmp_path: Path) -> None:
-    out = run(tmp_path, """\
+    out = run(
+        tmp_path,
+        """\
   - id: later
     skip: waiting for the lab
     expect: {grades: {}}
-""")
+""",
+    )
     assert out == [("c.yaml::later", "skipped", ["waiting for the lab"])]
 
 
 def test_visit_file_relative_to_case_file(tmp_path: Path) -> None:
     example = EXAMPLES / "hwang-2010-worst-visit.yaml"
-    out = run(tmp_path, f"""\
+    out = run(
+        tmp_path,
+        f"""\
   - id: published
     visit_file: {example}
     expect: {{grades: {{febrile_neutropenia: 4}}}}
-""")
+""",
+    )
     assert out[0][1] == "passed", out
 
 
@@ -102,12 +117,15 @@ def test_bad_case_file_is_one_failing_case_with_line(tmp_path: Path) -> None:
 
 
 def test_duplicate_case_id(tmp_path: Path) -> None:
-    out = run(tmp_path, """\
+    out = run(
+        tmp_path,
+        """\
   - id: a
     expect: {grades: {}}
   - id: a
     expect: {grades: {}}
-""")
+""",
+    )
     assert out[1][1] == "failed" and "used twice" in out[1][2][0]
 
 
@@ -117,29 +135,38 @@ def test_missing_case_path() -> None:
 
 
 def test_unknown_term_expected(tmp_path: Path) -> None:
-    out = run(tmp_path, """\
+    out = run(
+        tmp_path,
+        """\
   - id: a
     expect: {grades: {thrombocytopenia: 0}}
-""")
+""",
+    )
     assert "do not grade thrombocytopenia" in out[0][2][0]
 
 
-@pytest.mark.parametrize(("expected", "actual", "ok"), [
-    ({"grade": 3}, {"grade": 3, "basis": "x"}, True),
-    ({"grade": 3}, {"grade": 3.0}, True),
-    ({"grade": 1}, {"grade": True}, False),
-    ({"grade": None}, {"grade": 0}, False),
-    ({"not_gradable": "ANC"}, {"not_gradable": "ANC missing"}, True),
-    ({"term": "ANC"}, {"term": "ANC missing"}, False),
-    ({"alternatives": ["sunitinib"]}, {"alternatives": ["sunitinib"]}, True),
-    ({"alternatives": ["sunitinib"]}, {"alternatives": ["sunitinib", "x"]}, False),
-    ({"reasons": [{"rule": "b"}]}, {"reasons": [{"rule": "a"}, {"rule": "b", "text": "t"}]},
-     True),
-    ({"reasons": [{"rule": "c"}]}, {"reasons": [{"rule": "a"}]}, False),
-    ({"date": dt.date(2024, 1, 1)}, {"date": "2024-01-01"}, True),
-    ({"inputs": {"a": {"value": 1}}}, {"inputs": {"a": {"value": 1, "unit": "x"}}}, True),
-    ({"missing": 1}, {}, False),
-])
+@pytest.mark.parametrize(
+    ("expected", "actual", "ok"),
+    [
+        ({"grade": 3}, {"grade": 3, "basis": "x"}, True),
+        ({"grade": 3}, {"grade": 3.0}, True),
+        ({"grade": 1}, {"grade": True}, False),
+        ({"grade": None}, {"grade": 0}, False),
+        ({"not_gradable": "ANC"}, {"not_gradable": "ANC missing"}, True),
+        ({"term": "ANC"}, {"term": "ANC missing"}, False),
+        ({"alternatives": ["sunitinib"]}, {"alternatives": ["sunitinib"]}, True),
+        ({"alternatives": ["sunitinib"]}, {"alternatives": ["sunitinib", "x"]}, False),
+        (
+            {"reasons": [{"rule": "b"}]},
+            {"reasons": [{"rule": "a"}, {"rule": "b", "text": "t"}]},
+            True,
+        ),
+        ({"reasons": [{"rule": "c"}]}, {"reasons": [{"rule": "a"}]}, False),
+        ({"date": dt.date(2024, 1, 1)}, {"date": "2024-01-01"}, True),
+        ({"inputs": {"a": {"value": 1}}}, {"inputs": {"a": {"value": 1, "unit": "x"}}}, True),
+        ({"missing": 1}, {}, False),
+    ],
+)
 def test_match_rules(expected: dict[str, object], actual: dict[str, object], ok: bool) -> None:
     assert (match(expected, actual, "x") == []) is ok
 
@@ -157,7 +184,9 @@ def test_recommendation_missing_is_a_failure() -> None:
 
 def test_junit_xml(tmp_path: Path) -> None:
     (tmp_path / "cases").mkdir()
-    (tmp_path / "cases" / "c.yaml").write_text(HEADER + """\
+    (tmp_path / "cases" / "c.yaml").write_text(
+        HEADER
+        + """\
   - id: ok
     visit: {labs: {anc: {value: 0.499, unit: 10^9/L}}}
     expect: {grades: {neutrophil_count_decreased: 4}}
@@ -167,7 +196,8 @@ def test_junit_xml(tmp_path: Path) -> None:
   - id: skipped
     skip: why
     expect: {grades: {}}
-""")
+"""
+    )
     results = Runner(RULES).run_all(collect([tmp_path / "cases"]))
     write_junit(results, tmp_path / "out.xml")
     suite = ET.parse(tmp_path / "out.xml").getroot().find("testsuite")

@@ -54,8 +54,12 @@ def test_gap_between_grades(tmp_path: Path) -> None:
 
 
 def test_removed_grade_leaves_a_gap(tmp_path: Path) -> None:
-    root = edited(tmp_path, PLT, "    when: {field: labs.platelets, lt: 75, ge: 50}\n",
-                  "    when: {field: labs.platelets, lt: 75, ge: 50, gt: 5000}\n")
+    root = edited(
+        tmp_path,
+        PLT,
+        "    when: {field: labs.platelets, lt: 75, ge: 50}\n",
+        "    when: {field: labs.platelets, lt: 75, ge: 50, gt: 5000}\n",
+    )
     # a grade that can never be met is as good as removed
     found = lines(root)
     assert any("gap" in line and PLT in line for line in found), found
@@ -77,22 +81,25 @@ def test_removed_middle_grade_is_not_contiguous(tmp_path: Path) -> None:
 def test_threshold_not_in_the_cited_wording(tmp_path: Path) -> None:
     root = edited(tmp_path, PLT, "lt: 25}", "lt: 20}")
     found = lines(root)
-    assert any("threshold 20 is not stated" in line and "grades[3].when.lt" in line
-               for line in found), found
+    assert any(
+        "threshold 20 is not stated" in line and "grades[3].when.lt" in line for line in found
+    ), found
 
 
 def test_consistent_threshold_change_with_a_note_is_accepted(tmp_path: Path) -> None:
     root = edited(tmp_path, ANC, "lt: 1.0, ge: 0.5}", "lt: 1.0, ge: 0.4}\n    note: local 0.4")
     path = root / ANC
-    text = path.read_text().replace("when: {field: labs.anc, lt: 0.5}",
-                                    "when: {field: labs.anc, lt: 0.4}\n    note: local 0.4")
+    text = path.read_text().replace(
+        "when: {field: labs.anc, lt: 0.5}", "when: {field: labs.anc, lt: 0.4}\n    note: local 0.4"
+    )
     path.write_text(text)
     assert lines(root) == []
 
 
 def test_unit_mistake_in_a_threshold(tmp_path: Path) -> None:
-    root = edited(tmp_path, ANC, "when: {field: labs.anc, lt: 0.5}",
-                  "when: {field: labs.anc, lt: 500}")
+    root = edited(
+        tmp_path, ANC, "when: {field: labs.anc, lt: 0.5}", "when: {field: labs.anc, lt: 500}"
+    )
     assert any("outside the plausible range" in line for line in lines(root))
 
 
@@ -103,31 +110,41 @@ def test_broken_field_reference(tmp_path: Path) -> None:
 
 
 def test_schema_error_names_file_and_line(tmp_path: Path) -> None:
-    root = edited(tmp_path, PLT, "    source: CTCAE v5.0, Platelet count decreased, grade 2\n",
-                  "    sauce: CTCAE v5.0, Platelet count decreased, grade 2\n")
+    root = edited(
+        tmp_path,
+        PLT,
+        "    source: CTCAE v5.0, Platelet count decreased, grade 2\n",
+        "    sauce: CTCAE v5.0, Platelet count decreased, grade 2\n",
+    )
     found = lines(root)
     assert len(found) == 1 and f"{PLT}:" in found[0] and "sauce" in found[0], found
 
 
 def test_empty_source_is_a_problem(tmp_path: Path) -> None:
-    root = edited(tmp_path, PLT, "source: CTCAE v5.0, Platelet count decreased, grade 2",
-                  "source: ' '")
+    root = edited(
+        tmp_path, PLT, "source: CTCAE v5.0, Platelet count decreased, grade 2", "source: ' '"
+    )
     assert any("cites no source" in line for line in lines(root))
 
 
 def test_skin_route_gap_and_overlap(tmp_path: Path) -> None:
     gap = edited(tmp_path / "a", "ctcae-5.0/rash_maculo_papular.yaml", "le: 90}", "le: 80}")
     assert any("'exfoliative'" in line and "no term" in line for line in lines(gap))
-    over = edited(tmp_path / "b", "ctcae-5.0/erythroderma.yaml", "bsa_percent, gt: 90}\n",
-                  "bsa_percent, gt: 85}\n")
+    over = edited(
+        tmp_path / "b",
+        "ctcae-5.0/erythroderma.yaml",
+        "bsa_percent, gt: 90}\n",
+        "bsa_percent, gt: 85}\n",
+    )
     assert any("more than one term" in line for line in lines(over))
 
 
 def test_alias_must_name_a_term_of_the_other_version(tmp_path: Path) -> None:
     root = edited(tmp_path, PLT, "aliases: [thrombocytopenia]", "aliases: [no_such_term]")
     assert any("alias 'no_such_term'" in line for line in lines(root))
-    same = edited(tmp_path / "b", PLT, "aliases: [thrombocytopenia]",
-                  "aliases: [neutrophil_count_decreased]")
+    same = edited(
+        tmp_path / "b", PLT, "aliases: [thrombocytopenia]", "aliases: [neutrophil_count_decreased]"
+    )
     assert any("is a CTCAE v5.0 term id" in line for line in lines(same))
 
 
@@ -143,22 +160,25 @@ DOSING = "dosing/imatinib-gist.yaml"
 def test_dosing_resume_dose_must_be_the_next_ladder_level(tmp_path: Path) -> None:
     root = edited(tmp_path, DOSING, "to_mg: 300", "to_mg: 200")
     found = lines(root)
-    assert any("resume dose 200 mg after 400 mg" in line and f"{DOSING}:" in line
-               for line in found), found
+    assert any(
+        "resume dose 200 mg after 400 mg" in line and f"{DOSING}:" in line for line in found
+    ), found
 
 
 @pytest.mark.skipif(not (RULES / DOSING).is_file(), reason="no dosing rules")
 def test_dosing_names_terms_that_exist(tmp_path: Path) -> None:
     root = edited(tmp_path, DOSING, "[stevens_johnson_syndrome,", "[stevens_johnson_syndrom,")
     found = lines(root)
-    assert any("'stevens_johnson_syndrom'" in line and "discontinue_terms[0]" in line
-               for line in found), found
+    assert any(
+        "'stevens_johnson_syndrom'" in line and "discontinue_terms[0]" in line for line in found
+    ), found
 
 
 @pytest.mark.skipif(not (RULES / DOSING).is_file(), reason="no dosing rules")
 def test_dosing_ladder_strictly_decreases(tmp_path: Path) -> None:
-    root = edited(tmp_path, DOSING, "[800, 600, 400, 300, 200, 100]",
-                  "[800, 600, 400, 400, 200, 100]")
+    root = edited(
+        tmp_path, DOSING, "[800, 600, 400, 300, 200, 100]", "[800, 600, 400, 400, 200, 100]"
+    )
     assert any("strictly decreas" in line for line in lines(root))
 
 
@@ -169,8 +189,9 @@ def test_dosing_resume_below_hold_threshold(tmp_path: Path) -> None:
 
 
 def test_missing_default_version_folder(tmp_path: Path) -> None:
-    root = edited(tmp_path, "config.yaml", 'default_ctcae_version: "5.0"',
-                  'default_ctcae_version: "6.0"')
+    root = edited(
+        tmp_path, "config.yaml", 'default_ctcae_version: "5.0"', 'default_ctcae_version: "6.0"'
+    )
     shutil.rmtree(root / "ctcae-6.0", ignore_errors=True)
     assert any("has no term files" in line for line in lines(root))
 
@@ -178,8 +199,9 @@ def test_missing_default_version_folder(tmp_path: Path) -> None:
 def test_both_versions_are_checked(tmp_path: Path) -> None:
     if not (RULES / "ctcae-6.0" / "neutrophil_count_decreased.yaml").is_file():
         pytest.skip("no CTCAE v6.0 rules")
-    root = edited(tmp_path, "ctcae-6.0/neutrophil_count_decreased.yaml", "id: neutrophil",
-                  "id: xneutrophil")
+    root = edited(
+        tmp_path, "ctcae-6.0/neutrophil_count_decreased.yaml", "id: neutrophil", "id: xneutrophil"
+    )
     assert any("ctcae-6.0/" in line for line in lines(root))
 
 
@@ -229,14 +251,16 @@ def one_term_rules(tmp_path: Path, text: str) -> Path:
     return root
 
 
-thresholds = st.lists(st.integers(min_value=1, max_value=1799), min_size=3, max_size=3,
-                      unique=True).map(lambda xs: [x / 1000 for x in sorted(xs, reverse=True)])
+thresholds = st.lists(
+    st.integers(min_value=1, max_value=1799), min_size=3, max_size=3, unique=True
+).map(lambda xs: [x / 1000 for x in sorted(xs, reverse=True)])
 
 
 @settings(max_examples=25, deadline=None)
 @given(ts=thresholds, shift=st.sampled_from([-0.001, 0.001]))
 def test_consistent_thresholds_pass_and_a_moved_bound_is_caught(
-        tmp_path_factory: pytest.TempPathFactory, ts: list[float], shift: float) -> None:
+    tmp_path_factory: pytest.TempPathFactory, ts: list[float], shift: float
+) -> None:
     a, b, c = ts
     tmp = tmp_path_factory.mktemp("p")
     good = one_term_rules(tmp, TERM.format(a=a, a2=a, b=b, c=c, note=""))
@@ -250,23 +274,44 @@ def test_consistent_thresholds_pass_and_a_moved_bound_is_caught(
 
 # ---------------------------------------------------------------- dosing numbers vs their wording
 
-@pytest.mark.parametrize(("old", "new", "expected"), [
-    ("hold_below: {anc: 1.0, platelets: 50}", "hold_below: {anc: 0.8, platelets: 50}",
-     "hematologic.hold_below.anc = 0.8 does not appear in its quoted wording"),
-    ("resume_at_least: {anc: 1.5, platelets: 75}", "resume_at_least: {anc: 1.5, platelets: 100}",
-     "hematologic.resume_at_least.platelets = 100 does not appear"),
-    ("- {from_mg: 400, to_mg: 300}", "- {from_mg: 400, to_mg: 200}",
-     "label_recurrence_steps.to_mg = 200 does not appear"),
-    ("resume_at_most_grade: 1", "resume_at_most_grade: 2",
-     "skin.resume_at_most_grade = 2 does not appear"),
-    ("hold_from_grade: 3", "hold_from_grade: 2", "skin.hold_from_grade = 2 does not appear"),
-    ("escalate_to_mg: 800", "escalate_to_mg: 600", "progression.escalate_to_mg = 600"),
-    ("discontinue_terms: [stevens_johnson_syndrome, toxic_epidermal_necrolysis]",
-     "discontinue_terms: [toxic_epidermal_necrolysis]",
-     "the wording names stevens johnson syndrome but stevens_johnson_syndrome is not listed"),
-    ("ladder_mg: [800, 600, 400, 300, 200, 100]", "ladder_mg: [800, 600, 400, 300, 250, 100]",
-     "ladder_mg = 250 does not appear"),
-])
+
+@pytest.mark.parametrize(
+    ("old", "new", "expected"),
+    [
+        (
+            "hold_below: {anc: 1.0, platelets: 50}",
+            "hold_below: {anc: 0.8, platelets: 50}",
+            "hematologic.hold_below.anc = 0.8 does not appear in its quoted wording",
+        ),
+        (
+            "resume_at_least: {anc: 1.5, platelets: 75}",
+            "resume_at_least: {anc: 1.5, platelets: 100}",
+            "hematologic.resume_at_least.platelets = 100 does not appear",
+        ),
+        (
+            "- {from_mg: 400, to_mg: 300}",
+            "- {from_mg: 400, to_mg: 200}",
+            "label_recurrence_steps.to_mg = 200 does not appear",
+        ),
+        (
+            "resume_at_most_grade: 1",
+            "resume_at_most_grade: 2",
+            "skin.resume_at_most_grade = 2 does not appear",
+        ),
+        ("hold_from_grade: 3", "hold_from_grade: 2", "skin.hold_from_grade = 2 does not appear"),
+        ("escalate_to_mg: 800", "escalate_to_mg: 600", "progression.escalate_to_mg = 600"),
+        (
+            "discontinue_terms: [stevens_johnson_syndrome, toxic_epidermal_necrolysis]",
+            "discontinue_terms: [toxic_epidermal_necrolysis]",
+            "the wording names stevens johnson syndrome but stevens_johnson_syndrome is not listed",
+        ),
+        (
+            "ladder_mg: [800, 600, 400, 300, 200, 100]",
+            "ladder_mg: [800, 600, 400, 300, 250, 100]",
+            "ladder_mg = 250 does not appear",
+        ),
+    ],
+)
 def test_an_edited_dosing_number_is_caught_against_its_quoted_wording(
     tmp_path: Path, old: str, new: str, expected: str
 ) -> None:

@@ -16,8 +16,11 @@ from conftest import EXAMPLES, REPO, invoke, make_visit
 from gist_tox.render.batch import CSV_COLUMNS
 
 BAD_INPUTS = REPO / "tests" / "bad_inputs"
-SEVERE = make_visit(patient={"id": "P-SEVERE"}, labs={"anc": {"value": 0.3, "unit": "10^9/L"}},
-                    fever={"max_temperature": {"value": 39.0, "unit": "C"}})
+SEVERE = make_visit(
+    patient={"id": "P-SEVERE"},
+    labs={"anc": {"value": 0.3, "unit": "10^9/L"}},
+    fever={"max_temperature": {"value": 39.0, "unit": "C"}},
+)
 
 
 def clinic(folder: Path, *, bad: bool = True) -> Path:
@@ -36,8 +39,14 @@ def clinic(folder: Path, *, bad: bool = True) -> Path:
         (folder / "examples").mkdir()
         shutil.copy(EXAMPLES / "hwang-2010-worst-visit.yaml", folder / "examples")
         (folder / "broken").mkdir()
-        for name in ["unknown_field_typo.yaml", "python_tag.yaml", "trailing_comma.json",
-                     "binary.yaml", "empty.yaml", "top_level_list.yaml"]:
+        for name in [
+            "unknown_field_typo.yaml",
+            "python_tag.yaml",
+            "trailing_comma.json",
+            "binary.yaml",
+            "empty.yaml",
+            "top_level_list.yaml",
+        ]:
             if (BAD_INPUTS / name).exists():
                 shutil.copy(BAD_INPUTS / name, folder / "broken" / name)
         (folder / "broken" / "cut.yaml").write_text("patient: {id: X\ndate: 2024-")
@@ -65,7 +74,8 @@ def test_mixed_folder_every_visit_as_grade_gives_every_bad_file_listed_exit_2(
     records = ndjson(result.stdout)
     assert sorted(r["source"] for r in records) == on_disk  # nothing missing, nothing extra
     assert [r["source"] for r in records] == sorted(
-        (r["source"] for r in records), key=lambda s: s.split("/"))
+        (r["source"] for r in records), key=lambda s: s.split("/")
+    )
     failed = [r for r in records if r["format"] == "gist-tox/file-error@1"]
     assert {Path(r["source"]).parent.name for r in failed} == {"broken"}
     assert all(r["message"] for r in failed)
@@ -105,7 +115,8 @@ def test_csv_has_the_documented_columns_and_one_row_per_file(tmp_path: Path) -> 
     assert severe["status"] == "ok" and severe["patient_id"] == "P-SEVERE"
     assert severe["action"] == expected.get("recommendation", {}).get("action", "unknown")
     assert int(severe["worst_grade"]) == max(
-        g["grade"] for g in expected["grades"].values() if g["grade"] is not None)
+        g["grade"] for g in expected["grades"].values() if g["grade"] is not None
+    )
     typo = next(r for r in rows if r["source"].endswith("unknown_field_typo.yaml"))
     assert typo["status"] == "error" and typo["error_field"] and typo["error_message"]
     assert typo["action"] == "" and typo["patient_id"] == ""
@@ -125,14 +136,16 @@ def test_table_counts_actions_lists_actionable_visits_and_failed_files(tmp_path:
 def test_only_actionable_and_latest(tmp_path: Path) -> None:
     folder = clinic(tmp_path, bad=False)
     everything = ndjson(invoke(["batch", "-f", "ndjson", str(folder)]).stdout)
-    actions = {r["source"]: r.get("recommendation", {}).get("action", "unknown")
-               for r in everything}
+    actions = {
+        r["source"]: r.get("recommendation", {}).get("action", "unknown") for r in everything
+    }
     only = ndjson(invoke(["batch", "-f", "ndjson", "--only-actionable", str(folder)]).stdout)
     assert [r["source"] for r in only] == [s for s, a in actions.items() if a != "continue"]
     assert any(r["patient_id"] == "P-SEVERE" for r in only)
     latest = ndjson(invoke(["batch", "-f", "ndjson", "--latest", str(folder)]).stdout)
     assert [(r["patient_id"], r["date"]) for r in latest if r["patient_id"] == "P-1"] == [
-        ("P-1", "2024-02-01")]
+        ("P-1", "2024-02-01")
+    ]
     assert len(latest) == 3
 
 
@@ -144,13 +157,21 @@ def test_fail_on_exits_1_and_a_failed_file_still_wins_with_2(tmp_path: Path) -> 
     assert invoke(["batch", "-f", "ndjson", "--fail-on", "continue", str(folder)]).exit_code == 1
     mild_folder = tmp_path / "mild"
     mild_folder.mkdir()
-    (mild_folder / "a.yaml").write_text(yaml.safe_dump(make_visit(
-        labs={"anc": {"value": 3, "unit": "10^9/L"}, "platelets": {"value": 250,
-                                                                    "unit": "10^9/L"}})))
+    (mild_folder / "a.yaml").write_text(
+        yaml.safe_dump(
+            make_visit(
+                labs={
+                    "anc": {"value": 3, "unit": "10^9/L"},
+                    "platelets": {"value": 250, "unit": "10^9/L"},
+                }
+            )
+        )
+    )
     mild = grade_json(str(mild_folder / "a.yaml"))
     if mild.get("recommendation", {}).get("action") == "continue":
-        assert invoke(["batch", "-f", "csv", "--fail-on", "escalate",
-                       str(mild_folder)]).exit_code == 0
+        assert (
+            invoke(["batch", "-f", "csv", "--fail-on", "escalate", str(mild_folder)]).exit_code == 0
+        )
     (mild_folder / "b.yaml").write_text("not: [valid")
     assert invoke(["batch", "-f", "csv", "--fail-on", "continue", str(mild_folder)]).exit_code == 2
     assert invoke(["batch", "--fail-on", "sometimes", str(mild_folder)]).exit_code == 2
@@ -162,7 +183,10 @@ def test_paths_from_stdin(tmp_path: Path) -> None:
     result = invoke(["batch", "-f", "ndjson", "-"], input="\n".join(listed) + "\n")
     assert result.exit_code == 0, result.output
     assert [Path(r["source"]).name for r in ndjson(result.stdout)] == [
-        "p1-2024-01-01.yaml", "p1-2024-02-01.yaml", "severe.yaml"]
+        "p1-2024-01-01.yaml",
+        "p1-2024-02-01.yaml",
+        "severe.yaml",
+    ]
     empty = invoke(["batch", "-"], input="")
     assert empty.exit_code == 2 and "no visit files given" in empty.stderr
 
@@ -173,7 +197,8 @@ def test_a_folder_with_no_visits_is_exit_2_with_a_clear_line(tmp_path: Path) -> 
     result = invoke(["batch", "-f", "ndjson", str(tmp_path / "nothing")])
     assert result.exit_code == 2
     assert result.stderr.strip() == (
-        f"gist-tox: {tmp_path / 'nothing'}: no visit files (*.yaml, *.yml, *.json) in this folder")
+        f"gist-tox: {tmp_path / 'nothing'}: no visit files (*.yaml, *.yml, *.json) in this folder"
+    )
 
 
 def test_output_is_written_atomically(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -224,8 +249,9 @@ def test_a_missing_output_folder_is_a_usage_error(tmp_path: Path) -> None:
 def test_ctcae_and_rules_options_are_those_of_grade(tmp_path: Path) -> None:
     folder = clinic(tmp_path, bad=False)
     severe = str(folder / "ward-b" / "severe.yaml")
-    result = invoke(["batch", "-f", "ndjson", "--ctcae", "6.0", "--rules", str(REPO / "rules"),
-                     severe])
+    result = invoke(
+        ["batch", "-f", "ndjson", "--ctcae", "6.0", "--rules", str(REPO / "rules"), severe]
+    )
     assert result.exit_code == 0, result.output
     graded = invoke(["grade", "-f", "json", "--ctcae", "6.0", severe])
     assert ndjson(result.stdout) == [json.loads(graded.stdout)]

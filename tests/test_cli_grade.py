@@ -53,9 +53,11 @@ def test_table_format_shows_grade_basis_rule_and_is_the_default() -> None:
 
 
 def test_table_dims_not_gradable_terms_with_reason_and_puts_warnings_last(tmp_path: Path) -> None:
-    visit = write_visit(tmp_path, labs={"anc": {"value": 0.8, "unit": "10^9/L"}},
-                        skin={"morphology": "maculopapular", "bsa_percent": 20,
-                              "clinician_grade": 3})
+    visit = write_visit(
+        tmp_path,
+        labs={"anc": {"value": 0.8, "unit": "10^9/L"}},
+        skin={"morphology": "maculopapular", "bsa_percent": 20, "clinician_grade": 3},
+    )
     run = invoke(["grade", "-f", "table", str(visit)])
     assert run.exit_code == 0, run.output
     out = run.stdout
@@ -131,19 +133,34 @@ def test_usage_errors_exit_2(args: list[str], in_stderr: str) -> None:
 @pytest.mark.parametrize(
     ("sections", "in_stderr"),
     [
-        pytest.param({"labs": {"anc": {"value": 1.0, "unit": "g/L"}}}, "labs.anc.unit",
-                     id="unknown-unit"),
-        pytest.param({"labs": {"anc": {"value": -1, "unit": "10^9/L"}}}, "labs.anc.value",
-                     id="negative-count"),
-        pytest.param({"fever": {"max_temperature": {"value": 39, "unit": "K"}}},
-                     "fever.max_temperature.unit", id="temperature-unit"),
-        pytest.param({"skin": {"morphology": "maculopapular", "bsa_percent": 120}},
-                     "skin.bsa_percent", id="bsa-over-100"),
-        pytest.param({"labs": {"anc": {"value": 0.5, "unit": "10^9/L"}},
-                      "fever": {"max_temperature": {"value": 39, "unit": "C"}},
-                      "skin": {"morphology": "erythroderma", "bsa_percent": 95},
-                      "consequences": {"died": True}},
-                     "consequences.died", id="ambiguous-died"),
+        pytest.param(
+            {"labs": {"anc": {"value": 1.0, "unit": "g/L"}}}, "labs.anc.unit", id="unknown-unit"
+        ),
+        pytest.param(
+            {"labs": {"anc": {"value": -1, "unit": "10^9/L"}}},
+            "labs.anc.value",
+            id="negative-count",
+        ),
+        pytest.param(
+            {"fever": {"max_temperature": {"value": 39, "unit": "K"}}},
+            "fever.max_temperature.unit",
+            id="temperature-unit",
+        ),
+        pytest.param(
+            {"skin": {"morphology": "maculopapular", "bsa_percent": 120}},
+            "skin.bsa_percent",
+            id="bsa-over-100",
+        ),
+        pytest.param(
+            {
+                "labs": {"anc": {"value": 0.5, "unit": "10^9/L"}},
+                "fever": {"max_temperature": {"value": 39, "unit": "C"}},
+                "skin": {"morphology": "erythroderma", "bsa_percent": 95},
+                "consequences": {"died": True},
+            },
+            "consequences.died",
+            id="ambiguous-died",
+        ),
     ],
 )
 def test_input_errors_are_one_line_naming_file_and_field_exit_2(
@@ -173,11 +190,20 @@ SCRIPT = Path(sys.executable).with_name("gist-tox")
 
 @pytest.mark.skipif(not SCRIPT.exists(), reason="gist-tox script not installed in this venv")
 def test_installed_script_grades_from_another_directory(tmp_path: Path) -> None:
-    visit = write_visit(tmp_path, labs={"anc": {"value": 999, "unit": "/uL"}},
-                        fever={"max_temperature": {"value": 101, "unit": "F"}})
+    visit = write_visit(
+        tmp_path,
+        labs={"anc": {"value": 999, "unit": "/uL"}},
+        fever={"max_temperature": {"value": 101, "unit": "F"}},
+    )
     env = {k: v for k, v in os.environ.items() if k != "PYTHONPATH"}
-    done = subprocess.run([str(SCRIPT), "grade", "--format", "json", visit.name],
-                          cwd=tmp_path, capture_output=True, text=True, timeout=60, env=env)
+    done = subprocess.run(
+        [str(SCRIPT), "grade", "--format", "json", visit.name],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        env=env,
+    )
     assert done.returncode == 0, done.stderr
     grades = json.loads(done.stdout)["grades"]
     assert grades["neutrophil_count_decreased"]["grade"] == 3
@@ -187,8 +213,9 @@ def test_installed_script_grades_from_another_directory(tmp_path: Path) -> None:
 @pytest.mark.skipif(not SCRIPT.exists(), reason="gist-tox script not installed in this venv")
 def test_installed_script_bad_input_is_one_line_exit_2(tmp_path: Path) -> None:
     (tmp_path / "v.yaml").write_text("patient: [\n", encoding="utf-8")
-    done = subprocess.run([str(SCRIPT), "grade", "v.yaml"], cwd=tmp_path, capture_output=True,
-                          text=True, timeout=60)
+    done = subprocess.run(
+        [str(SCRIPT), "grade", "v.yaml"], cwd=tmp_path, capture_output=True, text=True, timeout=60
+    )
     assert done.returncode == 2
     assert done.stdout == ""
     assert len(done.stderr.strip().splitlines()) == 1 and "v.yaml" in done.stderr
@@ -199,22 +226,36 @@ def test_installed_script_bad_input_is_one_line_exit_2(tmp_path: Path) -> None:
 def test_a_reader_that_goes_away_is_exit_0(fmt: str) -> None:
     """`gist-tox grade ... | head -1`: a closed pipe is not a finding (exit 1) nor an error."""
     proc = subprocess.Popen(
-        [sys.executable, "-m", "gist_tox", "grade", "-f", fmt,
-         str(EXAMPLES / "hwang-2010-worst-visit.yaml")],
-        stdout=subprocess.PIPE, stderr=subprocess.PIPE, cwd=REPO)
+        [
+            sys.executable,
+            "-m",
+            "gist_tox",
+            "grade",
+            "-f",
+            fmt,
+            str(EXAMPLES / "hwang-2010-worst-visit.yaml"),
+        ],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        cwd=REPO,
+    )
     assert proc.stdout is not None and proc.stderr is not None
     proc.stdout.close()
     assert proc.wait(timeout=60) == 0
     assert proc.stderr.read() == b""
 
 
-@pytest.mark.parametrize(("command", "example"), [
-    (["grade"], "hwang-2010-worst-visit.yaml"),
-    (["grade", "--compare-ctcae"], "hwang-2010-worst-visit.yaml"),
-    (["timeline"], "hwang-2010/patient.yaml"),
-])
-def test_output_onto_the_input_file_is_refused(command: list[str], example: str,
-                                               tmp_path: Path) -> None:
+@pytest.mark.parametrize(
+    ("command", "example"),
+    [
+        (["grade"], "hwang-2010-worst-visit.yaml"),
+        (["grade", "--compare-ctcae"], "hwang-2010-worst-visit.yaml"),
+        (["timeline"], "hwang-2010/patient.yaml"),
+    ],
+)
+def test_output_onto_the_input_file_is_refused(
+    command: list[str], example: str, tmp_path: Path
+) -> None:
     """No command ever writes to its input files: `-o visit.yaml` would replace the record."""
     path = tmp_path / "in.yaml"
     original = (EXAMPLES / example).read_text(encoding="utf-8")

@@ -19,40 +19,55 @@ ANC = "ctcae-5.0/neutrophil_count_decreased.yaml"
 PLT = "ctcae-5.0/platelet_count_decreased.yaml"
 DOSING = "dosing/imatinib-gist.yaml"
 HAS_DOSING = (RULES / DOSING).is_file()
-CASE_DIRS = [str(CASES / d) for d in ("ctcae-5.0", "ctcae-6.0", "dosing")
-             if (CASES / d).is_dir()]
+CASE_DIRS = [str(CASES / d) for d in ("ctcae-5.0", "ctcae-6.0", "dosing") if (CASES / d).is_dir()]
 
 Edit = list[tuple[str, str, str]]
 
 EDITS: dict[str, Edit] = {
     # grade 3/4 boundary of ANC moved from 0.5 to 0.4, consistently in both grades
-    "threshold": [(ANC, "lt: 1.0, ge: 0.5}", "lt: 1.0, ge: 0.4}"),
-                  (ANC, "when: {field: labs.anc, lt: 0.5}", "when: {field: labs.anc, lt: 0.4}")],
+    "threshold": [
+        (ANC, "lt: 1.0, ge: 0.5}", "lt: 1.0, ge: 0.4}"),
+        (ANC, "when: {field: labs.anc, lt: 0.5}", "when: {field: labs.anc, lt: 0.4}"),
+    ],
     # grade 2 of platelets removed
-    "removed-grade": [(PLT, """  - grade: 2
+    "removed-grade": [
+        (
+            PLT,
+            """  - grade: 2
     ctcae: "<75,000 - 50,000/mm3; <75.0 - 50.0 x 10e9 /L"
     when: {field: labs.platelets, lt: 75, ge: 50}
     source: CTCAE v5.0, Platelet count decreased, grade 2
-""", "")],
+""",
+            "",
+        )
+    ],
     # grade 4 of ANC reaches up into grade 3
     "overlap": [(ANC, "when: {field: labs.anc, lt: 0.5}", "when: {field: labs.anc, lt: 0.6}")],
     # a misspelt input
     "broken-reference": [(ANC, "{field: labs.anc.lln}", "{field: labs.anc.lnn}")],
     # ANC exactly 0.5 moved from grade 3 to grade 4: same numbers, boundary read the other way
-    "boundary-inclusion": [(ANC, "lt: 1.0, ge: 0.5}", "lt: 1.0, gt: 0.5}"),
-                           (ANC, "when: {field: labs.anc, lt: 0.5}",
-                            "when: {field: labs.anc, le: 0.5}")],
+    "boundary-inclusion": [
+        (ANC, "lt: 1.0, ge: 0.5}", "lt: 1.0, gt: 0.5}"),
+        (ANC, "when: {field: labs.anc, lt: 0.5}", "when: {field: labs.anc, le: 0.5}"),
+    ],
     # the top grade (Death) of a CTCAE v6.0 term removed: no gap, no overlap, still contiguous
-    "removed-top-grade-v6": [("ctcae-6.0/thrombocytopenia.yaml", """  - grade: 5
+    "removed-top-grade-v6": [
+        (
+            "ctcae-6.0/thrombocytopenia.yaml",
+            """  - grade: 5
     ctcae: Death
     when: {field: consequences.died, is: true}
     source: CTCAE v6.0, Thrombocytopenia, grade 5
-""", "")],
+""",
+            "",
+        )
+    ],
 }
 if HAS_DOSING:
     EDITS["resume-dose"] = [(DOSING, "to_mg: 300", "to_mg: 200")]
     EDITS["broken-dosing-reference"] = [
-        (DOSING, "[stevens_johnson_syndrome,", "[stevens_johnson_syndrom,")]
+        (DOSING, "[stevens_johnson_syndrome,", "[stevens_johnson_syndrom,")
+    ]
 
 
 def edited_copy(tmp_path: Path, edits: Edit) -> Path:
@@ -73,14 +88,27 @@ def visits(tmp_path_factory: pytest.TempPathFactory) -> Path:
     visits = {
         "anc-045": make_visit(labs={"anc": {"value": 0.45, "unit": "10^9/L"}, **labs}),
         "anc-055": make_visit(labs={"anc": {"value": 0.55, "unit": "10^9/L"}, **labs}),
-        "plt-060": make_visit(labs={"anc": {"value": 3, "unit": "10^9/L"},
-                                    "platelets": {"value": 60, "unit": "10^9/L"}}),
+        "plt-060": make_visit(
+            labs={
+                "anc": {"value": 3, "unit": "10^9/L"},
+                "platelets": {"value": 60, "unit": "10^9/L"},
+            }
+        ),
         "recurrence": make_visit(
             labs={"anc": {"value": 0.8, "unit": "10^9/L"}, **labs},
-            history=[{"date": "2024-01-10", "category": "hematologic",
-                      "term": "neutrophil_count_decreased", "grade": 3, "dose_mg": 400}]),
-        "sjs": make_visit(skin={"morphology": "bullous", "bsa_percent": 20,
-                                "detachment_bsa_percent": 5}),
+            history=[
+                {
+                    "date": "2024-01-10",
+                    "category": "hematologic",
+                    "term": "neutrophil_count_decreased",
+                    "grade": 3,
+                    "dose_mg": 400,
+                }
+            ],
+        ),
+        "sjs": make_visit(
+            skin={"morphology": "bullous", "bsa_percent": 20, "detachment_bsa_percent": 5}
+        ),
     }
     for name, visit in visits.items():
         (folder / f"{name}.yaml").write_text(yaml.safe_dump(visit))
@@ -100,8 +128,9 @@ def test_unedited_copy_passes_check_test_and_diff(tmp_path: Path, visits: Path) 
 
 
 @pytest.mark.parametrize("name", sorted(EDITS))
-def test_each_edit_is_caught_by_check_test_and_diff(name: str, tmp_path: Path,
-                                                    visits: Path) -> None:
+def test_each_edit_is_caught_by_check_test_and_diff(
+    name: str, tmp_path: Path, visits: Path
+) -> None:
     root = edited_copy(tmp_path, EDITS[name])
     edited_file = EDITS[name][0][0]
 
@@ -140,16 +169,24 @@ def test_resume_dose_change_in_diff(tmp_path: Path, visits: Path) -> None:
     root = edited_copy(tmp_path, EDITS["resume-dose"])
     diff = invoke(["rules", "diff", "--format", "json", str(RULES), str(root), str(visits)])
     data = json.loads(diff.stdout)
-    changes = {c["what"]: (c["before"], c["after"]) for v in data["changes"]
-               for c in v["changes"]}
+    changes = {c["what"]: (c["before"], c["after"]) for v in data["changes"] for c in v["changes"]}
     assert changes["recommendation.resume_dose_mg"] == (300, 200)
     assert data["new_rules_problems"]
 
 
 def test_rules_test_options(tmp_path: Path) -> None:
     junit = tmp_path / "r.xml"
-    out = invoke(["rules", "test", str(CASES / "ctcae-5.0"), "--select", "erythroderma",
-                  "--junit-xml", str(junit)])
+    out = invoke(
+        [
+            "rules",
+            "test",
+            str(CASES / "ctcae-5.0"),
+            "--select",
+            "erythroderma",
+            "--junit-xml",
+            str(junit),
+        ]
+    )
     assert out.exit_code == 0, out.output
     assert junit.read_text().count("<testcase") < 40
     none = invoke(["rules", "test", str(CASES), "--select", "no_such_term"])
@@ -159,7 +196,8 @@ def test_rules_test_options(tmp_path: Path) -> None:
 def test_rules_test_fails_on_skips_unless_allowed(tmp_path: Path) -> None:
     (tmp_path / "s.yaml").write_text(
         "covers: ctcae-5.0/erythroderma\ncases:\n  - id: s\n    skip: later\n"
-        "    expect: {grades: {}}\n")
+        "    expect: {grades: {}}\n"
+    )
     assert invoke(["rules", "test", str(tmp_path)]).exit_code == 1
     assert invoke(["rules", "test", str(tmp_path), "--allow-skipped"]).exit_code == 0
 
@@ -171,8 +209,11 @@ def test_rules_test_missing_cases_is_a_usage_error(tmp_path: Path) -> None:
 
 def test_missing_rules_folder_is_a_usage_error(tmp_path: Path, visits: Path) -> None:
     nope = str(tmp_path / "nope")
-    for args in (["check", "--rules", nope], ["test", str(CASES), "--rules", nope],
-                 ["diff", str(RULES), nope, str(visits)]):
+    for args in (
+        ["check", "--rules", nope],
+        ["test", str(CASES), "--rules", nope],
+        ["diff", str(RULES), nope, str(visits)],
+    ):
         out = invoke(["rules", *args])
         assert out.exit_code == 2, args
         assert "no such folder of rules" in out.stderr
@@ -195,8 +236,9 @@ def test_hooks_declared() -> None:
 
 
 @pytest.mark.parametrize("broken", [False, True])
-def test_hook_entries_on_a_rules_repository(broken: bool, tmp_path: Path,
-                                            monkeypatch: pytest.MonkeyPatch) -> None:
+def test_hook_entries_on_a_rules_repository(
+    broken: bool, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     """A rules repository (rules/ and cases/ at its top) as pre-commit runs the hooks there."""
     edited_copy(tmp_path, EDITS["overlap"] if broken else [])
     for folder in CASE_DIRS:  # (all of cases/ runs in test_rule_cases.py)
@@ -245,16 +287,26 @@ def test_removed_grade_names_the_grade_nci_defines(tmp_path: Path) -> None:
     root = edited_copy(tmp_path, EDITS["removed-top-grade-v6"])
     check = invoke(["rules", "check", "--rules", str(root)])
     assert check.exit_code == 1
-    assert (f"{root / 'ctcae-6.0/thrombocytopenia.yaml'}:14: nci_grades: grade 5 is defined by"
-            " NCI for Thrombocytopenia") in check.stdout
+    assert (
+        f"{root / 'ctcae-6.0/thrombocytopenia.yaml'}:14: nci_grades: grade 5 is defined by"
+        " NCI for Thrombocytopenia"
+    ) in check.stdout
 
 
 @pytest.mark.skipif(not HAS_DOSING, reason="no dosing rules")
 def test_diff_replays_patient_timelines(tmp_path: Path) -> None:
     """A patient file among the visits is replayed with both rule sets, visit by visit: a
     changed dose step shows at every visit after it (here Hwang 2010's 200 -> 100 mg step)."""
-    root = edited_copy(tmp_path, [(DOSING, "ladder_mg: [800, 600, 400, 300, 200, 100]",
-                                   "ladder_mg: [800, 600, 400, 300, 150, 100]")])
+    root = edited_copy(
+        tmp_path,
+        [
+            (
+                DOSING,
+                "ladder_mg: [800, 600, 400, 300, 200, 100]",
+                "ladder_mg: [800, 600, 400, 300, 150, 100]",
+            )
+        ],
+    )
     patient = REPO / "examples" / "hwang-2010" / "patient.yaml"
     same = invoke(["rules", "diff", str(RULES), str(RULES), str(patient)])
     assert same.exit_code == 0, same.output
@@ -265,20 +317,23 @@ def test_diff_replays_patient_timelines(tmp_path: Path) -> None:
     assert "recommendation.resume_dose_mg: 200 -> 150" in diff.stdout
 
 
-def test_diff_a_missing_visit_path_is_exit_2_after_the_others(tmp_path: Path,
-                                                               visits: Path) -> None:
+def test_diff_a_missing_visit_path_is_exit_2_after_the_others(tmp_path: Path, visits: Path) -> None:
     diff = invoke(["rules", "diff", str(RULES), str(RULES), str(tmp_path / "nope"), str(visits)])
     assert diff.exit_code == 2, diff.output
     assert f"{tmp_path / 'nope'}: no such file or folder" in diff.stderr
     assert "0 of 6 visit(s) changed" in diff.stdout
 
 
-@pytest.mark.parametrize("command", [
-    ["rules", "test", str(CASES / "ctcae-5.0"), "--junit-xml"],
-    ["grade", str(REPO / "examples" / "hwang-2010-worst-visit.yaml"), "--output"],
-])
-def test_output_into_a_missing_folder_is_one_line_exit_2(command: list[str],
-                                                         tmp_path: Path) -> None:
+@pytest.mark.parametrize(
+    "command",
+    [
+        ["rules", "test", str(CASES / "ctcae-5.0"), "--junit-xml"],
+        ["grade", str(REPO / "examples" / "hwang-2010-worst-visit.yaml"), "--output"],
+    ],
+)
+def test_output_into_a_missing_folder_is_one_line_exit_2(
+    command: list[str], tmp_path: Path
+) -> None:
     target = tmp_path / "missing" / "out.xml"
     result = invoke([*command, str(target)])
     assert result.exit_code == 2, result.output
@@ -289,8 +344,10 @@ def test_output_into_a_missing_folder_is_one_line_exit_2(command: list[str],
 def test_boundary_read_the_other_way_names_the_wording(tmp_path: Path) -> None:
     root = edited_copy(tmp_path, EDITS["boundary-inclusion"])
     check = invoke(["rules", "check", "--rules", str(root)])
-    assert (f"{root / ANC}:33: grades[3].when.le: le: 0.5 reads the boundary the other way: the"
-            " CTCAE wording states < 0.5") in check.stdout
+    assert (
+        f"{root / ANC}:33: grades[3].when.le: le: 0.5 reads the boundary the other way: the"
+        " CTCAE wording states < 0.5"
+    ) in check.stdout
 
 
 def test_an_unreadable_case_file_is_exit_2_after_the_other_cases(tmp_path: Path) -> None:

@@ -53,26 +53,49 @@ def test_a_bound_may_be_another_field_and_missing_bound_is_unknown() -> None:
 @pytest.mark.parametrize(
     ("cond", "values", "expected"),
     [
-        pytest.param({"all": [{"field": "labs.anc", "lt": 1}, {"field": "skin.tenderness",
-                                                                "is": True}]},
-                     {"labs__anc": 2}, False, id="all-false-beats-unknown"),
-        pytest.param({"all": [{"field": "labs.anc", "lt": 1}, {"field": "skin.tenderness",
-                                                                "is": True}]},
-                     {"labs__anc": 0.5}, None, id="all-true-and-unknown-is-unknown"),
-        pytest.param({"any": [{"field": "labs.anc", "lt": 1}, {"field": "skin.tenderness",
-                                                                "is": True}]},
-                     {"labs__anc": 0.5}, True, id="any-true-beats-unknown"),
-        pytest.param({"any": [{"field": "labs.anc", "lt": 1}, {"field": "skin.tenderness",
-                                                                "is": True}]},
-                     {"labs__anc": 2}, None, id="any-false-and-unknown-is-unknown"),
-        pytest.param({"not": {"field": "skin.tenderness", "is": True}},
-                     {"skin__tenderness": False}, True, id="not"),
-        pytest.param({"not": {"field": "skin.tenderness", "is": True}}, {}, None,
-                     id="not-unknown"),
-        pytest.param({"field": "skin.symptoms", "in": ["moderate", "severe"]},
-                     {"skin__symptoms": "mild"}, False, id="in-no"),
-        pytest.param({"field": "skin.symptoms", "in": ["moderate", "severe"]},
-                     {"skin__symptoms": "severe"}, True, id="in-yes"),
+        pytest.param(
+            {"all": [{"field": "labs.anc", "lt": 1}, {"field": "skin.tenderness", "is": True}]},
+            {"labs__anc": 2},
+            False,
+            id="all-false-beats-unknown",
+        ),
+        pytest.param(
+            {"all": [{"field": "labs.anc", "lt": 1}, {"field": "skin.tenderness", "is": True}]},
+            {"labs__anc": 0.5},
+            None,
+            id="all-true-and-unknown-is-unknown",
+        ),
+        pytest.param(
+            {"any": [{"field": "labs.anc", "lt": 1}, {"field": "skin.tenderness", "is": True}]},
+            {"labs__anc": 0.5},
+            True,
+            id="any-true-beats-unknown",
+        ),
+        pytest.param(
+            {"any": [{"field": "labs.anc", "lt": 1}, {"field": "skin.tenderness", "is": True}]},
+            {"labs__anc": 2},
+            None,
+            id="any-false-and-unknown-is-unknown",
+        ),
+        pytest.param(
+            {"not": {"field": "skin.tenderness", "is": True}},
+            {"skin__tenderness": False},
+            True,
+            id="not",
+        ),
+        pytest.param({"not": {"field": "skin.tenderness", "is": True}}, {}, None, id="not-unknown"),
+        pytest.param(
+            {"field": "skin.symptoms", "in": ["moderate", "severe"]},
+            {"skin__symptoms": "mild"},
+            False,
+            id="in-no",
+        ),
+        pytest.param(
+            {"field": "skin.symptoms", "in": ["moderate", "severe"]},
+            {"skin__symptoms": "severe"},
+            True,
+            id="in-yes",
+        ),
     ],
 )
 def test_kleene_logic(cond: dict[str, Any], values: dict[str, Any], expected: bool | None) -> None:
@@ -96,8 +119,14 @@ def test_anything_outside_the_vocabulary_is_refused(bad: dict[str, Any]) -> None
 
 
 def test_fields_read_lists_bounds_too() -> None:
-    cond = PARSE.validate_python({"all": [{"field": "labs.anc", "lt": {"field": "labs.anc.lln"}},
-                                          {"not": {"field": "skin.tenderness", "is": True}}]})
+    cond = PARSE.validate_python(
+        {
+            "all": [
+                {"field": "labs.anc", "lt": {"field": "labs.anc.lln"}},
+                {"not": {"field": "skin.tenderness", "is": True}},
+            ]
+        }
+    )
     assert fields_read(cond) == ["labs.anc", "labs.anc.lln", "skin.tenderness"]
 
 
@@ -111,6 +140,7 @@ def test_true_outcome_says_why() -> None:
 # --------------------------------------------------------------------------------------------
 # The compiled fast path (``compiled``) must give exactly what the reference ``evaluate`` gives:
 # value, missing inputs (in order) and failed-leaf count, at and around every threshold.
+
 
 def _reference(cond: Any, values: dict[str, Any]) -> tuple[Any, tuple[str, ...], int]:
     outcome = evaluate(cond, lambda n: values.get(n, MISSING), DESCRIBER)
@@ -139,8 +169,9 @@ def _thresholds(cond: Any) -> list[Fraction]:
     from gist_tox.ruleset.conditions import AllOf, AnyOf, FieldRef, NotOf
 
     if isinstance(cond, AllOf | AnyOf):
-        return [t for c in (cond.all if isinstance(cond, AllOf) else cond.any)
-                for t in _thresholds(c)]
+        return [
+            t for c in (cond.all if isinstance(cond, AllOf) else cond.any) for t in _thresholds(c)
+        ]
     if isinstance(cond, NotOf):
         return _thresholds(cond.not_)
     return [exact(b) for _, b in getattr(cond, "bounds", list)() if not isinstance(b, FieldRef)]
@@ -163,12 +194,22 @@ def _values_near(draw: Any, cond: Any) -> dict[str, Any]:
             values[name] = draw(st.sampled_from([*info.values, "other"]))
         else:
             mark = draw(st.sampled_from(marks))
-            step = draw(st.sampled_from([Fraction(0), Fraction(1, 1000), Fraction(1, 10**12),
-                                         Fraction(1, 2), Fraction(7)]))
+            step = draw(
+                st.sampled_from(
+                    [
+                        Fraction(0),
+                        Fraction(1, 1000),
+                        Fraction(1, 10**12),
+                        Fraction(1, 2),
+                        Fraction(7),
+                    ]
+                )
+            )
             value = mark + step * draw(st.sampled_from([-1, 1]))
             form = draw(st.sampled_from(["fraction", "float", "int"]))
-            values[name] = (float(value) if form == "float" else
-                            int(value) if form == "int" else value)
+            values[name] = (
+                float(value) if form == "float" else int(value) if form == "int" else value
+            )
     return values
 
 
@@ -182,17 +223,30 @@ def test_compiled_shipped_conditions_equal_evaluate_around_every_threshold(data:
 
 _NUMBERS = st.sampled_from([0, 0.5, 1, 1.5, 38.3, 2.0000000001])
 _LEAVES = st.one_of(
-    st.builds(lambda f, bounds: {"field": f, **bounds}, st.sampled_from(["a", "b"]),
-              st.dictionaries(st.sampled_from(["lt", "le", "gt", "ge"]), _NUMBERS, min_size=1)),
-    st.builds(lambda f, op, ref, n: {"field": f, op: {"field": ref}, "ge": n},
-              st.sampled_from(["a", "b"]), st.sampled_from(["lt", "le", "gt"]),
-              st.sampled_from(["b", "c"]), _NUMBERS),
-    st.builds(lambda f, lo, hi: {"field": f, "lt": {"field": hi}, "ge": {"field": lo}},
-              st.sampled_from(["a", "b"]), st.sampled_from(["a", "c"]),
-              st.sampled_from(["b", "c"])),
+    st.builds(
+        lambda f, bounds: {"field": f, **bounds},
+        st.sampled_from(["a", "b"]),
+        st.dictionaries(st.sampled_from(["lt", "le", "gt", "ge"]), _NUMBERS, min_size=1),
+    ),
+    st.builds(
+        lambda f, op, ref, n: {"field": f, op: {"field": ref}, "ge": n},
+        st.sampled_from(["a", "b"]),
+        st.sampled_from(["lt", "le", "gt"]),
+        st.sampled_from(["b", "c"]),
+        _NUMBERS,
+    ),
+    st.builds(
+        lambda f, lo, hi: {"field": f, "lt": {"field": hi}, "ge": {"field": lo}},
+        st.sampled_from(["a", "b"]),
+        st.sampled_from(["a", "c"]),
+        st.sampled_from(["b", "c"]),
+    ),
     st.builds(lambda f, b: {"field": f, "is": b}, st.sampled_from(["p", "q"]), st.booleans()),
-    st.builds(lambda f, xs: {"field": f, "in": xs}, st.sampled_from(["e"]),
-              st.lists(st.sampled_from(["x", "y", "z"]), min_size=1, max_size=3)),
+    st.builds(
+        lambda f, xs: {"field": f, "in": xs},
+        st.sampled_from(["e"]),
+        st.lists(st.sampled_from(["x", "y", "z"]), min_size=1, max_size=3),
+    ),
 )
 _TREES = st.recursive(
     _LEAVES,
@@ -203,14 +257,29 @@ _TREES = st.recursive(
     ),
     max_leaves=8,
 )
-_INPUTS = st.fixed_dictionaries({}, optional={
-    "a": st.sampled_from([Fraction(0), Fraction(1, 2), Fraction(1), Fraction(3, 2), 1.5, 2,
-                          Fraction(383, 10), 38.3, Fraction(3, 2) - Fraction(1, 10**9)]),
-    "b": st.sampled_from([Fraction(0), Fraction(1), 0.5, 1, Fraction(20000000001, 10**10)]),
-    "c": st.sampled_from([Fraction(1), Fraction(3, 2), 1.5, 0]),
-    "p": st.booleans(), "q": st.booleans(),
-    "e": st.sampled_from(["x", "y", "w"]),
-})
+_INPUTS = st.fixed_dictionaries(
+    {},
+    optional={
+        "a": st.sampled_from(
+            [
+                Fraction(0),
+                Fraction(1, 2),
+                Fraction(1),
+                Fraction(3, 2),
+                1.5,
+                2,
+                Fraction(383, 10),
+                38.3,
+                Fraction(3, 2) - Fraction(1, 10**9),
+            ]
+        ),
+        "b": st.sampled_from([Fraction(0), Fraction(1), 0.5, 1, Fraction(20000000001, 10**10)]),
+        "c": st.sampled_from([Fraction(1), Fraction(3, 2), 1.5, 0]),
+        "p": st.booleans(),
+        "q": st.booleans(),
+        "e": st.sampled_from(["x", "y", "w"]),
+    },
+)
 
 
 @settings(max_examples=500, deadline=None)

@@ -20,12 +20,19 @@ from gist_tox.errors import InputError
 CASES = Path(__file__).resolve().parents[1] / "cases" / "ctcae-6.0"
 
 V5_TERMS = {
-    "neutrophil_count_decreased", "febrile_neutropenia", "platelet_count_decreased",
-    "rash_maculo_papular", "erythroderma", "erythema_multiforme", "stevens_johnson_syndrome",
+    "neutrophil_count_decreased",
+    "febrile_neutropenia",
+    "platelet_count_decreased",
+    "rash_maculo_papular",
+    "erythroderma",
+    "erythema_multiforme",
+    "stevens_johnson_syndrome",
     "toxic_epidermal_necrolysis",
 }
-V6_TERMS = (V5_TERMS - {"platelet_count_decreased"}) | {"thrombocytopenia",
-                                                        "exfoliative_dermatitis"}
+V6_TERMS = (V5_TERMS - {"platelet_count_decreased"}) | {
+    "thrombocytopenia",
+    "exfoliative_dermatitis",
+}
 
 
 def grade6(**sections: Any) -> dict[str, Any]:
@@ -48,11 +55,21 @@ def plt(value: float, unit: str = "10^9/L", **extra: Any) -> dict[str, Any]:
 # v6.0 thresholds, both sides
 
 
-@pytest.mark.parametrize(("value", "unit", "expected"), [
-    (1.5, "10^9/L", 0), (1.499, "10^9/L", 1), (1.0, "10^9/L", 1), (0.999, "10^9/L", 2),
-    (999, "/uL", 2), (0.5, "10^9/L", 2), (0.499, "10^9/L", 3), (100, "/mm3", 3),
-    (0.099, "10^9/L", 4), (0, "10^9/L", 4),
-])
+@pytest.mark.parametrize(
+    ("value", "unit", "expected"),
+    [
+        (1.5, "10^9/L", 0),
+        (1.499, "10^9/L", 1),
+        (1.0, "10^9/L", 1),
+        (0.999, "10^9/L", 2),
+        (999, "/uL", 2),
+        (0.5, "10^9/L", 2),
+        (0.499, "10^9/L", 3),
+        (100, "/mm3", 3),
+        (0.099, "10^9/L", 4),
+        (0, "10^9/L", 4),
+    ],
+)
 def test_neutrophils_v6_both_sides(value: float, unit: str, expected: int) -> None:
     lln = 1.8 * (1000 if unit in ("/uL", "/mm3") else 1)  # an LLN is in the value's unit
     got = grade6(labs=anc(value, unit, lln=lln))["neutrophil_count_decreased"]
@@ -68,11 +85,20 @@ def test_neutrophils_v6_grade_1_ignores_the_lln() -> None:
     assert grade6(labs=anc(1.6, lln=1.8))["neutrophil_count_decreased"]["grade"] == 0
 
 
-@pytest.mark.parametrize(("value", "unit", "extra", "expected"), [
-    (150, "10^9/L", {"lln": 150}, 0), (149.9, "10^9/L", {"lln": 150}, 1),
-    (75, "10^9/L", {}, 1), (74.9, "10^9/L", {}, 2), (50000, "/mm3", {}, 2),
-    (49.9, "10^9/L", {}, 3), (10, "10^9/L", {}, 3), (9999, "/uL", {}, 4), (9.99, "10^9/L", {}, 4),
-])
+@pytest.mark.parametrize(
+    ("value", "unit", "extra", "expected"),
+    [
+        (150, "10^9/L", {"lln": 150}, 0),
+        (149.9, "10^9/L", {"lln": 150}, 1),
+        (75, "10^9/L", {}, 1),
+        (74.9, "10^9/L", {}, 2),
+        (50000, "/mm3", {}, 2),
+        (49.9, "10^9/L", {}, 3),
+        (10, "10^9/L", {}, 3),
+        (9999, "/uL", {}, 4),
+        (9.99, "10^9/L", {}, 4),
+    ],
+)
 def test_thrombocytopenia_v6_both_sides(
     value: float, unit: str, extra: dict[str, Any], expected: int
 ) -> None:
@@ -98,21 +124,33 @@ def test_thrombocytopenia_transfusion_without_count_cannot_rule_out_grade_4() ->
 
 
 def test_thrombocytopenia_life_threatening_and_death() -> None:
-    assert grade6(labs=plt(30), consequences={"life_threatening": ["thrombocytopenia"]})[
-        "thrombocytopenia"]["grade"] == 4
-    assert grade6(labs=plt(30), consequences={"died": "thrombocytopenia"})[
-        "thrombocytopenia"]["grade"] == 5
+    assert (
+        grade6(labs=plt(30), consequences={"life_threatening": ["thrombocytopenia"]})[
+            "thrombocytopenia"
+        ]["grade"]
+        == 4
+    )
+    assert (
+        grade6(labs=plt(30), consequences={"died": "thrombocytopenia"})["thrombocytopenia"]["grade"]
+        == 5
+    )
 
 
-@pytest.mark.parametrize(("temperature", "hours", "anc_value", "expected"), [
-    (38.31, 0, 0.8, 3), (38.3, 1, 0.8, 0), (38.0, 1.1, 0.8, 3), (38.0, 1, 0.8, 0),
-    (39, 3, 0.999, 3), (39, 3, 1.0, 0),
-])
+@pytest.mark.parametrize(
+    ("temperature", "hours", "anc_value", "expected"),
+    [
+        (38.31, 0, 0.8, 3),
+        (38.3, 1, 0.8, 0),
+        (38.0, 1.1, 0.8, 3),
+        (38.0, 1, 0.8, 0),
+        (39, 3, 0.999, 3),
+        (39, 3, 1.0, 0),
+    ],
+)
 def test_febrile_neutropenia_v6_both_sides(
     temperature: float, hours: float, anc_value: float, expected: int
 ) -> None:
-    fever = {"max_temperature": {"value": temperature, "unit": "C"},
-             "hours_at_or_above_38": hours}
+    fever = {"max_temperature": {"value": temperature, "unit": "C"}, "hours_at_or_above_38": hours}
     assert grade6(labs=anc(anc_value), fever=fever)["febrile_neutropenia"]["grade"] == expected
 
 
@@ -120,12 +158,22 @@ def skin(**findings: Any) -> dict[str, Any]:
     return {"skin": {"morphology": "maculopapular", **findings}}
 
 
-@pytest.mark.parametrize(("bsa", "symptoms", "adl", "expected"), [
-    (0, "none", "none", 0), (5, "none", "none", 1), (50, "none", "none", 1),
-    (50.1, "none", "none", 3), (20, "mild", "none", 2), (50, "mild", "none", 2),
-    (50.1, "mild", "none", 3), (8, "moderate", "none", 3), (8, "severe", "none", 3),
-    (20, "none", "self_care", 1), (20, "mild", "instrumental", 2),
-])
+@pytest.mark.parametrize(
+    ("bsa", "symptoms", "adl", "expected"),
+    [
+        (0, "none", "none", 0),
+        (5, "none", "none", 1),
+        (50, "none", "none", 1),
+        (50.1, "none", "none", 3),
+        (20, "mild", "none", 2),
+        (50, "mild", "none", 2),
+        (50.1, "mild", "none", 3),
+        (8, "moderate", "none", 3),
+        (8, "severe", "none", 3),
+        (20, "none", "self_care", 1),
+        (20, "mild", "instrumental", 2),
+    ],
+)
 def test_rash_maculo_papular_v6_both_sides(
     bsa: float, symptoms: str, adl: str, expected: int
 ) -> None:
@@ -135,8 +183,12 @@ def test_rash_maculo_papular_v6_both_sides(
 
 def test_rash_maculo_papular_v6_grades_4_and_5_read_its_own_consequences() -> None:
     findings = skin(bsa_percent=70, symptoms="severe")
-    assert grade6(**findings, consequences={"life_threatening": ["rash_maculo_papular"]})[
-        "rash_maculo_papular"]["grade"] == 4
+    assert (
+        grade6(**findings, consequences={"life_threatening": ["rash_maculo_papular"]})[
+            "rash_maculo_papular"
+        ]["grade"]
+        == 4
+    )
     assert grade6(**findings, consequences={"died": True})["rash_maculo_papular"]["grade"] == 5
     # v5.0 has no grade 4 or 5 for this term: the consequence is a warning, not a grade.
     result = result_of(make_visit(**findings, consequences={"died": True}), "5.0")
@@ -144,15 +196,18 @@ def test_rash_maculo_papular_v6_grades_4_and_5_read_its_own_consequences() -> No
     assert any("consequences.died" in w for w in result["warnings"])
 
 
-@pytest.mark.parametrize(("findings", "expected"), [
-    ({"bsa_percent": 90.1, "symptoms": "none"}, 2),
-    ({"bsa_percent": 60, "adl_limitation": "instrumental"}, 2),
-    ({"bsa_percent": 95, "symptoms": "mild"}, 3),
-    ({"bsa_percent": 95, "tenderness": True}, 3),
-    ({"bsa_percent": 60, "adl_limitation": "self_care"}, 3),
-    ({"bsa_percent": 95, "fluid_electrolyte_abnormalities": True}, 4),
-    ({"bsa_percent": 95, "icu_or_burn_unit": True}, 4),
-])
+@pytest.mark.parametrize(
+    ("findings", "expected"),
+    [
+        ({"bsa_percent": 90.1, "symptoms": "none"}, 2),
+        ({"bsa_percent": 60, "adl_limitation": "instrumental"}, 2),
+        ({"bsa_percent": 95, "symptoms": "mild"}, 3),
+        ({"bsa_percent": 95, "tenderness": True}, 3),
+        ({"bsa_percent": 60, "adl_limitation": "self_care"}, 3),
+        ({"bsa_percent": 95, "fluid_electrolyte_abnormalities": True}, 4),
+        ({"bsa_percent": 95, "icu_or_burn_unit": True}, 4),
+    ],
+)
 def test_erythroderma_v6(findings: dict[str, Any], expected: int) -> None:
     got = grade6(skin={"morphology": "erythroderma", **findings})["erythroderma"]
     assert got["grade"] == expected
@@ -164,12 +219,25 @@ def test_erythroderma_v6_at_90_fits_no_cell() -> None:
     assert "fit no CTCAE v6.0 cell" in got["not_gradable"]
 
 
-@pytest.mark.parametrize(("intervention", "expected"), [
-    ("none", 1), ("topical", 1), ("oral", 2), ("iv", 3),
-])
+@pytest.mark.parametrize(
+    ("intervention", "expected"),
+    [
+        ("none", 1),
+        ("topical", 1),
+        ("oral", 2),
+        ("iv", 3),
+    ],
+)
 def test_exfoliative_dermatitis_by_intervention(intervention: str, expected: int) -> None:
-    got = grade6(skin={"morphology": "exfoliative", "bsa_percent": 95, "symptoms": "severe",
-                       "adl_limitation": "self_care", "intervention": intervention})
+    got = grade6(
+        skin={
+            "morphology": "exfoliative",
+            "bsa_percent": 95,
+            "symptoms": "severe",
+            "adl_limitation": "self_care",
+            "intervention": intervention,
+        }
+    )
     assert got["exfoliative_dermatitis"]["grade"] == expected
     assert got["exfoliative_dermatitis"]["meddra_code"] == "10015665"
     assert got["rash_maculo_papular"]["grade"] == 0
@@ -180,47 +248,81 @@ def test_exfoliative_dermatitis_by_intervention(intervention: str, expected: int
 def test_exfoliative_routing_at_90(bsa: float, exfoliative: int, rash: int) -> None:
     got = grade6(skin={"morphology": "exfoliative", "bsa_percent": bsa, "intervention": "oral"})
     assert (got["exfoliative_dermatitis"]["grade"], got["rash_maculo_papular"]["grade"]) == (
-        exfoliative, rash)
+        exfoliative,
+        rash,
+    )
 
 
 def test_exfoliative_over_90_is_erythroderma_in_v5_and_exfoliative_dermatitis_in_v6() -> None:
-    findings = {"morphology": "exfoliative", "bsa_percent": 95, "symptoms": "moderate",
-                "intervention": "iv"}
+    findings = {
+        "morphology": "exfoliative",
+        "bsa_percent": 95,
+        "symptoms": "moderate",
+        "intervention": "iv",
+    }
     v5, v6 = grade5(skin=findings), grade6(skin=findings)
     assert "exfoliative_dermatitis" not in v5
     assert (v5["erythroderma"]["grade"], v5["rash_maculo_papular"]["grade"]) == (3, 0)
-    assert (v6["exfoliative_dermatitis"]["grade"], v6["erythroderma"]["grade"],
-            v6["rash_maculo_papular"]["grade"]) == (3, 0, 0)
+    assert (
+        v6["exfoliative_dermatitis"]["grade"],
+        v6["erythroderma"]["grade"],
+        v6["rash_maculo_papular"]["grade"],
+    ) == (3, 0, 0)
 
 
 def test_exfoliative_dermatitis_consequences() -> None:
     findings = {"morphology": "exfoliative", "bsa_percent": 95, "intervention": "iv"}
-    assert grade6(skin=findings, consequences={"life_threatening": True})[
-        "exfoliative_dermatitis"]["grade"] == 4
-    assert grade6(skin=findings, consequences={"died": ["exfoliative_dermatitis"]})[
-        "exfoliative_dermatitis"]["grade"] == 5
+    assert (
+        grade6(skin=findings, consequences={"life_threatening": True})["exfoliative_dermatitis"][
+            "grade"
+        ]
+        == 4
+    )
+    assert (
+        grade6(skin=findings, consequences={"died": ["exfoliative_dermatitis"]})[
+            "exfoliative_dermatitis"
+        ]["grade"]
+        == 5
+    )
 
 
-@pytest.mark.parametrize(("findings", "expected"), [
-    ({"bsa_percent": 0}, 0), ({"bsa_percent": 20}, 1), ({"bsa_percent": 40}, 1),
-    ({"bsa_percent": 20, "tenderness": True}, 2),
-    ({"bsa_percent": 5, "mucosal_involvement": True}, 3),
-    ({"bsa_percent": 5, "fluid_electrolyte_abnormalities": True}, 4),
-    ({"bsa_percent": 5, "icu_or_burn_unit": True}, 4),
-])
+@pytest.mark.parametrize(
+    ("findings", "expected"),
+    [
+        ({"bsa_percent": 0}, 0),
+        ({"bsa_percent": 20}, 1),
+        ({"bsa_percent": 40}, 1),
+        ({"bsa_percent": 20, "tenderness": True}, 2),
+        ({"bsa_percent": 5, "mucosal_involvement": True}, 3),
+        ({"bsa_percent": 5, "fluid_electrolyte_abnormalities": True}, 4),
+        ({"bsa_percent": 5, "icu_or_burn_unit": True}, 4),
+    ],
+)
 def test_erythema_multiforme_v6(findings: dict[str, Any], expected: int) -> None:
     got = grade6(skin={"morphology": "target_lesions", **findings})
     assert got["erythema_multiforme"]["grade"] == expected
 
 
-@pytest.mark.parametrize(("detached", "sjs", "ten"), [
-    (0, 0, 0), (2, 3, 0), (9.9, 3, 0), (10, 4, 0), (29.9, 4, 0), (30, 4, 4), (40, 4, 4),
-])
+@pytest.mark.parametrize(
+    ("detached", "sjs", "ten"),
+    [
+        (0, 0, 0),
+        (2, 3, 0),
+        (9.9, 3, 0),
+        (10, 4, 0),
+        (29.9, 4, 0),
+        (30, 4, 4),
+        (40, 4, 4),
+    ],
+)
 def test_sjs_and_ten_v6_both_sides(detached: float, sjs: int, ten: int) -> None:
-    got = grade6(skin={"morphology": "bullous", "bsa_percent": 50,
-                       "detachment_bsa_percent": detached})
-    assert (got["stevens_johnson_syndrome"]["grade"], got["toxic_epidermal_necrolysis"]["grade"]) \
-        == (sjs, ten)
+    got = grade6(
+        skin={"morphology": "bullous", "bsa_percent": 50, "detachment_bsa_percent": detached}
+    )
+    assert (
+        got["stevens_johnson_syndrome"]["grade"],
+        got["toxic_epidermal_necrolysis"]["grade"],
+    ) == (sjs, ten)
 
 
 def test_sjs_life_threatening_is_grade_4_in_v6_only() -> None:
@@ -231,19 +333,21 @@ def test_sjs_life_threatening_is_grade_4_in_v6_only() -> None:
 
 
 def test_life_threatening_true_is_ambiguous_between_sjs_and_ten_in_v6() -> None:
-    visit = make_visit(skin={"morphology": "bullous", "bsa_percent": 50,
-                             "detachment_bsa_percent": 40},
-                       consequences={"life_threatening": True})
+    visit = make_visit(
+        skin={"morphology": "bullous", "bsa_percent": 50, "detachment_bsa_percent": 40},
+        consequences={"life_threatening": True},
+    )
     with pytest.raises(InputError, match="stevens_johnson_syndrome, toxic_epidermal_necrolysis"):
         result_of(visit, "6.0")
 
 
 def test_life_threatening_true_fn_with_exfoliative_dermatitis_is_refused_in_v6_only() -> None:
-    visit = make_visit(labs=anc(0.3), fever={"max_temperature": {"value": 39.4, "unit": "C"},
-                                             "hours_at_or_above_38": 20},
-                       consequences={"life_threatening": True},
-                       skin={"morphology": "exfoliative", "bsa_percent": 95,
-                             "intervention": "iv"})
+    visit = make_visit(
+        labs=anc(0.3),
+        fever={"max_temperature": {"value": 39.4, "unit": "C"}, "hours_at_or_above_38": 20},
+        consequences={"life_threatening": True},
+        skin={"morphology": "exfoliative", "bsa_percent": 95, "intervention": "iv"},
+    )
     assert result_of(visit, "5.0")["grades"]["febrile_neutropenia"]["grade"] == 4
     with pytest.raises(InputError, match="exfoliative_dermatitis"):
         result_of(visit, "6.0")
@@ -258,8 +362,9 @@ def test_v6_count_grades_are_monotone_and_unit_invariant(low: int, high: int) ->
     """A lower count never gives a lower grade, and /uL and 10^9/L give the same grade."""
     low, high = sorted((low, high))
     for term, lab in (("neutrophil_count_decreased", "anc"), ("thrombocytopenia", "platelets")):
-        per_ul = [grade6(labs={lab: {"value": n, "unit": "/uL"}})[term]["grade"]
-                  for n in (low, high)]
+        per_ul = [
+            grade6(labs={lab: {"value": n, "unit": "/uL"}})[term]["grade"] for n in (low, high)
+        ]
         si = grade6(labs={lab: {"value": low / 1000, "unit": "10^9/L"}})[term]["grade"]
         assert per_ul[0] >= per_ul[1]
         assert si == per_ul[0]  # low/1000 as written is exact decimal: no rounding drift
@@ -269,17 +374,36 @@ def test_v6_count_grades_are_monotone_and_unit_invariant(low: int, high: int) ->
 # The same visit under both versions
 
 
-@pytest.mark.parametrize(("sections", "term5", "term6", "v5", "v6"), [
-    ({"labs": anc(0.7)}, "neutrophil_count_decreased", "neutrophil_count_decreased", 3, 2),
-    ({"labs": anc(0.3)}, "neutrophil_count_decreased", "neutrophil_count_decreased", 4, 3),
-    ({"labs": plt(24)}, "platelet_count_decreased", "thrombocytopenia", 4, 3),
-    (skin(bsa_percent=60, symptoms="none"), "rash_maculo_papular", "rash_maculo_papular", 2, 3),
-    (skin(bsa_percent=8, symptoms="moderate"), "rash_maculo_papular", "rash_maculo_papular", 1, 3),
-    (skin(bsa_percent=20, adl_limitation="self_care"), "rash_maculo_papular",
-     "rash_maculo_papular", 3, 1),
-    ({"skin": {"morphology": "target_lesions", "bsa_percent": 20}}, "erythema_multiforme",
-     "erythema_multiforme", None, 1),
-])
+@pytest.mark.parametrize(
+    ("sections", "term5", "term6", "v5", "v6"),
+    [
+        ({"labs": anc(0.7)}, "neutrophil_count_decreased", "neutrophil_count_decreased", 3, 2),
+        ({"labs": anc(0.3)}, "neutrophil_count_decreased", "neutrophil_count_decreased", 4, 3),
+        ({"labs": plt(24)}, "platelet_count_decreased", "thrombocytopenia", 4, 3),
+        (skin(bsa_percent=60, symptoms="none"), "rash_maculo_papular", "rash_maculo_papular", 2, 3),
+        (
+            skin(bsa_percent=8, symptoms="moderate"),
+            "rash_maculo_papular",
+            "rash_maculo_papular",
+            1,
+            3,
+        ),
+        (
+            skin(bsa_percent=20, adl_limitation="self_care"),
+            "rash_maculo_papular",
+            "rash_maculo_papular",
+            3,
+            1,
+        ),
+        (
+            {"skin": {"morphology": "target_lesions", "bsa_percent": 20}},
+            "erythema_multiforme",
+            "erythema_multiforme",
+            None,
+            1,
+        ),
+    ],
+)
 def test_same_visit_differs_between_versions(
     sections: dict[str, Any], term5: str, term6: str, v5: int | None, v6: int
 ) -> None:
@@ -296,9 +420,18 @@ def test_forty_percent_sloughing_sjs_grade_4_in_v6_beyond_the_v5_band() -> None:
 
 
 def test_history_may_name_the_v5_platelet_term_under_v6() -> None:
-    visit = make_visit(labs=plt(80), history=[{"date": "2024-01-01", "category": "hematologic",
-                                               "term": "platelet_count_decreased", "grade": 3,
-                                               "dose_mg": 400}])
+    visit = make_visit(
+        labs=plt(80),
+        history=[
+            {
+                "date": "2024-01-01",
+                "category": "hematologic",
+                "term": "platelet_count_decreased",
+                "grade": 3,
+                "dose_mg": 400,
+            }
+        ],
+    )
     assert result_of(visit, "6.0")["grades"]["thrombocytopenia"]["grade"] == 1
 
 
@@ -318,10 +451,17 @@ def _json(args: list[str]) -> dict[str, Any]:
     return json.loads(run.stdout)  # type: ignore[no-any-return]
 
 
-@pytest.mark.parametrize(("option", "pin", "expected"), [
-    ([], None, "5.0"), (["--ctcae", "6.0"], None, "6.0"), (["--ctcae", "5.0"], None, "5.0"),
-    ([], "6.0", "6.0"), ([], "5.0", "5.0"), (["--ctcae", "6.0"], "6.0", "6.0"),
-])
+@pytest.mark.parametrize(
+    ("option", "pin", "expected"),
+    [
+        ([], None, "5.0"),
+        (["--ctcae", "6.0"], None, "6.0"),
+        (["--ctcae", "5.0"], None, "5.0"),
+        ([], "6.0", "6.0"),
+        ([], "5.0", "5.0"),
+        (["--ctcae", "6.0"], "6.0", "6.0"),
+    ],
+)
 def test_version_follows_option_then_pin_then_default(
     tmp_path: Path, option: list[str], pin: str | None, expected: str
 ) -> None:
@@ -330,9 +470,12 @@ def test_version_follows_option_then_pin_then_default(
     assert result["rules"]["ctcae_version"] == expected
     assert set(result["grades"]) == (V6_TERMS if expected == "6.0" else V5_TERMS)
     assert result["grades"]["neutrophil_count_decreased"]["grade"] == (
-        2 if expected == "6.0" else 3)
-    assert all(g["rule"] is None or g["rule"].startswith(f"ctcae-{expected}/")
-               for g in result["grades"].values())
+        2 if expected == "6.0" else 3
+    )
+    assert all(
+        g["rule"] is None or g["rule"].startswith(f"ctcae-{expected}/")
+        for g in result["grades"].values()
+    )
 
 
 @pytest.mark.parametrize(("option", "pin"), [("6.0", "5.0"), ("5.0", "6.0")])
@@ -352,15 +495,18 @@ def test_configured_default_switches_the_version(tmp_path: Path) -> None:
     rules = tmp_path / "rules"
     shutil.copytree(RULES, rules)
     config = rules / "config.yaml"
-    config.write_text(config.read_text().replace('default_ctcae_version: "5.0"',
-                                                 'default_ctcae_version: "6.0"'))
+    config.write_text(
+        config.read_text().replace('default_ctcae_version: "5.0"', 'default_ctcae_version: "6.0"')
+    )
     path = _write(tmp_path, make_visit(labs=anc(0.7)))
     result = _json(["--rules", str(rules), str(path)])
     assert result["rules"]["ctcae_version"] == "6.0"
     assert set(result["grades"]) == V6_TERMS
     # the option and a pin still win over the configured default
-    assert _json(["--rules", str(rules), "--ctcae", "5.0", str(path)])["rules"][
-        "ctcae_version"] == "5.0"
+    assert (
+        _json(["--rules", str(rules), "--ctcae", "5.0", str(path)])["rules"]["ctcae_version"]
+        == "5.0"
+    )
     pinned = _write(tmp_path, make_visit(labs=anc(0.7), ctcae_version="5.0"), "pinned.yaml")
     assert _json(["--rules", str(rules), str(pinned)])["rules"]["ctcae_version"] == "5.0"
 
@@ -376,8 +522,13 @@ def test_unquoted_pin_is_read_as_the_version(tmp_path: Path) -> None:
 
 
 def _differing_visit(tmp_path: Path) -> Path:
-    return _write(tmp_path, make_visit(labs={**anc(0.7), **plt(200, lln=150)},
-                                       skin={"morphology": "maculopapular", "bsa_percent": 60}))
+    return _write(
+        tmp_path,
+        make_visit(
+            labs={**anc(0.7), **plt(200, lln=150)},
+            skin={"morphology": "maculopapular", "bsa_percent": 60},
+        ),
+    )
 
 
 def test_compare_json_lists_both_versions_and_marks_differences(tmp_path: Path) -> None:
@@ -391,8 +542,10 @@ def test_compare_json_lists_both_versions_and_marks_differences(tmp_path: Path) 
     assert rows["febrile_neutropenia"]["differs"] is False
     # the renamed term is one row
     assert "platelet_count_decreased" not in rows
-    assert rows["thrombocytopenia"]["term_ids"] == {"5.0": "platelet_count_decreased",
-                                                    "6.0": "thrombocytopenia"}
+    assert rows["thrombocytopenia"]["term_ids"] == {
+        "5.0": "platelet_count_decreased",
+        "6.0": "thrombocytopenia",
+    }
     assert rows["thrombocytopenia"]["grades"] == {"5.0": 0, "6.0": 0}
     assert rows["exfoliative_dermatitis"]["in"] == ["6.0"]
     assert rows["exfoliative_dermatitis"]["grades"] == {"5.0": None, "6.0": 0}
@@ -401,9 +554,18 @@ def test_compare_json_lists_both_versions_and_marks_differences(tmp_path: Path) 
 
 
 def test_compare_pairs_renamed_terms_and_marks_new_terms_that_grade(tmp_path: Path) -> None:
-    path = _write(tmp_path, make_visit(
-        labs=plt(24), skin={"morphology": "exfoliative", "bsa_percent": 95, "intervention": "oral",
-                            "symptoms": "moderate"}))
+    path = _write(
+        tmp_path,
+        make_visit(
+            labs=plt(24),
+            skin={
+                "morphology": "exfoliative",
+                "bsa_percent": 95,
+                "intervention": "oral",
+                "symptoms": "moderate",
+            },
+        ),
+    )
     out = _json(["--compare-ctcae", str(path)])
     rows = {row["id"]: row for row in out["terms"]}
     assert rows["thrombocytopenia"]["grades"] == {"5.0": 4, "6.0": 3}
@@ -453,22 +615,42 @@ HEME_VISITS = [
     {"labs": {**anc(0.999), **plt(49.9)}},
     {"labs": {**anc(1.0), **plt(50)}},
     {"labs": {**anc(3.0), **plt(9)}},
-    {"labs": {**anc(0.8), **plt(150)},
-     "fever": {"max_temperature": {"value": 39, "unit": "C"}, "hours_at_or_above_38": 3}},
-    {"labs": {**anc(1.6), **plt(80)},
-     "imatinib": {"current_dose_mg": 0, "on_hold_for": "hematologic"},
-     "history": [{"date": "2024-02-01", "category": "hematologic",
-                  "term": "platelet_count_decreased", "grade": 3, "dose_mg": 400}]},
-    {"labs": {**anc(1.6), **plt(80)},
-     "imatinib": {"current_dose_mg": 0, "on_hold_for": "hematologic"},
-     "history": [{"date": "2024-02-01", "category": "hematologic",
-                  "term": "thrombocytopenia", "grade": 3, "dose_mg": 400}]},
+    {
+        "labs": {**anc(0.8), **plt(150)},
+        "fever": {"max_temperature": {"value": 39, "unit": "C"}, "hours_at_or_above_38": 3},
+    },
+    {
+        "labs": {**anc(1.6), **plt(80)},
+        "imatinib": {"current_dose_mg": 0, "on_hold_for": "hematologic"},
+        "history": [
+            {
+                "date": "2024-02-01",
+                "category": "hematologic",
+                "term": "platelet_count_decreased",
+                "grade": 3,
+                "dose_mg": 400,
+            }
+        ],
+    },
+    {
+        "labs": {**anc(1.6), **plt(80)},
+        "imatinib": {"current_dose_mg": 0, "on_hold_for": "hematologic"},
+        "history": [
+            {
+                "date": "2024-02-01",
+                "category": "hematologic",
+                "term": "thrombocytopenia",
+                "grade": 3,
+                "dose_mg": 400,
+            }
+        ],
+    },
 ]
 
 
 @pytest.mark.parametrize("sections", HEME_VISITS)
 def test_hematologic_recommendation_is_the_same_under_both_versions(
-    sections: dict[str, Any]
+    sections: dict[str, Any],
 ) -> None:
     visit = deep_merge(make_visit(), sections)
     v5, v6 = result_of(visit, "5.0"), result_of(visit, "6.0")
@@ -478,7 +660,8 @@ def test_hematologic_recommendation_is_the_same_under_both_versions(
     same6 = {k: v for k, v in v6["recommendation"].items() if k not in strip}
     assert same5 == same6
     assert [r["text"] for r in v5["recommendation"]["reasons"]] == [
-        r["text"] for r in v6["recommendation"]["reasons"]]
+        r["text"] for r in v6["recommendation"]["reasons"]
+    ]
 
 
 # --------------------------------------------------------------------------------------------
@@ -488,7 +671,8 @@ def test_hematologic_recommendation_is_the_same_under_both_versions(
 def _matches(expected: Any, actual: Any, key: str = "") -> bool:
     if isinstance(expected, dict):
         return isinstance(actual, dict) and all(
-            k in actual and _matches(v, actual[k], k) for k, v in expected.items())
+            k in actual and _matches(v, actual[k], k) for k, v in expected.items()
+        )
     if isinstance(expected, str) and key in ("not_gradable", "basis", "text", "source"):
         return isinstance(actual, str) and expected in actual
     return bool(expected == actual and type(expected) is type(actual))

@@ -45,37 +45,43 @@ def test_a_file_or_folder_others_can_write_is_not_trusted(folder: Path) -> None:
     assert diskcache.read("thing", "k1", HEADER) is None
 
 
-def test_turned_off_it_neither_reads_nor_writes(folder: Path,
-                                                monkeypatch: pytest.MonkeyPatch) -> None:
+def test_turned_off_it_neither_reads_nor_writes(
+    folder: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     monkeypatch.setenv("GIST_TOX_NO_CACHE", "1")
     diskcache.write("thing", "k1", HEADER, 1)
     assert not folder.exists() and diskcache.read("thing", "k1", HEADER) is None
 
 
-def test_only_the_newest_entries_of_a_kind_are_kept(folder: Path,
-                                                    monkeypatch: pytest.MonkeyPatch) -> None:
+def test_only_the_newest_entries_of_a_kind_are_kept(
+    folder: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     monkeypatch.setattr(diskcache, "KEEP", 2)
     diskcache.write("other", "x", HEADER, 0)
     for key in ("k1", "k2", "k3"):
         diskcache.write("thing", key, HEADER, key)
-    assert sorted(p.name for p in folder.glob("thing-*")) == ["thing-k2.pickle",
-                                                             "thing-k3.pickle"]
+    assert sorted(p.name for p in folder.glob("thing-*")) == ["thing-k2.pickle", "thing-k3.pickle"]
     assert diskcache.read("other", "x", HEADER) == 0  # other kinds are not counted
 
 
-def test_an_unwritable_cache_is_silently_skipped(tmp_path: Path,
-                                                 monkeypatch: pytest.MonkeyPatch) -> None:
+def test_an_unwritable_cache_is_silently_skipped(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     (tmp_path / "file").write_text("")
     monkeypatch.setenv("GIST_TOX_CACHE_DIR", str(tmp_path / "file" / "cache"))
     diskcache.write("thing", "k1", HEADER, 1)
     assert diskcache.read("thing", "k1", HEADER) is None
 
 
-def test_the_software_stamp_changes_when_a_module_changes(tmp_path: Path,
-                                                         monkeypatch: pytest.MonkeyPatch) -> None:
+def test_the_software_stamp_changes_when_a_module_changes(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     package = tmp_path / "gist_tox"
-    shutil.copytree(Path(gist_tox.__file__).parent, package,
-                    ignore=shutil.ignore_patterns("__pycache__", "_shipped_rules"))
+    shutil.copytree(
+        Path(gist_tox.__file__).parent,
+        package,
+        ignore=shutil.ignore_patterns("__pycache__", "_shipped_rules"),
+    )
     monkeypatch.setattr(gist_tox, "__file__", str(package / "__init__.py"))
     before = diskcache.software_stamp.__wrapped__()
     module = package / "grading.py"

@@ -130,17 +130,23 @@ def test_duplicate_json_keys_are_refused_with_positions() -> None:
     assert error.line == 2
 
 
-@pytest.mark.parametrize("text", ["a: !!python/object/apply:os.system ['true']\n",
-                                  "a: !!python/name:os.system\n",
-                                  "a: !!python/module:os\n",
-                                  "a: !local thing\n"])
+@pytest.mark.parametrize(
+    "text",
+    [
+        "a: !!python/object/apply:os.system ['true']\n",
+        "a: !!python/name:os.system\n",
+        "a: !!python/module:os\n",
+        "a: !local thing\n",
+    ],
+)
 def test_tags_are_refused(text: str) -> None:
     error = refused(text)
     assert "is not allowed" in error.message and error.line == 1
 
 
-@pytest.mark.parametrize("tag", ["!!binary aGk=", "!!set {a, b}", "!!omap [a: 1]",
-                                 "!!pairs [a: 1]"])
+@pytest.mark.parametrize(
+    "tag", ["!!binary aGk=", "!!set {a, b}", "!!omap [a: 1]", "!!pairs [a: 1]"]
+)
 def test_tags_that_build_non_plain_data_are_refused(tag: str) -> None:
     error = refused(f"a: {tag}\n")
     assert "is not allowed (plain data only)" in error.message and error.field == "a"
@@ -175,12 +181,17 @@ def test_impossible_yaml_dates_are_refused_at_their_position() -> None:
     assert "impossible date" in error.message and (error.line, error.column) == (1, 7)
 
 
-@pytest.mark.parametrize(("text", "name"), [("a: {b: .nan}\n", "v.yaml"),
-                                            ("a: {b: -.inf}\n", "v.yaml"),
-                                            ('{"a": {"b": NaN}}', "v.json"),
-                                            ('{"a": {"b": -Infinity}}', "v.json"),
-                                            ('{"a": {"b": 1e999}}', "v.json"),
-                                            ("a: {b: [1, .inf]}\n", "v.yaml")])
+@pytest.mark.parametrize(
+    ("text", "name"),
+    [
+        ("a: {b: .nan}\n", "v.yaml"),
+        ("a: {b: -.inf}\n", "v.yaml"),
+        ('{"a": {"b": NaN}}', "v.json"),
+        ('{"a": {"b": -Infinity}}', "v.json"),
+        ('{"a": {"b": 1e999}}', "v.json"),
+        ("a: {b: [1, .inf]}\n", "v.yaml"),
+    ],
+)
 def test_non_finite_numbers_are_refused_naming_the_field(text: str, name: str) -> None:
     error = refused(text, name=name)
     assert "not a finite number" in error.message and error.field is not None
@@ -192,15 +203,16 @@ def test_integers_too_long_to_convert_are_refused() -> None:
     assert "too many digits" in refused('{"a": ' + "9" * 5000 + "}", name="v.json").message
 
 
-@pytest.mark.parametrize("text", ["a: " + "[" * 5000 + "]" * 5000 + "\n",
-                                  "- " * 3000 + "x\n"])
+@pytest.mark.parametrize("text", ["a: " + "[" * 5000 + "]" * 5000 + "\n", "- " * 3000 + "x\n"])
 def test_deep_nesting_is_refused_not_a_crash(text: str) -> None:
     assert refused(text).code == "syntax"
 
 
 def test_deep_json_nesting_is_refused() -> None:
-    assert "nested too deeply" in refused('{"a": ' + "[" * 100_000 + "]" * 100_000 + "}",
-                                          name="v.json").message
+    assert (
+        "nested too deeply"
+        in refused('{"a": ' + "[" * 100_000 + "]" * 100_000 + "}", name="v.json").message
+    )
 
 
 @pytest.mark.parametrize("text", ['{"a": 1,}', "{'a': 1}", '{"a": 1} // c', "a: 1\n"])
@@ -217,8 +229,9 @@ def test_two_documents_are_refused() -> None:
     assert "single document" in refused("a: 1\n---\nb: 2\n").message
 
 
-@pytest.mark.parametrize("text", ['a: "x\\e[2Jy"\n', 'a: ["ok", "x\\u202ey"]\n', 'a: "\\x85"\n',
-                                  'a: {b: "\\0"}\n'])
+@pytest.mark.parametrize(
+    "text", ['a: "x\\e[2Jy"\n', 'a: ["ok", "x\\u202ey"]\n', 'a: "\\x85"\n', 'a: {b: "\\0"}\n']
+)
 def test_control_characters_in_text_are_refused(text: str) -> None:
     error = refused(text)
     assert "control character" in error.message and error.field is not None
@@ -234,11 +247,14 @@ def test_keys_yaml_reads_as_something_else_say_to_quote_them() -> None:
     assert "key a list is not a text field name" in refused("? [a]\n: 1\n").message
 
 
-@pytest.mark.parametrize(("text", "name"), [
-    ("a: [" + ",".join(["1"] * 300_000) + "]\n", "v.yaml"),
-    ("".join(f"k{i}: 1\n" for i in range(60_000)), "v.yaml"),
-    ('{"a": [' + ",".join(["1"] * 300_000) + "]}", "v.json"),
-])
+@pytest.mark.parametrize(
+    ("text", "name"),
+    [
+        ("a: [" + ",".join(["1"] * 300_000) + "]\n", "v.yaml"),
+        ("".join(f"k{i}: 1\n" for i in range(60_000)), "v.yaml"),
+        ('{"a": [' + ",".join(["1"] * 300_000) + "]}", "v.json"),
+    ],
+)
 def test_a_document_of_too_many_values_is_refused_fast(text: str, name: str) -> None:
     start = time.monotonic()
     error = refused(text, name=name)
@@ -253,8 +269,10 @@ def test_values_up_to_the_limit_are_read() -> None:
 
 @pytest.mark.parametrize("depth", [200, 900])
 def test_nesting_within_the_parsers_limits_is_validated_without_crashing(depth: int) -> None:
-    for name, text in (("v.yaml", "a: " + "[" * depth + "]" * depth + "\n"),
-                       ("v.json", '{"a": ' + "[" * depth + "]" * depth + "}")):
+    for name, text in (
+        ("v.yaml", "a: " + "[" * depth + "]" * depth + "\n"),
+        ("v.json", '{"a": ' + "[" * depth + "]" * depth + "}"),
+    ):
         try:
             doc = read_document(name, text=text)
         except InputError as exc:
@@ -263,18 +281,30 @@ def test_nesting_within_the_parsers_limits_is_validated_without_crashing(depth: 
             assert isinstance(doc.data["a"], list)
 
 
-@pytest.mark.parametrize(("written", "read_as"), [("0400", "256"), ("0x190", "400"),
-                                                  ("0b11", "3"), ("6:40", "400"),
-                                                  ("1:30.5", "90.5")])
-def test_numbers_yaml_would_misread_are_refused_naming_the_field(written: str,
-                                                                  read_as: str) -> None:
+@pytest.mark.parametrize(
+    ("written", "read_as"),
+    [("0400", "256"), ("0x190", "400"), ("0b11", "3"), ("6:40", "400"), ("1:30.5", "90.5")],
+)
+def test_numbers_yaml_would_misread_are_refused_naming_the_field(
+    written: str, read_as: str
+) -> None:
     error = refused(f"imatinib:\n  current_dose_mg: {written}\n")
     assert error.field == "imatinib.current_dose_mg" and (error.line, error.column) == (2, 20)
     assert f"the number {written!r} is ambiguous (YAML reads it as {read_as})" in error.message
 
 
-@pytest.mark.parametrize(("written", "value"), [("400", 400), ("0", 0), ("+5", 5), ("-5", -5),
-                                                ("1_000", 1000), ("0.5", 0.5), ("1.0e+3", 1000.0),
-                                                ('"0400"', "0400")])
+@pytest.mark.parametrize(
+    ("written", "value"),
+    [
+        ("400", 400),
+        ("0", 0),
+        ("+5", 5),
+        ("-5", -5),
+        ("1_000", 1000),
+        ("0.5", 0.5),
+        ("1.0e+3", 1000.0),
+        ('"0400"', "0400"),
+    ],
+)
 def test_plain_numbers_read_as_written(written: str, value: object) -> None:
     assert read_document("v.yaml", text=f"a: {written}\n").data["a"] == value

@@ -28,8 +28,9 @@ from gist_tox.errors import InputError
 
 REPO = Path(__file__).resolve().parents[1]
 
-SETTINGS = settings(max_examples=400, deadline=None, derandomize=True,
-                    suppress_health_check=[HealthCheck.too_slow])
+SETTINGS = settings(
+    max_examples=400, deadline=None, derandomize=True, suppress_health_check=[HealthCheck.too_slow]
+)
 
 
 def outcome(text: str, name: str = "v.yaml") -> tuple[Any, ...]:
@@ -65,20 +66,91 @@ def assert_same(text: str, name: str = "v.yaml") -> tuple[Any, ...]:
 # -- generated YAML ------------------------------------------------------------------------
 
 PLAIN_SCALARS = [
-    "400", "0", "-5", "+5", "1_000", "1_", "-0", "99999999999999999999", "9" * 30, "0.5",
-    "-0.0", "1.", ".5", "-.5", "1.0e+3", "1e5", "1_000.5", "yes", "No", "on", "OFF", "true",
-    "False", "~", "null", "Null", "", "2024-01-01", "2024-01-01 10:00:00",
-    "2024-01-01T10:00:00Z", "2024-13-01", "text", "two words", "'0400'", "'it''s'", '"a\\tb"',
-    '"caf\\u00e9"', '"plain"', "!!str 400", "!!int 400", "!!float 1", "!!null x", "!!bool yes",
-    "!!timestamp 2024-01-01", "\u2028line", "|\n  block\n  text", ">\n  folded\n  text",
-    "!!map {a: 1}", "!!seq [1]",
+    "400",
+    "0",
+    "-5",
+    "+5",
+    "1_000",
+    "1_",
+    "-0",
+    "99999999999999999999",
+    "9" * 30,
+    "0.5",
+    "-0.0",
+    "1.",
+    ".5",
+    "-.5",
+    "1.0e+3",
+    "1e5",
+    "1_000.5",
+    "yes",
+    "No",
+    "on",
+    "OFF",
+    "true",
+    "False",
+    "~",
+    "null",
+    "Null",
+    "",
+    "2024-01-01",
+    "2024-01-01 10:00:00",
+    "2024-01-01T10:00:00Z",
+    "2024-13-01",
+    "text",
+    "two words",
+    "'0400'",
+    "'it''s'",
+    '"a\\tb"',
+    '"caf\\u00e9"',
+    '"plain"',
+    "!!str 400",
+    "!!int 400",
+    "!!float 1",
+    "!!null x",
+    "!!bool yes",
+    "!!timestamp 2024-01-01",
+    "\u2028line",
+    "|\n  block\n  text",
+    ">\n  folded\n  text",
+    "!!map {a: 1}",
+    "!!seq [1]",
 ]
 ODD_SCALARS = [
-    "0_", "0400", "0x190", "0b11", "0o17", "6:40", "1:30.5", "1.0e999", "-1.0E+999", ".inf",
-    "-.Inf", ".nan", ".NaN", "2023-02-29", '"\\e[2J"', '"\\u202e"', '"\\x85"', '"\\0"',
-    '"\\ud800"', "\u202ebidi", "!!int abc", "!!float x", "!!binary aGk=", "!!set {a, b}",
-    "!!omap [a: 1]", "!!pairs [a: 1]", "!!python/name:os.system", "!local thing", "!!str [1]",
-    "<<", "=", "!!int \u0663", "!!int \u00b2", "!!float \u0663.5",
+    "0_",
+    "0400",
+    "0x190",
+    "0b11",
+    "0o17",
+    "6:40",
+    "1:30.5",
+    "1.0e999",
+    "-1.0E+999",
+    ".inf",
+    "-.Inf",
+    ".nan",
+    ".NaN",
+    "2023-02-29",
+    '"\\e[2J"',
+    '"\\u202e"',
+    '"\\x85"',
+    '"\\0"',
+    '"\\ud800"',
+    "\u202ebidi",
+    "!!int abc",
+    "!!float x",
+    "!!binary aGk=",
+    "!!set {a, b}",
+    "!!omap [a: 1]",
+    "!!pairs [a: 1]",
+    "!!python/name:os.system",
+    "!local thing",
+    "!!str [1]",
+    "<<",
+    "=",
+    "!!int \u0663",
+    "!!int \u00b2",
+    "!!float \u0663.5",
 ]
 SCALARS = PLAIN_SCALARS + ODD_SCALARS
 PLAIN_KEYS = ["a", "b", "c", "date", "value", "'q'", '"d"', "!!str 5", "\u202ekey", '"\\e"']
@@ -122,8 +194,7 @@ def flow(value: Any) -> str:
 
 trees = st.recursive(
     scalar_text,
-    lambda inner: st.lists(inner, max_size=4)
-    | st.dictionaries(key_text, inner, max_size=4),
+    lambda inner: st.lists(inner, max_size=4) | st.dictionaries(key_text, inner, max_size=4),
     max_leaves=12,
 )
 
@@ -164,19 +235,37 @@ def test_generated_documents_read_the_same_on_both_paths(text: str) -> None:
 
 
 @settings(SETTINGS, max_examples=200)
-@given(st.dictionaries(st.text(max_size=6), st.recursive(
-    st.none() | st.booleans() | st.integers() | st.floats() | st.text(max_size=12)
-    | st.dates(),
-    lambda inner: st.lists(inner, max_size=3) | st.dictionaries(st.text(max_size=6), inner,
-                                                                 max_size=3),
-    max_leaves=10), min_size=1, max_size=5), st.booleans())
+@given(
+    st.dictionaries(
+        st.text(max_size=6),
+        st.recursive(
+            st.none()
+            | st.booleans()
+            | st.integers()
+            | st.floats()
+            | st.text(max_size=12)
+            | st.dates(),
+            lambda inner: (
+                st.lists(inner, max_size=3)
+                | st.dictionaries(st.text(max_size=6), inner, max_size=3)
+            ),
+            max_leaves=10,
+        ),
+        min_size=1,
+        max_size=5,
+    ),
+    st.booleans(),
+)
 def test_dumped_data_reads_the_same_on_both_paths(data: dict[str, Any], flow_style: bool) -> None:
     assert_same(yaml.safe_dump(data, default_flow_style=flow_style, allow_unicode=True))
 
 
-@pytest.mark.parametrize("path", sorted((REPO / "examples").rglob("*.yaml"))
-                         + sorted((REPO / "tests" / "bad_inputs").glob("*.yaml")),
-                         ids=lambda p: p.name)
+@pytest.mark.parametrize(
+    "path",
+    sorted((REPO / "examples").rglob("*.yaml"))
+    + sorted((REPO / "tests" / "bad_inputs").glob("*.yaml")),
+    ids=lambda p: p.name,
+)
 def test_examples_and_bad_inputs_read_the_same_on_both_paths(path: Path) -> None:
     try:
         text = documents.decode(str(path), path.read_bytes())
@@ -185,27 +274,44 @@ def test_examples_and_bad_inputs_read_the_same_on_both_paths(path: Path) -> None
     assert_same(text)
 
 
-@pytest.mark.parametrize("text", [
-    "a: 1\nb:\n  c: [1, 2, {d: x}]\n  e: {f: 2024-01-01}\n",
-    "a: &x {b: 1}\nc: *x\n",  # aliases: the careful path only
-    "a: " + "[" * 70 + "]" * 70 + "\n",  # deeper than the one pass goes
-    "a: " + "{b: " * 70 + "1" + "}" * 70 + "\n",
-    "a: " + "[" * 300 + "]" * 300 + "\n",  # too deep for the careful path's recursion
-    "a: " + "{b: " * 300 + "1" + "}" * 300 + "\n",
-    "a: " + "[" * 990 + "]" * 990 + "\n",
-    "a: 1\r\nb: 'x'\r\n",
-    "- 1\n", "1\n", "!!map {a: 1}\n", "!!str {a: 1}\n", "!!set {a}\n", "!foo {a: 1}\n",
-    "a: 1\nb: 2\na: 3\n", "a: {b: 1, b: 2}\n", "? [a]\n: 1\n", "1: a\n", "<<: {a: 1}\n",
-    "a: !!bool maybe\n", "a: !!timestamp abc\n", "a: \"\\t\"\n", "a: \"\\e\"\n",
-    "a: [1, 0x10]\nb: {c: 1, c: 2}\n",  # the careful path's order: keys first, then values
-    "a: .nan\nb: 2023-02-29\n", "a: 1.0e+999\n",
-])
+@pytest.mark.parametrize(
+    "text",
+    [
+        "a: 1\nb:\n  c: [1, 2, {d: x}]\n  e: {f: 2024-01-01}\n",
+        "a: &x {b: 1}\nc: *x\n",  # aliases: the careful path only
+        "a: " + "[" * 70 + "]" * 70 + "\n",  # deeper than the one pass goes
+        "a: " + "{b: " * 70 + "1" + "}" * 70 + "\n",
+        "a: " + "[" * 300 + "]" * 300 + "\n",  # too deep for the careful path's recursion
+        "a: " + "{b: " * 300 + "1" + "}" * 300 + "\n",
+        "a: " + "[" * 990 + "]" * 990 + "\n",
+        "a: 1\r\nb: 'x'\r\n",
+        "- 1\n",
+        "1\n",
+        "!!map {a: 1}\n",
+        "!!str {a: 1}\n",
+        "!!set {a}\n",
+        "!foo {a: 1}\n",
+        "a: 1\nb: 2\na: 3\n",
+        "a: {b: 1, b: 2}\n",
+        "? [a]\n: 1\n",
+        "1: a\n",
+        "<<: {a: 1}\n",
+        "a: !!bool maybe\n",
+        "a: !!timestamp abc\n",
+        'a: "\\t"\n',
+        'a: "\\e"\n',
+        "a: [1, 0x10]\nb: {c: 1, c: 2}\n",  # the careful path's order: keys first, then values
+        "a: .nan\nb: 2023-02-29\n",
+        "a: 1.0e+999\n",
+    ],
+)
 def test_chosen_documents_read_the_same_on_both_paths(text: str) -> None:
     assert_same(text)
 
 
 def test_a_visit_is_built_in_one_pass(monkeypatch: pytest.MonkeyPatch) -> None:
     """The fast path is taken for an ordinary visit (the careful path is not called)."""
+
     def never(*args: object) -> None:
         raise AssertionError("careful path taken")
 
@@ -217,9 +323,35 @@ def test_a_visit_is_built_in_one_pass(monkeypatch: pytest.MonkeyPatch) -> None:
 
 number_texts = st.one_of(
     st.from_regex(r"[-+ ]?[0-9._eE:+-]{0,10}[ \n]?", fullmatch=True),
-    st.sampled_from([".inf", "-.Inf", ".nan", "nan", "inf", "-infinity", "1e999", "-0", "-0.0",
-                     " 1.5", "1.5 ", "+ 1.5", "- 1", "\u0663", "\u0663.5", "\u00b2", "1__0",
-                     "0x1F", "0o7", "0b1", "1:30", "1_000.5", "", "-", "."]),
+    st.sampled_from(
+        [
+            ".inf",
+            "-.Inf",
+            ".nan",
+            "nan",
+            "inf",
+            "-infinity",
+            "1e999",
+            "-0",
+            "-0.0",
+            " 1.5",
+            "1.5 ",
+            "+ 1.5",
+            "- 1",
+            "\u0663",
+            "\u0663.5",
+            "\u00b2",
+            "1__0",
+            "0x1F",
+            "0o7",
+            "0b1",
+            "1:30",
+            "1_000.5",
+            "",
+            "-",
+            ".",
+        ]
+    ),
     st.text(max_size=6),
 )
 
@@ -250,8 +382,9 @@ def test_scalars_are_built_as_the_loader_builds_them(text: str, name: str) -> No
 
 @pytest.mark.parametrize(("depth", "careful"), [(10, False), (70, True)])
 @pytest.mark.parametrize("opening", ["[", "{b: "])
-def test_deep_documents_take_the_careful_path(depth: int, careful: bool, opening: str,
-                                              monkeypatch: pytest.MonkeyPatch) -> None:
+def test_deep_documents_take_the_careful_path(
+    depth: int, careful: bool, opening: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
     """The one pass recurses; past a depth it leaves the document to the careful path, whose
     recursion limit decides what is too deep, as it always has."""
     walked: list[object] = []
@@ -270,17 +403,25 @@ def test_deep_documents_take_the_careful_path(depth: int, careful: bool, opening
 
 # -- the resolver's memory of tags -----------------------------------------------------------
 
+
 @settings(max_examples=500, deadline=None, derandomize=True)
-@given(st.one_of(st.sampled_from(SCALARS), st.text(max_size=12),
-                 st.from_regex(r"[-+.~0-9:_eExXobnNyYtTfF]{0,8}", fullmatch=True)),
-       st.booleans(), st.booleans())
+@given(
+    st.one_of(
+        st.sampled_from(SCALARS),
+        st.text(max_size=12),
+        st.from_regex(r"[-+.~0-9:_eExXobnNyYtTfF]{0,8}", fullmatch=True),
+    ),
+    st.booleans(),
+    st.booleans(),
+)
 def test_tags_are_resolved_as_pyyaml_resolves_them(value: str, plain: bool, quoted: bool) -> None:
     reference: Any = yaml.resolver.Resolver()
     loader = documents._Loader("")
     try:
         for _ in range(2):  # the second answer comes from memory
-            assert (loader.resolve(yaml.ScalarNode, value, (plain, quoted))
-                    == reference.resolve(yaml.ScalarNode, value, (plain, quoted)))
+            assert loader.resolve(yaml.ScalarNode, value, (plain, quoted)) == reference.resolve(
+                yaml.ScalarNode, value, (plain, quoted)
+            )
         for kind in (yaml.SequenceNode, yaml.MappingNode):
             assert loader.resolve(kind, None, plain) == reference.resolve(kind, None, plain)
     finally:
@@ -293,6 +434,7 @@ def test_the_loader_has_no_path_resolvers() -> None:
 
 
 # -- reading files ---------------------------------------------------------------------------
+
 
 def careful_read(source: str) -> bytes:
     """The step-by-step checks alone (folder, size, read, silent pipe)."""
@@ -321,10 +463,27 @@ def test_files_read_the_same_as_step_by_step(tmp_path: Path) -> None:
     (tmp_path / "loop.yaml").symlink_to(tmp_path / "loop.yaml")
     (tmp_path / "dangling.yaml").symlink_to(tmp_path / "nowhere")
     (tmp_path / "to-folder").symlink_to(tmp_path / "folder.yaml")
-    sources = ["visit.yaml", "empty.yaml", "limit.yaml", "over.yaml", "chunks.yaml",
-               "folder.yaml", "folder.yaml/", "visit.yaml/", "visit.yaml/.", "loop.yaml",
-               "folder.yaml//", "folder.yaml/.", "to-folder/.", "dangling.yaml", "missing.yaml",
-               "to-folder", ".//visit.yaml", "./folder.yaml/../visit.yaml", "nul\x00.yaml"]
+    sources = [
+        "visit.yaml",
+        "empty.yaml",
+        "limit.yaml",
+        "over.yaml",
+        "chunks.yaml",
+        "folder.yaml",
+        "folder.yaml/",
+        "visit.yaml/",
+        "visit.yaml/.",
+        "loop.yaml",
+        "folder.yaml//",
+        "folder.yaml/.",
+        "to-folder/.",
+        "dangling.yaml",
+        "missing.yaml",
+        "to-folder",
+        ".//visit.yaml",
+        "./folder.yaml/../visit.yaml",
+        "nul\x00.yaml",
+    ]
     if hasattr(os, "mkfifo"):
         os.mkfifo(tmp_path / "pipe.yaml")
         sources.append("pipe.yaml")
@@ -339,8 +498,9 @@ def test_a_device_reads_the_same_as_step_by_step() -> None:
     assert read_outcome(read_bytes, "/dev/null") == read_outcome(careful_read, "/dev/null")
 
 
-@pytest.mark.skipif(sys.platform == "win32" or os.geteuid() == 0,
-                    reason="root reads whatever the permissions")
+@pytest.mark.skipif(
+    sys.platform == "win32" or os.geteuid() == 0, reason="root reads whatever the permissions"
+)
 def test_unreadable_files_and_folders_read_the_same_as_step_by_step(tmp_path: Path) -> None:
     locked = tmp_path / "locked.yaml"
     locked.write_text("a: 1\n")
@@ -350,8 +510,9 @@ def test_unreadable_files_and_folders_read_the_same_as_step_by_step(tmp_path: Pa
     shut.chmod(0)
     try:
         for path in (locked, shut):
-            assert (read_outcome(read_bytes, str(path))
-                    == read_outcome(careful_read, str(path))), path.name
+            assert read_outcome(read_bytes, str(path)) == read_outcome(careful_read, str(path)), (
+                path.name
+            )
     finally:
         locked.chmod(0o644)
         shut.chmod(0o755)

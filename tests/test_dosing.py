@@ -33,10 +33,17 @@ RASH_G2 = rash(20)
 RASH_G3 = rash(40, "moderate")
 
 
-def episode(category: str, dose: int, grade: int = 3, term: str | None = None,
-            date: str = "2024-01-01") -> dict[str, Any]:
-    term = term or {"hematologic": "neutrophil_count_decreased", "skin": "rash_maculo_papular",
-                    "other": "febrile_neutropenia"}[category]
+def episode(
+    category: str, dose: int, grade: int = 3, term: str | None = None, date: str = "2024-01-01"
+) -> dict[str, Any]:
+    term = (
+        term
+        or {
+            "hematologic": "neutrophil_count_decreased",
+            "skin": "rash_maculo_papular",
+            "other": "febrile_neutropenia",
+        }[category]
+    )
     return {"date": date, "category": category, "term": term, "grade": grade, "dose_mg": dose}
 
 
@@ -65,24 +72,38 @@ def rules_of(r: dict[str, Any]) -> list[str]:
 
 def test_recommendation_has_exactly_the_contract_keys_and_cited_reasons() -> None:
     r = rec()
-    assert set(r) == {"action", "dose_mg", "resume_when", "resume_dose_mg", "alternatives",
-                      "reasons"}
+    assert set(r) == {
+        "action",
+        "dose_mg",
+        "resume_when",
+        "resume_dose_mg",
+        "alternatives",
+        "reasons",
+    }
     assert r["action"] == "continue" and r["dose_mg"] == 400
     assert r["resume_when"] is None and r["resume_dose_mg"] is None and r["alternatives"] == []
-    assert r["reasons"] == [{"rule": "dosing/imatinib-gist/continue",
-                             "source": "Gleevec USPI section 2 (GIST dosing)",
-                             "text": "No dose-limiting finding at this visit: continue imatinib"
-                                     " 400 mg/day."}]
+    assert r["reasons"] == [
+        {
+            "rule": "dosing/imatinib-gist/continue",
+            "source": "Gleevec USPI section 2 (GIST dosing)",
+            "text": "No dose-limiting finding at this visit: continue imatinib 400 mg/day.",
+        }
+    ]
 
 
 # ------------------------------------------------------------------ hematologic
 
 
-@pytest.mark.parametrize(("anc", "plt", "action"), [
-    (0.999, 200, "hold"), (1.0, 200, "continue"),
-    (3.0, 49.999, "hold"), (3.0, 50, "continue"),
-    (0.999, 49, "hold"),
-])
+@pytest.mark.parametrize(
+    ("anc", "plt", "action"),
+    [
+        (0.999, 200, "hold"),
+        (1.0, 200, "continue"),
+        (3.0, 49.999, "hold"),
+        (3.0, 50, "continue"),
+        (0.999, 49, "hold"),
+    ],
+)
 def test_hematologic_hold_thresholds_both_sides(anc: float, plt: float, action: str) -> None:
     r = rec(labs=labs(anc, plt))
     assert r["action"] == action
@@ -94,15 +115,31 @@ def test_hematologic_hold_thresholds_both_sides(anc: float, plt: float, action: 
 
 
 def test_counts_are_read_exactly_in_any_unit() -> None:
-    assert rec(labs={"anc": {"value": 999, "unit": "/uL"},
-                     "platelets": {"value": 200, "unit": "10^9/L"}})["action"] == "hold"
-    assert rec(labs={"anc": {"value": 1000, "unit": "cells/uL"},
-                     "platelets": {"value": 200, "unit": "10^9/L"}})["action"] == "continue"
+    assert (
+        rec(
+            labs={
+                "anc": {"value": 999, "unit": "/uL"},
+                "platelets": {"value": 200, "unit": "10^9/L"},
+            }
+        )["action"]
+        == "hold"
+    )
+    assert (
+        rec(
+            labs={
+                "anc": {"value": 1000, "unit": "cells/uL"},
+                "platelets": {"value": 200, "unit": "10^9/L"},
+            }
+        )["action"]
+        == "continue"
+    )
 
 
 def test_febrile_neutropenia_holds() -> None:
-    r = rec(labs=labs(0.4, 180), fever={"max_temperature": {"value": 39, "unit": "C"},
-                                        "hours_at_or_above_38": 2})
+    r = rec(
+        labs=labs(0.4, 180),
+        fever={"max_temperature": {"value": 39, "unit": "C"}, "hours_at_or_above_38": 2},
+    )
     assert r["action"] == "hold" and r["resume_dose_mg"] == 400
 
 
@@ -121,13 +158,16 @@ def test_missing_counts_are_a_warning_not_a_silent_pass() -> None:
     assert any("ANC and platelets not measured" in w for w in result["warnings"])
 
 
-@pytest.mark.parametrize(("dose", "resume", "rule"), [
-    (800, 600, "hematologic-recurrence-policy"),
-    (600, 400, "hematologic-recurrence-policy"),
-    (400, 300, "hematologic-recurrence"),
-    (300, 200, "hematologic-recurrence-policy"),
-    (200, 100, "hematologic-recurrence-policy"),
-])
+@pytest.mark.parametrize(
+    ("dose", "resume", "rule"),
+    [
+        (800, 600, "hematologic-recurrence-policy"),
+        (600, 400, "hematologic-recurrence-policy"),
+        (400, 300, "hematologic-recurrence"),
+        (300, 200, "hematologic-recurrence-policy"),
+        (200, 100, "hematologic-recurrence-policy"),
+    ],
+)
 def test_hematologic_recurrence_at_each_level(dose: int, resume: int, rule: str) -> None:
     r = rec(imatinib=drug(dose), labs=labs(0.8), history=[episode("hematologic", 400)])
     assert (r["action"], r["resume_dose_mg"]) == ("hold", resume)
@@ -150,12 +190,18 @@ def test_first_hematologic_episode_at_100_resumes_at_100() -> None:
 HEME_HOLD = {"imatinib": drug(0, "hematologic"), "history": [episode("hematologic", 400, 4)]}
 
 
-@pytest.mark.parametrize(("anc", "plt", "action"), [
-    (1.499, 200, "hold"), (1.5, 200, "resume"),
-    (3.0, 74.999, "hold"), (3.0, 75, "resume"),
-    (0.5, 20, "hold"),
-    (None, 200, "hold"), (3.0, None, "hold"),
-])
+@pytest.mark.parametrize(
+    ("anc", "plt", "action"),
+    [
+        (1.499, 200, "hold"),
+        (1.5, 200, "resume"),
+        (3.0, 74.999, "hold"),
+        (3.0, 75, "resume"),
+        (0.5, 20, "hold"),
+        (None, 200, "hold"),
+        (3.0, None, "hold"),
+    ],
+)
 def test_hematologic_hold_ends_only_at_anc_1_5_and_platelets_75(
     anc: float | None, plt: float | None, action: str
 ) -> None:
@@ -222,11 +268,18 @@ def test_first_skin_grade_3_at_100_discontinues() -> None:
 SKIN_HOLD = {"imatinib": drug(0, "skin"), "history": [episode("skin", 400)]}
 
 
-@pytest.mark.parametrize(("skin", "action"), [
-    ({"bsa_percent": 0}, "resume"), (RASH_G1, "resume"), (RASH_G2, "hold"), (RASH_G3, "hold"),
-    (None, "hold"), ({"morphology": "maculopapular", "clinician_grade": 1}, "resume"),
-    ({"bsa_percent": 20}, "hold"),  # rash without a morphology: not gradable keeps the hold
-])
+@pytest.mark.parametrize(
+    ("skin", "action"),
+    [
+        ({"bsa_percent": 0}, "resume"),
+        (RASH_G1, "resume"),
+        (RASH_G2, "hold"),
+        (RASH_G3, "hold"),
+        (None, "hold"),
+        ({"morphology": "maculopapular", "clinician_grade": 1}, "resume"),
+        ({"bsa_percent": 20}, "hold"),  # rash without a morphology: not gradable keeps the hold
+    ],
+)
 def test_skin_hold_ends_only_at_grade_1_or_less(skin: dict[str, Any] | None, action: str) -> None:
     r = rec(skin=skin, **SKIN_HOLD)
     assert r["action"] == action
@@ -236,11 +289,14 @@ def test_skin_hold_ends_only_at_grade_1_or_less(skin: dict[str, Any] | None, act
         assert r["resume_dose_mg"] == 300 and rules_of(r)[0] == "skin-hold-continues"
 
 
-@pytest.mark.parametrize("skin", [
-    {"morphology": "bullous", "bsa_percent": 5, "detachment_bsa_percent": 5},   # SJS grade 3
-    {"morphology": "bullous", "bsa_percent": 50, "detachment_bsa_percent": 40},  # TEN
-    {"morphology": "erythroderma", "bsa_percent": 95, "icu_or_burn_unit": True},  # grade 4
-])
+@pytest.mark.parametrize(
+    "skin",
+    [
+        {"morphology": "bullous", "bsa_percent": 5, "detachment_bsa_percent": 5},  # SJS grade 3
+        {"morphology": "bullous", "bsa_percent": 50, "detachment_bsa_percent": 40},  # TEN
+        {"morphology": "erythroderma", "bsa_percent": 95, "icu_or_burn_unit": True},  # grade 4
+    ],
+)
 def test_sjs_ten_or_grade_4_skin_discontinues_permanently(skin: dict[str, Any]) -> None:
     r = rec(skin=skin)
     assert (r["action"], r["dose_mg"], r["alternatives"]) == ("discontinue", 0, SUNITINIB)
@@ -286,8 +342,9 @@ def test_not_gradable_skin_fires_no_rule() -> None:
 
 
 def test_skin_rules_are_generic_over_category_v6_exfoliative_dermatitis() -> None:
-    result = full("6.0", skin={"morphology": "exfoliative", "bsa_percent": 95,
-                               "intervention": "iv"})
+    result = full(
+        "6.0", skin={"morphology": "exfoliative", "bsa_percent": 95, "intervention": "iv"}
+    )
     assert result["grades"]["exfoliative_dermatitis"]["grade"] == 3
     r = result["recommendation"]
     assert (r["action"], r["resume_dose_mg"]) == ("hold", 300)
@@ -304,8 +361,10 @@ def test_heme_and_skin_at_the_same_visit_hold_with_the_lowest_resume_dose() -> N
 
 
 def test_hold_for_both_ends_only_when_both_have_recovered() -> None:
-    both = {"imatinib": drug(0, ["hematologic", "skin"]),
-            "history": [episode("hematologic", 400, 4), episode("skin", 400)]}
+    both = {
+        "imatinib": drug(0, ["hematologic", "skin"]),
+        "history": [episode("hematologic", 400, 4), episode("skin", 400)],
+    }
     assert rec(labs=labs(2.0, 150), skin=RASH_G2, **both)["action"] == "hold"
     assert rec(labs=labs(1.2, 150), skin=RASH_G1, **both)["action"] == "hold"
     r = rec(labs=labs(2.0, 150), skin=RASH_G1, **both)
@@ -327,8 +386,10 @@ def test_hold_for_other_is_kept_and_said() -> None:
 
 
 def test_discontinue_outranks_hold() -> None:
-    r = rec(labs=labs(0.3), skin={"morphology": "bullous", "bsa_percent": 5,
-                                  "detachment_bsa_percent": 5})
+    r = rec(
+        labs=labs(0.3),
+        skin={"morphology": "bullous", "bsa_percent": 5, "detachment_bsa_percent": 5},
+    )
     assert r["action"] == "discontinue" and rules_of(r)[0] == "skin-discontinue"
 
 
@@ -349,14 +410,22 @@ def test_grade_1_2_findings_do_not_block_escalation() -> None:
     assert (r["action"], r["dose_mg"]) == ("escalate", 800)
 
 
-@pytest.mark.parametrize(("sections", "why"), [
-    ({"imatinib": drug(300, disease_status="progression"), "history": [episode("skin", 400)]},
-     "dose cap"),
-    ({"imatinib": drug(300, disease_status="progression")}, "below the starting dose"),
-    ({"imatinib": PROGRESSION, "history": [episode("hematologic", 400, 4)]}, "grade 4"),
-    ({"imatinib": PROGRESSION, "labs": labs(None, 200)}, "ANC measured"),
-    ({"imatinib": drug(800, disease_status="progression")}, "from 400 mg/day"),
-])
+@pytest.mark.parametrize(
+    ("sections", "why"),
+    [
+        (
+            {
+                "imatinib": drug(300, disease_status="progression"),
+                "history": [episode("skin", 400)],
+            },
+            "dose cap",
+        ),
+        ({"imatinib": drug(300, disease_status="progression")}, "below the starting dose"),
+        ({"imatinib": PROGRESSION, "history": [episode("hematologic", 400, 4)]}, "grade 4"),
+        ({"imatinib": PROGRESSION, "labs": labs(None, 200)}, "ANC measured"),
+        ({"imatinib": drug(800, disease_status="progression")}, "from 400 mg/day"),
+    ],
+)
 def test_progression_with_a_cap_or_severe_history_does_not_escalate(
     sections: dict[str, Any], why: str
 ) -> None:
@@ -398,14 +467,23 @@ def test_numbers_come_from_the_rule_file(tmp_path: Path) -> None:
     assert result_of(visit)["recommendation"]["action"] == "hold"
 
 
-@pytest.mark.parametrize(("old", "new", "message"), [
-    ("ladder_mg: [800, 600, 400, 300, 200, 100]", "ladder_mg: [800, 400, 600]",
-     "strictly decreasing"),
-    ("  continue:\n", "  contineu:\n", "missing continue"),
-    ("regimen: 400 mg twice daily", "regimen: 400 mg twice daily\n  typo: 1", "unknown field"),
-    ("continue imatinib {dose} mg/day", "continue imatinib {dosage} mg/day",
-     "unknown placeholder"),
-])
+@pytest.mark.parametrize(
+    ("old", "new", "message"),
+    [
+        (
+            "ladder_mg: [800, 600, 400, 300, 200, 100]",
+            "ladder_mg: [800, 400, 600]",
+            "strictly decreasing",
+        ),
+        ("  continue:\n", "  contineu:\n", "missing continue"),
+        ("regimen: 400 mg twice daily", "regimen: 400 mg twice daily\n  typo: 1", "unknown field"),
+        (
+            "continue imatinib {dose} mg/day",
+            "continue imatinib {dosage} mg/day",
+            "unknown placeholder",
+        ),
+    ],
+)
 def test_a_broken_dosing_file_is_refused_naming_file_and_problem(
     tmp_path: Path, old: str, new: str, message: str
 ) -> None:

@@ -10,18 +10,29 @@ import pytest
 from conftest import EXAMPLES, invoke
 
 TERM_IDS = [
-    "neutrophil_count_decreased", "febrile_neutropenia", "platelet_count_decreased",
-    "rash_maculo_papular", "erythroderma", "erythema_multiforme", "stevens_johnson_syndrome",
+    "neutrophil_count_decreased",
+    "febrile_neutropenia",
+    "platelet_count_decreased",
+    "rash_maculo_papular",
+    "erythroderma",
+    "erythema_multiforme",
+    "stevens_johnson_syndrome",
     "toxic_epidermal_necrolysis",
 ]
 EXPECTED = {
-    "neutrophil_count_decreased": 3, "febrile_neutropenia": 3, "platelet_count_decreased": 2,
-    "rash_maculo_papular": 2, "erythroderma": 3, "erythema_multiforme": 2,
-    "stevens_johnson_syndrome": 3, "toxic_epidermal_necrolysis": 4,
+    "neutrophil_count_decreased": 3,
+    "febrile_neutropenia": 3,
+    "platelet_count_decreased": 2,
+    "rash_maculo_papular": 2,
+    "erythroderma": 3,
+    "erythema_multiforme": 2,
+    "stevens_johnson_syndrome": 3,
+    "toxic_epidermal_necrolysis": 4,
 }
 # Visit files (examples/hwang-2010/ is a patient timeline, with its own schema and test).
-ALL_EXAMPLES = sorted([*EXAMPLES.glob("*.yaml"), *EXAMPLES.glob("terms/*.yaml"),
-                       *EXAMPLES.glob("boundaries/*.yaml")])
+ALL_EXAMPLES = sorted(
+    [*EXAMPLES.glob("*.yaml"), *EXAMPLES.glob("terms/*.yaml"), *EXAMPLES.glob("boundaries/*.yaml")]
+)
 
 
 def graded(path: Path) -> dict[str, object]:

@@ -20,8 +20,12 @@ def facts_of(**sections: Any) -> Any:
 
 
 def test_counts_are_exact_in_10e9_per_l_with_a_note() -> None:
-    facts = facts_of(labs={"anc": {"value": 999, "unit": "/uL"},
-                           "platelets": {"value": 74999, "unit": "/mm3", "lln": 140000}})
+    facts = facts_of(
+        labs={
+            "anc": {"value": 999, "unit": "/uL"},
+            "platelets": {"value": 74999, "unit": "/mm3", "lln": 140000},
+        }
+    )
     assert facts.values["labs.anc"] == Fraction(999, 1000)
     assert facts.values["labs.platelets"] == Fraction(74999, 1000)
     assert facts.values["labs.platelets.lln"] == 140  # the lab's LLN, in the value's unit
@@ -32,8 +36,9 @@ def test_counts_are_exact_in_10e9_per_l_with_a_note() -> None:
     ("differential", "expected"),
     [
         pytest.param({"neutrophils_percent": 40}, Fraction(8, 10), id="neutrophils-only"),
-        pytest.param({"neutrophils_percent": 40, "bands_percent": 10}, Fraction(1),
-                     id="with-bands"),
+        pytest.param(
+            {"neutrophils_percent": 40, "bands_percent": 10}, Fraction(1), id="with-bands"
+        ),
     ],
 )
 def test_anc_is_derived_from_wbc_times_neutrophils_plus_bands(
@@ -51,8 +56,13 @@ def test_wbc_without_differential_leaves_anc_missing_with_a_note() -> None:
 
 
 def test_measured_anc_wins_over_differential_with_a_warning() -> None:
-    facts = facts_of(labs={"anc": {"value": 0.9, "unit": "10^9/L"},
-                           "wbc": {"value": 2.0, "unit": "10^9/L"}, "neutrophils_percent": 60})
+    facts = facts_of(
+        labs={
+            "anc": {"value": 0.9, "unit": "10^9/L"},
+            "wbc": {"value": 2.0, "unit": "10^9/L"},
+            "neutrophils_percent": 60,
+        }
+    )
     assert facts.values["labs.anc"] == Fraction(9, 10)
     assert any("measured ANC is used" in w for w in facts.warnings)
 
@@ -106,8 +116,9 @@ def test_a_tiny_count_in_a_per_microlitre_unit_is_flagged_not_silently_graded() 
     flagged = result_of(make_visit(labs={"platelets": {"value": 100, "unit": "/uL"}}))
     # Still graded as written (0.1 x10^9/L), but the unit is questioned.
     assert flagged["grades"]["platelet_count_decreased"]["grade"] == 4
-    assert any("labs.platelets is 100 /uL" in w and "check the unit" in w
-               for w in flagged["warnings"])
+    assert any(
+        "labs.platelets is 100 /uL" in w and "check the unit" in w for w in flagged["warnings"]
+    )
     anc = result_of(make_visit(labs={"anc": {"value": 1.2, "unit": "cells/uL"}}))
     assert any("labs.anc is 1.2 cells/uL" in w for w in anc["warnings"])
     real = result_of(make_visit(labs={"platelets": {"value": 1000, "unit": "/uL"}}))
@@ -121,15 +132,24 @@ def test_a_tiny_count_in_a_per_microlitre_unit_is_flagged_not_silently_graded() 
     [
         pytest.param({}, id="none"),
         pytest.param({"consequences.died": {"erythroderma": True}}, id="died"),
-        pytest.param({"consequences.died": {"erythroderma": True},
-                      "consequences.life_threatening": {"febrile_neutropenia": True,
-                                                        "erythroderma": True}}, id="both"),
+        pytest.param(
+            {
+                "consequences.died": {"erythroderma": True},
+                "consequences.life_threatening": {
+                    "febrile_neutropenia": True,
+                    "erythroderma": True,
+                },
+            },
+            id="both",
+        ),
     ],
 )
 def test_values_for_reads_what_lookup_for_reads(per_term: dict[str, dict[str, bool]]) -> None:
-    facts = facts_of(labs={"anc": {"value": 0.8, "unit": "10^9/L"}},
-                     consequences={"died": True, "life_threatening": True},
-                     skin={"morphology": "maculopapular", "bsa_percent": 5})
+    facts = facts_of(
+        labs={"anc": {"value": 0.8, "unit": "10^9/L"}},
+        consequences={"died": True, "life_threatening": True},
+        skin={"morphology": "maculopapular", "bsa_percent": 5},
+    )
     facts.per_term = per_term
     terms = ["erythroderma", "febrile_neutropenia", "neutrophil_count_decreased"]
     views = facts.values_for(terms)

@@ -29,46 +29,100 @@ RICH_VISIT = make_visit(
     ctcae_version="5.0",
     patient={"id": "FUZZ-1", "age": 63},
     imatinib={"current_dose_mg": 0, "on_hold_for": "hematologic"},
-    labs={"anc": {"value": 0.8, "unit": "10^9/L", "lln": 1.8},
-          "platelets": {"value": 60, "unit": "10^9/L"},
-          "wbc": {"value": 2.0, "unit": "10^9/L"}, "neutrophils_percent": 40},
+    labs={
+        "anc": {"value": 0.8, "unit": "10^9/L", "lln": 1.8},
+        "platelets": {"value": 60, "unit": "10^9/L"},
+        "wbc": {"value": 2.0, "unit": "10^9/L"},
+        "neutrophils_percent": 40,
+    },
     fever={"max_temperature": {"value": 38.4, "unit": "C"}, "hours_at_or_above_38": 2},
     consequences={"life_threatening": False, "died": False},
     skin={"morphology": "maculopapular", "bsa_percent": 20, "symptoms": "mild"},
-    history=[{"date": "2024-02-01", "category": "hematologic", "term": "febrile_neutropenia",
-              "grade": 3, "dose_mg": 400}],
+    history=[
+        {
+            "date": "2024-02-01",
+            "category": "hematologic",
+            "term": "febrile_neutropenia",
+            "grade": 3,
+            "dose_mg": 400,
+        }
+    ],
 )
 
-SETTINGS = settings(max_examples=30, deadline=None, derandomize=True,
-                    suppress_health_check=[HealthCheck.too_slow])
+SETTINGS = settings(
+    max_examples=30, deadline=None, derandomize=True, suppress_health_check=[HealthCheck.too_slow]
+)
 
 scalars = st.one_of(
-    st.none(), st.booleans(),
-    st.integers(min_value=-(10**6), max_value=10**6), st.integers(),
+    st.none(),
+    st.booleans(),
+    st.integers(min_value=-(10**6), max_value=10**6),
+    st.integers(),
     st.floats(allow_nan=True, allow_infinity=True),
     st.text(max_size=20),
-    st.sampled_from(["10^9/L", "/uL", "C", "F", "2024-02-30", "2024-03-01", "5.0", "6.0",
-                     "skin", "hematologic", "bullous", "febrile_neutropenia", "-", "", "0"]),
+    st.sampled_from(
+        [
+            "10^9/L",
+            "/uL",
+            "C",
+            "F",
+            "2024-02-30",
+            "2024-03-01",
+            "5.0",
+            "6.0",
+            "skin",
+            "hematologic",
+            "bullous",
+            "febrile_neutropenia",
+            "-",
+            "",
+            "0",
+        ]
+    ),
     st.dates().map(str),
 )
 values = st.recursive(
     scalars,
-    lambda inner: st.lists(inner, max_size=3) | st.dictionaries(st.text(max_size=8), inner,
-                                                                 max_size=3),
+    lambda inner: (
+        st.lists(inner, max_size=3) | st.dictionaries(st.text(max_size=8), inner, max_size=3)
+    ),
     max_leaves=8,
 )
 
 
-NEARBY_TEXT = ["exfoliative", "bullous", "target_lesions", "erythroderma", "severe", "self_care",
-               "iv", "skin", "other", "progression", "gist-adjuvant", "2024-01-01", "2023-12-31",
-               "F", "/uL", "cells/uL", "6.0", "platelet_count_decreased", "GIST-0007"]
+NEARBY_TEXT = [
+    "exfoliative",
+    "bullous",
+    "target_lesions",
+    "erythroderma",
+    "severe",
+    "self_care",
+    "iv",
+    "skin",
+    "other",
+    "progression",
+    "gist-adjuvant",
+    "2024-01-01",
+    "2023-12-31",
+    "F",
+    "/uL",
+    "cells/uL",
+    "6.0",
+    "platelet_count_decreased",
+    "GIST-0007",
+]
 
 
 def paths(node: Any, prefix: tuple[Any, ...] = ()) -> list[tuple[Any, ...]]:
     """Every path to a value inside ``node``."""
     out: list[tuple[Any, ...]] = []
-    items = (node.items() if isinstance(node, dict)
-             else enumerate(node) if isinstance(node, list) else [])
+    items = (
+        node.items()
+        if isinstance(node, dict)
+        else enumerate(node)
+        if isinstance(node, list)
+        else []
+    )
     for key, child in items:
         out.append((*prefix, key))
         out.extend(paths(child, (*prefix, key)))
@@ -139,10 +193,44 @@ def test_mutated_json_visits_exit_cleanly(visit: Any) -> None:
     assert_clean(invoke(["grade", "--format", "json", str(path)]), str(path))
 
 
-YAML_PIECES = ["patient:", " id: T", "date: 2024-03-01", "imatinib:", " {", "}", "[", "]",
-               "&a", "*a", "!!python/object:os.system", "!!str", "<<:", "- ", ": ", "\n",
-               "  ", "\t", "'", '"', "#", "---", "...", "%YAML 1.1", "?", "|", ">", ".nan",
-               "1e999", "0x1F", "~", ",", "2024-02-30", "\x00", "\ufeff", "é"]
+YAML_PIECES = [
+    "patient:",
+    " id: T",
+    "date: 2024-03-01",
+    "imatinib:",
+    " {",
+    "}",
+    "[",
+    "]",
+    "&a",
+    "*a",
+    "!!python/object:os.system",
+    "!!str",
+    "<<:",
+    "- ",
+    ": ",
+    "\n",
+    "  ",
+    "\t",
+    "'",
+    '"',
+    "#",
+    "---",
+    "...",
+    "%YAML 1.1",
+    "?",
+    "|",
+    ">",
+    ".nan",
+    "1e999",
+    "0x1F",
+    "~",
+    ",",
+    "2024-02-30",
+    "\x00",
+    "\ufeff",
+    "é",
+]
 
 
 @settings(max_examples=40, deadline=None, derandomize=True)
@@ -162,8 +250,7 @@ def test_random_bytes_exit_cleanly(raw: bytes) -> None:
 @settings(max_examples=30, deadline=None, derandomize=True)
 @given(values)
 def test_random_structures_exit_cleanly(value: Any) -> None:
-    assert_clean(invoke(["grade", "--format", "json", "-"], input=yaml.safe_dump(value)),
-                 "<stdin>")
+    assert_clean(invoke(["grade", "--format", "json", "-"], input=yaml.safe_dump(value)), "<stdin>")
 
 
 @pytest.mark.skipif(not GIST_TOX.exists(), reason="no .venv/bin/gist-tox")
@@ -176,8 +263,9 @@ def test_a_few_mutations_through_the_installed_command(tmp_path: Path) -> None:
         visit[section][key] = rng.choice([float("nan"), "400", -1, [1], {"x": 1}, 10**30])
         path = tmp_path / f"mutated-{index}.yaml"
         path.write_text(yaml.safe_dump(visit))
-        run = subprocess.run([str(GIST_TOX), "grade", str(path)], capture_output=True,
-                             text=True, timeout=60)
+        run = subprocess.run(
+            [str(GIST_TOX), "grade", str(path)], capture_output=True, text=True, timeout=60
+        )
         assert run.returncode in (0, 2), run.stderr
         assert "Traceback" not in run.stderr and "internal error" not in run.stderr
         if run.returncode == 2:

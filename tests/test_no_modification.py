@@ -13,8 +13,14 @@ import pytest
 from conftest import EXAMPLES, invoke
 
 CORPUS = Path(__file__).parent / "bad_inputs"
-SAMPLE_BAD = ["python_tag.yaml", "alias_bomb.yaml", "duplicate_key.yaml", "nan.json",
-              "binary.yaml", "unknown_field_typo.yaml"]
+SAMPLE_BAD = [
+    "python_tag.yaml",
+    "alias_bomb.yaml",
+    "duplicate_key.yaml",
+    "nan.json",
+    "binary.yaml",
+    "unknown_field_typo.yaml",
+]
 
 
 def snapshot(folder: Path) -> dict[str, tuple[int, int, bytes]]:
@@ -23,8 +29,7 @@ def snapshot(folder: Path) -> dict[str, tuple[int, int, bytes]]:
     for path in sorted(folder.rglob("*")):
         if path.is_file() and not path.is_symlink():
             info = path.stat()
-            out[str(path.relative_to(folder))] = (info.st_mtime_ns, info.st_mode,
-                                                  path.read_bytes())
+            out[str(path.relative_to(folder))] = (info.st_mtime_ns, info.st_mode, path.read_bytes())
     return out
 
 
@@ -60,8 +65,9 @@ def test_grade_modifies_no_input(inputs: Path) -> None:
 
 def test_grade_with_output_writes_only_the_output(inputs: Path, tmp_path: Path) -> None:
     out = tmp_path / "result.json"
-    result = run_and_compare(inputs, ["grade", "--format", "json", "-o", str(out),
-                                      str(inputs / "good.yaml")])
+    result = run_and_compare(
+        inputs, ["grade", "--format", "json", "-o", str(out), str(inputs / "good.yaml")]
+    )
     assert result.exit_code == 0 and out.exists()
 
 
@@ -73,13 +79,13 @@ def test_grade_reads_read_only_inputs(inputs: Path) -> None:
 
 def test_batch_modifies_no_input(inputs: Path) -> None:
     run_and_compare(inputs, ["batch", "--jobs", "1", "--format", "json", str(inputs)])
-    run_and_compare(inputs, ["batch", "--jobs", "1", str(inputs / "good.yaml"),
-                             str(inputs / "nan.json")])
+    run_and_compare(
+        inputs, ["batch", "--jobs", "1", str(inputs / "good.yaml"), str(inputs / "nan.json")]
+    )
 
 
 def test_timeline_modifies_no_input(inputs: Path) -> None:
-    result = run_and_compare(inputs, ["timeline", "--format", "json",
-                                      str(inputs / "patient.yaml")])
+    result = run_and_compare(inputs, ["timeline", "--format", "json", str(inputs / "patient.yaml")])
     assert result.exit_code == 0
     for name in SAMPLE_BAD:
         run_and_compare(inputs, ["timeline", str(inputs / name)])

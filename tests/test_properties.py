@@ -38,26 +38,31 @@ def pair(draw_a: Decimal, draw_b: Decimal) -> tuple[Decimal, Decimal]:
 def test_neutrophil_grade_never_falls_as_anc_falls(a: Decimal, b: Decimal, lln: Any) -> None:
     low, high = pair(a, b)
     lab: dict[str, Any] = {"unit": "10^9/L", **({"lln": lln} if lln else {})}
-    g_low = grade(make_visit(labs={"anc": {**lab, "value": float(low)}}),
-                  "neutrophil_count_decreased")
-    g_high = grade(make_visit(labs={"anc": {**lab, "value": float(high)}}),
-                   "neutrophil_count_decreased")
+    g_low = grade(
+        make_visit(labs={"anc": {**lab, "value": float(low)}}), "neutrophil_count_decreased"
+    )
+    g_high = grade(
+        make_visit(labs={"anc": {**lab, "value": float(high)}}), "neutrophil_count_decreased"
+    )
     assert g_low is not None and g_high is not None
     assert g_low >= g_high
 
 
 @FAST
-@given(counts, counts, st.sampled_from([37.0, 38.3, 38.4, 39.5]),
-       st.sampled_from([0, 1, 1.5, 6]))
+@given(counts, counts, st.sampled_from([37.0, 38.3, 38.4, 39.5]), st.sampled_from([0, 1, 1.5, 6]))
 def test_febrile_neutropenia_never_falls_as_anc_falls(
     a: Decimal, b: Decimal, temp: float, hours: float
 ) -> None:
     low, high = pair(a, b)
     fever = {"max_temperature": {"value": temp, "unit": "C"}, "hours_at_or_above_38": hours}
-    g_low = grade(make_visit(labs={"anc": {"value": float(low), "unit": "10^9/L"}},
-                             fever=fever), "febrile_neutropenia")
-    g_high = grade(make_visit(labs={"anc": {"value": float(high), "unit": "10^9/L"}},
-                              fever=fever), "febrile_neutropenia")
+    g_low = grade(
+        make_visit(labs={"anc": {"value": float(low), "unit": "10^9/L"}}, fever=fever),
+        "febrile_neutropenia",
+    )
+    g_high = grade(
+        make_visit(labs={"anc": {"value": float(high), "unit": "10^9/L"}}, fever=fever),
+        "febrile_neutropenia",
+    )
     assert g_low is not None and g_high is not None
     assert g_low >= g_high
 
@@ -67,26 +72,40 @@ def test_febrile_neutropenia_never_falls_as_anc_falls(
 def test_platelet_grade_never_falls_as_platelets_fall(a: Decimal, b: Decimal, lln: Any) -> None:
     low, high = pair(a, b)
     lab: dict[str, Any] = {"unit": "10^9/L", **({"lln": lln} if lln else {})}
-    g_low = grade(make_visit(labs={"platelets": {**lab, "value": float(low)}}),
-                  "platelet_count_decreased")
-    g_high = grade(make_visit(labs={"platelets": {**lab, "value": float(high)}}),
-                   "platelet_count_decreased")
+    g_low = grade(
+        make_visit(labs={"platelets": {**lab, "value": float(low)}}), "platelet_count_decreased"
+    )
+    g_high = grade(
+        make_visit(labs={"platelets": {**lab, "value": float(high)}}), "platelet_count_decreased"
+    )
     assert g_low is not None and g_high is not None
     assert g_low >= g_high
 
 
 @FAST
-@given(percents, percents, st.sampled_from(["none", "mild", "moderate", "severe"]),
-       st.sampled_from(["none", "instrumental", "self_care"]))
+@given(
+    percents,
+    percents,
+    st.sampled_from(["none", "mild", "moderate", "severe"]),
+    st.sampled_from(["none", "instrumental", "self_care"]),
+)
 def test_rash_grade_never_falls_as_bsa_rises(
     a: Decimal, b: Decimal, symptoms: str, adl: str
 ) -> None:
     low, high = pair(a, b)
 
     def rash(bsa: Decimal) -> int | None:
-        return grade(make_visit(skin={"morphology": "maculopapular", "bsa_percent": float(bsa),
-                                      "symptoms": symptoms, "adl_limitation": adl}),
-                     "rash_maculo_papular")
+        return grade(
+            make_visit(
+                skin={
+                    "morphology": "maculopapular",
+                    "bsa_percent": float(bsa),
+                    "symptoms": symptoms,
+                    "adl_limitation": adl,
+                }
+            ),
+            "rash_maculo_papular",
+        )
 
     g_low, g_high = rash(low), rash(high)
     assert g_low is not None and g_high is not None
@@ -102,9 +121,17 @@ def test_exfoliative_grade_never_falls_as_bsa_rises(
     low, high = pair(a, b)
 
     def worst(bsa: Decimal) -> int:
-        grades = result_of(make_visit(skin={
-            "morphology": "exfoliative", "bsa_percent": float(bsa), "symptoms": symptoms,
-            "fluid_electrolyte_abnormalities": fluid, "icu_or_burn_unit": icu}))["grades"]
+        grades = result_of(
+            make_visit(
+                skin={
+                    "morphology": "exfoliative",
+                    "bsa_percent": float(bsa),
+                    "symptoms": symptoms,
+                    "fluid_electrolyte_abnormalities": fluid,
+                    "icu_or_burn_unit": icu,
+                }
+            )
+        )["grades"]
         values = [grades[t]["grade"] for t in ("rash_maculo_papular", "erythroderma")]
         assert None not in values, grades
         return max(values)
@@ -120,11 +147,19 @@ def test_bullous_grade_never_falls_as_detachment_rises(
     low, high = pair(a, b)
 
     def worst(detached: Decimal) -> int:
-        grades = result_of(make_visit(skin={
-            "morphology": "bullous", "bsa_percent": 100,
-            "detachment_bsa_percent": float(detached), "mucosal_involvement": mucosa}))["grades"]
-        values = [grades[t]["grade"] for t in ("stevens_johnson_syndrome",
-                                               "toxic_epidermal_necrolysis")]
+        grades = result_of(
+            make_visit(
+                skin={
+                    "morphology": "bullous",
+                    "bsa_percent": 100,
+                    "detachment_bsa_percent": float(detached),
+                    "mucosal_involvement": mucosa,
+                }
+            )
+        )["grades"]
+        values = [
+            grades[t]["grade"] for t in ("stevens_johnson_syndrome", "toxic_epidermal_necrolysis")
+        ]
         assert None not in values, grades
         return max(values)
 
@@ -139,10 +174,19 @@ def test_erythema_multiforme_grade_never_falls_as_bsa_rises_when_gradable(
     low, high = pair(a, b)
 
     def em(bsa: Decimal) -> int | None:
-        return grade(make_visit(skin={
-            "morphology": "target_lesions", "bsa_percent": float(bsa), "tenderness": tender,
-            "mucosal_involvement": erosions, "fluid_electrolyte_abnormalities": fluid,
-            "icu_or_burn_unit": icu}), "erythema_multiforme")
+        return grade(
+            make_visit(
+                skin={
+                    "morphology": "target_lesions",
+                    "bsa_percent": float(bsa),
+                    "tenderness": tender,
+                    "mucosal_involvement": erosions,
+                    "fluid_electrolyte_abnormalities": fluid,
+                    "icu_or_burn_unit": icu,
+                }
+            ),
+            "erythema_multiforme",
+        )
 
     g_low, g_high = em(low), em(high)
     if g_low is not None and g_high is not None:  # conjunction gaps are not gradable
@@ -174,13 +218,23 @@ def test_grades_do_not_depend_on_the_count_unit(
 
 
 @FAST
-@given(st.decimals(min_value=Decimal("36.5"), max_value=Decimal("41"), places=2),
-       st.sampled_from([0, 1, 2]))
+@given(
+    st.decimals(min_value=Decimal("36.5"), max_value=Decimal("41"), places=2),
+    st.sampled_from([0, 1, 2]),
+)
 def test_fahrenheit_and_celsius_grade_alike(celsius: Decimal, hours: int) -> None:
     fahrenheit = celsius * 9 / 5 + 32  # exact in Decimal for two places
+
     def fn(value: Decimal, unit: str) -> int | None:
-        return grade(make_visit(labs={"anc": {"value": 0.8, "unit": "10^9/L"}},
-                                fever={"max_temperature": {"value": float(value), "unit": unit},
-                                       "hours_at_or_above_38": hours}), "febrile_neutropenia")
+        return grade(
+            make_visit(
+                labs={"anc": {"value": 0.8, "unit": "10^9/L"}},
+                fever={
+                    "max_temperature": {"value": float(value), "unit": unit},
+                    "hours_at_or_above_38": hours,
+                },
+            ),
+            "febrile_neutropenia",
+        )
 
     assert fn(celsius, "C") == fn(fahrenheit, "F")

@@ -33,11 +33,14 @@ def copy_rules(tmp_path: Path, relpath: str = "", old: str = "", new: str = "") 
 
 @pytest.fixture()
 def visits(tmp_path: Path) -> Path:
-    return write_visits(tmp_path / "visits", {
-        "anc-045": make_visit(labs={"anc": {"value": 0.45, "unit": "10^9/L"}}),
-        "anc-055": make_visit(labs={"anc": {"value": 0.55, "unit": "10^9/L"}}),
-        "plt-060": make_visit(labs={"platelets": {"value": 60, "unit": "10^9/L"}}),
-    })
+    return write_visits(
+        tmp_path / "visits",
+        {
+            "anc-045": make_visit(labs={"anc": {"value": 0.45, "unit": "10^9/L"}}),
+            "anc-055": make_visit(labs={"anc": {"value": 0.55, "unit": "10^9/L"}}),
+            "plt-060": make_visit(labs={"platelets": {"value": 60, "unit": "10^9/L"}}),
+        },
+    )
 
 
 def test_identical_rules_change_nothing(tmp_path: Path, visits: Path) -> None:
@@ -45,10 +48,15 @@ def test_identical_rules_change_nothing(tmp_path: Path, visits: Path) -> None:
     assert len(report.visits) == 3 and report.changed == []
 
 
-def test_threshold_change_lists_the_affected_visit_before_after(tmp_path: Path,
-                                                                visits: Path) -> None:
-    new = copy_rules(tmp_path, "ctcae-5.0/neutrophil_count_decreased.yaml",
-                     "when: {field: labs.anc, lt: 0.5}", "when: {field: labs.anc, lt: 0.6}")
+def test_threshold_change_lists_the_affected_visit_before_after(
+    tmp_path: Path, visits: Path
+) -> None:
+    new = copy_rules(
+        tmp_path,
+        "ctcae-5.0/neutrophil_count_decreased.yaml",
+        "when: {field: labs.anc, lt: 0.5}",
+        "when: {field: labs.anc, lt: 0.6}",
+    )
     report = diff_visits(RULES, new, [str(visits)])
     assert [v.source for v in report.changed] == [str(visits / "anc-055.yaml")]
     change = report.changed[0].changes[0]
@@ -60,11 +68,26 @@ def test_threshold_change_lists_the_affected_visit_before_after(tmp_path: Path,
 def test_recommendation_changes_are_listed(tmp_path: Path) -> None:
     if not (RULES / "dosing" / "imatinib-gist.yaml").is_file():
         pytest.skip("no dosing rules")
-    folder = write_visits(tmp_path / "v", {"recurrence": make_visit(
-        labs={"anc": {"value": 0.8, "unit": "10^9/L"}, "platelets": {"value": 200,
-                                                                    "unit": "10^9/L"}},
-        history=[{"date": "2024-01-10", "category": "hematologic",
-                  "term": "neutrophil_count_decreased", "grade": 3, "dose_mg": 400}])})
+    folder = write_visits(
+        tmp_path / "v",
+        {
+            "recurrence": make_visit(
+                labs={
+                    "anc": {"value": 0.8, "unit": "10^9/L"},
+                    "platelets": {"value": 200, "unit": "10^9/L"},
+                },
+                history=[
+                    {
+                        "date": "2024-01-10",
+                        "category": "hematologic",
+                        "term": "neutrophil_count_decreased",
+                        "grade": 3,
+                        "dose_mg": 400,
+                    }
+                ],
+            )
+        },
+    )
     new = copy_rules(tmp_path, "dosing/imatinib-gist.yaml", "to_mg: 300", "to_mg: 200")
     report = diff_visits(RULES, new, [str(folder)])
     changes = {c.what: (c.before, c.after) for c in report.changed[0].changes}
@@ -80,7 +103,11 @@ def test_refused_by_both_is_not_a_change(tmp_path: Path) -> None:
 
 
 def test_broken_rules_raise(tmp_path: Path, visits: Path) -> None:
-    new = copy_rules(tmp_path, "ctcae-5.0/neutrophil_count_decreased.yaml",
-                     "{field: labs.anc.lln}", "{field: labs.anc.lnn}")
+    new = copy_rules(
+        tmp_path,
+        "ctcae-5.0/neutrophil_count_decreased.yaml",
+        "{field: labs.anc.lln}",
+        "{field: labs.anc.lnn}",
+    )
     with pytest.raises(RulesError, match=r"labs\.anc\.lnn"):
         diff_visits(RULES, new, [str(visits)])

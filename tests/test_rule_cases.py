@@ -29,8 +29,7 @@ def test_golden_case(golden: Case) -> None:
 
 
 def test_every_ctcae_5_rule_file_has_cases() -> None:
-    missing = [name for name in uncovered_rule_files(RULES, CASES)
-               if name.startswith("ctcae-5.0/")]
+    missing = [name for name in uncovered_rule_files(RULES, CASES) if name.startswith("ctcae-5.0/")]
     assert missing == []
 
 
@@ -49,10 +48,14 @@ def _case_values(case: Case) -> dict[str, set[Fraction]]:
     labs = visit.get("labs") or {}
     for name in ("anc", "platelets"):
         lab = labs.get(name)
-        if isinstance(lab, dict) and lab.get("unit") in ("10^9/L", "10^3/uL", "/uL", "/mm3",
-                                                         "cells/uL"):
-            out.setdefault(f"labs.{name}", set()).add(count_to_canonical(lab["value"],
-                                                                         lab["unit"]))
+        if isinstance(lab, dict) and lab.get("unit") in (
+            "10^9/L",
+            "10^3/uL",
+            "/uL",
+            "/mm3",
+            "cells/uL",
+        ):
+            out.setdefault(f"labs.{name}", set()).add(count_to_canonical(lab["value"], lab["unit"]))
     fever = visit.get("fever") or {}
     temp = fever.get("max_temperature")
     if isinstance(temp, dict) and temp.get("unit") in ("C", "F"):
@@ -84,8 +87,9 @@ def test_every_ctcae_5_threshold_has_cases_on_both_sides() -> None:
                 for name, found in _case_values(case).items():
                     values.setdefault(name, set()).update(found)
         term: TermRule = read_rule_file(RULES, path, TermRule).model  # type: ignore[assignment]
-        conditions = [g.when for g in term.grades] + [r.when for r in term.applies_to or []
-                                                      if r.when is not None]
+        conditions = [g.when for g in term.grades] + [
+            r.when for r in term.applies_to or [] if r.when is not None
+        ]
         if term.present_when is not None:
             conditions.append(term.present_when)
         for condition in conditions:

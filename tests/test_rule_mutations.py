@@ -45,16 +45,29 @@ def test_the_unedited_rules_pass_all_three(tmp_path: Path) -> None:
 
 def test_the_generator_covers_every_kind_of_edit(mutants: list[Mutant]) -> None:
     names = [m.name for m in mutants]
-    for kind in ("->le", "->ge", "remove grade 4", "remove grade 5", "overlap", "field ",
-                 "applies_to", "dosing:ladder", "dosing:hematologic", "dosing:skin",
-                 "dosing:progression", "dosing:discontinue", "reference:"):
+    for kind in (
+        "->le",
+        "->ge",
+        "remove grade 4",
+        "remove grade 5",
+        "overlap",
+        "field ",
+        "applies_to",
+        "dosing:ladder",
+        "dosing:hematologic",
+        "dosing:skin",
+        "dosing:progression",
+        "dosing:discontinue",
+        "reference:",
+    ):
         assert any(kind in n for n in names), kind
     assert len(set(names)) == len(names)
 
 
 @pytest.mark.parametrize("name", SAMPLE)
 def test_each_sampled_mutant_is_caught_by_check_test_and_diff(
-        name: str, mutants: list[Mutant], tmp_path: Path) -> None:
+    name: str, mutants: list[Mutant], tmp_path: Path
+) -> None:
     mutant = next(m for m in mutants if name in m.name)
     codes = catches(mutant, tmp_path)
     commands = [c for c in COMMANDS if not (c == "check" and name in CHECK_BLIND)]

@@ -20,7 +20,8 @@ def test_committed_schema_is_up_to_date(name: str) -> None:
     path = SCHEMAS / f"{name}.schema.json"
     assert path.is_file(), f"missing {path}; run: gist-tox schema --write schemas"
     assert path.read_text(encoding="utf-8") == render(name), (
-        f"{path} is stale; run: gist-tox schema --write schemas")
+        f"{path} is stale; run: gist-tox schema --write schemas"
+    )
 
 
 @pytest.mark.parametrize("name", [n.value for n in SchemaName])
@@ -42,7 +43,8 @@ def test_write_all(tmp_path: Path) -> None:
     out = invoke(["schema", "--write", str(tmp_path)])
     assert out.exit_code == 0
     assert sorted(p.name for p in tmp_path.iterdir()) == sorted(
-        f"{n.value}.schema.json" for n in SchemaName)
+        f"{n.value}.schema.json" for n in SchemaName
+    )
 
 
 def test_rules_schema_knows_every_kind() -> None:

@@ -21,8 +21,10 @@ def test_999_per_ul_is_grade_3_not_2() -> None:
 
 def test_bad_input_is_one_line_and_exit_2(tmp_path) -> None:  # type: ignore[no-untyped-def]
     bad = tmp_path / "bad.yaml"
-    bad.write_text("patient: {id: X}\ndate: 2024-01-01\nimatinib: {starting_dose_mg: 400, "
-                   "current_dose_mg: 400}\nlabs: {anc: {value: 1, unit: g/L}}\n")
+    bad.write_text(
+        "patient: {id: X}\ndate: 2024-01-01\nimatinib: {starting_dose_mg: 400, "
+        "current_dose_mg: 400}\nlabs: {anc: {value: 1, unit: g/L}}\n"
+    )
     result = invoke(["grade", str(bad)])
     assert result.exit_code == 2
     assert "bad.yaml" in result.stderr and "labs.anc.unit" in result.stderr

@@ -32,10 +32,15 @@ def timeline_of(patient: dict[str, Any]) -> dict[str, Any]:
 def patient_with(visits: list[dict[str, Any]], **treatment: Any) -> dict[str, Any]:
     return {
         "patient": {"id": "T-1"},
-        "treatment": {"indication": "gist-metastatic", "start": "2024-01-01",
-                      "starting_dose_mg": 400, **treatment},
-        "visits": [{"date": f"2024-{1 + i // 28:02d}-{1 + i % 28:02d}", **v}
-                   for i, v in enumerate(visits)],
+        "treatment": {
+            "indication": "gist-metastatic",
+            "start": "2024-01-01",
+            "starting_dose_mg": 400,
+            **treatment,
+        },
+        "visits": [
+            {"date": f"2024-{1 + i // 28:02d}-{1 + i % 28:02d}", **v} for i, v in enumerate(visits)
+        ],
     }
 
 
@@ -49,13 +54,21 @@ def counts(anc: float | None, plt: float | None = 200) -> dict[str, Any]:
 
 
 OK = {**counts(3.0), "skin": {"bsa_percent": 0}}
-RASH3 = {**counts(3.0), "skin": {"morphology": "maculopapular", "bsa_percent": 40,
-                                 "symptoms": "moderate"}}
+RASH3 = {
+    **counts(3.0),
+    "skin": {"morphology": "maculopapular", "bsa_percent": 40, "symptoms": "moderate"},
+}
 
 
 def steps(data: dict[str, Any]) -> list[tuple[str, int, int | None]]:
-    return [(v["recommendation"]["action"], v["recommendation"]["dose_mg"],
-             v["recommendation"]["resume_dose_mg"]) for v in data["visits"]]
+    return [
+        (
+            v["recommendation"]["action"],
+            v["recommendation"]["dose_mg"],
+            v["recommendation"]["resume_dose_mg"],
+        )
+        for v in data["visits"]
+    ]
 
 
 # ------------------------------------------------------------------ the published case
@@ -68,15 +81,17 @@ def test_published_case_reproduces_the_management() -> None:
     assert data["format"] == "gist-tox/timeline@1" and data["patient_id"] == "HWANG-2010"
     assert all(v["format"] == "gist-tox/result@1" for v in data["visits"])
     assert steps(data) == [
-        ("continue", 400, None), ("continue", 400, None),
-        ("hold", 0, 300),       # grade 4 febrile neutropenia + grade 3 rash at 400
-        ("hold", 0, 300),       # recovering: ANC 1.2, rash grade 2
+        ("continue", 400, None),
+        ("continue", 400, None),
+        ("hold", 0, 300),  # grade 4 febrile neutropenia + grade 3 rash at 400
+        ("hold", 0, 300),  # recovering: ANC 1.2, rash grade 2
         ("resume", 300, None),  # recovered
-        ("hold", 0, 200),       # the rash recurs at 300
+        ("hold", 0, 200),  # the rash recurs at 300
         ("resume", 200, None),
-        ("hold", 0, 100),       # and again at 200
+        ("hold", 0, 100),  # and again at 200
         ("resume", 100, None),
-        ("continue", 100, None), ("continue", 100, None),  # 100 mg/day kept, partial response
+        ("continue", 100, None),
+        ("continue", 100, None),  # 100 mg/day kept, partial response
     ]
     worst = data["visits"][2]
     assert worst["grades"]["febrile_neutropenia"]["grade"] == 4
@@ -98,44 +113,70 @@ def test_published_case_table_has_one_row_per_visit() -> None:
 def test_progression_on_the_capped_dose_names_sunitinib_never_escalates() -> None:
     patient = load_patient(str(HWANG))
     raw = patient.model_dump(mode="json", exclude_none=True)
-    raw["visits"].append({"date": "2010-06-01", "disease_status": "progression",
-                          **counts(3.0), "skin": {"bsa_percent": 0}})
+    raw["visits"].append(
+        {
+            "date": "2010-06-01",
+            "disease_status": "progression",
+            **counts(3.0),
+            "skin": {"bsa_percent": 0},
+        }
+    )
     last = timeline_of(raw)["visits"][-1]["recommendation"]
     assert (last["action"], last["dose_mg"], last["alternatives"]) == (
-        "continue", 100, ["sunitinib"])
+        "continue",
+        100,
+        ["sunitinib"],
+    )
 
 
 # ------------------------------------------------------------------ derived state
 
 
 def test_history_and_hold_state_are_derived_from_earlier_recommendations() -> None:
-    data = timeline_of(patient_with([counts(0.8), counts(1.2), counts(1.6), counts(0.9),
-                                     counts(2.0)]))
-    assert steps(data) == [("hold", 0, 400), ("hold", 0, 400), ("resume", 400, None),
-                           ("hold", 0, 300), ("resume", 300, None)]
+    data = timeline_of(
+        patient_with([counts(0.8), counts(1.2), counts(1.6), counts(0.9), counts(2.0)])
+    )
+    assert steps(data) == [
+        ("hold", 0, 400),
+        ("hold", 0, 400),
+        ("resume", 400, None),
+        ("hold", 0, 300),
+        ("resume", 300, None),
+    ]
     fourth = data["visits"][3]["recommendation"]["reasons"][0]
     assert fourth["rule"].endswith("hematologic-recurrence")
 
 
 def test_after_discontinuation_imatinib_stays_stopped() -> None:
-    sjs = {**counts(3.0), "skin": {"morphology": "bullous", "bsa_percent": 5,
-                                   "detachment_bsa_percent": 5}}
+    sjs = {
+        **counts(3.0),
+        "skin": {"morphology": "bullous", "bsa_percent": 5, "detachment_bsa_percent": 5},
+    }
     data = timeline_of(patient_with([sjs, OK, OK]))
     assert [s[0] for s in steps(data)] == ["discontinue"] * 3
 
 
 def test_sjs_during_a_skin_hold_stops_for_good() -> None:
-    sjs = {**counts(3.0), "skin": {"morphology": "bullous", "bsa_percent": 5,
-                                   "detachment_bsa_percent": 5}}
+    sjs = {
+        **counts(3.0),
+        "skin": {"morphology": "bullous", "bsa_percent": 5, "detachment_bsa_percent": 5},
+    }
     data = timeline_of(patient_with([RASH3, sjs, OK, OK]))
     assert [s[0] for s in steps(data)] == ["hold", "discontinue", "discontinue", "discontinue"]
 
 
 def test_skin_recurrences_step_down_to_a_stop() -> None:
     data = timeline_of(patient_with([RASH3, OK, RASH3, OK, RASH3, OK, RASH3, OK]))
-    assert steps(data) == [("hold", 0, 300), ("resume", 300, None), ("hold", 0, 200),
-                           ("resume", 200, None), ("hold", 0, 100), ("resume", 100, None),
-                           ("discontinue", 0, None), ("discontinue", 0, None)]
+    assert steps(data) == [
+        ("hold", 0, 300),
+        ("resume", 300, None),
+        ("hold", 0, 200),
+        ("resume", 200, None),
+        ("hold", 0, 100),
+        ("resume", 100, None),
+        ("discontinue", 0, None),
+        ("discontinue", 0, None),
+    ]
 
 
 def test_escalation_on_progression_then_no_second_escalation() -> None:
@@ -156,8 +197,10 @@ def test_output_file_and_error_exit(tmp_path: Path) -> None:
     run = invoke(["timeline", "--format", "json", "--output", str(out), str(HWANG)])
     assert run.exit_code == 0 and json.loads(out.read_text())["patient_id"] == "HWANG-2010"
     bad = tmp_path / "bad.yaml"
-    bad.write_text("patient: {id: X}\ntreatment: {indication: gist-metastatic, start: 2024-01-01,"
-                   " starting_dose_mg: 400}\nvisits:\n  - date: 2024-01-02\n    history: []\n")
+    bad.write_text(
+        "patient: {id: X}\ntreatment: {indication: gist-metastatic, start: 2024-01-01,"
+        " starting_dose_mg: 400}\nvisits:\n  - date: 2024-01-02\n    history: []\n"
+    )
     run = invoke(["timeline", str(bad)])
     assert run.exit_code == 2
     assert "bad.yaml" in run.stderr and "visits[0].history" in run.stderr
@@ -168,28 +211,38 @@ def test_output_file_and_error_exit(tmp_path: Path) -> None:
 
 _RULESETS = RuleSets(RULES)
 
-_visit = st.fixed_dictionaries({
-    "labs": st.fixed_dictionaries({
-        "anc": st.sampled_from([0.4, 0.99, 1.0, 1.3, 1.5, 3.0]).map(
-            lambda v: {"value": v, "unit": "10^9/L"}),
-        "platelets": st.sampled_from([20, 49, 50, 74, 75, 200]).map(
-            lambda v: {"value": v, "unit": "10^9/L"}),
-    }),
-    "skin": st.sampled_from([
-        {"bsa_percent": 0},
-        {"morphology": "maculopapular", "bsa_percent": 5},
-        {"morphology": "maculopapular", "bsa_percent": 20},
-        {"morphology": "maculopapular", "bsa_percent": 40, "symptoms": "moderate"},
-        {"morphology": "exfoliative", "bsa_percent": 95, "symptoms": "severe"},
-        {"morphology": "bullous", "bsa_percent": 5, "detachment_bsa_percent": 5},
-    ]),
-    "disease_status": st.sampled_from(["responding", "progression", "stable"]),
-})
+_visit = st.fixed_dictionaries(
+    {
+        "labs": st.fixed_dictionaries(
+            {
+                "anc": st.sampled_from([0.4, 0.99, 1.0, 1.3, 1.5, 3.0]).map(
+                    lambda v: {"value": v, "unit": "10^9/L"}
+                ),
+                "platelets": st.sampled_from([20, 49, 50, 74, 75, 200]).map(
+                    lambda v: {"value": v, "unit": "10^9/L"}
+                ),
+            }
+        ),
+        "skin": st.sampled_from(
+            [
+                {"bsa_percent": 0},
+                {"morphology": "maculopapular", "bsa_percent": 5},
+                {"morphology": "maculopapular", "bsa_percent": 20},
+                {"morphology": "maculopapular", "bsa_percent": 40, "symptoms": "moderate"},
+                {"morphology": "exfoliative", "bsa_percent": 95, "symptoms": "severe"},
+                {"morphology": "bullous", "bsa_percent": 5, "detachment_bsa_percent": 5},
+            ]
+        ),
+        "disease_status": st.sampled_from(["responding", "progression", "stable"]),
+    }
+)
 
 
 @settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
-@given(visits=st.lists(_visit, min_size=1, max_size=10),
-       indication=st.sampled_from(["gist-unresectable", "gist-metastatic", "gist-adjuvant"]))
+@given(
+    visits=st.lists(_visit, min_size=1, max_size=10),
+    indication=st.sampled_from(["gist-unresectable", "gist-metastatic", "gist-adjuvant"]),
+)
 def test_dose_never_exceeds_the_skin_cap_nor_rises_after_a_severe_event(
     visits: list[dict[str, Any]], indication: str
 ) -> None:
@@ -198,7 +251,7 @@ def test_dose_never_exceeds_the_skin_cap_nor_rises_after_a_severe_event(
     evaluations = replay(patient, _RULESETS, "p.json")
     actions = [e.recommendation.action for e in evaluations]
     if "discontinue" in actions:  # once stopped, imatinib stays stopped
-        assert set(actions[actions.index("discontinue"):]) == {"discontinue"}
+        assert set(actions[actions.index("discontinue") :]) == {"discontinue"}
     for evaluation in evaluations:
         rec = evaluation.recommendation
         episodes = [*evaluation.visit.history, *rec.new_episodes]
@@ -224,12 +277,14 @@ def test_dose_never_exceeds_the_skin_cap_nor_rises_after_a_severe_event(
 def test_each_visit_result_names_its_place_in_the_file_and_errors_do_too(tmp_path: Path) -> None:
     data = timeline_of(patient_with([OK, OK]))
     assert [v["source"] for v in data["visits"]] == ["-:visits[0]", "-:visits[1]"]
-    ambiguous = {**counts(0.3), "fever": {"max_temperature": {"value": 39, "unit": "C"},
-                                          "hours_at_or_above_38": 2},
-                 "consequences": {"life_threatening": True},
-                 "skin": {"morphology": "exfoliative", "bsa_percent": 95,
-                          "intervention": "iv"}}
-    run = invoke(["timeline", "--ctcae", "6.0", "-"],
-                 input=json.dumps(patient_with([OK, ambiguous])))
+    ambiguous = {
+        **counts(0.3),
+        "fever": {"max_temperature": {"value": 39, "unit": "C"}, "hours_at_or_above_38": 2},
+        "consequences": {"life_threatening": True},
+        "skin": {"morphology": "exfoliative", "bsa_percent": 95, "intervention": "iv"},
+    }
+    run = invoke(
+        ["timeline", "--ctcae", "6.0", "-"], input=json.dumps(patient_with([OK, ambiguous]))
+    )
     assert run.exit_code == 2
     assert "visits[1]" in run.stderr and "ambiguous" in run.stderr

@@ -74,8 +74,10 @@ def test_json_numbers_are_ints_when_whole() -> None:
 
 
 @settings(max_examples=300, deadline=None)
-@given(st.one_of(st.floats(allow_nan=False, allow_infinity=False), st.integers(-10**30, 10**30)),
-       st.sampled_from([*COUNT_UNIT_FACTORS, "C", "F"]))
+@given(
+    st.one_of(st.floats(allow_nan=False, allow_infinity=False), st.integers(-(10**30), 10**30)),
+    st.sampled_from([*COUNT_UNIT_FACTORS, "C", "F"]),
+)
 def test_remembered_conversions_equal_converting_afresh(value: float | int, unit: str) -> None:
     """The bounded caches of conversions give what the conversion itself gives, asked twice,
     for ints and floats that are equal but written differently (1e23 is not 10**23)."""

@@ -34,9 +34,22 @@ def test_a_valid_visit_validates() -> None:
         ({"labs": {"platelet": {"value": 1, "unit": "10^9/L"}}}, "labs.platelet", "platelets"),
         ({"skin": {"bsa_percent": 1, "morphologie": "bullous"}}, "skin.morphologie", "morphology"),
         ({"fever": {"hours_above_38": 3}}, "fever.hours_above_38", "hours_at_or_above_38"),
-        ({"history": [{"date": "2024-01-01", "category": "skin", "term": "erythroderma",
-                       "grade": 3, "dose_mg": 400, "doze_mg": 1}]}, "history[0].doze_mg",
-         "dose_mg"),
+        (
+            {
+                "history": [
+                    {
+                        "date": "2024-01-01",
+                        "category": "skin",
+                        "term": "erythroderma",
+                        "grade": 3,
+                        "dose_mg": 400,
+                        "doze_mg": 1,
+                    }
+                ]
+            },
+            "history[0].doze_mg",
+            "dose_mg",
+        ),
     ],
 )
 def test_unknown_fields_suggest_the_closest_name(
@@ -79,22 +92,32 @@ def test_missing_required_fields() -> None:
 @pytest.mark.parametrize(
     ("section", "field", "words"),
     [
-        ({"labs": {"anc": {"value": "0.4", "unit": "10^9/L"}}}, "labs.anc.value",
-         "'0.4' is not allowed; expected a number"),
-        ({"imatinib": {"current_dose_mg": 400.0}}, "imatinib.current_dose_mg",
-         "400.0 is not allowed; expected a whole number"),
-        ({"imatinib": {"current_dose_mg": True}}, "imatinib.current_dose_mg",
-         "true is not allowed; expected a whole number"),
-        ({"skin": {"bsa_percent": 10, "mucosal_involvement": "yes"}}, "skin.mucosal_involvement",
-         "'yes' is not allowed; expected true or false"),
+        (
+            {"labs": {"anc": {"value": "0.4", "unit": "10^9/L"}}},
+            "labs.anc.value",
+            "'0.4' is not allowed; expected a number",
+        ),
+        (
+            {"imatinib": {"current_dose_mg": 400.0}},
+            "imatinib.current_dose_mg",
+            "400.0 is not allowed; expected a whole number",
+        ),
+        (
+            {"imatinib": {"current_dose_mg": True}},
+            "imatinib.current_dose_mg",
+            "true is not allowed; expected a whole number",
+        ),
+        (
+            {"skin": {"bsa_percent": 10, "mucosal_involvement": "yes"}},
+            "skin.mucosal_involvement",
+            "'yes' is not allowed; expected true or false",
+        ),
         ({"patient": {"id": 7}}, "patient.id", "7 is not allowed; expected text"),
         ({"labs": [1]}, "labs", "a list is not allowed; expected a mapping of fields"),
         ({"history": {"a": 1}}, "history", "a mapping is not allowed; expected a list"),
     ],
 )
-def test_wrong_types_say_what_was_expected(
-    section: dict[str, Any], field: str, words: str
-) -> None:
+def test_wrong_types_say_what_was_expected(section: dict[str, Any], field: str, words: str) -> None:
     error = problem(make_visit(**section))
     assert error.field == field
     assert words in error.message
@@ -103,14 +126,26 @@ def test_wrong_types_say_what_was_expected(
 @pytest.mark.parametrize(
     ("section", "field", "words"),
     [
-        ({"labs": {"anc": {"value": 1, "unit": "g/L"}}}, "labs.anc.unit",
-         "'10^9/L', '10^3/uL', '/uL', '/mm3' or 'cells/uL'"),
-        ({"fever": {"max_temperature": {"value": 39, "unit": "K"}}},
-         "fever.max_temperature.unit", "'C' or 'F'"),
-        ({"skin": {"bsa_percent": 1, "adl_limitation": "all"}}, "skin.adl_limitation",
-         "'none', 'instrumental' or 'self_care'"),
-        ({"imatinib": {"disease_status": "worse"}}, "imatinib.disease_status",
-         "'responding', 'stable', 'progression' or 'unknown'"),
+        (
+            {"labs": {"anc": {"value": 1, "unit": "g/L"}}},
+            "labs.anc.unit",
+            "'10^9/L', '10^3/uL', '/uL', '/mm3' or 'cells/uL'",
+        ),
+        (
+            {"fever": {"max_temperature": {"value": 39, "unit": "K"}}},
+            "fever.max_temperature.unit",
+            "'C' or 'F'",
+        ),
+        (
+            {"skin": {"bsa_percent": 1, "adl_limitation": "all"}},
+            "skin.adl_limitation",
+            "'none', 'instrumental' or 'self_care'",
+        ),
+        (
+            {"imatinib": {"disease_status": "worse"}},
+            "imatinib.disease_status",
+            "'responding', 'stable', 'progression' or 'unknown'",
+        ),
     ],
 )
 def test_unknown_enum_values_list_the_allowed_ones(
@@ -135,17 +170,17 @@ def test_a_bad_item_of_a_list_is_named_by_its_index() -> None:
 @pytest.mark.parametrize(
     ("section", "field", "words"),
     [
-        ({"labs": {"anc": {"value": -0.1, "unit": "10^9/L"}}}, "labs.anc.value",
-         "expected at least 0"),
+        (
+            {"labs": {"anc": {"value": -0.1, "unit": "10^9/L"}}},
+            "labs.anc.value",
+            "expected at least 0",
+        ),
         ({"skin": {"bsa_percent": 100.5}}, "skin.bsa_percent", "expected at most 100"),
-        ({"imatinib": {"starting_dose_mg": 0}}, "imatinib.starting_dose_mg",
-         "expected at least 1"),
+        ({"imatinib": {"starting_dose_mg": 0}}, "imatinib.starting_dose_mg", "expected at least 1"),
         ({"patient": {"age": 131}}, "patient.age", "expected at most 130"),
     ],
 )
-def test_out_of_range_values_say_the_bound(
-    section: dict[str, Any], field: str, words: str
-) -> None:
+def test_out_of_range_values_say_the_bound(section: dict[str, Any], field: str, words: str) -> None:
     error = problem(make_visit(**section))
     assert error.field == field and words in error.message
 

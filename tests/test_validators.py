@@ -37,8 +37,9 @@ def _no_rebuild(monkeypatch: pytest.MonkeyPatch, model: type[BaseModel]) -> None
     monkeypatch.setattr(model, "__pydantic_complete__", False)
 
 
-def test_built_once_then_read_back_from_the_cache(fresh: Path,
-                                                  monkeypatch: pytest.MonkeyPatch) -> None:
+def test_built_once_then_read_back_from_the_cache(
+    fresh: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     first = validators.validator(Visit)
     assert [p.name.split("-")[0] for p in fresh.glob("*.pickle")] == ["validator"]
     monkeypatch.setattr(validators, "_BUILT", {})
@@ -70,18 +71,21 @@ def _outcome(validate: Any, data: Any) -> Any:
 
 
 def test_the_cached_validator_accepts_and_refuses_exactly_as_pydantic(
-        fresh: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    fresh: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     validators.validator(Visit)
     monkeypatch.setattr(validators, "_BUILT", {})  # the next one comes from the file
     docs = _documents()
     assert len(docs) > 100
     for data in docs:
         assert _outcome(lambda d: validators.validate(Visit, d), data) == _outcome(
-            Visit.model_validate, data)
+            Visit.model_validate, data
+        )
 
 
 def test_a_cached_validator_is_not_used_for_other_software(
-        fresh: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    fresh: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     validators.validator(HistoryEntry)
     monkeypatch.setattr(validators, "_BUILT", {})
     monkeypatch.setattr(diskcache, "software_stamp", lambda: b"another gist-tox or pydantic")
@@ -100,7 +104,8 @@ def test_a_cached_validator_is_not_used_for_other_software(
 
 
 def test_with_plugins_enabled_pydantic_validates_and_nothing_is_cached(
-        fresh: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    fresh: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     monkeypatch.delenv("PYDANTIC_DISABLE_PLUGINS")
     assert validators.validate(Visit, make_visit()).patient.id == "TEST-1"
     assert not list(fresh.glob("*.pickle"))
@@ -120,8 +125,16 @@ def test_grading_a_visit_builds_no_pydantic_schema_once_cached(tmp_path: Path) -
     )
     env = {"GIST_TOX_CACHE_DIR": str(tmp_path), "PATH": "/usr/bin:/bin"}
     visit = str(EXAMPLES / "hwang-2010-worst-visit.yaml")
-    runs = [subprocess.run([sys.executable, "-c", code, visit], capture_output=True, text=True,
-                           env=env, check=False) for _ in range(2)]
+    runs = [
+        subprocess.run(
+            [sys.executable, "-c", code, visit],
+            capture_output=True,
+            text=True,
+            env=env,
+            check=False,
+        )
+        for _ in range(2)
+    ]
     assert [r.returncode for r in runs] == [0, 0], runs[0].stderr
     assert runs[0].stdout == runs[1].stdout
     assert runs[1].stderr.split()[-2:] == ["cached", "False"], runs[1].stderr

@@ -57,8 +57,12 @@ def test_unquoted_ctcae_version_is_read_as_text() -> None:
 
 @pytest.mark.parametrize(
     ("name", "unit", "highest"),
-    [("anc", "10^9/L", 200), ("anc", "/uL", 200_000), ("platelets", "10^9/L", 5000),
-     ("wbc", "cells/uL", 1_000_000)],
+    [
+        ("anc", "10^9/L", 200),
+        ("anc", "/uL", 200_000),
+        ("platelets", "10^9/L", 5000),
+        ("wbc", "cells/uL", 1_000_000),
+    ],
 )
 def test_counts_are_plausible_up_to_the_bound_and_not_beyond(
     name: str, unit: str, highest: int
@@ -70,11 +74,17 @@ def test_counts_are_plausible_up_to_the_bound_and_not_beyond(
 
 _UNITS = ["10^9/L", "10^3/uL", "/uL", "/mm3", "cells/uL"]
 _NEAR_BOUNDS = st.sampled_from([0.5, 50, 200, 1000, 5000]).flatmap(
-    lambda bound: st.sampled_from(_UNITS).flatmap(lambda unit: st.tuples(
-        st.just(unit),
-        st.floats(min_value=float(bound / COUNT_UNIT_FACTORS[unit]) * 0.999999,
-                  max_value=float(bound / COUNT_UNIT_FACTORS[unit]) * 1.000001)
-        | st.just(float(bound / COUNT_UNIT_FACTORS[unit])))))
+    lambda bound: st.sampled_from(_UNITS).flatmap(
+        lambda unit: st.tuples(
+            st.just(unit),
+            st.floats(
+                min_value=float(bound / COUNT_UNIT_FACTORS[unit]) * 0.999999,
+                max_value=float(bound / COUNT_UNIT_FACTORS[unit]) * 1.000001,
+            )
+            | st.just(float(bound / COUNT_UNIT_FACTORS[unit])),
+        )
+    )
+)
 
 
 @settings(max_examples=300, deadline=None)
@@ -89,8 +99,10 @@ def test_plausibility_bounds_compare_the_exact_written_value(
     low = PLAUSIBLE_MIN_LLN.get(name)
     expect_value_ok = count_to_canonical(value, unit) <= high
     expect_lln_ok = expect_value_ok and (low is None or count_to_canonical(value, unit) >= low)
-    for section, ok in (({"value": value, "unit": unit}, expect_value_ok),
-                        ({"value": 1, "unit": unit, "lln": value}, expect_lln_ok)):
+    for section, ok in (
+        ({"value": value, "unit": unit}, expect_value_ok),
+        ({"value": 1, "unit": unit, "lln": value}, expect_lln_ok),
+    ):
         if value == 0 and "lln" in section:
             continue
         try:
@@ -103,16 +115,27 @@ def test_plausibility_bounds_compare_the_exact_written_value(
 
 def test_counts_cannot_be_negative_and_lln_cannot_be_0() -> None:
     visit(labs={"anc": {"value": 0, "unit": "10^9/L"}})
-    assert "greater than or equal to 0" in refused(labs={"anc": {"value": -0.001,
-                                                                  "unit": "10^9/L"}})
-    assert "not a lower limit of normal" in refused(labs={"anc": {"value": 1, "unit": "10^9/L",
-                                                                   "lln": 0}})
+    assert "greater than or equal to 0" in refused(
+        labs={"anc": {"value": -0.001, "unit": "10^9/L"}}
+    )
+    assert "not a lower limit of normal" in refused(
+        labs={"anc": {"value": 1, "unit": "10^9/L", "lln": 0}}
+    )
 
 
-@pytest.mark.parametrize(("value", "unit", "ok"),
-                         [(25, "C", True), (24.9, "C", False), (45, "C", True),
-                          (45.1, "C", False), (77, "F", True), (76.9, "F", False),
-                          (113, "F", True), (113.1, "F", False)])
+@pytest.mark.parametrize(
+    ("value", "unit", "ok"),
+    [
+        (25, "C", True),
+        (24.9, "C", False),
+        (45, "C", True),
+        (45.1, "C", False),
+        (77, "F", True),
+        (76.9, "F", False),
+        (113, "F", True),
+        (113.1, "F", False),
+    ],
+)
 def test_temperatures_are_plausible_between_25_and_45_c(value: float, unit: str, ok: bool) -> None:
     fever = {"max_temperature": {"value": value, "unit": unit}}
     if ok:
@@ -151,8 +174,13 @@ def test_hold_categories_deduplicate() -> None:
 
 
 def test_anc_from_the_differential_is_exact() -> None:
-    v = visit(labs={"wbc": {"value": 2.1, "unit": "10^9/L"}, "neutrophils_percent": 15,
-                    "bands_percent": 5})
+    v = visit(
+        labs={
+            "wbc": {"value": 2.1, "unit": "10^9/L"},
+            "neutrophils_percent": 15,
+            "bands_percent": 5,
+        }
+    )
     assert v.labs is not None
     derived = anc_from_differential(v.labs)
     assert derived is not None and derived[0] == Fraction(42, 100)

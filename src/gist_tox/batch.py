@@ -130,8 +130,14 @@ def discover(paths: Iterable[str], *, exclude: Iterable[str] = ()) -> Iterator[F
             files.append(Found(path, _os_error(path, exc, "file or folder")))
             continue
         except ValueError:  # a NUL character, from a list of paths read from stdin
-            files.append(Found(path, InputError(
-                path, "the path contains a NUL character; no such file", code="file")))
+            files.append(
+                Found(
+                    path,
+                    InputError(
+                        path, "the path contains a NUL character; no such file", code="file"
+                    ),
+                )
+            )
             continue
         if stat.S_ISDIR(info.st_mode):
             walks.append(_folder(path, info, excluded))
@@ -153,12 +159,15 @@ def _folder(path: str, info: os.stat_result, excluded: set[tuple[int, int]]) -> 
         empty = False
         yield item
     if empty:
-        yield Found(path, InputError(
-            path, "no visit files (*.yaml, *.yml, *.json) in this folder", code="empty"))
+        yield Found(
+            path,
+            InputError(path, "no visit files (*.yaml, *.yml, *.json) in this folder", code="empty"),
+        )
 
 
-def _walk(folder: str, excluded: set[tuple[int, int]],
-          ancestors: frozenset[tuple[int, int]]) -> Iterator[Found]:
+def _walk(
+    folder: str, excluded: set[tuple[int, int]], ancestors: frozenset[tuple[int, int]]
+) -> Iterator[Found]:
     """Depth-first walk in name order that follows symbolic links to folders but never around
     a loop."""
     try:
@@ -178,9 +187,15 @@ def _walk(folder: str, excluded: set[tuple[int, int]],
         if stat.S_ISDIR(info.st_mode):
             key = (info.st_dev, info.st_ino)
             if key in ancestors:
-                yield Found(path, InputError(
-                    path, f"symbolic link loop (points back to {os.path.realpath(path)}); "
-                    "not followed", code="file"))
+                yield Found(
+                    path,
+                    InputError(
+                        path,
+                        f"symbolic link loop (points back to {os.path.realpath(path)}); "
+                        "not followed",
+                        code="file",
+                    ),
+                )
             else:
                 yield from _walk(path, excluded, ancestors | {key})
         elif _is_visit_name(name) and (info.st_dev, info.st_ino) not in excluded:
@@ -232,13 +247,18 @@ def summarise(result: dict[str, Any], text: str) -> Outcome:
             worst, worst_term = value, grade.get("term", term_id)
     recommendation = result.get("recommendation") or {}
     return Outcome(
-        source=result["source"], ok=True, text=text,
-        patient_id=result["patient_id"], date=result["date"],
+        source=result["source"],
+        ok=True,
+        text=text,
+        patient_id=result["patient_id"],
+        date=result["date"],
         ctcae_version=result["rules"]["ctcae_version"],
         action=recommendation.get("action") or UNKNOWN,
         dose_mg=recommendation.get("dose_mg"),
-        worst_grade=worst, worst_term=worst_term if worst else None,
-        not_gradable=not_gradable, warnings=tuple(result.get("warnings", ())),
+        worst_grade=worst,
+        worst_term=worst_term if worst else None,
+        not_gradable=not_gradable,
+        warnings=tuple(result.get("warnings", ())),
         digest=result["rules"].get("digest"),
     )
 
@@ -270,9 +290,13 @@ class Processor:
         except RecursionError:
             return failure(InputError(path, "nested too deeply", code="syntax"))
         except Exception as exc:  # a bug must not stop the batch or lose the file
-            return failure(InputError(
-                path, f"internal error: {type(exc).__name__}: {exc}; please report it",
-                code="internal"))
+            return failure(
+                InputError(
+                    path,
+                    f"internal error: {type(exc).__name__}: {exc}; please report it",
+                    code="internal",
+                )
+            )
 
 
 def _dumps(data: Any, indent: int | None) -> str:
@@ -299,8 +323,13 @@ def _work(paths: list[str]) -> list[Outcome]:
 
 
 def run(
-    found: Iterable[Found], *, rules: Path | None = None, ctcae: str | None = None,
-    jobs: int = 1, indent: int | None = None, chunk: int = 64,
+    found: Iterable[Found],
+    *,
+    rules: Path | None = None,
+    ctcae: str | None = None,
+    jobs: int = 1,
+    indent: int | None = None,
+    chunk: int = 64,
 ) -> Iterator[Outcome]:
     """Yield one :class:`Outcome` per item of ``found``, in the same order.
 
@@ -316,7 +345,8 @@ def run(
     if len(head) < 2:
         graded: Iterator[tuple[list[Found], list[Outcome]]] = (
             (part, [processor(f.path) for f in part if f.error is None])
-            for part in itertools.chain(head, parts))
+            for part in itertools.chain(head, parts)
+        )
     else:
         from gist_tox.pool import in_pool  # multiprocessing costs ~30 ms to import: only now
 

@@ -42,10 +42,12 @@ class Row:
 
     def as_json(self) -> dict[str, Any]:
         out: dict[str, Any] = {
-            "id": self.id, "in": [v for v in VERSIONS if v in self.ids],
+            "id": self.id,
+            "in": [v for v in VERSIONS if v in self.ids],
             "term_ids": {v: self.ids[v] for v in VERSIONS if v in self.ids},
             "terms": {v: self.names[v] for v in VERSIONS if v in self.names},
-            "grades": {v: self.grades.get(v) for v in VERSIONS}, "differs": self.differs,
+            "grades": {v: self.grades.get(v) for v in VERSIONS},
+            "differs": self.differs,
         }
         if self.not_gradable:
             out["not_gradable"] = self.not_gradable
@@ -63,8 +65,14 @@ def compare_file(source: str, rulesets: RuleSets, *, text: str | None = None) ->
         try:
             evaluations.append(evaluate(visit, rulesets.get(version), source))
         except InputError as exc:
-            raise InputError(source, f"under CTCAE v{version}: {exc.message}", field=exc.field,
-                             line=exc.line, column=exc.column, code=exc.code) from None
+            raise InputError(
+                source,
+                f"under CTCAE v{version}: {exc.message}",
+                field=exc.field,
+                line=exc.line,
+                column=exc.column,
+                code=exc.code,
+            ) from None
     results = [e.as_json() for e in evaluations]
     rows = _rows(evaluations)
     return {
@@ -95,8 +103,7 @@ def _rows(evaluations: list[Evaluation]) -> list[Row]:
     for evaluation in sorted(evaluations, key=lambda e: e.ruleset.ctcae_version, reverse=True):
         version = evaluation.ruleset.ctcae_version
         for term in evaluation.ruleset.terms:
-            row = by_id.get(term.id) or next(
-                (by_id[a] for a in term.aliases if a in by_id), None)
+            row = by_id.get(term.id) or next((by_id[a] for a in term.aliases if a in by_id), None)
             if row is None or version in row.ids:
                 row = Row()
                 rows.append(row)

@@ -55,8 +55,10 @@ def _history_warnings(visit: Visit, ruleset: RuleSet) -> list[str]:
                 f" {visit.date.isoformat()}; history holds episodes before this visit"
             )
         if previous is not None and entry.date < previous:
-            out.append(f"history[{index}] is dated before the entry above it; history should be"
-                       " oldest first")
+            out.append(
+                f"history[{index}] is dated before the entry above it; history should be"
+                " oldest first"
+            )
         previous = entry.date
         expected = categories.get(entry.term)
         if expected is not None and expected != entry.category:
@@ -79,14 +81,21 @@ def _term_categories(ruleset: RuleSet) -> dict[str, str]:
 
 def _skin_warnings(visit: Visit) -> list[str]:
     skin = visit.skin
-    if skin is not None and skin.morphology is None and (
-        (skin.bsa_percent or 0) > 0 or skin.detachment_bsa_percent > 0
-        or (skin.clinician_grade or 0) > 0
+    if (
+        skin is not None
+        and skin.morphology is None
+        and (
+            (skin.bsa_percent or 0) > 0
+            or skin.detachment_bsa_percent > 0
+            or (skin.clinician_grade or 0) > 0
+        )
     ):
         # The skin terms are "not gradable", and the dose cannot take this reaction into
         # account: say so next to the recommendation, not only in the grades.
-        return ["a skin reaction is recorded but skin.morphology is not given: no skin term could"
-                " be graded and the dose recommendation does not account for it"]
+        return [
+            "a skin reaction is recorded but skin.morphology is not given: no skin term could"
+            " be graded and the dose recommendation does not account for it"
+        ]
     if skin is None or skin.bsa_percent is None:
         return []
     if skin.detachment_bsa_percent > skin.bsa_percent:
@@ -105,12 +114,16 @@ def _ladder_warnings(visit: Visit, ruleset: RuleSet) -> list[str]:
     steps = " -> ".join(str(d) for d in ladder)
     drug = visit.imatinib
     out: list[str] = []
-    for name, dose in (("starting_dose_mg", drug.starting_dose_mg),
-                       ("current_dose_mg", drug.current_dose_mg)):
+    for name, dose in (
+        ("starting_dose_mg", drug.starting_dose_mg),
+        ("current_dose_mg", drug.current_dose_mg),
+    ):
         if dose and dose not in ladder:
             out.append(f"imatinib.{name} {dose} mg is not a dose of the ladder ({steps} mg/day)")
     for index, entry in enumerate(visit.history):
         if entry.dose_mg and entry.dose_mg not in ladder:
-            out.append(f"history[{index}].dose_mg {entry.dose_mg} mg is not a dose of the ladder"
-                       f" ({steps} mg/day)")
+            out.append(
+                f"history[{index}].dose_mg {entry.dose_mg} mg is not a dose of the ladder"
+                f" ({steps} mg/day)"
+            )
     return out

@@ -53,8 +53,10 @@ def software_stamp() -> bytes:
         for name in sorted(files):
             if name.endswith(".py"):
                 info = os.stat(os.path.join(root, name))
-                parts.append(f"{os.path.relpath(os.path.join(root, name), package)}:"
-                             f"{info.st_size}:{info.st_mtime_ns}")
+                parts.append(
+                    f"{os.path.relpath(os.path.join(root, name), package)}:"
+                    f"{info.st_size}:{info.st_mtime_ns}"
+                )
     return "\0".join(parts).encode()
 
 
@@ -110,7 +112,8 @@ def write(kind: str, key: str, header: bytes, value: Any) -> None:
 
 
 def _prune(folder: Path, kind: str) -> None:
-    entries = sorted(folder.glob(f"{kind}-*.pickle"), key=lambda p: p.stat().st_mtime_ns,
-                     reverse=True)
+    entries = sorted(
+        folder.glob(f"{kind}-*.pickle"), key=lambda p: p.stat().st_mtime_ns, reverse=True
+    )
     for stale in entries[KEEP:]:
         stale.unlink(missing_ok=True)

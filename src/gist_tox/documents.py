@@ -103,7 +103,11 @@ class Document(NamedTuple):
     def error(self, path: FieldPath, message: str, code: str = "input") -> InputError:
         line, column = self.position(path)
         return InputError(
-            self.source, message, field=format_path(path) or None, line=line, column=column,
+            self.source,
+            message,
+            field=format_path(path) or None,
+            line=line,
+            column=column,
             code=code,
         )
 
@@ -177,7 +181,8 @@ class _Loader(_BaseLoader):  # type: ignore[valid-type,misc]
 def _unreadable(node: yaml.Node, expected: str) -> yaml.constructor.ConstructorError:
     """A value whose explicit tag (``!!bool maybe``) it does not fit."""
     return yaml.constructor.ConstructorError(
-        None, None,
+        None,
+        None,
         f"{shorten(repr(str(node.value)))} tagged {_short_tag(node.tag)} is not {expected}",
         node.start_mark,
     )
@@ -185,7 +190,8 @@ def _unreadable(node: yaml.Node, expected: str) -> yaml.constructor.ConstructorE
 
 def _ambiguous_number(node: yaml.Node, read_as: Any) -> yaml.constructor.ConstructorError:
     return yaml.constructor.ConstructorError(
-        None, None,
+        None,
+        None,
         f"the number {str(node.value)!r} is ambiguous (YAML reads it as {read_as});"
         " write a plain decimal number",
         node.start_mark,
@@ -289,14 +295,16 @@ def _read_path(source: str, path: Path) -> bytes:
 
 def _refuse_size(source: str, size: int) -> None:
     if size > MAX_BYTES:
-        raise InputError(source, f"file is {size} bytes; the limit is {MAX_BYTES} (1 MiB)",
-                         code="file")
+        raise InputError(
+            source, f"file is {size} bytes; the limit is {MAX_BYTES} (1 MiB)", code="file"
+        )
 
 
 def _refuse_silent_pipe(source: str, raw: bytes, info: os.stat_result) -> None:
     if not raw and stat.S_ISFIFO(info.st_mode):
-        raise InputError(source, "a named pipe (FIFO) that nothing writes to; expected a"
-                         " file", code="file")
+        raise InputError(
+            source, "a named pipe (FIFO) that nothing writes to; expected a file", code="file"
+        )
 
 
 def _file_error(source: str, exc: OSError) -> InputError:
@@ -334,7 +342,9 @@ def decode(source: str, raw: bytes) -> str:
     except UnicodeDecodeError as exc:
         line = raw[: exc.start].count(b"\n") + 1
         raise InputError(
-            source, f"not UTF-8 text (invalid byte at offset {exc.start})", line=line,
+            source,
+            f"not UTF-8 text (invalid byte at offset {exc.start})",
+            line=line,
             code="encoding",
         ) from None
     if text.startswith("\ufeff"):
@@ -362,8 +372,11 @@ def read_document(
     if json_mode:
         data = _parse_json(source, text)
         if _too_many_values(data):
-            raise InputError(source, f"more than {MAX_EXPANDED_NODES} values; a visit has a few"
-                             " hundred", code="size")
+            raise InputError(
+                source,
+                f"more than {MAX_EXPANDED_NODES} values; a visit has a few hundred",
+                code="size",
+            )
         marks = _json_marks(text)
     else:
         data, marks, checked = _parse_yaml(source, text)
@@ -394,8 +407,7 @@ def _kind(data: Any) -> str:
     return f"a single value ({type(data).__name__})"
 
 
-_UNSAFE_TEXT = re.compile(
-    "[\x00-\x08\x0b-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069\ud800-\udfff]")
+_UNSAFE_TEXT = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069\ud800-\udfff]")
 """Control characters (tab and new line excepted) and bidirectional overrides: text holding them
 could rewrite what a terminal or a report shows (a patient id that hides another).  Lone
 surrogates (JSON ``"\\ud800"``) too: they cannot even be written out as UTF-8."""
@@ -411,14 +423,16 @@ def _refuse_unsafe_values(document: Document, data: Any, root: FieldPath) -> Non
     while stack:
         value, path = stack.pop()
         if isinstance(value, float) and not math.isfinite(value):
-            raise document.error(path, f"{value} is not a finite number; expected a number",
-                                 code="number")
+            raise document.error(
+                path, f"{value} is not a finite number; expected a number", code="number"
+            )
         if isinstance(value, str):
             found = _UNSAFE_TEXT.search(value)
             if found:
                 raise document.error(
-                    path, f"text contains the control character {found.group()!r}; expected"
-                    " plain text", code="text",
+                    path,
+                    f"text contains the control character {found.group()!r}; expected plain text",
+                    code="text",
                 )
         elif isinstance(value, dict):
             stack.extend(reversed([(item, (*path, key)) for key, item in value.items()]))
@@ -445,13 +459,15 @@ def _parse_json(source: str, text: str) -> Any:
     try:
         return json.loads(text, object_pairs_hook=pairs)
     except json.JSONDecodeError as exc:
-        raise InputError(source, f"invalid JSON: {exc.msg}", line=exc.lineno, column=exc.colno,
-                         code="syntax") from None
+        raise InputError(
+            source, f"invalid JSON: {exc.msg}", line=exc.lineno, column=exc.colno, code="syntax"
+        ) from None
     except _DuplicateJsonKey as exc:
         # The YAML composer knows where both keys are; JSON's parser does not say.
         _json_marks(text, source=source)
-        raise InputError(source, f"duplicate key {str(exc.args[0])!r}; remove one",
-                         code="duplicate") from None
+        raise InputError(
+            source, f"duplicate key {str(exc.args[0])!r}; remove one", code="duplicate"
+        ) from None
     except RecursionError:
         raise InputError(source, "JSON nested too deeply", code="syntax") from None
     except ValueError as exc:  # e.g. an integer too long to convert
@@ -521,8 +537,12 @@ def _parse_yaml(source: str, text: str) -> tuple[Any, Marks, bool]:
             if value_mark is None or not exc.problem or "constructor for the tag" in exc.problem:
                 raise
             raise InputError(
-                source, exc.problem, field=format_path(_field_at(marks, value_mark)) or None,
-                line=value_mark.line + 1, column=value_mark.column + 1, code="value",
+                source,
+                exc.problem,
+                field=format_path(_field_at(marks, value_mark)) or None,
+                line=value_mark.line + 1,
+                column=value_mark.column + 1,
+                code="value",
             ) from None
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
@@ -536,17 +556,20 @@ def _parse_yaml(source: str, text: str) -> tuple[Any, Marks, bool]:
         column = mark.column + 1 if mark else None
         if mark is not None and text[mark.index : mark.index + 1] == "\t":
             problem += " (a tab character: YAML is indented with spaces)"
-        raise InputError(source, f"YAML: {problem}", line=line, column=column,
-                         code="syntax") from None
+        raise InputError(
+            source, f"YAML: {problem}", line=line, column=column, code="syntax"
+        ) from None
     except yaml.reader.ReaderError as exc:  # a character YAML never allows (an escape code)
         # The C reader counts bytes, the Python one characters: find the character itself.
         char = chr(exc.character) if isinstance(exc.character, int) else str(exc.character)
         where = text.find(char)
         before = text[: max(where, 0)]
         raise InputError(
-            source, f"YAML: the character {char!r} is not allowed ({exc.reason})",
+            source,
+            f"YAML: the character {char!r} is not allowed ({exc.reason})",
             line=before.count("\n") + 1 if where >= 0 else None,
-            column=len(before) - before.rfind("\n") if where >= 0 else None, code="syntax",
+            column=len(before) - before.rfind("\n") if where >= 0 else None,
+            code="syntax",
         ) from None
     except yaml.YAMLError as exc:
         raise InputError(source, f"YAML: {shorten(str(exc), 200)}", code="syntax") from None
@@ -561,7 +584,6 @@ def _parse_yaml(source: str, text: str) -> tuple[Any, Marks, bool]:
 
 _FAST_DEPTH = 64
 """Deeper documents take the careful path, whose recursion decides what is too deep."""
-
 
 
 class _Unusual(Exception):
@@ -643,8 +665,12 @@ class _PlainBuilder:
                 raise _Unusual
             return text
         if tag == _INT:
-            if len(text) < 19 and text.isascii() and text.isdigit() and (
-                    text[0] != "0" or text == "0"):
+            if (
+                len(text) < 19
+                and text.isascii()
+                and text.isdigit()
+                and (text[0] != "0" or text == "0")
+            ):
                 return int(text)
         elif tag == _FLOAT:
             # PyYAML reads it as ``sign * float(rest)``, ``_`` dropped: ``float(text)`` whenever
@@ -724,8 +750,9 @@ def _count_values(source: str, text: str) -> None:
                 count += 1
                 if count > MAX_EXPANDED_NODES:
                     raise InputError(
-                        source, f"more than {MAX_EXPANDED_NODES} values; a visit has a few"
-                        " hundred", line=event.start_mark.line + 1 if event.start_mark else None,
+                        source,
+                        f"more than {MAX_EXPANDED_NODES} values; a visit has a few hundred",
+                        line=event.start_mark.line + 1 if event.start_mark else None,
                         code="size",
                     )
     finally:
@@ -742,8 +769,9 @@ def _check_size(source: str, root: yaml.Node) -> None:
         if key in sizes:
             return sizes[key]
         if key in active:  # a recursive alias
-            raise InputError(source, "recursive YAML alias; refused",
-                             line=node.start_mark.line + 1, code="alias")
+            raise InputError(
+                source, "recursive YAML alias; refused", line=node.start_mark.line + 1, code="alias"
+            )
         active.add(key)
         total = 1
         if isinstance(node, yaml.MappingNode):
@@ -762,7 +790,8 @@ def _check_size(source: str, root: yaml.Node) -> None:
                 source,
                 f"YAML aliases would expand to more than {MAX_EXPANDED_NODES} nodes; refused "
                 "(alias-expansion bomb?)",
-                line=node.start_mark.line + 1, code="alias",
+                line=node.start_mark.line + 1,
+                code="alias",
             )
         sizes[key] = total
         return total
@@ -775,7 +804,7 @@ _REFUSED_TAGS = frozenset(_YAML_TAG + name for name in ("binary", "set", "omap",
 
 def _short_tag(tag: str) -> str:
     """``tag:yaml.org,2002:python/name:os.system`` -> ``!!python/name:os.system``."""
-    return "!!" + tag[len(_YAML_TAG):] if tag.startswith(_YAML_TAG) else tag
+    return "!!" + tag[len(_YAML_TAG) :] if tag.startswith(_YAML_TAG) else tag
 
 
 def _where_both(first: tuple[int, int], again: tuple[int, int]) -> str:
@@ -791,24 +820,40 @@ def _walk(
     that build something other than plain data (bytes, sets, ordered pairs)."""
     if node.tag in _REFUSED_TAGS:
         raise InputError(
-            source, f"YAML tag {_short_tag(node.tag)!r} is not allowed (plain data only)",
-            field=format_path(path) or None, line=node.start_mark.line + 1,
-            column=node.start_mark.column + 1, code="syntax",
+            source,
+            f"YAML tag {_short_tag(node.tag)!r} is not allowed (plain data only)",
+            field=format_path(path) or None,
+            line=node.start_mark.line + 1,
+            column=node.start_mark.column + 1,
+            code="syntax",
         )
     if isinstance(node, yaml.MappingNode):
         seen: dict[Hashable, tuple[int, int]] = {}
         for key_node, value_node in node.value:
             line, column = key_node.start_mark.line + 1, key_node.start_mark.column + 1
             if key_node.tag == "tag:yaml.org,2002:merge":
-                raise InputError(source, "YAML merge keys (<<) are not allowed",
-                                 line=line, column=column, code="syntax")
-            if not isinstance(key_node, yaml.ScalarNode) or key_node.tag != "tag:yaml.org,2002:str":
-                shown = (shorten(repr(key_node.value)) if isinstance(key_node, yaml.ScalarNode)
-                         else "a list" if isinstance(key_node, yaml.SequenceNode) else "a mapping")
                 raise InputError(
-                    source, f"key {shown} is not a text field name (YAML reads it as"
+                    source,
+                    "YAML merge keys (<<) are not allowed",
+                    line=line,
+                    column=column,
+                    code="syntax",
+                )
+            if not isinstance(key_node, yaml.ScalarNode) or key_node.tag != "tag:yaml.org,2002:str":
+                shown = (
+                    shorten(repr(key_node.value))
+                    if isinstance(key_node, yaml.ScalarNode)
+                    else "a list"
+                    if isinstance(key_node, yaml.SequenceNode)
+                    else "a mapping"
+                )
+                raise InputError(
+                    source,
+                    f"key {shown} is not a text field name (YAML reads it as"
                     f" {_short_tag(key_node.tag)}; quote it if it is a name)",
-                    line=line, column=column, code="key",
+                    line=line,
+                    column=column,
+                    code="key",
                 )
             key = key_node.value
             if key in seen:
@@ -816,7 +861,10 @@ def _walk(
                     source,
                     f"duplicate key {shorten(repr(key))}"
                     f" ({_where_both(seen[key], (line, column))}); remove one",
-                    field=format_path((*path, key)), line=line, column=column, code="duplicate",
+                    field=format_path((*path, key)),
+                    line=line,
+                    column=column,
+                    code="duplicate",
                 )
             seen[key] = (line, column)
             marks[(*path, key)] = (line, column)

@@ -32,10 +32,23 @@ class FieldInfo(Record):
     values: tuple[str, ...]
     per_term: bool
 
-    def __init__(self, kind: Kind, label: str, unit: str = "", missing: str = "",
-                 values: tuple[str, ...] = (), per_term: bool = False) -> None:
-        for name, value in (("kind", kind), ("label", label), ("unit", unit),
-                            ("missing", missing), ("values", values), ("per_term", per_term)):
+    def __init__(
+        self,
+        kind: Kind,
+        label: str,
+        unit: str = "",
+        missing: str = "",
+        values: tuple[str, ...] = (),
+        per_term: bool = False,
+    ) -> None:
+        for name, value in (
+            ("kind", kind),
+            ("label", label),
+            ("unit", unit),
+            ("missing", missing),
+            ("values", values),
+            ("per_term", per_term),
+        ):
             object.__setattr__(self, name, value)
 
     def __setattr__(self, name: str, value: Any) -> None:
@@ -54,35 +67,52 @@ class FieldInfo(Record):
 _SKIN_MISSING = "skin findings absent (no skin section)"
 
 FIELDS: dict[str, FieldInfo] = {
-    "labs.anc": FieldInfo("number", "ANC", "x10^9/L",
-                          "ANC missing (labs.anc, or labs.wbc with labs.neutrophils_percent)"),
+    "labs.anc": FieldInfo(
+        "number",
+        "ANC",
+        "x10^9/L",
+        "ANC missing (labs.anc, or labs.wbc with labs.neutrophils_percent)",
+    ),
     "labs.anc.lln": FieldInfo("number", "ANC LLN", "x10^9/L", "no ANC lower limit of normal"),
-    "labs.platelets": FieldInfo("number", "platelets", "x10^9/L",
-                                "platelet count missing (labs.platelets)"),
-    "labs.platelets.lln": FieldInfo("number", "platelet LLN", "x10^9/L",
-                                    "no platelet lower limit of normal"),
+    "labs.platelets": FieldInfo(
+        "number", "platelets", "x10^9/L", "platelet count missing (labs.platelets)"
+    ),
+    "labs.platelets.lln": FieldInfo(
+        "number", "platelet LLN", "x10^9/L", "no platelet lower limit of normal"
+    ),
     "fever.max_temperature": FieldInfo(
-        "number", "max temperature", "C", "temperature unknown (fever.max_temperature missing)"),
+        "number", "max temperature", "C", "temperature unknown (fever.max_temperature missing)"
+    ),
     "fever.hours_at_or_above_38": FieldInfo(
-        "number", "hours >= 38 C", "h",
-        "duration of fever unknown (fever.hours_at_or_above_38 missing)"),
-    "consequences.life_threatening": FieldInfo("bool", "life-threatening consequences",
-                                               per_term=True),
+        "number",
+        "hours >= 38 C",
+        "h",
+        "duration of fever unknown (fever.hours_at_or_above_38 missing)",
+    ),
+    "consequences.life_threatening": FieldInfo(
+        "bool", "life-threatening consequences", per_term=True
+    ),
     "consequences.died": FieldInfo("bool", "death related to the adverse event", per_term=True),
     "consequences.transfusion_indicated": FieldInfo("bool", "platelet transfusion indicated"),
     "skin.morphology": FieldInfo(
-        "enum", "morphology", missing="skin morphology missing (skin.morphology)",
-        values=("maculopapular", "exfoliative", "erythroderma", "target_lesions", "bullous")),
-    "skin.bsa_percent": FieldInfo("number", "BSA", "%",
-                                  "affected body surface area missing (skin.bsa_percent)"),
+        "enum",
+        "morphology",
+        missing="skin morphology missing (skin.morphology)",
+        values=("maculopapular", "exfoliative", "erythroderma", "target_lesions", "bullous"),
+    ),
+    "skin.bsa_percent": FieldInfo(
+        "number", "BSA", "%", "affected body surface area missing (skin.bsa_percent)"
+    ),
     "skin.symptoms": FieldInfo("enum", "symptoms", values=("none", "mild", "moderate", "severe")),
-    "skin.adl_limitation": FieldInfo("enum", "ADL limitation",
-                                     values=("none", "instrumental", "self_care")),
+    "skin.adl_limitation": FieldInfo(
+        "enum", "ADL limitation", values=("none", "instrumental", "self_care")
+    ),
     "skin.detachment_bsa_percent": FieldInfo("number", "skin detachment", "% BSA"),
     "skin.mucosal_involvement": FieldInfo("bool", "oral/genital erosions"),
     "skin.tenderness": FieldInfo("bool", "skin tenderness"),
-    "skin.intervention": FieldInfo("enum", "intervention",
-                                   values=("none", "topical", "oral", "iv")),
+    "skin.intervention": FieldInfo(
+        "enum", "intervention", values=("none", "topical", "oral", "iv")
+    ),
     "skin.fluid_electrolyte_abnormalities": FieldInfo("bool", "fluid/electrolyte abnormalities"),
     "skin.icu_or_burn_unit": FieldInfo("bool", "ICU or burn unit indicated"),
 }
@@ -123,9 +153,13 @@ class Facts(Record):
 
     __slots__ = ("values", "notes", "warnings", "per_term")  # noqa: RUF023 - repr order
 
-    def __init__(self, values: dict[str, Any], notes: dict[str, str] | None = None,
-                 warnings: list[str] | None = None,
-                 per_term: dict[str, dict[str, bool]] | None = None) -> None:
+    def __init__(
+        self,
+        values: dict[str, Any],
+        notes: dict[str, str] | None = None,
+        warnings: list[str] | None = None,
+        per_term: dict[str, dict[str, bool]] | None = None,
+    ) -> None:
         self.values = values
         self.notes: dict[str, str] = {} if notes is None else notes
         self.warnings: list[str] = [] if warnings is None else warnings
@@ -154,8 +188,11 @@ class Facts(Record):
             return dict.fromkeys(term_ids, shared)
         out: dict[str, dict[str, Any]] = {}
         for term_id in term_ids:
-            own = [(name, self.per_term[name][term_id]) for name in PER_TERM_FIELDS
-                   if term_id in self.per_term.get(name, ())]
+            own = [
+                (name, self.per_term[name][term_id])
+                for name in PER_TERM_FIELDS
+                if term_id in self.per_term.get(name, ())
+            ]
             out[term_id] = {**shared, **dict(own)} if own else shared
         return out
 
@@ -197,8 +234,11 @@ def build_facts(visit: Visit, default_lln: dict[str, tuple[Fraction, str]]) -> F
                 )
         for name in ("anc", "platelets", "wbc"):
             lab = getattr(labs, name)
-            if (lab is not None and lab.unit in _PER_UL_UNITS
-                    and 0 < lab.value < SUSPICIOUS_BELOW_PER_UL[name]):
+            if (
+                lab is not None
+                and lab.unit in _PER_UL_UNITS
+                and 0 < lab.value < SUSPICIOUS_BELOW_PER_UL[name]
+            ):
                 canonical = show(count_to_canonical(lab.value, lab.unit))
                 warnings.append(
                     f"labs.{name} is {lab.value:g} {lab.unit}, i.e. {canonical} x10^9/L: check"
@@ -239,8 +279,12 @@ def build_facts(visit: Visit, default_lln: dict[str, tuple[Fraction, str]]) -> F
             value = getattr(skin, name)
             if value is not None:
                 values[f"skin.{name}"] = value
-        for name in ("mucosal_involvement", "tenderness", "fluid_electrolyte_abnormalities",
-                     "icu_or_burn_unit"):
+        for name in (
+            "mucosal_involvement",
+            "tenderness",
+            "fluid_electrolyte_abnormalities",
+            "icu_or_burn_unit",
+        ):
             values[f"skin.{name}"] = bool(getattr(skin, name))
         if skin.bsa_percent is not None:
             values["skin.bsa_percent"] = exact(skin.bsa_percent)

@@ -52,11 +52,21 @@ class TermGrade(Record):
         "term_id",
     )
 
-    def __init__(self, term_id: str, term: str, meddra_code: str, category: str,
-                 grade: int | None, rule: str | None, basis: str,
-                 inputs: dict[str, Any] | None = None, source: str | None = None,
-                 ctcae: str | None = None, not_gradable: str | None = None,
-                 present: bool = False) -> None:
+    def __init__(
+        self,
+        term_id: str,
+        term: str,
+        meddra_code: str,
+        category: str,
+        grade: int | None,
+        rule: str | None,
+        basis: str,
+        inputs: dict[str, Any] | None = None,
+        source: str | None = None,
+        ctcae: str | None = None,
+        not_gradable: str | None = None,
+        present: bool = False,
+    ) -> None:
         self.term_id = term_id
         self.term = term
         self.meddra_code = meddra_code
@@ -74,8 +84,14 @@ class TermGrade(Record):
         out: dict[str, Any] = {"grade": self.grade}
         if self.grade is None:
             out["not_gradable"] = self.not_gradable
-        out.update(term=self.term, meddra_code=self.meddra_code, rule=self.rule,
-                   basis=self.basis, inputs=self.inputs, source=self.source)
+        out.update(
+            term=self.term,
+            meddra_code=self.meddra_code,
+            rule=self.rule,
+            basis=self.basis,
+            inputs=self.inputs,
+            source=self.source,
+        )
         if self.ctcae:
             out["ctcae"] = self.ctcae
         return out
@@ -137,7 +153,10 @@ def grade_visit(visit: Visit, facts: Facts, terms: list[TermRule], source: str) 
 
 
 def _attribute_consequences(
-    visit: Visit, terms: list[TermRule], first: dict[str, TermGrade], warnings: list[str],
+    visit: Visit,
+    terms: list[TermRule],
+    first: dict[str, TermGrade],
+    warnings: list[str],
     source: str,
 ) -> dict[str, dict[str, bool]]:
     out: dict[str, dict[str, bool]] = {}
@@ -166,7 +185,8 @@ def _attribute_consequences(
                     source,
                     f"true is ambiguous: it could belong to {', '.join(present)}; list the term"
                     f" id(s) it belongs to instead, e.g. [{present[0]}]",
-                    field=fieldname, code="visit.ambiguous",
+                    field=fieldname,
+                    code="visit.ambiguous",
                 )
             continue
         ids = [value] if isinstance(value, str) else value
@@ -177,15 +197,21 @@ def _attribute_consequences(
                     f" v{terms[0].ctcae_version if terms else '?'} term here; no grade from it"
                 )
             elif by_id[term_id] not in readers:
-                warnings.append(f"{fieldname} names {term_id!r}, whose CTCAE criteria do not use"
-                                " it; no grade from it")
+                warnings.append(
+                    f"{fieldname} names {term_id!r}, whose CTCAE criteria do not use"
+                    " it; no grade from it"
+                )
             elif not first[term_id].present and first[term_id].grade is None:
                 # Unknown is not absent: say why the event cannot be told from the findings.
-                warnings.append(f"{fieldname} names {term_id!r}, whose findings cannot be graded"
-                                f" at this visit ({first[term_id].not_gradable}); no grade from it")
+                warnings.append(
+                    f"{fieldname} names {term_id!r}, whose findings cannot be graded"
+                    f" at this visit ({first[term_id].not_gradable}); no grade from it"
+                )
             elif not first[term_id].present:
-                warnings.append(f"{fieldname} names {term_id!r}, which is not present at this"
-                                " visit; no grade from it")
+                warnings.append(
+                    f"{fieldname} names {term_id!r}, which is not present at this"
+                    " visit; no grade from it"
+                )
             else:
                 out.setdefault(fieldname, {})[term_id] = True
     return out
@@ -255,9 +281,14 @@ class _Plan(Record):
 
     __slots__ = ("criteria", "grade_0", "inputs", "present", "reported", "routes", "shown_as")
 
-    def __init__(self, criteria: tuple[_Criterion, ...], present: Condition | None,
-                 routes: tuple[tuple[str, Condition | None], ...] | None,
-                 inputs: tuple[_Input, ...], grade_0: str) -> None:
+    def __init__(
+        self,
+        criteria: tuple[_Criterion, ...],
+        present: Condition | None,
+        routes: tuple[tuple[str, Condition | None], ...] | None,
+        inputs: tuple[_Input, ...],
+        grade_0: str,
+    ) -> None:
         self.criteria = criteria
         self.present = present
         self.routes = routes
@@ -275,16 +306,16 @@ def _plan(term: TermRule) -> _Plan:
     for name in term_inputs(term):
         info = FIELDS.get(name)
         unit = _JSON_UNITS.get(info.unit, info.unit) if info is not None and info.unit else None
-        inputs.append(_Input(name, info is not None and info.per_term, unit,
-                             DESCRIBER.label(name)))
+        inputs.append(_Input(name, info is not None and info.per_term, unit, DESCRIBER.label(name)))
     return _Plan(
         criteria=tuple(
             _Criterion(g, rule_id(term, f"grade-{g.grade}"), _consequence_only(g.when))
             for g in sorted(term.grades, key=lambda g: -g.grade)
         ),
         present=term.present_when,
-        routes=None if term.applies_to is None else tuple(
-            (r.morphology, r.when) for r in term.applies_to),
+        routes=None
+        if term.applies_to is None
+        else tuple((r.morphology, r.when) for r in term.applies_to),
         inputs=tuple(inputs),
         grade_0=rule_id(term, "grade-0"),
     )
@@ -318,27 +349,51 @@ def _inputs(plan: _Plan, values: Mapping[str, Any], notes: Mapping[str, str]) ->
     return out
 
 
-def _result(term: TermRule, inputs: dict[str, Any], grade: int, rule: str,
-            basis: str) -> TermGrade:
+def _result(term: TermRule, inputs: dict[str, Any], grade: int, rule: str, basis: str) -> TermGrade:
     """A grade given from the term's own rule (grade 0)."""
-    return TermGrade(term.id, term.term, term.meddra_code, term.category, grade, rule, basis,
-                     inputs, term.source)
+    return TermGrade(
+        term.id, term.term, term.meddra_code, term.category, grade, rule, basis, inputs, term.source
+    )
 
 
-def _not_gradable(term: TermRule, inputs: dict[str, Any], reason: str,
-                  present: bool = False) -> TermGrade:
-    return TermGrade(term.id, term.term, term.meddra_code, term.category, None, None, reason,
-                     inputs, term.source, None, reason, present)
+def _not_gradable(
+    term: TermRule, inputs: dict[str, Any], reason: str, present: bool = False
+) -> TermGrade:
+    return TermGrade(
+        term.id,
+        term.term,
+        term.meddra_code,
+        term.category,
+        None,
+        None,
+        reason,
+        inputs,
+        term.source,
+        None,
+        reason,
+        present,
+    )
 
 
 def _met(term: TermRule, inputs: dict[str, Any], met: _Criterion, basis: str) -> TermGrade:
     criterion = met.criterion
-    return TermGrade(term.id, term.term, term.meddra_code, term.category, criterion.grade,
-                     met.rule, basis, inputs, criterion.source, criterion.ctcae, None, True)
+    return TermGrade(
+        term.id,
+        term.term,
+        term.meddra_code,
+        term.category,
+        criterion.grade,
+        met.rule,
+        basis,
+        inputs,
+        criterion.source,
+        criterion.ctcae,
+        None,
+        True,
+    )
 
 
-def _grade_term(term: TermRule, visit: Visit, facts: Facts,
-                values: Mapping[str, Any]) -> TermGrade:
+def _grade_term(term: TermRule, visit: Visit, facts: Facts, values: Mapping[str, Any]) -> TermGrade:
     """Grade one term from ``values`` (what its rule reads, see ``Facts.values_for``)."""
     plan = _plan(term)
     inputs = _inputs(plan, values, facts.notes)
@@ -359,8 +414,9 @@ def _grade_term(term: TermRule, visit: Visit, facts: Facts,
                     return _met(term, inputs, met, _because(met.criterion.when, values))
             return _not_gradable(term, inputs, "; ".join(missing_reason(m) for m in missing))
         if present is False:
-            return _result(term, inputs, 0, plan.grade_0,
-                           term.absent_basis or f"no {_name(term)} found")
+            return _result(
+                term, inputs, 0, plan.grade_0, term.absent_basis or f"no {_name(term)} found"
+            )
 
     unknown_above: list[tuple[int, tuple[str, ...]]] = []
     failures: list[tuple[int, int]] = []
@@ -371,11 +427,15 @@ def _grade_term(term: TermRule, visit: Visit, facts: Facts,
             if unknown_above:
                 higher = ", ".join(str(g) for g, _ in unknown_above)
                 reasons = "; ".join(
-                    dict.fromkeys(missing_reason(m) for _, ms in unknown_above for m in ms))
+                    dict.fromkeys(missing_reason(m) for _, ms in unknown_above for m in ms)
+                )
                 return _not_gradable(
-                    term, inputs,
+                    term,
+                    inputs,
                     f"at least grade {met.criterion.grade} ({basis}), but grade {higher} cannot"
-                    f" be ruled out: {reasons}", present=True)
+                    f" be ruled out: {reasons}",
+                    present=True,
+                )
             return _met(term, inputs, met, basis)
         if value is None:
             unknown_above.append((met.criterion.grade, missing))
@@ -390,13 +450,21 @@ def _grade_term(term: TermRule, visit: Visit, facts: Facts,
         nearest = sorted(g for g, f in failures if f == fewest)
         shown = ", ".join(f"{k}={_plain(v)}" for k, v in inputs.items())
         return _not_gradable(
-            term, inputs,
+            term,
+            inputs,
             f"findings fit no CTCAE v{term.ctcae_version} cell of {term.term} ({shown}); nearest"
             f" grade(s): {', '.join(map(str, nearest))}; a clinician grade (skin.clinician_grade)"
-            " can settle it", present=True)
+            " can settle it",
+            present=True,
+        )
     shown = _shown_inputs(plan, inputs)
-    return _result(term, inputs, 0, plan.grade_0,
-                   f"no grade's criteria met ({shown})" if shown else "no grade's criteria met")
+    return _result(
+        term,
+        inputs,
+        0,
+        plan.grade_0,
+        f"no grade's criteria met ({shown})" if shown else "no grade's criteria met",
+    )
 
 
 def _shown_inputs(plan: _Plan, inputs: dict[str, Any]) -> str:
@@ -436,8 +504,9 @@ def _route(
     if skin.morphology is None:
         # "No rash" only from an extent given as 0 (or a bedside grade of 0): an extent left out
         # next to a bedside grade above 0 is a reaction whose term cannot be told, never a 0.
-        no_extent = skin.bsa_percent == 0 or (skin.bsa_percent is None
-                                              and skin.clinician_grade == 0)
+        no_extent = skin.bsa_percent == 0 or (
+            skin.bsa_percent is None and skin.clinician_grade == 0
+        )
         if not no_extent or skin.detachment_bsa_percent > 0 or (skin.clinician_grade or 0) > 0:
             return None, "skin morphology missing (skin.morphology): cannot tell which CTCAE term"
         return 0, "skin examined, no rash"
@@ -453,14 +522,19 @@ def _route(
         if value is None:
             unknown.extend(missing)
     if unknown:
-        return None, (f"{'; '.join(missing_reason(m) for m in dict.fromkeys(unknown))}: cannot"
-                      f" tell whether the {skin.morphology} eruption is graded as {term.term}")
+        return None, (
+            f"{'; '.join(missing_reason(m) for m in dict.fromkeys(unknown))}: cannot"
+            f" tell whether the {skin.morphology} eruption is graded as {term.term}"
+        )
     return 0, f"skin examined, no {_name(term)} (morphology: {skin.morphology})"
 
 
 def _apply_clinician_grade(
-    visit: Visit, values: Mapping[str, Mapping[str, Any]], terms: list[TermRule],
-    grades: dict[str, TermGrade], warnings: list[str],
+    visit: Visit,
+    values: Mapping[str, Mapping[str, Any]],
+    terms: list[TermRule],
+    grades: dict[str, TermGrade],
+    warnings: list[str],
 ) -> None:
     skin = visit.skin
     if skin is None or skin.clinician_grade is None or skin.morphology is None:
@@ -472,14 +546,19 @@ def _apply_clinician_grade(
     computed = [grades[t.id] for t in routed if grades[t.id].grade is not None]
     if computed:
         worst = max(computed, key=lambda g: g.grade or 0)
-        by_death = any(g.grade == worst.grade and _consequence_only(g.when)
-                       for t in routed if t.id == worst.term_id for g in t.grades)
+        by_death = any(
+            g.grade == worst.grade and _consequence_only(g.when)
+            for t in routed
+            if t.id == worst.term_id
+            for g in t.grades
+        )
         if worst.grade != given and not by_death:  # a bedside grade describes findings
             warnings.append(
                 f"skin.clinician_grade {given} differs from the computed {worst.term} grade"
                 f" {worst.grade} ({worst.basis}); the computed grade is used — please review"
             )
         return
+
     # Which term the bedside grade belongs to must not be guessed: when the routing itself is
     # unknown (an exfoliative eruption of unknown extent), it is placed only on the one term
     # that has such a grade.  Grade 5 is only ever given from consequences.died.
@@ -490,17 +569,22 @@ def _apply_clinician_grade(
     if len(placeable) != 1:
         version = routed[0].ctcae_version
         outcome = "could not be used"
-        if given == 5 or any(g.grade == given for t in routed for g in t.grades
-                             if _consequence_only(g.when)):
+        if given == 5 or any(
+            g.grade == given for t in routed for g in t.grades if _consequence_only(g.when)
+        ):
             why = f"grade {given} is given only from consequences.died"
         elif len(routed) == 1:
-            why = (f"{given} is not a grade of {routed[0].term} in CTCAE v{version}"
-                   f" (grades {sorted(bedside_grades(routed[0]))})")
+            why = (
+                f"{given} is not a grade of {routed[0].term} in CTCAE v{version}"
+                f" (grades {sorted(bedside_grades(routed[0]))})"
+            )
         else:
             names = " or ".join(t.term for t in routed)
             which = "more than one of them" if placeable else "none of them"
-            why = (f"the {skin.morphology} findings may be graded as {names}, and grade"
-                   f" {given} exists for {which} in CTCAE v{version}")
+            why = (
+                f"the {skin.morphology} findings may be graded as {names}, and grade"
+                f" {given} exists for {which} in CTCAE v{version}"
+            )
             outcome = "could not be placed"
         warnings.append(f"skin.clinician_grade {given} {outcome}: {why}")
         return
@@ -508,13 +592,18 @@ def _apply_clinician_grade(
         current = grades[term.id]
         criterion = next((g for g in term.grades if g.grade == given), None)
         grades[term.id] = TermGrade(
-            term_id=term.id, term=term.term, meddra_code=term.meddra_code,
-            category=term.category, grade=given, rule=rule_id(term, "clinician"),
+            term_id=term.id,
+            term=term.term,
+            meddra_code=term.meddra_code,
+            category=term.category,
+            grade=given,
+            rule=rule_id(term, "clinician"),
             basis=f"clinician grade {given} (skin.clinician_grade); the findings cannot grade it:"
-                  f" {current.not_gradable}",
+            f" {current.not_gradable}",
             inputs={**current.inputs, "skin.clinician_grade": given},
             source=criterion.source if criterion else term.source,
-            ctcae=criterion.ctcae if criterion else None, present=given > 0,
+            ctcae=criterion.ctcae if criterion else None,
+            present=given > 0,
         )
 
 

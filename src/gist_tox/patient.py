@@ -68,12 +68,16 @@ class Patient(_Strict):
         previous = self.treatment.start
         for index, visit in enumerate(self.visits):
             if index == 0 and visit.date < previous:
-                raise ValueError(f"visits[0].date {visit.date.isoformat()} is before"
-                                 f" treatment.start {previous.isoformat()}")
+                raise ValueError(
+                    f"visits[0].date {visit.date.isoformat()} is before"
+                    f" treatment.start {previous.isoformat()}"
+                )
             if index > 0 and visit.date <= previous:
-                raise ValueError(f"visits[{index}].date {visit.date.isoformat()} is not after"
-                                 f" visits[{index - 1}].date {previous.isoformat()}; visits must"
-                                 " be in date order, one per date")
+                raise ValueError(
+                    f"visits[{index}].date {visit.date.isoformat()} is not after"
+                    f" visits[{index - 1}].date {previous.isoformat()}; visits must"
+                    " be in date order, one per date"
+                )
             previous = visit.date
         return self
 

@@ -52,7 +52,8 @@ class RuleSets:
                     source,
                     f"the visit is pinned to CTCAE v{pin} but --ctcae {self.requested} was asked"
                     " for; remove one of them",
-                    field="ctcae_version", code="visit.version_conflict",
+                    field="ctcae_version",
+                    code="visit.version_conflict",
                 )
             return self.get(self.requested)
         return self.get(pin)
@@ -66,8 +67,15 @@ class Evaluation:
 
     __slots__ = ("grading", "recommendation", "ruleset", "source", "visit", "warnings")
 
-    def __init__(self, source: str, visit: Visit, ruleset: RuleSet, grading: Grading,
-                 recommendation: Any = None, warnings: list[str] | None = None) -> None:
+    def __init__(
+        self,
+        source: str,
+        visit: Visit,
+        ruleset: RuleSet,
+        grading: Grading,
+        recommendation: Any = None,
+        warnings: list[str] | None = None,
+    ) -> None:
         self.source = source
         self.visit = visit
         self.ruleset = ruleset
@@ -101,7 +109,9 @@ def load_visit(source: str, *, text: str | None = None) -> tuple[Visit, Document
         raise document.error(
             ("format",) if "format" in document.data else ("visits",),
             "this is a patient timeline (gist-tox/patient@1), not a single visit; run"
-            " `gist-tox timeline` on it", code="visit.format")
+            " `gist-tox timeline` on it",
+            code="visit.format",
+        )
     return validate(document, Visit), document
 
 
@@ -114,8 +124,9 @@ def evaluate(
         if entry.term not in known:
             close = difflib.get_close_matches(entry.term, known, n=1)
             hint = f"did you mean {close[0]!r}? " if close else ""
-            message = (f"unknown term id {entry.term!r}; {hint}expected one of"
-                       f" {', '.join(sorted(known))}")
+            message = (
+                f"unknown term id {entry.term!r}; {hint}expected one of {', '.join(sorted(known))}"
+            )
             if document is not None:
                 raise document.error(("history", index, "term"), message, code="visit.term")
             raise InputError(source, message, field=f"history[{index}].term", code="visit.term")

@@ -27,17 +27,20 @@ class _Pool:
     still in flight are resubmitted to a fresh pool.
     """
 
-    def __init__(self, rules: Path | None, ctcae: str | None, indent: int | None,
-                 jobs: int) -> None:
+    def __init__(
+        self, rules: Path | None, ctcae: str | None, indent: int | None, jobs: int
+    ) -> None:
         self.args = (rules, ctcae, indent)
         self.jobs = jobs
         self.pool = self._new(jobs)
         self.window: collections.deque[tuple[list[Found], Future[list[Outcome]]]] = (
-            collections.deque())
+            collections.deque()
+        )
 
     def _new(self, workers: int) -> ProcessPoolExecutor:
-        return ProcessPoolExecutor(max_workers=workers, initializer=_init_worker,
-                                   initargs=self.args)
+        return ProcessPoolExecutor(
+            max_workers=workers, initializer=_init_worker, initargs=self.args
+        )
 
     def submit(self, part: list[Found]) -> None:
         self.window.append((part, self.pool.submit(_work, _paths(part))))
@@ -61,9 +64,14 @@ class _Pool:
         try:
             return pool.submit(_work, [path]).result()[0]
         except BrokenProcessPool:
-            return failure(InputError(
-                path, "the worker process grading this file died (killed, out of memory or "
-                "crashed); not graded", code="internal"))
+            return failure(
+                InputError(
+                    path,
+                    "the worker process grading this file died (killed, out of memory or "
+                    "crashed); not graded",
+                    code="internal",
+                )
+            )
         finally:
             pool.shutdown(wait=True, cancel_futures=True)
 
@@ -71,8 +79,13 @@ class _Pool:
         self.pool.shutdown(wait=True, cancel_futures=True)
 
 
-def in_pool(parts: Iterator[list[Found]], rules: Path | None, ctcae: str | None,
-             indent: int | None, jobs: int) -> Iterator[tuple[list[Found], list[Outcome]]]:
+def in_pool(
+    parts: Iterator[list[Found]],
+    rules: Path | None,
+    ctcae: str | None,
+    indent: int | None,
+    jobs: int,
+) -> Iterator[tuple[list[Found], list[Outcome]]]:
     pool = _Pool(rules, ctcae, indent, jobs)
     try:
         for part in parts:

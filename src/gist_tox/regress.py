@@ -40,8 +40,10 @@ class VisitDiff:
     """Set when both rule sets refuse the visit the same way."""
 
     def as_json(self) -> dict[str, Any]:
-        out: dict[str, Any] = {"source": self.source,
-                               "changes": [c.as_json() for c in self.changes]}
+        out: dict[str, Any] = {
+            "source": self.source,
+            "changes": [c.as_json() for c in self.changes],
+        }
         if self.error:
             out["error"] = self.error
         return out
@@ -78,8 +80,11 @@ def _compared(result: dict[str, Any]) -> dict[str, Any]:
     """The parts of a result that are compared: each grade and what the clinician acts on."""
     out: dict[str, Any] = {}
     for term, graded in result["grades"].items():
-        out[term] = graded["grade"] if graded["grade"] is not None else (
-            f"not gradable ({graded.get('not_gradable')})")
+        out[term] = (
+            graded["grade"]
+            if graded["grade"] is not None
+            else (f"not gradable ({graded.get('not_gradable')})")
+        )
     rec = result.get("recommendation") or {}
     for key in RECOMMENDATION_KEYS:
         if key in rec:
@@ -109,15 +114,15 @@ def _outcomes(source: str, rulesets: Any) -> dict[str, dict[str, Any] | str]:
             from gist_tox.timeline import load_patient, replay
 
             results = [e.as_json() for e in replay(load_patient(source), rulesets, source)]
-            return {f"{source}:visits[{i}] ({r['date']})": _compared(r)
-                    for i, r in enumerate(results)}
+            return {
+                f"{source}:visits[{i}] ({r['date']})": _compared(r) for i, r in enumerate(results)
+            }
         return {source: _compared(evaluate_file(source, rulesets).as_json())}
     except InputError as exc:
         return {source: exc.one_line()}
 
 
-def diff_visits(old: Path, new: Path, visits: list[str],
-                ctcae: str | None = None) -> DiffReport:
+def diff_visits(old: Path, new: Path, visits: list[str], ctcae: str | None = None) -> DiffReport:
     """Grade and dose every visit under ``visits`` with both rule sets and compare.
 
     A rule set that is invalid raises :class:`~gist_tox.errors.RulesError` (it never grades).
@@ -149,8 +154,13 @@ def _compare(name: str, before: dict[str, Any] | str, after: dict[str, Any] | st
         else:
             item.changes.append(Change("refused", before, after))
     elif isinstance(before, str) or isinstance(after, str):
-        item.changes.append(Change("refused", before if isinstance(before, str) else None,
-                                   after if isinstance(after, str) else None))
+        item.changes.append(
+            Change(
+                "refused",
+                before if isinstance(before, str) else None,
+                after if isinstance(after, str) else None,
+            )
+        )
     else:
         for key in dict.fromkeys([*before, *after]):
             if before.get(key, "—") != after.get(key, "—"):

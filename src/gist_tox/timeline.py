@@ -42,23 +42,26 @@ def replay(patient: Patient, rulesets: RuleSets, source: str) -> list[Evaluation
     out: list[Evaluation] = []
     for index, observed in enumerate(patient.visits):
         visit_source = f"{source}:visits[{index}]"
-        visit = validators.validate(Visit, {
-            "ctcae_version": patient.ctcae_version,
-            "patient": patient.patient,
-            "date": observed.date,
-            "imatinib": {
-                "indication": drug.indication,
-                "starting_dose_mg": drug.starting_dose_mg,
-                "current_dose_mg": state.dose_mg,
-                "on_hold_for": list(state.on_hold_for) or None,
-                "disease_status": observed.disease_status,
+        visit = validators.validate(
+            Visit,
+            {
+                "ctcae_version": patient.ctcae_version,
+                "patient": patient.patient,
+                "date": observed.date,
+                "imatinib": {
+                    "indication": drug.indication,
+                    "starting_dose_mg": drug.starting_dose_mg,
+                    "current_dose_mg": state.dose_mg,
+                    "on_hold_for": list(state.on_hold_for) or None,
+                    "disease_status": observed.disease_status,
+                },
+                "labs": observed.labs,
+                "fever": observed.fever,
+                "consequences": observed.consequences,
+                "skin": observed.skin,
+                "history": list(state.history),
             },
-            "labs": observed.labs,
-            "fever": observed.fever,
-            "consequences": observed.consequences,
-            "skin": observed.skin,
-            "history": list(state.history),
-        })
+        )
         evaluation = evaluate(visit, rulesets.for_visit(visit, visit_source), visit_source)
         out.append(evaluation)
         state = next_state(state, evaluation, observed.date)
@@ -70,8 +73,10 @@ def next_state(state: State, evaluation: Evaluation, date: Any) -> State:
     rec = evaluation.recommendation
     if rec is None:  # a rule set without dosing rules: nothing changes
         return state
-    history = [*state.history,
-               *(validators.validate(HistoryEntry, e.as_history(date)) for e in rec.new_episodes)]
+    history = [
+        *state.history,
+        *(validators.validate(HistoryEntry, e.as_history(date)) for e in rec.new_episodes),
+    ]
     if rec.action in ("hold", "discontinue"):
         return State(0, list(rec.hold_for) or ["other"], history)
     return State(rec.dose_mg, [], history)

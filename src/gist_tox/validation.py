@@ -43,11 +43,14 @@ def to_input_error(document: Document, exc: ValidationError, model: type[BaseMod
     paths = [p for p in by_path if p not in prefixes]
     # Prefer a wrong ``format`` (the wrong kind of file: its other fields would all be "unknown"),
     # then unknown fields (a typo), then the deepest location, then the order of the file.
-    paths.sort(key=lambda p: (
-        p != ("format",),
-        all(e["type"] != "extra_forbidden" for e in by_path[p]), -len(p),
-        document.position(p)[0] or float("inf"),
-    ))
+    paths.sort(
+        key=lambda p: (
+            p != ("format",),
+            all(e["type"] != "extra_forbidden" for e in by_path[p]),
+            -len(p),
+            document.position(p)[0] or float("inf"),
+        )
+    )
     path = paths[0]
     message = _message(by_path[path], path, model)
     more = len(paths) - 1

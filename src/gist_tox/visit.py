@@ -54,8 +54,13 @@ def _iso_date(value: Any) -> Any:
             return dt.date.fromisoformat(value)
         except ValueError as exc:
             raise ValueError(f"impossible date {value!r} ({exc})") from None
-    shown = "null" if value is None else repr(value) if isinstance(value, int | float) else (
-        f"a {type(value).__name__}")
+    shown = (
+        "null"
+        if value is None
+        else repr(value)
+        if isinstance(value, int | float)
+        else (f"a {type(value).__name__}")
+    )
     raise ValueError(f"expected an ISO 8601 date YYYY-MM-DD, got {shown}")
 
 
@@ -156,8 +161,11 @@ class Labs(_Strict):
         if lab.lln == 0:
             raise ValueError("lln 0 is not a lower limit of normal; give the lab's LLN or omit it")
         low = PLAUSIBLE_MIN_LLN.get(str(info.field_name))
-        if (lab.lln is not None and low is not None
-                and _written(lab.lln, least := _in_unit(low, lab.unit)) < least):
+        if (
+            lab.lln is not None
+            and low is not None
+            and _written(lab.lln, least := _in_unit(low, lab.unit)) < least
+        ):
             raise ValueError(
                 f"lln {lab.lln:g} {lab.unit} is implausible as a lower limit of normal (below"
                 f" {float(low):g} x10^9/L); give the LLN in the value's unit"
@@ -253,6 +261,8 @@ def anc_from_differential(labs: Labs) -> tuple[Any, str] | None:
     wbc = count_to_canonical(labs.wbc.value, labs.wbc.unit)
     percent = exact(labs.neutrophils_percent) + exact(labs.bands_percent or 0)
     bands = f" + bands {labs.bands_percent:g}%" if labs.bands_percent is not None else ""
-    how = (f"WBC {labs.wbc.value:g} {labs.wbc.unit} x (neutrophils"
-           f" {labs.neutrophils_percent:g}%{bands})")
+    how = (
+        f"WBC {labs.wbc.value:g} {labs.wbc.unit} x (neutrophils"
+        f" {labs.neutrophils_percent:g}%{bands})"
+    )
     return wbc * percent / 100, how

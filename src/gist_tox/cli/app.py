@@ -53,8 +53,11 @@ class SafeGroup(TyperGroup):
                 raise
             typer.echo(
                 f"gist-tox: internal error: {type(exc).__name__}: {exc} "
-                "(rerun with --debug for the traceback)", err=True)
+                "(rerun with --debug for the traceback)",
+                err=True,
+            )
             raise typer.Exit(ExitCode.INPUT_ERROR) from None
+
 
 app = typer.Typer(
     name="gist-tox",
@@ -82,21 +85,31 @@ class Ctcae(StrEnum):
 
 RulesOption = Annotated[
     Path | None,
-    typer.Option("--rules", help="Folder of rules to use (default: the shipped rules).",
-                 file_okay=False, show_default=False),
+    typer.Option(
+        "--rules",
+        help="Folder of rules to use (default: the shipped rules).",
+        file_okay=False,
+        show_default=False,
+    ),
 ]
-FormatOption = Annotated[
-    TableOrJson, typer.Option("--format", "-f", help="Output format.")
-]
+FormatOption = Annotated[TableOrJson, typer.Option("--format", "-f", help="Output format.")]
 OutputOption = Annotated[
     Path | None,
-    typer.Option("--output", "-o", help="Write to this file (atomically: nothing is left there "
-                 "if the command fails) instead of stdout.", dir_okay=False, show_default=False),
+    typer.Option(
+        "--output",
+        "-o",
+        help="Write to this file (atomically: nothing is left there "
+        "if the command fails) instead of stdout.",
+        dir_okay=False,
+        show_default=False,
+    ),
 ]
 CtcaeOption = Annotated[
     Ctcae | None,
-    typer.Option("--ctcae", help="CTCAE version (default: the visit's pin, else the rules' "
-                 "configured default, 5.0)."),
+    typer.Option(
+        "--ctcae",
+        help="CTCAE version (default: the visit's pin, else the rules' configured default, 5.0).",
+    ),
 ]
 
 
@@ -107,16 +120,24 @@ def _version(value: bool) -> None:
 
     ruleset = load_ruleset()
     typer.echo(f"gist-tox {__version__}")
-    typer.echo(f"rules {ruleset.config.name} (default CTCAE v{ruleset.ctcae_version}) "
-               f"{ruleset.digest}")
+    typer.echo(
+        f"rules {ruleset.config.name} (default CTCAE v{ruleset.ctcae_version}) {ruleset.digest}"
+    )
     typer.echo(f"rules folder {ruleset.root}")
     raise typer.Exit(0)
 
 
 @app.callback()
 def _root(
-    version: Annotated[bool, typer.Option("--version", callback=_version, is_eager=True,
-                                          help="Show the version and the rules digest.")] = False,
+    version: Annotated[
+        bool,
+        typer.Option(
+            "--version",
+            callback=_version,
+            is_eager=True,
+            help="Show the version and the rules digest.",
+        ),
+    ] = False,
     debug: Annotated[bool, typer.Option("--debug", help="Show tracebacks on errors.")] = False,
 ) -> None:
     """CTCAE grades and imatinib dose recommendations for GIST visits, with the reasons shown.

@@ -42,24 +42,50 @@ class Action(StrEnum):
 
 @app.command()
 def batch(
-    paths: Annotated[list[str], typer.Argument(
-        help="Visit files and folders (searched recursively for *.yaml, *.yml, *.json); "
-             "- reads a list of paths from stdin, one per line.", metavar="PATH...|-")],
+    paths: Annotated[
+        list[str],
+        typer.Argument(
+            help="Visit files and folders (searched recursively for *.yaml, *.yml, *.json); "
+            "- reads a list of paths from stdin, one per line.",
+            metavar="PATH...|-",
+        ),
+    ],
     fmt: Annotated[BatchFormat, typer.Option("--format", "-f", help="Output format.")] = (
-        BatchFormat.table),
-    output: Annotated[Path | None, typer.Option("--output", "-o", help="Write to this file "
-                                                "(atomically) instead of stdout.")] = None,
-    only_actionable: Annotated[bool, typer.Option(
-        "--only-actionable", help="Keep only visits that need action (and failed files).")] = False,
-    latest: Annotated[bool, typer.Option(
-        "--latest", help="Keep only each patient's latest visit.")] = False,
-    fail_on: Annotated[Action | None, typer.Option(
-        "--fail-on", help="Exit 1 when any visit's action is this severe or worse "
-        "(discontinue > hold > reduce > resume > escalate > continue; a visit without a "
-        "recommendation counts as the most severe).", show_default=False)] = None,
-    jobs: Annotated[int | None, typer.Option(
-        "--jobs", "-j", min=1, help="Worker processes (default: the number of CPUs).",
-        show_default=False)] = None,
+        BatchFormat.table
+    ),
+    output: Annotated[
+        Path | None,
+        typer.Option("--output", "-o", help="Write to this file (atomically) instead of stdout."),
+    ] = None,
+    only_actionable: Annotated[
+        bool,
+        typer.Option(
+            "--only-actionable", help="Keep only visits that need action (and failed files)."
+        ),
+    ] = False,
+    latest: Annotated[
+        bool, typer.Option("--latest", help="Keep only each patient's latest visit.")
+    ] = False,
+    fail_on: Annotated[
+        Action | None,
+        typer.Option(
+            "--fail-on",
+            help="Exit 1 when any visit's action is this severe or worse "
+            "(discontinue > hold > reduce > resume > escalate > continue; a visit without a "
+            "recommendation counts as the most severe).",
+            show_default=False,
+        ),
+    ] = None,
+    jobs: Annotated[
+        int | None,
+        typer.Option(
+            "--jobs",
+            "-j",
+            min=1,
+            help="Worker processes (default: the number of CPUs).",
+            show_default=False,
+        ),
+    ] = None,
     rules: RulesOption = None,
     ctcae: CtcaeOption = None,
 ) -> None:
@@ -79,19 +105,26 @@ def batch(
         raise UsageError(f"--output {output}: the folder {output.parent} does not exist")
     to_stdout = output is None or str(output) == "-"
     if output is not None and output.suffix.lower() in (".yaml", ".yml") and output.is_file():
-        raise UsageError(f"--output {output}: is a YAML file, likely a visit; it is never"
-                         " overwritten, choose another name")
+        raise UsageError(
+            f"--output {output}: is a YAML file, likely a visit; it is never"
+            " overwritten, choose another name"
+        )
     refuse_input_as_output(output, given)
     exclude = [str(output)] if not to_stdout else []
     outcomes: Iterable[core.Outcome] = core.run(
-        core.discover(given, exclude=exclude), rules=rules,
-        ctcae=ctcae.value if ctcae else None, jobs=jobs or os.cpu_count() or 1,
-        indent=2 if fmt is BatchFormat.json else None)
+        core.discover(given, exclude=exclude),
+        rules=rules,
+        ctcae=ctcae.value if ctcae else None,
+        jobs=jobs or os.cpu_count() or 1,
+        indent=2 if fmt is BatchFormat.json else None,
+    )
     # A bar on stderr, unless results stream to the same terminal (they show progress already).
-    if sys.stderr.isatty() and (fmt is BatchFormat.table or not to_stdout
-                                or not sys.stdout.isatty()):
+    if sys.stderr.isatty() and (
+        fmt is BatchFormat.table or not to_stdout or not sys.stdout.isatty()
+    ):
         outcomes = _with_progress(
-            outcomes, lambda: sum(1 for _ in core.discover(given, exclude=exclude)))
+            outcomes, lambda: sum(1 for _ in core.discover(given, exclude=exclude))
+        )
     if latest:
         outcomes = core.latest_only(outcomes)
     if only_actionable:
@@ -119,10 +152,15 @@ class _Tally:
         for outcome in outcomes:
             if not outcome.ok:
                 error = outcome.error
-                self.failures.append(InputError(
-                    outcome.source, str(error.get("message")), field=error.get("field"),
-                    line=error.get("line"), column=error.get("column"),
-                ).one_line())
+                self.failures.append(
+                    InputError(
+                        outcome.source,
+                        str(error.get("message")),
+                        field=error.get("field"),
+                        line=error.get("line"),
+                        column=error.get("column"),
+                    ).one_line()
+                )
             elif self.fail_on is not None and outcome.at_least(self.fail_on):
                 self.fail_on_met = True
             yield outcome
@@ -153,8 +191,13 @@ def _with_progress(outcomes: Iterable[Outcome], count: Callable[[], int]) -> Ite
     from rich.console import Console
     from rich.progress import Progress
 
-    progress = Progress(console=Console(stderr=True), transient=True, auto_refresh=False,
-                        redirect_stdout=False, redirect_stderr=False)
+    progress = Progress(
+        console=Console(stderr=True),
+        transient=True,
+        auto_refresh=False,
+        redirect_stdout=False,
+        redirect_stderr=False,
+    )
     task = progress.add_task("grading visits", total=total)
     progress.start()
     shown = 0.0

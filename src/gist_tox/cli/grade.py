@@ -16,15 +16,24 @@ if TYPE_CHECKING:
 
 @app.command()
 def grade(
-    file: Annotated[str, typer.Argument(help="Visit file (YAML, or JSON by its .json suffix); "
-                                        "- reads stdin.", metavar="FILE|-")],
+    file: Annotated[
+        str,
+        typer.Argument(
+            help="Visit file (YAML, or JSON by its .json suffix); - reads stdin.", metavar="FILE|-"
+        ),
+    ],
     fmt: FormatOption = TableOrJson.table,
     rules: RulesOption = None,
     ctcae: CtcaeOption = None,
     output: OutputOption = None,
-    compare_ctcae: Annotated[bool, typer.Option(
-        "--compare-ctcae", help="Grade under every CTCAE version (5.0 and 6.0) and show the "
-        "grades side by side, marking the terms that differ.")] = False,
+    compare_ctcae: Annotated[
+        bool,
+        typer.Option(
+            "--compare-ctcae",
+            help="Grade under every CTCAE version (5.0 and 6.0) and show the "
+            "grades side by side, marking the terms that differ.",
+        ),
+    ] = False,
 ) -> None:
     """Grade one visit with CTCAE and recommend the imatinib dose, with the reasons.
 
@@ -36,8 +45,10 @@ def grade(
         if ctcae is not None:
             from gist_tox.errors import UsageError
 
-            raise UsageError(f"--compare-ctcae grades under every CTCAE version; it cannot be"
-                             f" combined with --ctcae {ctcae.value}")
+            raise UsageError(
+                f"--compare-ctcae grades under every CTCAE version; it cannot be"
+                f" combined with --ctcae {ctcae.value}"
+            )
         _compare(file, fmt, rules, output)
         return
     rulesets = RuleSets(rules, ctcae.value if ctcae else None)
@@ -63,5 +74,4 @@ def _compare(file: str, fmt: TableOrJson, rules: Path | None, output: Path | Non
     from gist_tox.pipeline import RuleSets
 
     data = compare_file(file, RuleSets(rules))
-    emit(output, data, as_json=fmt is TableOrJson.json, render=_render_comparison,
-         inputs=[file])
+    emit(output, data, as_json=fmt is TableOrJson.json, render=_render_comparison, inputs=[file])

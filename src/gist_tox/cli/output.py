@@ -23,8 +23,10 @@ def refuse_input_as_output(path: Path | None, inputs: Iterable[str]) -> None:
     for name in inputs:
         with suppress(OSError):
             if name != "-" and os.path.samefile(name, path):
-                raise UsageError(f"--output {path}: is an input file; it is never overwritten,"
-                                 " choose another name")
+                raise UsageError(
+                    f"--output {path}: is an input file; it is never overwritten,"
+                    " choose another name"
+                )
 
 
 @contextmanager
@@ -43,8 +45,9 @@ def open_output(path: Path | None, inputs: Iterable[str] = ()) -> Iterator[TextI
     try:
         fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=directory)
     except OSError as exc:  # no such folder, permission denied: one line, never a traceback
-        raise UsageError(f"{path}: cannot write the output file here:"
-                         f" {exc.strerror or exc} ({directory})") from None
+        raise UsageError(
+            f"{path}: cannot write the output file here: {exc.strerror or exc} ({directory})"
+        ) from None
     try:
         with os.fdopen(fd, "w", encoding="utf-8", newline="") as handle:
             yield handle
@@ -75,12 +78,24 @@ def terminal(stream: TextIO, width: int | None = None) -> Console:
             self.quiet = True
             raise BrokenPipeError
 
-    return _Console(file=stream, no_color=not color_allowed(stream), emoji=False, width=width,
-                    highlight=False, soft_wrap=False)
+    return _Console(
+        file=stream,
+        no_color=not color_allowed(stream),
+        emoji=False,
+        width=width,
+        highlight=False,
+        soft_wrap=False,
+    )
 
 
-def emit(output: Path | None, data: Any, *, as_json: bool,
-         render: Callable[[Console, Any], None], inputs: Iterable[str] = ()) -> None:
+def emit(
+    output: Path | None,
+    data: Any,
+    *,
+    as_json: bool,
+    render: Callable[[Console, Any], None],
+    inputs: Iterable[str] = (),
+) -> None:
     """Write ``data`` as JSON, or through ``render`` as a table, to stdout or ``output``."""
     with open_output(output, inputs) as stream:
         if as_json:

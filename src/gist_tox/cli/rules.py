@@ -59,17 +59,28 @@ def check(rules: RulesOption = None) -> None:
 
 @rules_app.command("test")
 def test(
-    cases: Annotated[list[Path] | None, typer.Argument(
-        help="Case files or folders (default: ./cases).", show_default=False,
-        metavar="CASES")] = None,
+    cases: Annotated[
+        list[Path] | None,
+        typer.Argument(
+            help="Case files or folders (default: ./cases).", show_default=False, metavar="CASES"
+        ),
+    ] = None,
     rules: RulesOption = None,
-    junit_xml: Annotated[Path | None, typer.Option(
-        "--junit-xml", help="Also write a JUnit XML report here (for CI).", dir_okay=False)] = None,
-    select: Annotated[str | None, typer.Option(
-        "--select", help="Only the cases that cover or expect this term id.",
-        metavar="TERM")] = None,
-    allow_skipped: Annotated[bool, typer.Option(
-        "--allow-skipped", help="Do not fail on skipped cases.")] = False,
+    junit_xml: Annotated[
+        Path | None,
+        typer.Option(
+            "--junit-xml", help="Also write a JUnit XML report here (for CI).", dir_okay=False
+        ),
+    ] = None,
+    select: Annotated[
+        str | None,
+        typer.Option(
+            "--select", help="Only the cases that cover or expect this term id.", metavar="TERM"
+        ),
+    ] = None,
+    allow_skipped: Annotated[
+        bool, typer.Option("--allow-skipped", help="Do not fail on skipped cases.")
+    ] = False,
 ) -> None:
     """Run golden cases, showing expected and actual for each failure.
 
@@ -106,7 +117,7 @@ def test(
         typer.echo("no cases found" + (f" for term {select!r}" if select else ""), err=True)
         raise typer.Exit(ExitCode.FINDINGS)
     if any(case.error is not None for case in found):  # a case file that cannot be read
-        raise typer.Exit(ExitCode.INPUT_ERROR)         # is an input error, as everywhere
+        raise typer.Exit(ExitCode.INPUT_ERROR)  # is an input error, as everywhere
     if failed or (skipped and not allow_skipped):
         raise typer.Exit(ExitCode.FINDINGS)
 
@@ -118,15 +129,22 @@ class DiffFormat(StrEnum):
 
 @rules_app.command("diff")
 def diff(
-    old: Annotated[Path, typer.Argument(help="The rules in use now.", file_okay=False,
-                                        metavar="OLD_RULES")],
-    new: Annotated[Path, typer.Argument(help="The proposed rules.", file_okay=False,
-                                        metavar="NEW_RULES")],
-    visits: Annotated[list[str], typer.Argument(help="Visit files or folders (as batch takes "
-                                                "them); patient timelines are replayed.",
-                                                metavar="VISITS")],
+    old: Annotated[
+        Path, typer.Argument(help="The rules in use now.", file_okay=False, metavar="OLD_RULES")
+    ],
+    new: Annotated[
+        Path, typer.Argument(help="The proposed rules.", file_okay=False, metavar="NEW_RULES")
+    ],
+    visits: Annotated[
+        list[str],
+        typer.Argument(
+            help="Visit files or folders (as batch takes them); patient timelines are replayed.",
+            metavar="VISITS",
+        ),
+    ],
     fmt: Annotated[DiffFormat, typer.Option("--format", "-f", help="Output format.")] = (
-        DiffFormat.table),
+        DiffFormat.table
+    ),
     ctcae: CtcaeOption = None,
 ) -> None:
     """Grade and dose every visit with OLD and NEW rules; list each visit whose grades or
@@ -156,12 +174,15 @@ def _render_diff(report: DiffReport) -> None:
     """One line per change, ``visit: what: before -> after``, then the count."""
     for visit in report.changed:
         for change in visit.changes:
-            typer.echo(f"{visit.source}: {change.what}: {_cell(change.before)} ->"
-                       f" {_cell(change.after)}")
+            typer.echo(
+                f"{visit.source}: {change.what}: {_cell(change.before)} -> {_cell(change.after)}"
+            )
     for visit in report.unreadable:
         typer.echo(f"not compared (refused with both rule sets): {visit.error}", err=True)
-    typer.echo(f"{len(report.changed)} of {len(report.visits)} visit(s) changed"
-               f" ({report.old} -> {report.new})")
+    typer.echo(
+        f"{len(report.changed)} of {len(report.visits)} visit(s) changed"
+        f" ({report.old} -> {report.new})"
+    )
 
 
 def _cell(value: object) -> str:

@@ -72,8 +72,7 @@ def schema_of(name: SchemaName | str) -> dict[str, Any]:
     else:
         target = _rules_type()
     schema = TypeAdapter(target).json_schema()
-    return {"$schema": DIALECT, "title": title, **{k: v for k, v in schema.items()
-                                                    if k != "title"}}
+    return {"$schema": DIALECT, "title": title, **{k: v for k, v in schema.items() if k != "title"}}
 
 
 def render(name: SchemaName | str) -> str:
@@ -93,11 +92,17 @@ def write_all(folder: Path) -> list[Path]:
 
 @app.command()
 def schema(
-    name: Annotated[SchemaName | None, typer.Argument(help="Which format.",
-                                                      show_default=False)] = None,
-    write: Annotated[Path | None, typer.Option(
-        "--write", help="Write every schema as <name>.schema.json into this folder.",
-        file_okay=False)] = None,
+    name: Annotated[
+        SchemaName | None, typer.Argument(help="Which format.", show_default=False)
+    ] = None,
+    write: Annotated[
+        Path | None,
+        typer.Option(
+            "--write",
+            help="Write every schema as <name>.schema.json into this folder.",
+            file_okay=False,
+        ),
+    ] = None,
 ) -> None:
     """Print the JSON Schema of a file format (visit, patient, rules, result, cases)."""
     from gist_tox.errors import UsageError

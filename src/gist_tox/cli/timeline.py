@@ -15,8 +15,13 @@ if TYPE_CHECKING:
 
 @app.command()
 def timeline(
-    file: Annotated[str, typer.Argument(help="Patient timeline file (YAML, or JSON by its .json "
-                                        "suffix); - reads stdin.", metavar="PATIENT|-")],
+    file: Annotated[
+        str,
+        typer.Argument(
+            help="Patient timeline file (YAML, or JSON by its .json suffix); - reads stdin.",
+            metavar="PATIENT|-",
+        ),
+    ],
     fmt: FormatOption = TableOrJson.table,
     rules: RulesOption = None,
     ctcae: CtcaeOption = None,

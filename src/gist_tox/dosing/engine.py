@@ -42,8 +42,13 @@ class Episode(NamedTuple):
     dose_mg: int
 
     def as_history(self, date: Any) -> dict[str, Any]:
-        return {"date": date, "category": self.category, "term": self.term,
-                "grade": self.grade, "dose_mg": self.dose_mg}
+        return {
+            "date": date,
+            "category": self.category,
+            "term": self.term,
+            "grade": self.grade,
+            "dose_mg": self.dose_mg,
+        }
 
 
 class Finding:
@@ -63,10 +68,18 @@ class Finding:
         "values",
     )
 
-    def __init__(self, rule: str, action: str, *, category: str | None = None,
-                 dose: int | None = None, resume_dose: int | None = None,
-                 resume_when: str | None = None, alternatives: list[str] | None = None,
-                 values: dict[str, Any] | None = None) -> None:
+    def __init__(
+        self,
+        rule: str,
+        action: str,
+        *,
+        category: str | None = None,
+        dose: int | None = None,
+        resume_dose: int | None = None,
+        resume_when: str | None = None,
+        alternatives: list[str] | None = None,
+        values: dict[str, Any] | None = None,
+    ) -> None:
         self.rule = rule
         self.action = action
         """One of :data:`PRIORITY`, or ``advice``."""
@@ -95,10 +108,19 @@ class Recommendation:
         "warnings",
     )
 
-    def __init__(self, *, action: str, dose_mg: int, resume_when: str | None,
-                 resume_dose_mg: int | None, alternatives: list[str],
-                 reasons: list[dict[str, str]], warnings: list[str],
-                 hold_for: list[str], new_episodes: list[Episode]) -> None:
+    def __init__(
+        self,
+        *,
+        action: str,
+        dose_mg: int,
+        resume_when: str | None,
+        resume_dose_mg: int | None,
+        alternatives: list[str],
+        reasons: list[dict[str, str]],
+        warnings: list[str],
+        hold_for: list[str],
+        new_episodes: list[Episode],
+    ) -> None:
         self.action = action
         self.dose_mg = dose_mg
         self.resume_when = resume_when
@@ -186,8 +208,9 @@ def recommend(
 
 
 class _Engine:
-    def __init__(self, visit: Visit, grades: dict[str, TermGrade], rules: DosingRules,
-                 facts: Facts) -> None:
+    def __init__(
+        self, visit: Visit, grades: dict[str, TermGrade], rules: DosingRules, facts: Facts
+    ) -> None:
         self.visit = visit
         self.grades = grades
         self.rules = rules
@@ -216,8 +239,9 @@ class _Engine:
         self.values: dict[str, Any] = {
             **self.limits.texts,
             "anc": "not measured" if self.anc is None else f"{show(self.anc)} x10^9/L",
-            "platelets": ("not measured" if self.platelets is None
-                          else f"{show(self.platelets)} x10^9/L"),
+            "platelets": (
+                "not measured" if self.platelets is None else f"{show(self.platelets)} x10^9/L"
+            ),
             "dose": self.dose,
         }
         self.cap, self.cap_from = self._skin_cap()
@@ -227,8 +251,11 @@ class _Engine:
     def _skin_cap(self) -> tuple[int | None, HistoryEntry | None]:
         """The highest dose allowed after grade >= 3 skin episodes: one level below the lowest
         dose at which one happened (``None`` with an entry: no dose is allowed)."""
-        severe = [e for e in self.history if e.category == "skin"
-                  and e.grade >= self.rules.skin.hold_from_grade and e.dose_mg > 0]
+        severe = [
+            e
+            for e in self.history
+            if e.category == "skin" and e.grade >= self.rules.skin.hold_from_grade and e.dose_mg > 0
+        ]
         if not severe:
             return None, None
         lowest = min(severe, key=lambda e: e.dose_mg)
@@ -243,39 +270,83 @@ class _Engine:
         self.findings.append(finding)
 
     def _stop(self, why: str, category: str | None) -> None:
-        self._add(Finding("ladder-stop", "discontinue", category=category,
-                          alternatives=list(self.rules.alternatives), values={"why": why}))
+        self._add(
+            Finding(
+                "ladder-stop",
+                "discontinue",
+                category=category,
+                alternatives=list(self.rules.alternatives),
+                values={"why": why},
+            )
+        )
 
-    def _hold(self, rule: str, category: str, resume: int | None, resume_when: str,
-              stop_why: str, values: dict[str, Any], *, known: bool = True) -> None:
+    def _hold(
+        self,
+        rule: str,
+        category: str,
+        resume: int | None,
+        resume_when: str,
+        stop_why: str,
+        values: dict[str, Any],
+        *,
+        known: bool = True,
+    ) -> None:
         """A hold resuming at ``resume`` (capped); a resume below the ladder stops imatinib."""
         capped = self._capped(resume)
         if known and capped is None:
             self._stop(stop_why, category)
             return
-        self._add(Finding(rule, "hold", category=category, resume_dose=capped,
-                          resume_when=resume_when,
-                          values={**values, "resume_dose": _dose_text(capped)}))
+        self._add(
+            Finding(
+                rule,
+                "hold",
+                category=category,
+                resume_dose=capped,
+                resume_when=resume_when,
+                values={**values, "resume_dose": _dose_text(capped)},
+            )
+        )
 
-    def _resume(self, rule: str, category: str, resume: int | None, stop_why: str,
-                values: dict[str, Any], *, known: bool = True) -> None:
+    def _resume(
+        self,
+        rule: str,
+        category: str,
+        resume: int | None,
+        stop_why: str,
+        values: dict[str, Any],
+        *,
+        known: bool = True,
+    ) -> None:
         capped = self._capped(resume)
         if known and capped is None:
             self._stop(stop_why, category)
             return
         if capped is None:
             # The dose before the hold is unknown: keep holding rather than guess it.
-            self._add(Finding(rule, "hold", category=category, resume_dose=None,
-                              resume_when="the dose before the hold is known",
-                              values={**values, "resume_dose": "unknown"}))
+            self._add(
+                Finding(
+                    rule,
+                    "hold",
+                    category=category,
+                    resume_dose=None,
+                    resume_when="the dose before the hold is known",
+                    values={**values, "resume_dose": "unknown"},
+                )
+            )
             return
-        self._add(Finding(rule, "resume", category=category, dose=capped,
-                          values={**values, "resume_dose": capped}))
+        self._add(
+            Finding(
+                rule,
+                "resume",
+                category=category,
+                dose=capped,
+                values={**values, "resume_dose": capped},
+            )
+        )
 
     def _heme_resume_when(self) -> str:
         v = self.values
-        return (f"ANC >= {v['anc_resume']} x10^9/L and platelets >= {v['platelets_resume']}"
-                " x10^9/L")
+        return f"ANC >= {v['anc_resume']} x10^9/L and platelets >= {v['platelets_resume']} x10^9/L"
 
     def _skin_resume_when(self) -> str:
         return f"every skin term is grade <= {self.rules.skin.resume_at_most_grade}"
@@ -308,10 +379,20 @@ class _Engine:
         terms = [g for g in self.grades.values() if g.category == "skin"]
         graded = [g for g in terms if g.grade is not None]
         worst = max(graded, key=lambda g: g.grade or 0, default=None)
-        permanent_now = [g for g in graded if (g.grade or 0) >= 1 and (
-            g.term_id in skin.discontinue_terms or (g.grade or 0) >= skin.discontinue_from_grade)]
-        permanent_before = [e for e in self.history if e.category == "skin" and (
-            e.term in skin.discontinue_terms or e.grade >= skin.discontinue_from_grade)]
+        permanent_now = [
+            g
+            for g in graded
+            if (g.grade or 0) >= 1
+            and (
+                g.term_id in skin.discontinue_terms or (g.grade or 0) >= skin.discontinue_from_grade
+            )
+        ]
+        permanent_before = [
+            e
+            for e in self.history
+            if e.category == "skin"
+            and (e.term in skin.discontinue_terms or e.grade >= skin.discontinue_from_grade)
+        ]
         if permanent_now or permanent_before:
             if permanent_now:
                 g = max(permanent_now, key=lambda t: t.grade or 0)
@@ -321,9 +402,15 @@ class _Engine:
             else:
                 e = permanent_before[-1]
                 term, grade, when = e.term, e.grade, f"on {e.date.isoformat()}"
-            self._add(Finding("skin-discontinue", "discontinue", category="skin",
-                              alternatives=list(self.rules.alternatives),
-                              values={"term": term, "grade": grade, "why": when}))
+            self._add(
+                Finding(
+                    "skin-discontinue",
+                    "discontinue",
+                    category="skin",
+                    alternatives=list(self.rules.alternatives),
+                    values={"term": term, "grade": grade, "why": when},
+                )
+            )
             return
         severe = [g for g in graded if (g.grade or 0) >= skin.hold_from_grade]
         skin_hist = [e for e in self.history if e.category == "skin"]
@@ -335,22 +422,40 @@ class _Engine:
             stop_why = f"one level below {last.dose_mg if last else '?'} mg/day is below the ladder"
             ungraded = [g for g in terms if g.grade is None]
             if self.visit.skin is None:
-                why = "no skin findings at this visit (no skin section): the hold ends only on" \
-                      " evidence"
+                why = (
+                    "no skin findings at this visit (no skin section): the hold ends only on"
+                    " evidence"
+                )
             elif ungraded:
-                why = "not every skin term could be graded (" + ", ".join(
-                    f"{g.term}: {g.not_gradable}" for g in ungraded) + ")"
+                why = (
+                    "not every skin term could be graded ("
+                    + ", ".join(f"{g.term}: {g.not_gradable}" for g in ungraded)
+                    + ")"
+                )
             elif worst is not None and (worst.grade or 0) > skin.resume_at_most_grade:
                 why = f"{worst.term} is still grade {worst.grade}"
             else:
-                self._resume("skin-resume", "skin", resume, stop_why,
-                             {"episode_dose": last.dose_mg if last else "?",
-                              "grade": worst.grade if worst else 0},
-                             known=last is not None)
+                self._resume(
+                    "skin-resume",
+                    "skin",
+                    resume,
+                    stop_why,
+                    {
+                        "episode_dose": last.dose_mg if last else "?",
+                        "grade": worst.grade if worst else 0,
+                    },
+                    known=last is not None,
+                )
                 return
-            self._hold("skin-hold-continues", "skin", resume, self._skin_resume_when(), stop_why,
-                       {"why": why, "episode_dose": last.dose_mg if last else "?"},
-                       known=last is not None)
+            self._hold(
+                "skin-hold-continues",
+                "skin",
+                resume,
+                self._skin_resume_when(),
+                stop_why,
+                {"why": why, "episode_dose": last.dose_mg if last else "?"},
+                known=last is not None,
+            )
             self._supportive(worst)
             return
         if severe:
@@ -361,25 +466,40 @@ class _Engine:
             self._episode("skin", g.term_id, g.grade or 0)
             rule = "skin-recurrence" if skin_hist else "skin-hold"
             resume = self.ladder.below(dose) if dose is not None else None
-            self._hold(rule, "skin", resume, self._skin_resume_when(),
-                       f"a grade {g.grade} skin episode at {dose} mg/day, the lowest dose",
-                       {"term": g.term, "grade": g.grade, "episode_dose": dose},
-                       known=dose is not None)
+            self._hold(
+                rule,
+                "skin",
+                resume,
+                self._skin_resume_when(),
+                f"a grade {g.grade} skin episode at {dose} mg/day, the lowest dose",
+                {"term": g.term, "grade": g.grade, "episode_dose": dose},
+                known=dose is not None,
+            )
             return
         self._supportive(worst)
 
     def _supportive(self, worst: TermGrade | None) -> None:
         if worst is not None and 1 <= (worst.grade or 0) < self.rules.skin.hold_from_grade:
-            self._add(Finding("skin-supportive-care", "advice", category="skin",
-                              values={"term": worst.term, "grade": worst.grade}))
+            self._add(
+                Finding(
+                    "skin-supportive-care",
+                    "advice",
+                    category="skin",
+                    values={"term": worst.term, "grade": worst.grade},
+                )
+            )
 
     def _hematologic(self) -> None:
         limits = self.limits
         anc, plt = self.anc, self.platelets
         low_anc = anc is not None and anc < limits.anc_hold
         low_plt = plt is not None and plt < limits.platelets_hold
-        recovered = (anc is not None and plt is not None
-                     and anc >= limits.anc_resume and plt >= limits.platelets_resume)
+        recovered = (
+            anc is not None
+            and plt is not None
+            and anc >= limits.anc_resume
+            and plt >= limits.platelets_resume
+        )
         heme_hist = [e for e in self.history if e.category == "hematologic"]
         if "hematologic" in self.hold_cats:
             last = _last_dosed(heme_hist)
@@ -391,19 +511,35 @@ class _Engine:
                 resume, label = last.dose_mg, True
             else:
                 resume, label = self._step_down_heme(last.dose_mg)
-            stop_why = (f"hematologic recurrence at {last.dose_mg if last else '?'} mg/day, the"
-                        " lowest dose")
+            stop_why = (
+                f"hematologic recurrence at {last.dose_mg if last else '?'} mg/day, the lowest dose"
+            )
             values: dict[str, Any] = {
                 "episode_dose": last.dose_mg if last else "?",
-                "why": "first episode: the dose before it" if len(heme_hist) <= 1 else
-                "a recurrence: one level below the dose at which it recurred"
-                + ("" if label else " (project policy)")}
+                "why": "first episode: the dose before it"
+                if len(heme_hist) <= 1
+                else "a recurrence: one level below the dose at which it recurred"
+                + ("" if label else " (project policy)"),
+            }
             if recovered:
-                self._resume("hematologic-resume", "hematologic", resume, stop_why, values,
-                              known=last is not None)
+                self._resume(
+                    "hematologic-resume",
+                    "hematologic",
+                    resume,
+                    stop_why,
+                    values,
+                    known=last is not None,
+                )
             else:
-                self._hold("hematologic-hold-continues", "hematologic", resume,
-                           self._heme_resume_when(), stop_why, values, known=last is not None)
+                self._hold(
+                    "hematologic-hold-continues",
+                    "hematologic",
+                    resume,
+                    self._heme_resume_when(),
+                    stop_why,
+                    values,
+                    known=last is not None,
+                )
             return
         if low_anc or low_plt:
             values = {}
@@ -417,29 +553,54 @@ class _Engine:
                 rule = "hematologic-recurrence" if label else "hematologic-recurrence-policy"
             else:
                 resume, rule = dose, "hematologic-hold"
-            self._hold(rule, "hematologic", resume, self._heme_resume_when(),
-                       f"hematologic recurrence at {dose} mg/day, the lowest dose", values,
-                       known=dose is not None)
+            self._hold(
+                rule,
+                "hematologic",
+                resume,
+                self._heme_resume_when(),
+                f"hematologic recurrence at {dose} mg/day, the lowest dose",
+                values,
+                known=dose is not None,
+            )
             return
-        below_lln = [name for name, value, lln in (("ANC", anc, self.anc_lln),
-                                                   ("platelets", plt, self.platelets_lln))
-                     if value is not None and isinstance(lln, Fraction) and value < lln]
+        below_lln = [
+            name
+            for name, value, lln in (
+                ("ANC", anc, self.anc_lln),
+                ("platelets", plt, self.platelets_lln),
+            )
+            if value is not None and isinstance(lln, Fraction) and value < lln
+        ]
         if below_lln:
-            self._add(Finding("hematologic-monitoring", "advice", category="hematologic",
-                              values={"terms": " and ".join(below_lln)}))
+            self._add(
+                Finding(
+                    "hematologic-monitoring",
+                    "advice",
+                    category="hematologic",
+                    values={"terms": " and ".join(below_lln)},
+                )
+            )
         missing = [name for name, value in (("ANC", anc), ("platelets", plt)) if value is None]
         if missing:
             what = " and ".join(missing)
-            self._add(Finding("hematologic-unchecked", "advice", category="hematologic",
-                              values={"terms": what}))
-            self.warnings.append(f"{what} not measured at this visit: the hematologic hold rule"
-                                 " could not be checked")
+            self._add(
+                Finding(
+                    "hematologic-unchecked",
+                    "advice",
+                    category="hematologic",
+                    values={"terms": what},
+                )
+            )
+            self.warnings.append(
+                f"{what} not measured at this visit: the hematologic hold rule could not be checked"
+            )
 
     def _heme_term(self, low_anc: bool) -> tuple[str, int]:
         """The term and grade a new hematologic episode is recorded under: the worst graded
         hematologic term, else the count's own term."""
-        heme = [g for g in self.grades.values()
-                if g.category == "hematologic" and g.grade is not None]
+        heme = [
+            g for g in self.grades.values() if g.category == "hematologic" and g.grade is not None
+        ]
         worst = max(heme, key=lambda g: g.grade or 0, default=None)
         if worst is not None and (worst.grade or 0) >= 1:
             return worst.term_id, worst.grade or 1
@@ -457,25 +618,40 @@ class _Engine:
         others = [e for e in self.history if e.category == "other" and e.dose_mg > 0]
         resume = others[-1].dose_mg if others else None
         if not self.visit.imatinib.hold_categories:
-            self.warnings.append("imatinib is on hold for an unknown reason: the hold is kept"
-                                 " until the clinician ends it")
+            self.warnings.append(
+                "imatinib is on hold for an unknown reason: the hold is kept"
+                " until the clinician ends it"
+            )
         else:
-            self.warnings.append("imatinib is on hold for another reason (on_hold_for: other):"
-                                 " the clinician ends that hold; it is kept")
-        self._add(Finding("other-hold", "hold", category="other", resume_dose=self._capped(resume),
-                          resume_when="the clinician ends the hold for the other reason",
-                          values={"resume_dose": _dose_text(self._capped(resume))}))
+            self.warnings.append(
+                "imatinib is on hold for another reason (on_hold_for: other):"
+                " the clinician ends that hold; it is kept"
+            )
+        self._add(
+            Finding(
+                "other-hold",
+                "hold",
+                category="other",
+                resume_dose=self._capped(resume),
+                resume_when="the clinician ends the hold for the other reason",
+                values={"resume_dose": _dose_text(self._capped(resume))},
+            )
+        )
 
     def _cap(self) -> None:
         if self.cap_from is None or self.on_hold:
             return
         values = {"lowest": self.cap_from.dose_mg, "cap": _dose_text(self.cap)}
         if self.cap is None:
-            self._stop(f"a grade >= {self.rules.skin.hold_from_grade} skin episode happened at"
-                       f" {self.cap_from.dose_mg} mg/day, the lowest dose", "skin")
+            self._stop(
+                f"a grade >= {self.rules.skin.hold_from_grade} skin episode happened at"
+                f" {self.cap_from.dose_mg} mg/day, the lowest dose",
+                "skin",
+            )
         elif self.dose > self.cap:
-            self._add(Finding("skin-dose-cap", "reduce", category="skin", dose=self.cap,
-                              values=values))
+            self._add(
+                Finding("skin-dose-cap", "reduce", category="skin", dose=self.cap, values=values)
+            )
 
     def _progression(self) -> None:
         drug = self.visit.imatinib
@@ -486,9 +662,16 @@ class _Engine:
         if drug.indication in prog.no_escalation_indications:
             self.warnings.append(
                 f"progression on {drug.indication} imatinib is a recurrence of the disease: the"
-                " patient needs re-staging")
-            self._add(Finding("progression-adjuvant", "continue", dose=self.dose or None,
-                              alternatives=alternatives))
+                " patient needs re-staging"
+            )
+            self._add(
+                Finding(
+                    "progression-adjuvant",
+                    "continue",
+                    dose=self.dose or None,
+                    alternatives=alternatives,
+                )
+            )
             return
         blockers: list[str] = []
         if self.on_hold:
@@ -496,40 +679,60 @@ class _Engine:
         elif self.dose < drug.starting_dose_mg or self.dose < prog.escalate_from_mg:
             blockers.append(f"the dose is capped at {self.dose} mg/day, below the starting dose")
         elif self.dose != prog.escalate_from_mg:
-            blockers.append(f"the label's increase is from {prog.escalate_from_mg} mg/day; the"
-                            f" dose is {self.dose} mg/day")
+            blockers.append(
+                f"the label's increase is from {prog.escalate_from_mg} mg/day; the"
+                f" dose is {self.dose} mg/day"
+            )
         if self.cap_from is not None:
-            blockers.append(f"dose cap {_dose_text(self.cap)} after a grade"
-                            f" {self.cap_from.grade} skin episode at {self.cap_from.dose_mg}"
-                            " mg/day")
+            blockers.append(
+                f"dose cap {_dose_text(self.cap)} after a grade"
+                f" {self.cap_from.grade} skin episode at {self.cap_from.dose_mg}"
+                " mg/day"
+            )
         # The label calls its hematologic hold criteria "severe neutropenia and
         # thrombocytopenia": a hematologic episode is severe whatever grade the CTCAE version
         # gives it (v6.0 grades ANC 0.5-1.0 as 2), and so is a hold or stop at this visit.
-        severe_before = [e for e in self.history if e.grade >= prog.severe_grade
-                         or e.category == "hematologic"]
+        severe_before = [
+            e for e in self.history if e.grade >= prog.severe_grade or e.category == "hematologic"
+        ]
         if severe_before:
             e = severe_before[-1]
-            blockers.append(f"a grade {e.grade} {e.category} episode ({e.term}) on"
-                            f" {e.date.isoformat()}")
-        limiting = _unique(f"{f.category or 'other'} {f.action}" for f in self.findings
-                           if f.action in ("hold", "discontinue"))
+            blockers.append(
+                f"a grade {e.grade} {e.category} episode ({e.term}) on {e.date.isoformat()}"
+            )
+        limiting = _unique(
+            f"{f.category or 'other'} {f.action}"
+            for f in self.findings
+            if f.action in ("hold", "discontinue")
+        )
         if limiting and not self.on_hold:
             blockers.append("a dose-limiting finding at this visit: " + ", ".join(limiting))
-        severe_now = [g for g in self.grades.values()
-                      if g.grade is not None and g.grade >= prog.severe_grade]
+        severe_now = [
+            g for g in self.grades.values() if g.grade is not None and g.grade >= prog.severe_grade
+        ]
         if severe_now:
-            blockers.append("grade >= 3 now: " + ", ".join(
-                f"{g.term} grade {g.grade}" for g in severe_now))
+            blockers.append(
+                "grade >= 3 now: " + ", ".join(f"{g.term} grade {g.grade}" for g in severe_now)
+            )
         unsure = [g for g in self.grades.values() if g.grade is None and g.present]
         if unsure:
-            blockers.append("a severe reaction cannot be ruled out: " + ", ".join(
-                f"{g.term} not gradable" for g in unsure))
+            blockers.append(
+                "a severe reaction cannot be ruled out: "
+                + ", ".join(f"{g.term} not gradable" for g in unsure)
+            )
         missing = [n for n, v in (("ANC", self.anc), ("platelets", self.platelets)) if v is None]
         if missing:
             blockers.append(f"escalation needs {' and '.join(missing)} measured at this visit")
         if blockers:
-            self._add(Finding("progression-no-escalation", "continue", dose=self.dose or None,
-                              alternatives=alternatives, values={"why": "; ".join(blockers)}))
+            self._add(
+                Finding(
+                    "progression-no-escalation",
+                    "continue",
+                    dose=self.dose or None,
+                    alternatives=alternatives,
+                    values={"why": "; ".join(blockers)},
+                )
+            )
         else:
             self._add(Finding("progression-escalate", "escalate", dose=prog.escalate_to_mg))
 
@@ -545,21 +748,29 @@ class _Engine:
         hold_for: list[str] = []
         if action == "discontinue":
             dose = 0
-            hold_for = _unique(f.category or "other" for f in self.findings
-                               if f.action == "discontinue")
+            hold_for = _unique(
+                f.category or "other" for f in self.findings if f.action == "discontinue"
+            )
         elif action == "hold":
             dose = 0
             holds = [f for f in self.findings if f.action == "hold"]
             # A rule whose own hold has ended (resume) still bounds the dose the hold ends at.
             allowed = [f.resume_dose for f in holds] + [
-                f.dose for f in self.findings if f.action in ("reduce", "resume")]
-            resume_dose = (None if any(d is None for d in allowed)
-                           else min(d for d in allowed if d is not None))
+                f.dose for f in self.findings if f.action in ("reduce", "resume")
+            ]
+            resume_dose = (
+                None
+                if any(d is None for d in allowed)
+                else min(d for d in allowed if d is not None)
+            )
             resume_when = " and ".join(_unique(f.resume_when for f in holds if f.resume_when))
             hold_for = _unique([*sorted(self.hold_cats), *(f.category or "other" for f in holds)])
         elif action in ("reduce", "resume"):
-            dose = min(f.dose for f in self.findings
-                       if f.action in ("reduce", "resume") and f.dose is not None)
+            dose = min(
+                f.dose
+                for f in self.findings
+                if f.action in ("reduce", "resume") and f.dose is not None
+            )
         elif action == "escalate":
             dose = self.rules.progression.escalate_to_mg
         else:
@@ -570,9 +781,15 @@ class _Engine:
         if resume_dose is None and action == "hold":
             self.warnings.append("the dose to resume at is unknown; the clinician must set it")
         return Recommendation(
-            action=action, dose_mg=dose, resume_when=resume_when, resume_dose_mg=resume_dose,
-            alternatives=alternatives, reasons=reasons, warnings=_unique(self.warnings),
-            hold_for=hold_for, new_episodes=self.episodes,
+            action=action,
+            dose_mg=dose,
+            resume_when=resume_when,
+            resume_dose_mg=resume_dose,
+            alternatives=alternatives,
+            reasons=reasons,
+            warnings=_unique(self.warnings),
+            hold_for=hold_for,
+            new_episodes=self.episodes,
         )
 
     def _reason(self, finding: Finding) -> dict[str, str]:
@@ -581,8 +798,11 @@ class _Engine:
         if finding.dose is not None:
             values.setdefault("resume_dose", finding.dose)
         text = _PLACEHOLDER.sub(lambda m: str(values.get(m.group(1), m.group(0))), spec.text)
-        return {"rule": f"dosing/{self.rules.id}/{finding.rule}", "source": spec.source,
-                "text": " ".join(text.split())}
+        return {
+            "rule": f"dosing/{self.rules.id}/{finding.rule}",
+            "source": spec.source,
+            "text": " ".join(text.split()),
+        }
 
 
 def _last_dosed(entries: list[HistoryEntry]) -> HistoryEntry | None:

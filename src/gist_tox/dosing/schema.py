@@ -43,12 +43,33 @@ RULE_IDS = (
 )
 """Every rule branch of the engine; the rule file must give each a source and a text."""
 
-PLACEHOLDERS = frozenset({
-    "anc", "platelets", "anc_hold", "platelets_hold", "anc_resume", "platelets_resume",
-    "dose", "resume_dose", "episode_dose", "cap", "term", "grade", "terms", "why",
-    "escalate_to", "regimen", "supportive_care", "monitoring", "alternatives", "resume_grade",
-    "hold_grade", "stop_grade", "lowest",
-})
+PLACEHOLDERS = frozenset(
+    {
+        "anc",
+        "platelets",
+        "anc_hold",
+        "platelets_hold",
+        "anc_resume",
+        "platelets_resume",
+        "dose",
+        "resume_dose",
+        "episode_dose",
+        "cap",
+        "term",
+        "grade",
+        "terms",
+        "why",
+        "escalate_to",
+        "regimen",
+        "supportive_care",
+        "monitoring",
+        "alternatives",
+        "resume_grade",
+        "hold_grade",
+        "stop_grade",
+        "lowest",
+    }
+)
 _PLACEHOLDER = re.compile(r"\{([^{}]*)\}")
 
 
@@ -70,8 +91,10 @@ class RuleText(_Rule):
     def _known_placeholders(self) -> RuleText:
         for name in _PLACEHOLDER.findall(self.text):
             if name not in PLACEHOLDERS:
-                raise ValueError(f"unknown placeholder {{{name}}} in text; known: "
-                                 f"{', '.join(sorted(PLACEHOLDERS))}")
+                raise ValueError(
+                    f"unknown placeholder {{{name}}} in text; known: "
+                    f"{', '.join(sorted(PLACEHOLDERS))}"
+                )
         return self
 
 
@@ -113,8 +136,9 @@ class SkinRules(_Rule):
     @model_validator(mode="after")
     def _ordered(self) -> SkinRules:
         if not self.resume_at_most_grade < self.hold_from_grade < self.discontinue_from_grade:
-            raise ValueError("expected resume_at_most_grade < hold_from_grade <"
-                             " discontinue_from_grade")
+            raise ValueError(
+                "expected resume_at_most_grade < hold_from_grade < discontinue_from_grade"
+            )
         return self
 
 
@@ -159,13 +183,16 @@ class DosingRules(_Rule):
         for step in self.hematologic.label_recurrence_steps:
             before, after = step.from_mg, step.to_mg
             if before not in self.ladder_mg or after not in self.ladder_mg or after >= before:
-                raise ValueError(f"hematologic.label_recurrence_steps {before} -> {after}: both"
-                                 " must be ladder doses, the second lower")
+                raise ValueError(
+                    f"hematologic.label_recurrence_steps {before} -> {after}: both"
+                    " must be ladder doses, the second lower"
+                )
         missing = [r for r in RULE_IDS if r not in self.rules]
         unknown = [r for r in self.rules if r not in RULE_IDS]
         if missing:
             raise ValueError(f"rules: missing {', '.join(missing)}")
         if unknown:
-            raise ValueError(f"rules: unknown rule(s) {', '.join(unknown)}; known: "
-                             f"{', '.join(RULE_IDS)}")
+            raise ValueError(
+                f"rules: unknown rule(s) {', '.join(unknown)}; known: {', '.join(RULE_IDS)}"
+            )
         return self

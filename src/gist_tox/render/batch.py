@@ -40,14 +40,32 @@ from gist_tox.batch import ACTIONS, UNKNOWN, Outcome, severity
 from gist_tox.errors import printable
 
 CSV_COLUMNS = (
-    "source", "status", "patient_id", "date", "ctcae_version", "action", "dose_mg",
-    "worst_grade", "worst_term", "not_gradable", "warnings", "rules_digest",
-    "error_field", "error_line", "error_column", "error_message",
+    "source",
+    "status",
+    "patient_id",
+    "date",
+    "ctcae_version",
+    "action",
+    "dose_mg",
+    "worst_grade",
+    "worst_term",
+    "not_gradable",
+    "warnings",
+    "rules_digest",
+    "error_field",
+    "error_line",
+    "error_column",
+    "error_message",
 )
 
 _ACTION_STYLE = {
-    "continue": "green", "escalate": "cyan", "resume": "yellow", "reduce": "yellow",
-    "hold": "bold red", "discontinue": "bold red", UNKNOWN: "bold magenta",
+    "continue": "green",
+    "escalate": "cyan",
+    "resume": "yellow",
+    "reduce": "yellow",
+    "hold": "bold red",
+    "discontinue": "bold red",
+    UNKNOWN: "bold magenta",
 }
 
 
@@ -72,11 +90,22 @@ def write_json(stream: TextIO, outcomes: Iterable[Outcome]) -> None:
 def csv_row(outcome: Outcome) -> list[Any]:
     error = outcome.error
     return [
-        outcome.source, "ok" if outcome.ok else "error", outcome.patient_id, outcome.date,
-        outcome.ctcae_version, outcome.action if outcome.ok else None, outcome.dose_mg,
-        outcome.worst_grade, outcome.worst_term, outcome.not_gradable if outcome.ok else None,
-        " | ".join(outcome.warnings), outcome.digest,
-        error.get("field"), error.get("line"), error.get("column"), error.get("message"),
+        outcome.source,
+        "ok" if outcome.ok else "error",
+        outcome.patient_id,
+        outcome.date,
+        outcome.ctcae_version,
+        outcome.action if outcome.ok else None,
+        outcome.dose_mg,
+        outcome.worst_grade,
+        outcome.worst_term,
+        outcome.not_gradable if outcome.ok else None,
+        " | ".join(outcome.warnings),
+        outcome.digest,
+        error.get("field"),
+        error.get("line"),
+        error.get("column"),
+        error.get("message"),
     ]
 
 
@@ -102,9 +131,13 @@ def render_table(console: Console, outcomes: Iterable[Outcome]) -> None:
         if outcome.needs_action:
             actionable.append(dataclasses.replace(outcome, text=""))  # the JSON is not shown
     visits = sum(counts.values())
-    console.print(Text.assemble(
-        (f"{visits + len(failed)} file(s)", "bold"), f": {visits} visit(s) graded, ",
-        (f"{len(failed)} failed", "bold red" if failed else "green")))
+    console.print(
+        Text.assemble(
+            (f"{visits + len(failed)} file(s)", "bold"),
+            f": {visits} visit(s) graded, ",
+            (f"{len(failed)} failed", "bold red" if failed else "green"),
+        )
+    )
     console.print(_counts_table(counts))
     if actionable:
         actionable.sort(key=lambda o: -severity(o.action))  # stable: path order within an action
@@ -116,21 +149,33 @@ def render_table(console: Console, outcomes: Iterable[Outcome]) -> None:
 
 
 def _counts_table(counts: Counter[str]) -> Table:
-    table = Table(title="visits by action", title_justify="left", show_header=True,
-                  header_style="bold", pad_edge=False)
+    table = Table(
+        title="visits by action",
+        title_justify="left",
+        show_header=True,
+        header_style="bold",
+        pad_edge=False,
+    )
     table.add_column("action")
     table.add_column("visits", justify="right")
     order = [*ACTIONS, *sorted(set(counts) - set(ACTIONS), key=lambda a: (a != UNKNOWN, a))]
     for action in order:
         if counts[action] or action in ACTIONS:
-            table.add_row(Text(action, style=_ACTION_STYLE.get(action, "bold")),
-                          str(counts[action]))
+            table.add_row(
+                Text(action, style=_ACTION_STYLE.get(action, "bold")), str(counts[action])
+            )
     return table
 
 
 def _actionable_table(rows: list[Outcome]) -> Table:
-    table = Table(title="visits that need action", title_justify="left", show_header=True,
-                  header_style="bold", expand=True, pad_edge=False)
+    table = Table(
+        title="visits that need action",
+        title_justify="left",
+        show_header=True,
+        header_style="bold",
+        expand=True,
+        pad_edge=False,
+    )
     table.add_column("patient", overflow="fold", ratio=2)
     table.add_column("date", no_wrap=True)
     table.add_column("worst grade", overflow="fold", ratio=3)
@@ -143,24 +188,36 @@ def _actionable_table(rows: list[Outcome]) -> Table:
         else:
             worst = Text(f"{row.worst_grade} {row.worst_term or ''}".strip())
         table.add_row(
-            _plain(row.patient_id), row.date, worst,
+            _plain(row.patient_id),
+            row.date,
+            worst,
             Text(row.action, style=_ACTION_STYLE.get(row.action, "bold")),
-            "–" if row.dose_mg is None else f"{row.dose_mg} mg", _plain(row.source))
+            "–" if row.dose_mg is None else f"{row.dose_mg} mg",
+            _plain(row.source),
+        )
     return table
 
 
 def _failed_table(rows: list[Outcome]) -> Table:
-    table = Table(title="files that failed", title_justify="left", show_header=True,
-                  header_style="bold red", expand=True, pad_edge=False)
+    table = Table(
+        title="files that failed",
+        title_justify="left",
+        show_header=True,
+        header_style="bold red",
+        expand=True,
+        pad_edge=False,
+    )
     table.add_column("file[:line[:column]]", overflow="fold", ratio=3)
     table.add_column("field", overflow="fold", ratio=2)
     table.add_column("reason", overflow="fold", ratio=5)
     for row in rows:
         error = row.error
-        where = ":".join([row.source, *(str(error[k]) for k in ("line", "column")
-                                        if error.get(k) is not None)])
-        table.add_row(_plain(where), _plain(error.get("field")),
-                      _plain(str(error.get("message", ""))))
+        where = ":".join(
+            [row.source, *(str(error[k]) for k in ("line", "column") if error.get(k) is not None)]
+        )
+        table.add_row(
+            _plain(where), _plain(error.get("field")), _plain(str(error.get("message", "")))
+        )
     return table
 
 

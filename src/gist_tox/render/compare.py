@@ -46,35 +46,53 @@ def comparison_table(data: dict[str, Any]) -> Table:
 
 
 def render_comparison(console: Console, data: dict[str, Any]) -> None:
-    head = Text.assemble((data["patient_id"], "bold"), f"  {data['date']}  ",
-                         ("CTCAE " + " vs ".join(f"v{v}" for v in data["versions"]), "bold"),
-                         f"  {data['source']}")
+    head = Text.assemble(
+        (data["patient_id"], "bold"),
+        f"  {data['date']}  ",
+        ("CTCAE " + " vs ".join(f"v{v}" for v in data["versions"]), "bold"),
+        f"  {data['source']}",
+    )
     console.print(head)
     if data.get("pinned"):
-        console.print(Text(f"note: the visit is pinned to CTCAE v{data['pinned']}; compared under"
-                           " every version", style="yellow"))
+        console.print(
+            Text(
+                f"note: the visit is pinned to CTCAE v{data['pinned']}; compared under"
+                " every version",
+                style="yellow",
+            )
+        )
     console.print(comparison_table(data))
     for result in data["results"]:
         version = result["rules"]["ctcae_version"]
         rec = result.get("recommendation")
         if rec:
-            resume = (f", resume at {rec['resume_dose_mg']} mg/day"
-                      if rec.get("resume_dose_mg") is not None else "")
+            resume = (
+                f", resume at {rec['resume_dose_mg']} mg/day"
+                if rec.get("resume_dose_mg") is not None
+                else ""
+            )
             resume += f" when {rec['resume_when']}" if rec.get("resume_when") else ""
-            console.print(Text.assemble((f"v{version} recommendation: ", "bold"),
-                                        f"{rec['action']} {rec['dose_mg']} mg/day{resume}"))
+            console.print(
+                Text.assemble(
+                    (f"v{version} recommendation: ", "bold"),
+                    f"{rec['action']} {rec['dose_mg']} mg/day{resume}",
+                )
+            )
         for warning in result.get("warnings", []):
             console.print(Text(f"v{version} warning: ", style="bold yellow") + Text(warning))
     differing = [row for row in data["terms"] if row["differs"]]
     if differing:
         names = ", ".join(_name(row, data["versions"]) for row in differing)
-        console.print(Text(f"{MARK} {len(differing)} term(s) differ between versions: {names}",
-                           style="bold"))
+        console.print(
+            Text(f"{MARK} {len(differing)} term(s) differ between versions: {names}", style="bold")
+        )
     else:
         console.print(Text("the grades are the same under every version", style="green"))
     if data.get("recommendations_differ"):
-        console.print(Text(f"{MARK} the recommendation differs between versions",
-                           style="bold yellow"))
-    digests = "  ".join(f"v{r['rules']['ctcae_version']} {r['rules']['digest'][:19]}…"
-                        for r in data["results"])
+        console.print(
+            Text(f"{MARK} the recommendation differs between versions", style="bold yellow")
+        )
+    digests = "  ".join(
+        f"v{r['rules']['ctcae_version']} {r['rules']['digest'][:19]}…" for r in data["results"]
+    )
     console.print(Text(f"rules {digests}", style="dim"))

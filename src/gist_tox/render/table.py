@@ -17,8 +17,12 @@ from gist_tox.errors import printable
 
 _GRADE_STYLE = {0: "green", 1: "yellow", 2: "yellow", 3: "bold red", 4: "bold red", 5: "bold red"}
 _ACTION_STYLE = {
-    "continue": "green", "escalate": "cyan", "resume": "yellow", "reduce": "yellow",
-    "hold": "bold red", "discontinue": "bold red",
+    "continue": "green",
+    "escalate": "cyan",
+    "resume": "yellow",
+    "reduce": "yellow",
+    "hold": "bold red",
+    "discontinue": "bold red",
 }
 
 
@@ -26,8 +30,10 @@ def render_result(console: Console, result: dict[str, Any]) -> None:
     rules = result["rules"]
     console.print(
         Text.assemble(
-            (f"{result['patient_id']}", "bold"), f"  {result['date']}  ",
-            (f"CTCAE v{rules['ctcae_version']}", "bold"), f"  {printable(result['source'])}",
+            (f"{result['patient_id']}", "bold"),
+            f"  {result['date']}  ",
+            (f"CTCAE v{rules['ctcae_version']}", "bold"),
+            f"  {printable(result['source'])}",
         )
     )
     recommendation = result.get("recommendation")
@@ -47,14 +53,24 @@ def recommendation_panel(rec: dict[str, Any]) -> Panel:
     )
     lines: list[Any] = [head]
     if rec.get("resume_when"):
-        lines.append(Text(f"resume when {rec['resume_when']}"
-                          + (f", at {rec['resume_dose_mg']} mg/day"
-                             if rec.get("resume_dose_mg") is not None else "")))
+        lines.append(
+            Text(
+                f"resume when {rec['resume_when']}"
+                + (
+                    f", at {rec['resume_dose_mg']} mg/day"
+                    if rec.get("resume_dose_mg") is not None
+                    else ""
+                )
+            )
+        )
     if rec.get("alternatives"):
         lines.append(Text(f"alternatives: {', '.join(rec['alternatives'])}", style="cyan"))
     for index, reason in enumerate(rec.get("reasons", []), start=1):
-        lines.append(Text.assemble(
-            f"{index}. ", reason["text"], (f"  [{reason['rule']}; {reason['source']}]", "dim")))
+        lines.append(
+            Text.assemble(
+                f"{index}. ", reason["text"], (f"  [{reason['rule']}; {reason['source']}]", "dim")
+            )
+        )
     return Panel(Group(*lines), title=Text("recommendation"), title_align="left", expand=True)
 
 
@@ -65,21 +81,29 @@ def grades_table(result: dict[str, Any]) -> Table:
     table.add_column("term", ratio=2, overflow="fold")
     table.add_column("gr", justify="right", width=2, no_wrap=True)
     table.add_column("basis  [rule]", ratio=5, overflow="fold")
-    rows = sorted(result["grades"].items(),
-                  key=lambda item: -1 if item[1]["grade"] is None else item[1]["grade"],
-                  reverse=True)
+    rows = sorted(
+        result["grades"].items(),
+        key=lambda item: -1 if item[1]["grade"] is None else item[1]["grade"],
+        reverse=True,
+    )
     for term_id, grade in rows:
         name = grade.get("term", term_id)
         if grade["grade"] is None:
-            table.add_row(Text(name, style="dim"), Text("–", style="dim"),
-                          Text(f"not gradable: {grade['not_gradable']}", style="dim italic"))
+            table.add_row(
+                Text(name, style="dim"),
+                Text("–", style="dim"),
+                Text(f"not gradable: {grade['not_gradable']}", style="dim italic"),
+            )
             continue
         value = grade["grade"]
         rule = (grade["rule"] or "").split("/", 1)[-1]
         basis = Text(grade["basis"])
         basis.append(f"  [{rule}]", style="dim")
-        table.add_row(Text(name, style="bold" if value else ""),
-                      Text(str(value), style=_GRADE_STYLE.get(value, "")), basis)
+        table.add_row(
+            Text(name, style="bold" if value else ""),
+            Text(str(value), style=_GRADE_STYLE.get(value, "")),
+            basis,
+        )
     return table
 
 
@@ -95,8 +119,10 @@ def render_timeline(console: Console, data: dict[str, Any]) -> None:
     table.add_column("worst grade", ratio=3, overflow="fold")
     table.add_column("action", no_wrap=True)
     table.add_column("dose mg/day", ratio=2, overflow="fold")
-    fired = [[r["rule"].rsplit("/", 1)[-1] for r in (v.get("recommendation") or {}).get(
-        "reasons", [])] for v in visits]
+    fired = [
+        [r["rule"].rsplit("/", 1)[-1] for r in (v.get("recommendation") or {}).get("reasons", [])]
+        for v in visits
+    ]
     # one rule per line, the column as wide as the longest name so none is cut mid-word
     longest = max((len(name) for names in fired for name in names), default=5)
     table.add_column("rules", min_width=min(longest, 28), overflow="fold", style="dim")
@@ -109,13 +135,19 @@ def render_timeline(console: Console, data: dict[str, Any]) -> None:
             dose += f" (resume at {resume if resume is not None else '?'})"
         if rec.get("alternatives"):
             dose += f"; consider {', '.join(rec['alternatives'])}"
-        table.add_row(result["date"], worst_grade(result),
-                      Text(action, style=_ACTION_STYLE.get(action, "")), dose, "\n".join(names))
+        table.add_row(
+            result["date"],
+            worst_grade(result),
+            Text(action, style=_ACTION_STYLE.get(action, "")),
+            dose,
+            "\n".join(names),
+        )
     console.print(table)
     for result in visits:
         for warning in result.get("warnings", []):
-            console.print(Text(f"warning ({result['date']}): ", style="bold yellow")
-                          + Text(warning))
+            console.print(
+                Text(f"warning ({result['date']}): ", style="bold yellow") + Text(warning)
+            )
 
 
 def worst_grade(result: dict[str, Any]) -> Text:

@@ -38,8 +38,9 @@ def fingerprint(root: Path, version: str | None) -> str:
     return hasher.hexdigest()
 
 
-def _rule_files(folder: str, prefix: str = "",
-                seen: set[tuple[int, int]] | None = None) -> list[tuple[str, str]]:
+def _rule_files(
+    folder: str, prefix: str = "", seen: set[tuple[int, int]] | None = None
+) -> list[tuple[str, str]]:
     """Every ``*.yaml``/``*.yml`` file under ``folder`` as (relative POSIX path, path).  Linked
     folders are followed (the loader reads through them), each real folder once, so a link loop
     ends.  ``os.scandir`` rather than pathlib: this runs at every start."""

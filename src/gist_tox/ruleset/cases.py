@@ -126,8 +126,11 @@ def find_case_files(paths: Iterable[Path]) -> list[Path]:
         if path.is_dir():
             for folder, dirs, names in os.walk(path):
                 dirs[:] = sorted(d for d in dirs if not d.startswith("."))
-                out.extend(Path(folder) / n for n in sorted(names)
-                           if n.endswith(CASE_SUFFIXES) and not n.startswith("."))
+                out.extend(
+                    Path(folder) / n
+                    for n in sorted(names)
+                    if n.endswith(CASE_SUFFIXES) and not n.startswith(".")
+                )
         elif path.exists():
             out.append(path)
         else:
@@ -162,8 +165,9 @@ def collect(paths: Iterable[Path]) -> list[Case]:
         seen: dict[str, int] = {}
         for index, spec in enumerate(case_file.cases):
             if spec.id in seen:
-                error = document.error(("cases", index, "id"),
-                                       f"case id {spec.id!r} is used twice in this file")
+                error = document.error(
+                    ("cases", index, "id"), f"case id {spec.id!r} is used twice in this file"
+                )
                 out.append(Case(path, display, spec, case_file, error=error.one_line()))
                 continue
             seen[spec.id] = index
@@ -231,8 +235,11 @@ class Runner:
             rulesets = self._rulesets_for(case.case_file.ctcae_version)
             key = (case.case_file.ctcae_version, visit.ctcae_version)
             if key in self._broken:  # invalid rules fail every case; load and show them once
-                return CaseResult(case.nodeid, "failed", [
-                    "not run: the rules are invalid (shown at the first case that needed them)"])
+                return CaseResult(
+                    case.nodeid,
+                    "failed",
+                    ["not run: the rules are invalid (shown at the first case that needed them)"],
+                )
             try:
                 ruleset = rulesets.for_visit(visit, source)
             except RulesError as exc:
@@ -246,13 +253,21 @@ class Runner:
             if spec.expect_error is None:
                 return CaseResult(case.nodeid, "failed", [f"the visit was refused: {text}"])
             if spec.expect_error not in text:
-                return CaseResult(case.nodeid, "failed", [
-                    f"expected an error containing {spec.expect_error!r}, got: {text}"])
+                return CaseResult(
+                    case.nodeid,
+                    "failed",
+                    [f"expected an error containing {spec.expect_error!r}, got: {text}"],
+                )
             return CaseResult(case.nodeid, "passed")
         if spec.expect_error is not None:
-            return CaseResult(case.nodeid, "failed", [
-                f"expected the visit to be refused with {spec.expect_error!r}, but it was"
-                f" graded: {_summary(actual)}"])
+            return CaseResult(
+                case.nodeid,
+                "failed",
+                [
+                    f"expected the visit to be refused with {spec.expect_error!r}, but it was"
+                    f" graded: {_summary(actual)}"
+                ],
+            )
         assert spec.expect is not None
         problems = compare(spec.expect, actual)
         return CaseResult(case.nodeid, "failed" if problems else "passed", problems)
@@ -281,8 +296,10 @@ def compare(expect: Expect, actual: dict[str, Any]) -> list[str]:
         for term, wanted in expect.grades.items():
             wanted_map = wanted if isinstance(wanted, dict) else {"grade": wanted}
             if term not in grades:
-                out.append(f"grades.{term}: expected {_show(wanted_map)}, but these rules do not"
-                           f" grade {term} (terms: {', '.join(grades)})")
+                out.append(
+                    f"grades.{term}: expected {_show(wanted_map)}, but these rules do not"
+                    f" grade {term} (terms: {', '.join(grades)})"
+                )
                 continue
             found = match(wanted_map, grades[term], f"grades.{term}")
             if found:
@@ -293,8 +310,7 @@ def compare(expect: Expect, actual: dict[str, Any]) -> list[str]:
     if expect.recommendation is not None:
         rec = actual.get("recommendation")
         if rec is None:
-            out.append("recommendation: expected one, but these rules give none (no dosing"
-                       " rules?)")
+            out.append("recommendation: expected one, but these rules give none (no dosing rules?)")
         else:
             out.extend(match(expect.recommendation, rec, "recommendation"))
     if expect.warnings is not None:
@@ -323,10 +339,16 @@ def match(expected: Any, actual: Any, path: str, key: str = "") -> list[str]:
         if not isinstance(actual, list) or len(actual) != len(expected):
             return [f"{path}: expected {_show(expected)}, got {_show(actual)}"]
         if key == "alternatives":
-            return [] if expected == actual else [
-                f"{path}: expected {_show(expected)}, got {_show(actual)}"]
-        return [p for i, (e, a) in enumerate(zip(expected, actual, strict=True))
-                for p in match(e, a, f"{path}[{i}]", key)]
+            return (
+                []
+                if expected == actual
+                else [f"{path}: expected {_show(expected)}, got {_show(actual)}"]
+            )
+        return [
+            p
+            for i, (e, a) in enumerate(zip(expected, actual, strict=True))
+            for p in match(e, a, f"{path}[{i}]", key)
+        ]
     if _same(expected, actual, key):
         return []
     how = "containing " if isinstance(expected, str) and key in SUBSTRING_KEYS else ""
@@ -351,15 +373,20 @@ def _same(expected: Any, actual: Any, key: str) -> bool:
 
 def _match_texts(expected: list[str], actual: Any, path: str) -> list[str]:
     texts = [t for t in actual if isinstance(t, str)] if isinstance(actual, list) else []
-    return [f"{path}: expected one containing {text!r}, got {_show(texts)}"
-            for text in expected if not any(str(text) in t for t in texts)]
+    return [
+        f"{path}: expected one containing {text!r}, got {_show(texts)}"
+        for text in expected
+        if not any(str(text) in t for t in texts)
+    ]
 
 
 def _match_reasons(expected: list[Any], actual: Any, path: str) -> list[str]:
     items = actual if isinstance(actual, list) else []
-    return [f"{path}: expected one matching {_show(wanted)}, got {_show(items)}"
-            for wanted in expected
-            if not any(not match(wanted, item, path) for item in items)]
+    return [
+        f"{path}: expected one matching {_show(wanted)}, got {_show(items)}"
+        for wanted in expected
+        if not any(not match(wanted, item, path) for item in items)
+    ]
 
 
 def _show(value: Any) -> str:
@@ -372,26 +399,34 @@ def _show(value: Any) -> str:
 # Reports
 
 
-def write_junit(results: list[CaseResult], path: Path | TextIO,
-                name: str = "gist-tox rules test") -> None:
+def write_junit(
+    results: list[CaseResult], path: Path | TextIO, name: str = "gist-tox rules test"
+) -> None:
     """A JUnit XML report (the format CI systems read), one testcase per golden case; ``path``
     may be an open text stream (the CLI writes it atomically)."""
     import xml.etree.ElementTree as ET
 
-    suite = ET.Element("testsuite", {
-        "name": name,
-        "tests": str(len(results)),
-        "failures": str(sum(r.status == "failed" for r in results)),
-        "skipped": str(sum(r.status == "skipped" for r in results)),
-        "errors": "0",
-        "time": f"{sum(r.seconds for r in results):.3f}",
-    })
+    suite = ET.Element(
+        "testsuite",
+        {
+            "name": name,
+            "tests": str(len(results)),
+            "failures": str(sum(r.status == "failed" for r in results)),
+            "skipped": str(sum(r.status == "skipped" for r in results)),
+            "errors": "0",
+            "time": f"{sum(r.seconds for r in results):.3f}",
+        },
+    )
     for result in results:
-        case = ET.SubElement(suite, "testcase", {
-            "classname": result.file, "name": result.case_id, "time": f"{result.seconds:.3f}"})
+        case = ET.SubElement(
+            suite,
+            "testcase",
+            {"classname": result.file, "name": result.case_id, "time": f"{result.seconds:.3f}"},
+        )
         if result.status == "failed":
-            failure = ET.SubElement(case, "failure", {
-                "message": result.messages[0] if result.messages else "failed"})
+            failure = ET.SubElement(
+                case, "failure", {"message": result.messages[0] if result.messages else "failed"}
+            )
             failure.text = "\n".join(result.messages)
         elif result.status == "skipped":
             ET.SubElement(case, "skipped", {"message": "; ".join(result.messages)})
@@ -416,8 +451,13 @@ def rules_check_result(rules: Path | None) -> CaseResult | None:
     problems = check_rules(root)
     if not problems:
         return None
-    return CaseResult("rules check", "failed", [p.one_line(root) for p in problems],
-                      file=str(root), case_id="rules check")
+    return CaseResult(
+        "rules check",
+        "failed",
+        [p.one_line(root) for p in problems],
+        file=str(root),
+        case_id="rules check",
+    )
 
 
 def uncovered_rule_files(rules: Path, cases: list[Case]) -> list[str]:

@@ -133,12 +133,16 @@ def check_rules(root: Path) -> list[Problem]:
     if config is not None:
         default = config.model.default_ctcae_version  # type: ignore[attr-defined]
         if default not in terms_by_version:
-            out.add(config.document, CONFIG_FILE, ("default_ctcae_version",),
-                    f"CTCAE v{default} is the default but {version_dir(default)}/ has no term"
-                    " files")
+            out.add(
+                config.document,
+                CONFIG_FILE,
+                ("default_ctcae_version",),
+                f"CTCAE v{default} is the default but {version_dir(default)}/ has no term files",
+            )
     # ids by file name, so that one unreadable term file does not cascade into other problems
-    all_ids = {v: {p.stem for p in (root / version_dir(v)).glob("*.yaml")}
-               for v in terms_by_version}
+    all_ids = {
+        v: {p.stem for p in (root / version_dir(v)).glob("*.yaml")} for v in terms_by_version
+    }
     for version, files in terms_by_version.items():
         others = set().union(*(ids for v, ids in all_ids.items() if v != version))
         _check_terms(version, files, ranges, others, out)
@@ -149,8 +153,9 @@ def check_rules(root: Path) -> list[Problem]:
     return out.found
 
 
-def _read(root: Path, path: Path, model: type[BaseModel], out: _Collector,
-          required: bool = False) -> RuleFile | None:
+def _read(
+    root: Path, path: Path, model: type[BaseModel], out: _Collector, required: bool = False
+) -> RuleFile | None:
     relpath = path.relative_to(root).as_posix()
     if not path.is_file():
         if required:
@@ -168,9 +173,13 @@ def _check_reference_ranges(rf: RuleFile, ranges: ReferenceRanges, out: _Collect
         ref = getattr(ranges, name)
         value = count_to_canonical(ref.lln, ref.unit)
         if value > PLAUSIBLE_MAX_COUNT[name]:
-            out.add(rf.document, rf.relpath, (name, "lln"),
-                    f"{show(value)} x10^9/L is above the plausible maximum "
-                    f"{PLAUSIBLE_MAX_COUNT[name]} x10^9/L; check the unit")
+            out.add(
+                rf.document,
+                rf.relpath,
+                (name, "lln"),
+                f"{show(value)} x10^9/L is above the plausible maximum "
+                f"{PLAUSIBLE_MAX_COUNT[name]} x10^9/L; check the unit",
+            )
         if not ref.source.strip():
             out.add(rf.document, rf.relpath, (name, "source"), "cites no source")
 
@@ -179,8 +188,13 @@ def _check_reference_ranges(rf: RuleFile, ranges: ReferenceRanges, out: _Collect
 # Terms
 
 
-def _check_terms(version: str, files: list[RuleFile], ranges: ReferenceRanges | None,
-                 other_ids: set[str], out: _Collector) -> None:
+def _check_terms(
+    version: str,
+    files: list[RuleFile],
+    ranges: ReferenceRanges | None,
+    other_ids: set[str],
+    out: _Collector,
+) -> None:
     seen: dict[str, str] = {}
     for rf in files:
         term: TermRule = rf.model  # type: ignore[assignment]
@@ -196,46 +210,80 @@ def _check_terms(version: str, files: list[RuleFile], ranges: ReferenceRanges | 
             out.add(doc, rf.relpath, ("source",), "the term cites no source")
         for i, alias in enumerate(term.aliases):
             if alias == term.id or alias in ids:
-                out.add(doc, rf.relpath, ("aliases", i),
-                        f"alias {alias!r} is a CTCAE v{version} term id; an alias names the same"
-                        " adverse event in another CTCAE version")
+                out.add(
+                    doc,
+                    rf.relpath,
+                    ("aliases", i),
+                    f"alias {alias!r} is a CTCAE v{version} term id; an alias names the same"
+                    " adverse event in another CTCAE version",
+                )
             elif other_ids and alias not in other_ids:
-                out.add(doc, rf.relpath, ("aliases", i),
-                        f"alias {alias!r} is not a term of the other CTCAE version")
+                out.add(
+                    doc,
+                    rf.relpath,
+                    ("aliases", i),
+                    f"alias {alias!r} is not a term of the other CTCAE version",
+                )
         for i, criterion in enumerate(term.grades):
             if not criterion.source.strip():
                 out.add(doc, rf.relpath, ("grades", i, "source"), "the criterion cites no source")
             wording = _numbers_in(
-                f"{criterion.ctcae} {criterion.note or ''} {term.definition or ''}")
+                f"{criterion.ctcae} {criterion.note or ''} {term.definition or ''}"
+            )
             below_lln = "<LLN" in criterion.ctcae.replace(" ", "")
             for path, cond in _leaves(criterion.when, ("grades", i, "when")):
                 _check_plausible(rf, cond, path, out)
                 if below_lln and isinstance(cond, Compare) and "not" not in path:
                     for op, bound in cond.bounds():
-                        if isinstance(bound, FieldRef) and bound.field.endswith(".lln") \
-                                and op != "lt":
-                            out.add(doc, rf.relpath, (*path, op),
-                                    f"{op}: {bound.field} reads the boundary the other way: the"
-                                    " CTCAE wording states <LLN (a count at the LLN is normal)")
-                _check_wording(rf, cond, path, wording, out,
-                               None if criterion.note else _boundaries_in(criterion.ctcae))
+                        if (
+                            isinstance(bound, FieldRef)
+                            and bound.field.endswith(".lln")
+                            and op != "lt"
+                        ):
+                            out.add(
+                                doc,
+                                rf.relpath,
+                                (*path, op),
+                                f"{op}: {bound.field} reads the boundary the other way: the"
+                                " CTCAE wording states <LLN (a count at the LLN is normal)",
+                            )
+                _check_wording(
+                    rf,
+                    cond,
+                    path,
+                    wording,
+                    out,
+                    None if criterion.note else _boundaries_in(criterion.ctcae),
+                )
         numbers = sorted(g.grade for g in term.grades)
         missing = sorted(set(range(numbers[0], numbers[-1] + 1)) - set(numbers))
         if missing:
-            out.add(doc, rf.relpath, ("grades",),
-                    f"grade(s) {', '.join(map(str, missing))} missing between grade {numbers[0]}"
-                    f" and grade {numbers[-1]}; CTCAE grades of a term are contiguous")
+            out.add(
+                doc,
+                rf.relpath,
+                ("grades",),
+                f"grade(s) {', '.join(map(str, missing))} missing between grade {numbers[0]}"
+                f" and grade {numbers[-1]}; CTCAE grades of a term are contiguous",
+            )
         if term.nci_grades is not None:
             for grade in sorted(set(term.nci_grades) - set(numbers)):
-                out.add(doc, rf.relpath, ("nci_grades",),
-                        f"grade {grade} is defined by NCI for {term.term} (nci_grades) but has no"
-                        " criterion in grades; restore it, or remove it from nci_grades on"
-                        " purpose")
+                out.add(
+                    doc,
+                    rf.relpath,
+                    ("nci_grades",),
+                    f"grade {grade} is defined by NCI for {term.term} (nci_grades) but has no"
+                    " criterion in grades; restore it, or remove it from nci_grades on"
+                    " purpose",
+                )
             for i, criterion in enumerate(term.grades):
                 if criterion.grade not in term.nci_grades:
-                    out.add(doc, rf.relpath, ("grades", i, "grade"),
-                            f"grade {criterion.grade} is not one NCI defines for {term.term}"
-                            f" (nci_grades: {sorted(term.nci_grades)})")
+                    out.add(
+                        doc,
+                        rf.relpath,
+                        ("grades", i, "grade"),
+                        f"grade {criterion.grade} is not one NCI defines for {term.term}"
+                        f" (nci_grades: {sorted(term.nci_grades)})",
+                    )
         _check_numeric(rf, term, ranges, out)
         _check_consistent_bounds(rf, term, out)
 
@@ -250,9 +298,12 @@ def _check_consistent_bounds(rf: RuleFile, term: TermRule, out: _Collector) -> N
     for i, criterion in enumerate(term.grades):
         key = criterion.when.model_dump_json(by_alias=True)
         if key in whens:
-            out.add(rf.document, rf.relpath, ("grades", i, "when"),
-                    f"overlap: grade {criterion.grade} has the same criteria as grade"
-                    f" {whens[key]}")
+            out.add(
+                rf.document,
+                rf.relpath,
+                ("grades", i, "when"),
+                f"overlap: grade {criterion.grade} has the same criteria as grade {whens[key]}",
+            )
         whens.setdefault(key, criterion.grade)
         for path, leaf in _leaves(criterion.when, ("grades", i, "when")):
             if not isinstance(leaf, Compare):
@@ -266,9 +317,13 @@ def _check_consistent_bounds(rf: RuleFile, term: TermRule, out: _Collector) -> N
                 ident = (leaf.field, value, side)
                 if ident in seen and seen[ident][0] != op:
                     other, grade = seen[ident]
-                    out.add(rf.document, rf.relpath, (*path, op),
-                            f"{leaf.field} {op} {shown} here but {other} {shown} in grade"
-                            f" {grade}: one threshold read two ways")
+                    out.add(
+                        rf.document,
+                        rf.relpath,
+                        (*path, op),
+                        f"{leaf.field} {op} {shown} here but {other} {shown} in grade"
+                        f" {grade}: one threshold read two ways",
+                    )
                 seen.setdefault(ident, (op, criterion.grade))
 
 
@@ -313,9 +368,13 @@ def _check_plausible(rf: RuleFile, cond: Condition, path: FieldPath, out: _Colle
         value = exact(bound)
         if not low <= value <= high:
             unit = FIELDS[cond.field].unit
-            out.add(rf.document, rf.relpath, (*path, op),
-                    f"threshold {show(value)} is outside the plausible range of {cond.field}"
-                    f" ({show(low)}-{show(high)} {unit}); thresholds are in {unit}")
+            out.add(
+                rf.document,
+                rf.relpath,
+                (*path, op),
+                f"threshold {show(value)} is outside the plausible range of {cond.field}"
+                f" ({show(low)}-{show(high)} {unit}); thresholds are in {unit}",
+            )
 
 
 _NUMBER = re.compile(r"\d[\d,]*(?:\.\d+)?")
@@ -329,8 +388,14 @@ def _numbers_in(text: str) -> set[Fraction]:
     return found | {n / 1000 for n in found}
 
 
-def _check_wording(rf: RuleFile, cond: Condition, path: FieldPath, wording: set[Fraction],
-                   out: _Collector, ops: dict[Fraction, set[str]] | None = None) -> None:
+def _check_wording(
+    rf: RuleFile,
+    cond: Condition,
+    path: FieldPath,
+    wording: set[Fraction],
+    out: _Collector,
+    ops: dict[Fraction, set[str]] | None = None,
+) -> None:
     """A threshold must be one the grade's CTCAE wording (or its ``note``) states: a number
     edited in the condition but not in the cited text is either a typo or an undocumented
     local change.  Where the cell bounds that number (``ops``: ``<0.5``, ``10 - 30%``), the
@@ -341,17 +406,25 @@ def _check_wording(rf: RuleFile, cond: Condition, path: FieldPath, wording: set[
         if isinstance(bound, FieldRef) or exact(bound) == 0:
             continue
         if exact(bound) not in wording:
-            out.add(rf.document, rf.relpath, (*path, op),
-                    f"threshold {show(exact(bound))} is not stated in this grade's CTCAE wording"
-                    " (ctcae), its note or the term's definition; a deliberate local change must"
-                    " say so in `note`")
-        elif ops is not None and "not" not in path and ops.get(exact(bound), {op}).isdisjoint(
-                {op}):
-            stated = " or ".join(f"{_SYMBOL[o]} {show(exact(bound))}"
-                                 for o in sorted(ops[exact(bound)]))
-            out.add(rf.document, rf.relpath, (*path, op),
-                    f"{op}: {show(exact(bound))} reads the boundary the other way: the CTCAE"
-                    f" wording states {stated} (a range '<A - B' excludes A and includes B)")
+            out.add(
+                rf.document,
+                rf.relpath,
+                (*path, op),
+                f"threshold {show(exact(bound))} is not stated in this grade's CTCAE wording"
+                " (ctcae), its note or the term's definition; a deliberate local change must"
+                " say so in `note`",
+            )
+        elif ops is not None and "not" not in path and ops.get(exact(bound), {op}).isdisjoint({op}):
+            stated = " or ".join(
+                f"{_SYMBOL[o]} {show(exact(bound))}" for o in sorted(ops[exact(bound)])
+            )
+            out.add(
+                rf.document,
+                rf.relpath,
+                (*path, op),
+                f"{op}: {show(exact(bound))} reads the boundary the other way: the CTCAE"
+                f" wording states {stated} (a range '<A - B' excludes A and includes B)",
+            )
 
 
 _SYMBOL = {"lt": "<", "le": "<=", "gt": ">", "ge": ">="}
@@ -429,8 +502,9 @@ def _thresholds(cond: Condition) -> set[Fraction]:
     return out
 
 
-def _check_numeric(rf: RuleFile, term: TermRule, ranges: ReferenceRanges | None,
-                   out: _Collector) -> None:
+def _check_numeric(
+    rf: RuleFile, term: TermRule, ranges: ReferenceRanges | None, out: _Collector
+) -> None:
     """Probe the grades that read only one numeric input: overlap, gap, monotone."""
     groups: dict[str, list[tuple[int, list[str]]]] = {}
     for index, criterion in enumerate(term.grades):
@@ -449,8 +523,9 @@ def _check_numeric(rf: RuleFile, term: TermRule, ranges: ReferenceRanges | None,
         defaults = {r: _default_of(r, ranges) for r in refs}
         variants: list[dict[str, Fraction]] = []
         if refs:
-            around = sorted({t + d for t in thresholds for d in (-EPSILON, 0, EPSILON)}
-                            | {bounds[1]})
+            around = sorted(
+                {t + d for t in thresholds for d in (-EPSILON, 0, EPSILON)} | {bounds[1]}
+            )
             base = {r: d if d is not None else bounds[1] for r, d in defaults.items()}
             variants.append(base)
             for r in refs:
@@ -465,8 +540,7 @@ def _check_numeric(rf: RuleFile, term: TermRule, ranges: ReferenceRanges | None,
             return f" (line {line})" if line is not None else ""
 
         for variant in variants:
-            for key, message, index in _probe(name, bounds, thresholds, variant, criteria,
-                                              line_of):
+            for key, message, index in _probe(name, bounds, thresholds, variant, criteria, line_of):
                 if key in reported:
                     continue
                 reported.add(key)
@@ -474,8 +548,11 @@ def _check_numeric(rf: RuleFile, term: TermRule, ranges: ReferenceRanges | None,
 
 
 def _probe(
-    name: str, bounds: tuple[Fraction, Fraction], thresholds: set[Fraction],
-    variant: dict[str, Fraction], criteria: list[tuple[int, Any]],
+    name: str,
+    bounds: tuple[Fraction, Fraction],
+    thresholds: set[Fraction],
+    variant: dict[str, Fraction],
+    criteria: list[tuple[int, Any]],
     line_of: Callable[[int], str],
 ) -> Iterator[tuple[str, str, int]]:
     """Yield ``(dedup key, message, grade index)`` for each finding at one LLN variant."""
@@ -497,13 +574,19 @@ def _probe(
 
     met_at: list[list[tuple[int, int]]] = []
     for value in ordered:
-        met = [(index, c.grade) for index, c in criteria
-               if evaluate(c.when, lookup, SILENT).value is True]
+        met = [
+            (index, c.grade)
+            for index, c in criteria
+            if evaluate(c.when, lookup, SILENT).value is True
+        ]
         met_at.append(met)
         if len(met) > 1:
             grades = " and ".join(f"{g}{line_of(i)}" for i, g in met)
-            yield (f"overlap {met}", f"overlap: grades {grades} are both met at {label} ="
-                   f" {show(value)} {unit}{context}", met[-1][0])
+            yield (
+                f"overlap {met}",
+                f"overlap: grades {grades} are both met at {label} = {show(value)} {unit}{context}",
+                met[-1][0],
+            )
     covered = [v for v, met in zip(ordered, met_at, strict=True) if met]
     if not covered:
         return
@@ -518,30 +601,41 @@ def _probe(
         abnormal = below_normal is not None and value < below_normal
         if inside or abnormal:
             why = "below the lower limit of normal" if abnormal and not inside else "between grades"
-            yield ("gap", f"gap: no grade is met at {label} = {show(value)} {unit}, {why}{context}",
-                   criteria[0][0])
+            yield (
+                "gap",
+                f"gap: no grade is met at {label} = {show(value)} {unit}, {why}{context}",
+                criteria[0][0],
+            )
             break
-    sequence = [(v, max((g for _, g in met), default=0), met) for v, met in
-                zip(ordered, met_at, strict=True) if decreasing or met]
+    sequence = [
+        (v, max((g for _, g in met), default=0), met)
+        for v, met in zip(ordered, met_at, strict=True)
+        if decreasing or met
+    ]
     if not sequence:
         return
     levels = [g for _, g, _ in sequence]
     if decreasing:
         ok = all(a >= b for a, b in itertools.pairwise(levels))
     else:
-        ok = (all(a >= b for a, b in itertools.pairwise(levels))
-              or all(a <= b for a, b in itertools.pairwise(levels)))
+        ok = all(a >= b for a, b in itertools.pairwise(levels)) or all(
+            a <= b for a, b in itertools.pairwise(levels)
+        )
     if not ok:
         for (v1, g1, _), (v2, g2, met2) in itertools.pairwise(sequence):
             if (decreasing and g2 > g1) or (not decreasing and g2 != g1):
                 where = met2[0][0] if met2 else criteria[0][0]
                 if decreasing:
-                    message = (f"not monotone: grade {g1} at {label} = {show(v1)} {unit} but"
-                               f" grade {g2} at {show(v2)} {unit}; a lower count must never give"
-                               f" a lower grade{context}")
+                    message = (
+                        f"not monotone: grade {g1} at {label} = {show(v1)} {unit} but"
+                        f" grade {g2} at {show(v2)} {unit}; a lower count must never give"
+                        f" a lower grade{context}"
+                    )
                 else:
-                    message = (f"not monotone: grades go {', '.join(map(str, _runs(levels)))}"
-                               f" as {label} rises{context}")
+                    message = (
+                        f"not monotone: grades go {', '.join(map(str, _runs(levels)))}"
+                        f" as {label} rises{context}"
+                    )
                 yield ("monotone", message, where)
                 break
 
@@ -568,7 +662,8 @@ def _check_skin_routes(version: str, files: list[RuleFile], out: _Collector) -> 
     each of them takes the morphology unconditionally (bullous: SJS and TEN split by
     detachment)."""
     routed: list[tuple[RuleFile, Any]] = [
-        (rf, rf.model) for rf in files if getattr(rf.model, "applies_to", None) is not None]
+        (rf, rf.model) for rf in files if getattr(rf.model, "applies_to", None) is not None
+    ]
     if not routed:
         return
     thresholds: set[Fraction] = set()
@@ -577,8 +672,9 @@ def _check_skin_routes(version: str, files: list[RuleFile], out: _Collector) -> 
             if route.when is not None:
                 thresholds |= _thresholds(route.when)
     marks = {Fraction(0), Fraction(100), *thresholds}
-    probes = sorted(p for p in {m + d for m in marks for d in (-EPSILON, 0, EPSILON)}
-                    if 0 <= p <= 100)
+    probes = sorted(
+        p for p in {m + d for m in marks for d in (-EPSILON, 0, EPSILON)} if 0 <= p <= 100
+    )
     reported: set[str] = set()
     for morphology in FIELDS["skin.morphology"].values:
         for bsa in probes:
@@ -597,21 +693,35 @@ def _check_skin_routes(version: str, files: list[RuleFile], out: _Collector) -> 
                         key = f"{rf.relpath}:{i}:unknown"
                         if key not in reported:
                             reported.add(key)
-                            out.add(rf.document, rf.relpath, ("applies_to", i, "when"),
-                                    "a route may only read skin.bsa_percent")
+                            out.add(
+                                rf.document,
+                                rf.relpath,
+                                ("applies_to", i, "when"),
+                                "a route may only read skin.bsa_percent",
+                            )
                     elif value:
                         hits.append((rf, i, True))
             if not hits:
                 key = f"gap:{morphology}"
                 if key not in reported:
                     reported.add(key)
-                    near = [(rf, i) for rf, term in routed
-                            for i, r in enumerate(term.applies_to) if r.morphology == morphology]
-                    message = (f"skin morphology {morphology!r} at BSA {show(bsa)}% is graded"
-                               " under no term (applies_to)")
+                    near = [
+                        (rf, i)
+                        for rf, term in routed
+                        for i, r in enumerate(term.applies_to)
+                        if r.morphology == morphology
+                    ]
+                    message = (
+                        f"skin morphology {morphology!r} at BSA {show(bsa)}% is graded"
+                        " under no term (applies_to)"
+                    )
                     if near:
-                        out.add(near[0][0].document, near[0][0].relpath,
-                                ("applies_to", near[0][1]), message)
+                        out.add(
+                            near[0][0].document,
+                            near[0][0].relpath,
+                            ("applies_to", near[0][1]),
+                            message,
+                        )
                     else:
                         out.add(None, f"{version_dir(version)}/", (), message)
             elif len(hits) > 1 and any(conditional for _, _, conditional in hits):
@@ -620,9 +730,13 @@ def _check_skin_routes(version: str, files: list[RuleFile], out: _Collector) -> 
                     reported.add(key)
                     names = ", ".join(rf.relpath for rf, _, _ in hits)
                     rf, i, _ = next(h for h in hits if h[2])
-                    out.add(rf.document, rf.relpath, ("applies_to", i, "when"),
-                            f"skin morphology {morphology!r} at BSA {show(bsa)}% is routed to"
-                            f" more than one term: {names}")
+                    out.add(
+                        rf.document,
+                        rf.relpath,
+                        ("applies_to", i, "when"),
+                        f"skin morphology {morphology!r} at BSA {show(bsa)}% is routed to"
+                        f" more than one term: {names}",
+                    )
 
 
 # --------------------------------------------------------------------------------------------
@@ -633,8 +747,9 @@ _LADDER_KEYS = ("ladder_mg", "dose_levels", "dose_ladder", "ladder", "levels")
 
 
 def _is_term_key(key: Any) -> bool:
-    return isinstance(key, str) and (key in ("term", "term_id") or key.endswith(("terms",
-                                                                                 "term_ids")))
+    return isinstance(key, str) and (
+        key in ("term", "term_id") or key.endswith(("terms", "term_ids"))
+    )
 
 
 def _check_dosing(root: Path, path: Path, term_ids: dict[str, set[str]], out: _Collector) -> None:
@@ -686,8 +801,9 @@ def _plain_text(text: str) -> str:
     return re.sub(r"[^a-z0-9.]+", " ", text.lower())
 
 
-def _check_dosing_wording(doc: Document, relpath: str, data: dict[str, Any], known: set[str],
-                          out: _Collector) -> None:
+def _check_dosing_wording(
+    doc: Document, relpath: str, data: dict[str, Any], known: set[str], out: _Collector
+) -> None:
     """Every number of the dosing rules, and every term they stop the drug for, must stand in
     the source wording quoted for it (``wording``: dotted key -> the label's or the policy's
     text).  A number edited without its wording, or wording edited without its number, is a
@@ -704,24 +820,35 @@ def _check_dosing_wording(doc: Document, relpath: str, data: dict[str, Any], kno
         dotted = ".".join(str(p) for p in path if isinstance(p, str))
         keys = [k for k in covered if dotted == k or dotted.startswith(k + ".")]
         if not keys:
-            out.add(doc, relpath, path,
-                    f"{dotted} = {show(value)} has no quoted source wording (add it under"
-                    " `wording:`)")
+            out.add(
+                doc,
+                relpath,
+                path,
+                f"{dotted} = {show(value)} has no quoted source wording (add it under `wording:`)",
+            )
             continue
         key = max(keys, key=len)
         if value not in covered[key]:
-            out.add(doc, relpath, path,
-                    f"{dotted} = {show(value)} does not appear in its quoted wording"
-                    f" (wording.{key}: {wording[key]!r})")
+            out.add(
+                doc,
+                relpath,
+                path,
+                f"{dotted} = {show(value)} does not appear in its quoted wording"
+                f" (wording.{key}: {wording[key]!r})",
+            )
     ladder, ladder_text = data.get("ladder_mg"), wording.get("ladder_mg")
     if isinstance(ladder, list) and isinstance(ladder_text, str):
         levels = {exact(v) for v in ladder if isinstance(v, int | float)}
         for chain in re.finditer(r"\d+(?:\s*->\s*\d+)+", ladder_text):
             quoted = {Fraction(n) for n in re.findall(r"\d+", chain.group(0))}
             for level in sorted(quoted - levels, reverse=True):
-                out.add(doc, relpath, ("ladder_mg",),
-                        f"dose level {show(level)} of the quoted ladder is missing from"
-                        " ladder_mg (a level dropped without its wording)")
+                out.add(
+                    doc,
+                    relpath,
+                    ("ladder_mg",),
+                    f"dose level {show(level)} of the quoted ladder is missing from"
+                    " ladder_mg (a level dropped without its wording)",
+                )
     for key, value in data.get("skin", {}).items() if isinstance(data.get("skin"), dict) else ():
         if not (_is_term_key(key) and isinstance(value, list)):
             continue
@@ -734,64 +861,99 @@ def _check_dosing_wording(doc: Document, relpath: str, data: dict[str, Any], kno
         listed = {v for v in value if isinstance(v, str)}
         for term_id in sorted(listed):
             if _words(term_id) not in plain:
-                out.add(doc, relpath, ("skin", key),
-                        f"{term_id} is listed but its wording does not name it ({text!r})")
+                out.add(
+                    doc,
+                    relpath,
+                    ("skin", key),
+                    f"{term_id} is listed but its wording does not name it ({text!r})",
+                )
         for term_id in sorted(known - listed):
             if _words(term_id) in plain:
-                out.add(doc, relpath, ("skin", key),
-                        f"the wording names {_words(term_id)} but {term_id} is not listed")
+                out.add(
+                    doc,
+                    relpath,
+                    ("skin", key),
+                    f"the wording names {_words(term_id)} but {term_id} is not listed",
+                )
 
 
 def _numbers(mapping: Any) -> dict[str, Fraction]:
     if not isinstance(mapping, dict):
         return {}
-    return {k: exact(v) for k, v in mapping.items()
-            if isinstance(v, int | float) and not isinstance(v, bool)}
+    return {
+        k: exact(v)
+        for k, v in mapping.items()
+        if isinstance(v, int | float) and not isinstance(v, bool)
+    }
 
 
-def _check_dose_steps(doc: Document, relpath: str, data: dict[str, Any],
-                      out: _Collector) -> None:
+def _check_dose_steps(doc: Document, relpath: str, data: dict[str, Any], out: _Collector) -> None:
     """Resume doses step one ladder level down; a hold ends only above where it starts;
     escalation goes up."""
-    ladder = [d for d in data.get("ladder_mg", []) if isinstance(d, int)] if isinstance(
-        data.get("ladder_mg"), list) else []
+    ladder = (
+        [d for d in data.get("ladder_mg", []) if isinstance(d, int)]
+        if isinstance(data.get("ladder_mg"), list)
+        else []
+    )
     hematologic = data.get("hematologic") if isinstance(data.get("hematologic"), dict) else {}
     assert isinstance(hematologic, dict)
     steps = hematologic.get("label_recurrence_steps")
     pairs: list[tuple[FieldPath, Any, Any]] = []
     if isinstance(steps, list):
-        pairs = [(("hematologic", "label_recurrence_steps", i), s.get("from_mg"), s.get("to_mg"))
-                 for i, s in enumerate(steps) if isinstance(s, dict)]
+        pairs = [
+            (("hematologic", "label_recurrence_steps", i), s.get("from_mg"), s.get("to_mg"))
+            for i, s in enumerate(steps)
+            if isinstance(s, dict)
+        ]
     elif isinstance(steps, dict):
         pairs = [(("hematologic", "label_recurrence_steps", k), k, v) for k, v in steps.items()]
     for path, before, after in pairs:
         if before in ladder and after in ladder:
-            below = ladder[ladder.index(before) + 1] if ladder.index(before) + 1 < len(
-                ladder) else None
+            below = (
+                ladder[ladder.index(before) + 1] if ladder.index(before) + 1 < len(ladder) else None
+            )
             if after != below:
-                out.add(doc, relpath, path,
-                        f"resume dose {after} mg after {before} mg is not the next ladder level"
-                        f" ({below if below is not None else 'none: stop'} mg; ladder_mg"
-                        f" {ladder})")
+                out.add(
+                    doc,
+                    relpath,
+                    path,
+                    f"resume dose {after} mg after {before} mg is not the next ladder level"
+                    f" ({below if below is not None else 'none: stop'} mg; ladder_mg"
+                    f" {ladder})",
+                )
         elif before is not None or after is not None:
-            out.add(doc, relpath, path, f"{before} -> {after} mg: both must be ladder doses"
-                    f" (ladder_mg {ladder})")
+            out.add(
+                doc,
+                relpath,
+                path,
+                f"{before} -> {after} mg: both must be ladder doses (ladder_mg {ladder})",
+            )
     hold = _numbers(hematologic.get("hold_below"))
     resume = _numbers(hematologic.get("resume_at_least"))
     for name in hold.keys() & resume.keys():
         if resume[name] < hold[name]:
-            out.add(doc, relpath, ("hematologic", "resume_at_least", name),
-                    f"resume at {show(resume[name])} is below the hold threshold"
-                    f" {show(hold[name])} (hematologic.hold_below.{name})")
+            out.add(
+                doc,
+                relpath,
+                ("hematologic", "resume_at_least", name),
+                f"resume at {show(resume[name])} is below the hold threshold"
+                f" {show(hold[name])} (hematologic.hold_below.{name})",
+            )
     progression = _numbers(data.get("progression"))
     if {"escalate_from_mg", "escalate_to_mg"} <= progression.keys() and (
-            progression["escalate_to_mg"] <= progression["escalate_from_mg"]):
-        out.add(doc, relpath, ("progression", "escalate_to_mg"),
-                "escalation must go to a higher dose than escalate_from_mg")
+        progression["escalate_to_mg"] <= progression["escalate_from_mg"]
+    ):
+        out.add(
+            doc,
+            relpath,
+            ("progression", "escalate_to_mg"),
+            "escalation must go to a higher dose than escalate_from_mg",
+        )
 
 
-def _walk_dosing(doc: Document, relpath: str, node: Any, path: FieldPath, known: set[str],
-                 out: _Collector) -> None:
+def _walk_dosing(
+    doc: Document, relpath: str, node: Any, path: FieldPath, known: set[str], out: _Collector
+) -> None:
     if isinstance(node, dict):
         for key, value in node.items():
             here = (*path, key)
@@ -811,9 +973,13 @@ def _walk_dosing(doc: Document, relpath: str, node: Any, path: FieldPath, known:
                     named = []
                 for where, name in named:
                     if isinstance(name, str) and name not in known:
-                        out.add(doc, relpath, where,
-                                f"names term {name!r}, which is not a CTCAE term of these"
-                                f" rules (known: {', '.join(sorted(known))})")
+                        out.add(
+                            doc,
+                            relpath,
+                            where,
+                            f"names term {name!r}, which is not a CTCAE term of these"
+                            f" rules (known: {', '.join(sorted(known))})",
+                        )
             if key == "source" and isinstance(value, str) and not value.strip():
                 out.add(doc, relpath, here, "cites no source")
             _walk_dosing(doc, relpath, value, here, known, out)
@@ -822,8 +988,9 @@ def _walk_dosing(doc: Document, relpath: str, node: Any, path: FieldPath, known:
             _walk_dosing(doc, relpath, item, (*path, i), known, out)
 
 
-def _check_ladder(doc: Document, relpath: str, ladder: list[Any], path: FieldPath,
-                  out: _Collector) -> None:
+def _check_ladder(
+    doc: Document, relpath: str, ladder: list[Any], path: FieldPath, out: _Collector
+) -> None:
     doses: list[tuple[int, Any]] = []
     for i, step in enumerate(ladder):
         dose = step.get("dose_mg", step.get("mg")) if isinstance(step, dict) else step
@@ -831,8 +998,12 @@ def _check_ladder(doc: Document, relpath: str, ladder: list[Any], path: FieldPat
             doses.append((i, dose))
     for (_, a), (j, b) in itertools.pairwise(doses):
         if not b < a:
-            out.add(doc, relpath, (*path, j),
-                    f"the dose ladder must strictly decrease: {b} mg follows {a} mg")
+            out.add(
+                doc,
+                relpath,
+                (*path, j),
+                f"the dose ladder must strictly decrease: {b} mg follows {a} mg",
+            )
 
 
 def raise_on_problems(root: Path) -> None:

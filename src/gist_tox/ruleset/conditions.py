@@ -75,8 +75,7 @@ class IsTrue(_Node):
     field: str
     is_: bool = Field(alias="is")
 
-    model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True,
-                              defer_build=True)
+    model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True, defer_build=True)
 
 
 class OneOf(_Node):
@@ -85,8 +84,7 @@ class OneOf(_Node):
     field: str
     in_: list[str] = Field(alias="in", min_length=1)
 
-    model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True,
-                              defer_build=True)
+    model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True, defer_build=True)
 
 
 class AllOf(_Node):
@@ -100,8 +98,7 @@ class AnyOf(_Node):
 class NotOf(_Node):
     not_: Condition = Field(alias="not")
 
-    model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True,
-                              defer_build=True)
+    model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True, defer_build=True)
 
 
 def _kind(value: Any) -> str | None:
@@ -109,8 +106,13 @@ def _kind(value: Any) -> str | None:
         return type(value).__name__
     if not isinstance(value, dict):
         return None
-    for key, kind in (("all", "AllOf"), ("any", "AnyOf"), ("not", "NotOf"), ("is", "IsTrue"),
-                      ("in", "OneOf")):
+    for key, kind in (
+        ("all", "AllOf"),
+        ("any", "AnyOf"),
+        ("not", "NotOf"),
+        ("is", "IsTrue"),
+        ("in", "OneOf"),
+    ):
         if key in value:
             return kind
     if "field" in value:
@@ -233,8 +235,13 @@ class Outcome(Record):
 
     __slots__ = ("value", "missing", "because", "failed_leaves")  # noqa: RUF023 - repr order
 
-    def __init__(self, value: bool | None, missing: list[str] | None = None,
-                 because: list[str] | None = None, failed_leaves: int = 0) -> None:
+    def __init__(
+        self,
+        value: bool | None,
+        missing: list[str] | None = None,
+        because: list[str] | None = None,
+        failed_leaves: int = 0,
+    ) -> None:
         self.value = value
         self.missing: list[str] = [] if missing is None else missing
         self.because: list[str] = [] if because is None else because
@@ -351,10 +358,14 @@ _FALSE_ONE: Truth = (False, (), 1)
 _FALSE_TWO: Truth = (False, (), 2)
 
 _OPERATORS: dict[str, Callable[[int, int], bool]] = {
-    "lt": operator.lt, "le": operator.le, "gt": operator.gt, "ge": operator.ge,
+    "lt": operator.lt,
+    "le": operator.le,
+    "gt": operator.gt,
+    "ge": operator.ge,
 }
 """Bound tests on cross-multiplied integers: for fractions ``a/b`` and ``c/d`` with positive
 denominators (always so in :class:`Fraction`), ``a/b < c/d`` exactly when ``a*d < c*b``."""
+
 
 @per_object(limit=4096)
 def compiled(condition: Condition) -> Test:
@@ -492,7 +503,8 @@ def _compile_compare(condition: Compare) -> Test:
                 missing.append(ref)
                 continue
             limit_num, limit_den = (
-                limit if type(limit) is Fraction else exact(limit)).as_integer_ratio()
+                limit if type(limit) is Fraction else exact(limit)
+            ).as_integer_ratio()
             if not holds(num * limit_den, limit_num * den):
                 failed += 1
         if failed:
@@ -508,8 +520,9 @@ def _compile_compare(condition: Compare) -> Test:
 # the loop: grading runs them for every grade of every term of every visit.
 
 
-def _compile_one_bound(name: str, holds: Callable[[int, int], bool], limit_num: int,
-                       limit_den: int) -> Test:
+def _compile_one_bound(
+    name: str, holds: Callable[[int, int], bool], limit_num: int, limit_den: int
+) -> Test:
     unknown: Truth = (None, (name,), 0)
 
     def test(values: Mapping[str, Any]) -> Truth:
@@ -522,8 +535,11 @@ def _compile_one_bound(name: str, holds: Callable[[int, int], bool], limit_num: 
     return test
 
 
-def _compile_two_bounds(name: str, first: tuple[Callable[[int, int], bool], int, int],
-                        second: tuple[Callable[[int, int], bool], int, int]) -> Test:
+def _compile_two_bounds(
+    name: str,
+    first: tuple[Callable[[int, int], bool], int, int],
+    second: tuple[Callable[[int, int], bool], int, int],
+) -> Test:
     unknown: Truth = (None, (name,), 0)
     holds_1, num_1, den_1 = first
     holds_2, num_2, den_2 = second

@@ -85,9 +85,17 @@ class RuleSet:
     """A validated rule set of one CTCAE version.  A plain class, not a dataclass (creating one
     costs about a millisecond at every start-up); pickled as is by the rule-set cache."""
 
-    def __init__(self, *, root: Path, config: RulesConfig, ctcae_version: str,
-                 terms: list[TermRule], reference_ranges: ReferenceRanges, dosing: Any = None,
-                 digest: str = "") -> None:
+    def __init__(
+        self,
+        *,
+        root: Path,
+        config: RulesConfig,
+        ctcae_version: str,
+        terms: list[TermRule],
+        reference_ranges: ReferenceRanges,
+        dosing: Any = None,
+        digest: str = "",
+    ) -> None:
         self.root = root
         self.config = config
         self.ctcae_version = ctcae_version
@@ -118,8 +126,7 @@ class RuleSet:
             out: dict[str, tuple[Fraction, str]] = {}
             for name in ("anc", "platelets"):
                 ref = getattr(self.reference_ranges, name)
-                out[name] = (count_to_canonical(ref.lln, ref.unit),
-                             f"{RANGES_FILE}: {ref.source}")
+                out[name] = (count_to_canonical(ref.lln, ref.unit), f"{RANGES_FILE}: {ref.source}")
             cached = self.__dict__["_default_lln"] = out
         return cached
 
@@ -242,9 +249,13 @@ def _validate_ruleset(root: Path, version: str | None) -> RuleSet:
     dosing = None
     dosing_path = root / DOSING_DIR / f"{config.dosing}.yaml"
     if not dosing_path.is_file():
-        problems.add(config_file.document, CONFIG_FILE, ("dosing",),
-                     f"names dosing rules {config.dosing!r}, but {DOSING_DIR}/{config.dosing}.yaml"
-                     " does not exist")
+        problems.add(
+            config_file.document,
+            CONFIG_FILE,
+            ("dosing",),
+            f"names dosing rules {config.dosing!r}, but {DOSING_DIR}/{config.dosing}.yaml"
+            " does not exist",
+        )
     else:
         try:
             from gist_tox.dosing.schema import DosingRules  # kept off the start-up path
@@ -260,8 +271,13 @@ def _validate_ruleset(root: Path, version: str | None) -> RuleSet:
     assert ranges is not None
     terms.sort(key=lambda t: (_CATEGORY_ORDER[t.category], t.id))
     return RuleSet(
-        root=root, config=config, ctcae_version=version, terms=terms, reference_ranges=ranges,
-        dosing=dosing, digest=digest_of(files),
+        root=root,
+        config=config,
+        ctcae_version=version,
+        terms=terms,
+        reference_ranges=ranges,
+        dosing=dosing,
+        digest=digest_of(files),
     )
 
 
@@ -285,11 +301,19 @@ def check_term(rf: RuleFile, term: TermRule, version: str, problems: _Problems) 
     if term.id != stem:
         problems.add(doc, rf.relpath, ("id",), f"id {term.id!r} must match the file name {stem!r}")
     if term.ctcae_version != version:
-        problems.add(doc, rf.relpath, ("ctcae_version",),
-                     f"{term.ctcae_version!r} but the file is in {version_dir(version)}/")
+        problems.add(
+            doc,
+            rf.relpath,
+            ("ctcae_version",),
+            f"{term.ctcae_version!r} but the file is in {version_dir(version)}/",
+        )
     if (term.applies_to is not None) != (term.category == "skin"):
-        problems.add(doc, rf.relpath, ("applies_to",),
-                     "skin terms (and only they) must list the morphologies they grade")
+        problems.add(
+            doc,
+            rf.relpath,
+            ("applies_to",),
+            "skin terms (and only they) must list the morphologies they grade",
+        )
 
     def check(cond: Condition, path: tuple[Any, ...]) -> None:
         if isinstance(cond, AllOf | AnyOf):
@@ -303,19 +327,31 @@ def check_term(rf: RuleFile, term: TermRule, version: str, problems: _Problems) 
             return
         info = FIELDS.get(cond.field)
         if info is None:
-            problems.add(doc, rf.relpath, (*path, "field"),
-                         f"unknown input {cond.field!r}; known: {', '.join(FIELDS)}")
+            problems.add(
+                doc,
+                rf.relpath,
+                (*path, "field"),
+                f"unknown input {cond.field!r}; known: {', '.join(FIELDS)}",
+            )
             return
         if isinstance(cond, Compare):
             if info.kind != "number":
-                problems.add(doc, rf.relpath, (*path, "field"),
-                             f"{cond.field} is {info.kind}, not a number; use 'is' or 'in'")
+                problems.add(
+                    doc,
+                    rf.relpath,
+                    (*path, "field"),
+                    f"{cond.field} is {info.kind}, not a number; use 'is' or 'in'",
+                )
             for op, bound in cond.bounds():
                 if isinstance(bound, FieldRef):
                     other = FIELDS.get(bound.field)
                     if other is None or other.kind != "number":
-                        problems.add(doc, rf.relpath, (*path, op),
-                                     f"bound {bound.field!r} is not a numeric input")
+                        problems.add(
+                            doc,
+                            rf.relpath,
+                            (*path, op),
+                            f"bound {bound.field!r} is not a numeric input",
+                        )
         elif isinstance(cond, IsTrue) and info.kind != "bool":
             problems.add(doc, rf.relpath, (*path, "field"), f"{cond.field} is not yes/no")
         elif isinstance(cond, OneOf):
@@ -324,21 +360,31 @@ def check_term(rf: RuleFile, term: TermRule, version: str, problems: _Problems) 
             else:
                 for value in cond.in_:
                     if value not in info.values:
-                        problems.add(doc, rf.relpath, (*path, "in"),
-                                     f"{value!r} is not a value of {cond.field}; "
-                                     f"expected one of {', '.join(info.values)}")
+                        problems.add(
+                            doc,
+                            rf.relpath,
+                            (*path, "in"),
+                            f"{value!r} is not a value of {cond.field}; "
+                            f"expected one of {', '.join(info.values)}",
+                        )
 
     for i, grade in enumerate(term.grades):
         check(grade.when, ("grades", i, "when"))
         if grade.grade == 5 and not (
-            isinstance(grade.when, IsTrue) and grade.when.field == "consequences.died"
+            isinstance(grade.when, IsTrue)
+            and grade.when.field == "consequences.died"
             and grade.when.is_
         ):
-            problems.add(doc, rf.relpath, ("grades", i, "when"),
-                         "grade 5 must be exactly {field: consequences.died, is: true}")
+            problems.add(
+                doc,
+                rf.relpath,
+                ("grades", i, "when"),
+                "grade 5 must be exactly {field: consequences.died, is: true}",
+            )
         elif grade.grade != 5 and _reads(grade.when, "consequences.died"):
-            problems.add(doc, rf.relpath, ("grades", i, "when"),
-                         "only grade 5 may read consequences.died")
+            problems.add(
+                doc, rf.relpath, ("grades", i, "when"), "only grade 5 may read consequences.died"
+            )
     if term.present_when is not None:
         check(term.present_when, ("present_when",))
     for i, route in enumerate(term.applies_to or []):
