@@ -264,7 +264,8 @@ def test_consistent_thresholds_pass_and_a_moved_bound_is_caught(
     a, b, c = ts
     tmp = tmp_path_factory.mktemp("p")
     good = one_term_rules(tmp, TERM.format(a=a, a2=a, b=b, c=c, note=""))
-    assert check_rules(good) == []
+    # the cells here are made up, so only their quotation of NCI may differ
+    assert [p for p in check_rules(good) if "differs from NCI" not in p.message] == []
     moved = round(a + shift, 3)
     bad = one_term_rules(tmp / "bad", TERM.format(a=a, a2=moved, b=b, c=c, note=moved))
     found = [p.message for p in check_rules(bad)]

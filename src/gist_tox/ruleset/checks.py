@@ -54,6 +54,7 @@ from gist_tox.ruleset.loader import (
     read_rule_file,
     version_dir,
 )
+from gist_tox.ruleset.quotations import check_quotations
 from gist_tox.ruleset.schema import ReferenceRanges, RulesConfig, TermRule
 from gist_tox.units import PLAUSIBLE_CELSIUS, PLAUSIBLE_MAX_COUNT, count_to_canonical, exact, show
 
@@ -147,6 +148,7 @@ def check_rules(root: Path) -> list[Problem]:
         others = set().union(*(ids for v, ids in all_ids.items() if v != version))
         _check_terms(version, files, ranges, others, out)
         _check_skin_routes(version, files, out)
+        check_quotations(version, files, out)
     if config is not None:
         name = config.model.dosing  # type: ignore[attr-defined]
         _check_dosing(root, root / DOSING_DIR / f"{name}.yaml", all_ids, out)
