@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from fractions import Fraction
 
 import pytest
@@ -10,10 +11,15 @@ from hypothesis import strategies as st
 
 from gist_tox.units import (
     COUNT_UNIT_FACTORS,
+    COUNT_UNIT_SPELLINGS,
+    TEMPERATURE_UNIT_SPELLINGS,
     count_to_canonical,
+    count_unit,
     exact,
     show,
+    spelling_pattern,
     temperature_to_celsius,
+    temperature_unit,
     to_json_number,
 )
 
@@ -107,3 +113,78 @@ def test_a_float_that_is_not_a_number_is_refused_as_fraction_refuses_it(value: f
     with pytest.raises(ValueError) as got:
         exact(value)
     assert str(got.value) == str(expected.value)
+
+
+# Spellings of units (labs write the same unit many ways; each is mapped exactly, never guessed)
+
+
+@pytest.mark.parametrize(
+    ("spelling", "unit"),
+    [
+        ("10^9/l", "10^9/L"),
+        ("x10^9/L", "10^9/L"),
+        ("X10^9/l", "10^9/L"),
+        ("10*9/L", "10^9/L"),
+        ("G/L", "10^9/L"),
+        ("G/l", "10^9/L"),
+        ("10*3/uL", "10^3/uL"),
+        ("x10^3/uL", "10^3/uL"),
+        ("K/uL", "10^3/uL"),
+        ("k/ul", "10^3/uL"),
+        ("{cells}/uL", "cells/uL"),
+        ("Cells/uL", "cells/uL"),
+        *((u, u) for u in ("10^9/L", "10^3/uL", "/uL", "/mm3", "cells/uL")),
+    ],
+)
+def test_count_unit_spellings_map_to_a_unit_with_the_same_meaning(spelling: str, unit: str) -> None:
+    assert count_unit(spelling) == unit
+
+
+@pytest.mark.parametrize(
+    "spelling",
+    # grams per litre; the enzyme unit; mega; a spelling nobody defined; a temperature
+    ["g/L", "g/l", "/UL", "K/UL", "/MM3", "/Mm3", "10^9", "10^9/L ", "x10^6/L", "C", ""],
+)
+def test_count_spellings_whose_case_or_form_means_something_else_are_unknown(
+    spelling: str,
+) -> None:
+    assert count_unit(spelling) is None
+
+
+@pytest.mark.parametrize(
+    ("spelling", "unit"),
+    [("C", "C"), ("F", "F"), ("Cel", "C"), ("CEL", "C"), ("[degF]", "F"), ("[DEGF]", "F")],
+)
+def test_temperature_spellings(spelling: str, unit: str) -> None:
+    assert temperature_unit(spelling) == unit
+
+
+@pytest.mark.parametrize("spelling", ["c", "f", "K", "degF", "Celsius", "°C", "[degC]"])
+def test_other_temperature_spellings_are_unknown(spelling: str) -> None:
+    assert temperature_unit(spelling) is None
+
+
+def test_every_spelling_means_a_unit_of_the_format() -> None:
+    assert set(COUNT_UNIT_SPELLINGS.values()) == set(COUNT_UNIT_FACTORS)
+    assert set(TEMPERATURE_UNIT_SPELLINGS.values()) == {"C", "F"}
+
+
+_UNIT_TEXT = st.one_of(
+    st.sampled_from([*COUNT_UNIT_SPELLINGS, *TEMPERATURE_UNIT_SPELLINGS]).flatmap(
+        lambda s: st.lists(st.booleans(), min_size=len(s), max_size=len(s)).map(
+            lambda flips: "".join(c.swapcase() if f else c for c, f in zip(s, flips, strict=True))
+        )
+    ),
+    st.text(alphabet="0139^*x/uLlGgKkmMCcFfel{}[]sd", max_size=10),
+)
+
+
+@settings(max_examples=400, deadline=None)
+@given(_UNIT_TEXT)
+def test_the_schema_pattern_accepts_exactly_what_the_tool_accepts(text: str) -> None:
+    """Editors check units with the JSON Schema's pattern; it must agree with the tool, case
+    variants included."""
+    assert bool(re.fullmatch(spelling_pattern("count"), text)) == (count_unit(text) is not None)
+    assert bool(re.fullmatch(spelling_pattern("temperature"), text)) == (
+        temperature_unit(text) is not None
+    )

@@ -11,9 +11,10 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from pydantic import ValidationError
 
-from conftest import make_visit
+from conftest import make_visit, result_of
 from gist_tox.units import (
     COUNT_UNIT_FACTORS,
+    COUNT_UNIT_SPELLINGS,
     PLAUSIBLE_MAX_COUNT,
     PLAUSIBLE_MIN_LLN,
     count_to_canonical,
@@ -185,3 +186,42 @@ def test_anc_from_the_differential_is_exact() -> None:
     derived = anc_from_differential(v.labs)
     assert derived is not None and derived[0] == Fraction(42, 100)
     assert "bands 5%" in derived[1]
+
+
+@pytest.mark.parametrize("spelling", sorted(COUNT_UNIT_SPELLINGS))
+def test_a_count_unit_spelling_grades_exactly_as_the_unit_it_means(spelling: str) -> None:
+    """Accepting a spelling never changes a result: the visit is the one written in the unit
+    the spelling means (1,000-fold units keep their factor)."""
+    unit = COUNT_UNIT_SPELLINGS[spelling]
+    value = 0.9 if COUNT_UNIT_FACTORS[unit] == 1 else 900
+    written = {"anc": {"value": value, "unit": spelling.replace("K", "k")}}
+    canonical = {"anc": {"value": value, "unit": unit}}
+    assert result_of(make_visit(labs=written)) == result_of(make_visit(labs=canonical))
+
+
+@pytest.mark.parametrize(("spelling", "unit"), [("Cel", "C"), ("[degF]", "F"), ("[DEGF]", "F")])
+def test_a_temperature_spelling_reads_as_the_unit_it_means(spelling: str, unit: str) -> None:
+    fever = {"max_temperature": {"value": 101 if unit == "F" else 38.4, "unit": spelling}}
+    assert visit(fever=fever).fever.max_temperature.unit == unit  # type: ignore[union-attr]
+
+
+def test_a_spelling_whose_case_means_another_unit_is_refused() -> None:
+    assert "input_value='g/L'" in refused(labs={"anc": {"value": 1, "unit": "g/L"}})  # grams
+    assert "input_value='/UL'" in refused(labs={"anc": {"value": 1, "unit": "/UL"}})  # enzyme U
+
+
+def test_a_normal_skin_exam_has_one_spelling_and_grades_every_skin_term_0() -> None:
+    result = result_of(make_visit(skin={"bsa_percent": 0}))
+    skin_terms = [g for g in result["grades"].values() if "rash" in (g["basis"] or "")]
+    assert len(skin_terms) == 5
+    assert {g["grade"] for g in skin_terms} == {0}
+    assert {g["basis"] for g in skin_terms} == {"skin examined, no rash"}
+
+
+@pytest.mark.parametrize("word", ["none", "None", "normal"])
+def test_morphology_none_is_refused_with_the_spelling_of_a_normal_exam(word: str) -> None:
+    assert "skin: {bsa_percent: 0}" in refused(skin={"morphology": word, "bsa_percent": 0})
+
+
+def test_an_empty_skin_section_is_refused_with_the_spelling_of_a_normal_exam() -> None:
+    assert "skin: {bsa_percent: 0}" in refused(skin={})

@@ -28,6 +28,93 @@ COUNT_UNIT_FACTORS: dict[str, Fraction] = {
 
 CANONICAL_COUNT_UNIT = "10^9/L"
 
+COUNT_UNIT_SPELLINGS: dict[str, CountUnit] = {
+    "10^9/L": "10^9/L",
+    "x10^9/L": "10^9/L",
+    "10*9/L": "10^9/L",  # UCUM
+    "G/L": "10^9/L",  # giga per litre (g/L, grams per litre, is refused)
+    "10^3/uL": "10^3/uL",
+    "x10^3/uL": "10^3/uL",
+    "10*3/uL": "10^3/uL",  # UCUM
+    "K/uL": "10^3/uL",  # thousands per microlitre, as analysers print it
+    "/uL": "/uL",
+    "/mm3": "/mm3",
+    "cells/uL": "cells/uL",
+    "{cells}/uL": "cells/uL",  # UCUM, with its annotation
+}
+"""Every spelling of a count unit a visit may use, and the unit of the visit format it means.
+
+This is the one place these spellings are known (the visit model, its JSON Schema and the FHIR
+reader all read it).  Each maps to a unit with the same factor, so a spelling never changes a
+number: ``K/uL`` is ``10^3/uL``.  Letters match in either case except where the case carries the
+meaning (:data:`COUNT_CASE_SENSITIVE`)."""
+
+TEMPERATURE_UNIT_SPELLINGS: dict[str, TemperatureUnit] = {
+    "C": "C",
+    "F": "F",
+    "Cel": "C",  # UCUM
+    "[degF]": "F",  # UCUM
+}
+"""Every spelling of a temperature unit, and the unit of the visit format it means."""
+
+COUNT_CASE_SENSITIVE = frozenset("uUmMgG")
+"""Letters of a count unit whose case changes its meaning: ``u`` micro but ``U`` the enzyme
+unit, ``m`` milli but ``M`` mega, ``G`` giga but ``g`` gram.  Every other letter (``L``/``l``
+litre, ``K``/``k`` thousand, ``x``/``X``, ``cells``) and every letter of a temperature unit of
+more than one letter (``Cel``, ``[degF]``) matches in either case.  A one-letter spelling
+(``C``, ``F``) matches only exactly: alone, ``c`` and ``f`` are prefixes."""
+
+
+def _folded(spelling: str, sensitive: frozenset[str]) -> str:
+    return "".join(ch if ch in sensitive else ch.lower() for ch in spelling)
+
+
+_COUNT_FOLDED: dict[str, CountUnit] = {
+    _folded(k, COUNT_CASE_SENSITIVE): v for k, v in COUNT_UNIT_SPELLINGS.items()
+}
+_TEMPERATURE_FOLDED: dict[str, TemperatureUnit] = {
+    _folded(k, frozenset()): v for k, v in TEMPERATURE_UNIT_SPELLINGS.items() if len(k) > 1
+}
+
+
+def count_unit(spelling: str) -> CountUnit | None:
+    """The visit format's count unit that ``spelling`` means, or None when it is none we know."""
+    found = COUNT_UNIT_SPELLINGS.get(spelling)
+    if found is not None:
+        return found
+    return _COUNT_FOLDED.get(_folded(spelling, COUNT_CASE_SENSITIVE))
+
+
+def temperature_unit(spelling: str) -> TemperatureUnit | None:
+    """The visit format's temperature unit that ``spelling`` means, or None when it is none."""
+    found = TEMPERATURE_UNIT_SPELLINGS.get(spelling)
+    if found is not None or len(spelling) < 2:
+        return found
+    return _TEMPERATURE_FOLDED.get(_folded(spelling, frozenset()))
+
+
+def spelling_pattern(kind: Literal["count", "temperature"]) -> str:
+    """A JSON Schema ``pattern`` (ECMA-262, no flags) that accepts exactly the spellings
+    :func:`count_unit` or :func:`temperature_unit` accepts."""
+    import re
+
+    spellings, sensitive = (
+        (COUNT_UNIT_SPELLINGS, COUNT_CASE_SENSITIVE)
+        if kind == "count"
+        else (TEMPERATURE_UNIT_SPELLINGS, frozenset())
+    )
+
+    def one(spelling: str) -> str:
+        if len(spelling) == 1:
+            return re.escape(spelling)
+        return "".join(
+            f"[{ch.upper()}{ch.lower()}]" if ch.isalpha() and ch not in sensitive else re.escape(ch)
+            for ch in spelling
+        )
+
+    return "^(?:" + "|".join(one(s) for s in spellings) + ")$"
+
+
 PLAUSIBLE_MAX_COUNT = {
     "anc": Fraction(200),
     "wbc": Fraction(1000),

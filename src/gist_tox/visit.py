@@ -20,20 +20,26 @@ from pydantic import (
     ConfigDict,
     Field,
     ValidationInfo,
+    WithJsonSchema,
     field_validator,
     model_validator,
 )
 
 from gist_tox.units import (
     COUNT_UNIT_FACTORS,
+    COUNT_UNIT_SPELLINGS,
     PLAUSIBLE_CELSIUS,
     PLAUSIBLE_MAX_COUNT,
     PLAUSIBLE_MIN_LLN,
+    TEMPERATURE_UNIT_SPELLINGS,
     CountUnit,
     TemperatureUnit,
     count_to_canonical,
+    count_unit,
     exact,
+    spelling_pattern,
     temperature_to_celsius,
+    temperature_unit,
 )
 
 VISIT_FORMAT = "gist-tox/visit@1"
@@ -73,7 +79,40 @@ def _version_text(value: Any) -> Any:
     return value
 
 
+def _count_unit(value: Any) -> Any:
+    """A count unit as labs write it (``x10^9/L``, ``K/uL``, UCUM's ``10*9/L``) read as the
+    format's own spelling with the same factor; anything else is left for the model to refuse."""
+    return (count_unit(value) or value) if isinstance(value, str) else value
+
+
+def _temperature_unit(value: Any) -> Any:
+    """``Cel`` and ``[degF]`` (UCUM) read as ``C`` and ``F``; anything else is left to refuse."""
+    return (temperature_unit(value) or value) if isinstance(value, str) else value
+
+
+def _unit_schema(spellings: dict[str, str], kind: Literal["count", "temperature"]) -> Any:
+    """The JSON Schema of a unit field: every spelling for completion, and the pattern that
+    also accepts the case variants the tool accepts (``units.count_unit``)."""
+    return WithJsonSchema(
+        {
+            "anyOf": [
+                {"type": "string", "enum": list(spellings)},
+                {"type": "string", "pattern": spelling_pattern(kind)},
+            ],
+            "description": "The unit, as the README's 'Units' lists its spellings.",
+        }
+    )
+
+
 IsoDate = Annotated[dt.date, BeforeValidator(_iso_date)]
+CountUnitField = Annotated[
+    CountUnit, BeforeValidator(_count_unit), _unit_schema(COUNT_UNIT_SPELLINGS, "count")
+]
+TemperatureUnitField = Annotated[
+    TemperatureUnit,
+    BeforeValidator(_temperature_unit),
+    _unit_schema(TEMPERATURE_UNIT_SPELLINGS, "temperature"),
+]
 CtcaeVersion = Annotated[Literal["5.0", "6.0"], BeforeValidator(_version_text)]
 Percent = Annotated[float, Field(ge=0, le=100, allow_inf_nan=False)]
 NonNegative = Annotated[float, Field(ge=0, allow_inf_nan=False)]
@@ -133,7 +172,7 @@ class CountLab(_Strict):
     """A cell count with its unit, and the lab's lower limit of normal in the same unit."""
 
     value: NonNegative
-    unit: CountUnit
+    unit: CountUnitField
     lln: NonNegative | None = None
 
 
@@ -186,7 +225,7 @@ class Labs(_Strict):
 
 class Temperature(_Strict):
     value: Annotated[float, Field(allow_inf_nan=False)]
-    unit: TemperatureUnit
+    unit: TemperatureUnitField
 
     @model_validator(mode="after")
     def _plausible(self) -> Temperature:
@@ -211,8 +250,27 @@ class Consequences(_Strict):
     died: bool | str | list[str] = False
 
 
+NORMAL_SKIN_EXAM = "skin: {bsa_percent: 0}"
+"""The one spelling of a skin exam that found nothing: no morphology, no area affected.  Every
+skin term is then grade 0 ("skin examined, no rash"), which is also what ends a skin hold."""
+
+
+def _no_morphology_word(value: Any) -> Any:
+    """``morphology: none`` (or ``normal``) is refused with the spelling of a normal exam, rather
+    than only a list of morphologies: a writer who means "no rash" learns how to say it."""
+    if isinstance(value, str) and value.strip().lower() in {"none", "normal", "no", "no rash"}:
+        raise ValueError(
+            f"{value!r} is not a morphology; a skin exam that found nothing is written"
+            f" `{NORMAL_SKIN_EXAM}` (no morphology)"
+        )
+    return value
+
+
 class Skin(_Strict):
-    morphology: Morphology | None = None
+    """The skin exam.  One that found nothing is ``skin: {bsa_percent: 0}`` (no morphology):
+    every skin term is then grade 0."""
+
+    morphology: Annotated[Morphology | None, BeforeValidator(_no_morphology_word)] = None
     bsa_percent: Percent | None = None
     symptoms: Literal["none", "mild", "moderate", "severe"] = "none"
     adl_limitation: Literal["none", "instrumental", "self_care"] = "none"
@@ -227,7 +285,10 @@ class Skin(_Strict):
     @model_validator(mode="after")
     def _bsa_or_grade(self) -> Skin:
         if self.bsa_percent is None and self.clinician_grade is None:
-            raise ValueError("bsa_percent is required unless clinician_grade is given")
+            raise ValueError(
+                "bsa_percent is required unless clinician_grade is given (a skin exam that"
+                f" found nothing: `{NORMAL_SKIN_EXAM}`)"
+            )
         return self
 
 
