@@ -144,8 +144,9 @@ BAD: dict[str, str | bytes] = {
     "count_implausible.yaml": _sub("value: 120,", "value: 120000,"),
     "temperature_kelvin.yaml": VISIT + "fever: {max_temperature: {value: 312, unit: K}}\n",
     "temperature_implausible.yaml": VISIT + "fever: {max_temperature: {value: 98.6, unit: C}}\n",
-    "unit_lower.yaml": _sub("unit: 10^9/L, lln", "unit: 10^9/l, lln"),
-    "unit_gl.yaml": _sub("unit: 10^9/L, lln", "unit: G/L, lln"),
+    # accepted spellings (10^9/l, G/L) are in test_units; these mean other units
+    "unit_enzyme.yaml": _sub("unit: 10^9/L, lln", "unit: 10^9/UL, lln"),
+    "unit_grams.yaml": _sub("unit: 10^9/L, lln", "unit: g/L, lln"),
     "age_200.yaml": _sub("age: 60", "age: 200"),
     "bsa_150.yaml": VISIT + "skin: {morphology: maculopapular, bsa_percent: 150}\n",
     "percent_sum.yaml": VISIT + "  wbc: {value: 3, unit: 10^9/L}\n  neutrophils_percent: 90\n"

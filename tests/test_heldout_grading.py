@@ -1470,12 +1470,12 @@ add(
         stderr=("anc", "mmol/L"),
     ),
     Case(
-        "bad-platelet-unit-x10",
+        "bad-platelet-unit-x10",  # x10^9/L is an accepted spelling (issue 16); x10^6/L is not
         "6.0",
-        {"labs": {"platelets": lab(100, "x10^9/L")}},
+        {"labs": {"platelets": lab(100, "x10^6/L")}},
         {},
         exit_code=2,
-        stderr=("platelets", "x10^9/L"),
+        stderr=("platelets", "x10^6/L"),
     ),
     Case(
         "bad-temperature-unit",
