@@ -264,3 +264,18 @@ def test_output_onto_the_input_file_is_refused(
     assert result.exit_code == 2, result.output
     assert f"--output {path}: is an input file" in result.stderr
     assert path.read_text(encoding="utf-8") == original
+
+
+def test_table_shows_review_directly_under_the_action_in_words(tmp_path: Path) -> None:
+    """Without colour and at 80 columns, the review cannot be missed: it comes straight after
+    the action line, marked in words."""
+    visit = write_visit(tmp_path, labs=None)
+    run = invoke(["grade", str(visit)])
+    assert run.exit_code == 0, run.output
+    lines = run.stdout.splitlines()
+    assert max(len(line) for line in lines) <= 80 and "\x1b[" not in run.stdout
+    head = next(i for i, line in enumerate(lines) if "CONTINUE" in line)
+    assert "under review" in lines[head]
+    assert "!! REVIEW BEFORE ACTING" in lines[head + 1]
+    assert "Blood counts not measured" in lines[head + 2]
+    assert "[counts-not-measured]" in run.stdout

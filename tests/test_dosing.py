@@ -79,6 +79,7 @@ def test_recommendation_has_exactly_the_contract_keys_and_cited_reasons() -> Non
         "resume_dose_mg",
         "alternatives",
         "reasons",
+        "review",
     }
     assert r["action"] == "continue" and r["dose_mg"] == 400
     assert r["resume_when"] is None and r["resume_dose_mg"] is None and r["alternatives"] == []
@@ -156,6 +157,11 @@ def test_missing_counts_are_a_warning_not_a_silent_pass() -> None:
     assert r["action"] == "continue"
     assert "hematologic-unchecked" in rules_of(r)
     assert any("ANC and platelets not measured" in w for w in result["warnings"])
+    assert [item["code"] for item in r["review"]] == ["counts-not-measured"]
+
+
+def test_nothing_to_review_with_counts_measured() -> None:
+    assert rec()["review"] == []
 
 
 @pytest.mark.parametrize(

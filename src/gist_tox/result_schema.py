@@ -43,6 +43,14 @@ class Reason(_Open):
     text: str
 
 
+class ReviewItem(_Open):
+    """Something the tool could not judge; a clinician must review before acting."""
+
+    code: Annotated[str, Field(pattern=r"^[a-z][a-z0-9-]*$")]
+    """A stable identifier (README, "Review: what the tool could not judge")."""
+    text: str
+
+
 class Recommendation(_Open):
     """What to do with imatinib now, and why."""
 
@@ -54,6 +62,9 @@ class Recommendation(_Open):
     """Set when the action is ``hold``."""
     alternatives: list[str] = Field(default_factory=list)
     reasons: list[Reason] = Field(default_factory=list)
+    review: list[ReviewItem]
+    """Always present: empty when nothing needs a clinician's judgement; otherwise what the
+    tool could not judge. The action is still the most protective the rules give."""
 
 
 class Result(_Open):

@@ -105,6 +105,7 @@ class Recommendation:
         "reasons",
         "resume_dose_mg",
         "resume_when",
+        "review",
         "warnings",
     )
 
@@ -120,6 +121,7 @@ class Recommendation:
         warnings: list[str],
         hold_for: list[str],
         new_episodes: list[Episode],
+        review: list[dict[str, str]] | None = None,
     ) -> None:
         self.action = action
         self.dose_mg = dose_mg
@@ -131,6 +133,9 @@ class Recommendation:
         self.hold_for = hold_for
         """Categories behind a hold or a discontinuation (to carry a timeline's hold state)."""
         self.new_episodes = new_episodes
+        self.review: list[dict[str, str]] = [] if review is None else review
+        """What the tool could not judge (``{code, text}``); non-empty: a clinician must review
+        before acting on the recommendation."""
 
     def as_json(self) -> dict[str, Any]:
         return {
@@ -140,6 +145,7 @@ class Recommendation:
             "resume_dose_mg": self.resume_dose_mg,
             "alternatives": list(self.alternatives),
             "reasons": [dict(r) for r in self.reasons],
+            "review": [dict(r) for r in self.review],
         }
 
 
@@ -219,6 +225,8 @@ class _Engine:
         self.findings: list[Finding] = []
         self.warnings: list[str] = []
         self.episodes: list[Episode] = []
+        self.review: list[tuple[str, dict[str, Any]]] = []
+        """(code, placeholder values) of what the tool could not judge."""
         drug = visit.imatinib
         self.dose = drug.current_dose_mg
         self.on_hold = self.dose == 0
@@ -594,6 +602,7 @@ class _Engine:
             self.warnings.append(
                 f"{what} not measured at this visit: the hematologic hold rule could not be checked"
             )
+            self.review.append(("counts-not-measured", {"terms": what}))
 
     def _heme_term(self, low_anc: bool) -> tuple[str, int]:
         """The term and grade a new hematologic episode is recorded under: the worst graded
@@ -790,18 +799,32 @@ class _Engine:
             warnings=_unique(self.warnings),
             hold_for=hold_for,
             new_episodes=self.episodes,
+            review=self._review_items(),
         )
+
+    def _review_items(self) -> list[dict[str, str]]:
+        """Each review code once (the first values given for it), in the order found."""
+        out: dict[str, dict[str, str]] = {}
+        for code, values in self.review:
+            if code not in out:
+                spec = self.rules.review[code]
+                out[code] = {"code": code, "text": self._fill(spec.text, values)}
+        return list(out.values())
+
+    def _fill(self, text: str, values: dict[str, Any]) -> str:
+        merged = {**self.values, **values}
+        filled = _PLACEHOLDER.sub(lambda m: str(merged.get(m.group(1), m.group(0))), text)
+        return " ".join(filled.split())
 
     def _reason(self, finding: Finding) -> dict[str, str]:
         spec = self.rules.rules[finding.rule]
-        values = {**self.values, **finding.values}
+        values = dict(finding.values)
         if finding.dose is not None:
             values.setdefault("resume_dose", finding.dose)
-        text = _PLACEHOLDER.sub(lambda m: str(values.get(m.group(1), m.group(0))), spec.text)
         return {
             "rule": f"dosing/{self.rules.id}/{finding.rule}",
             "source": spec.source,
-            "text": " ".join(text.split()),
+            "text": self._fill(spec.text, values),
         }
 
 

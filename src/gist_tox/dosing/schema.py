@@ -43,6 +43,10 @@ RULE_IDS = (
 )
 """Every rule branch of the engine; the rule file must give each a source and a text."""
 
+REVIEW_CODES = ("counts-not-measured",)
+"""Every ``recommendation.review`` code (stable identifiers, documented in the README); the rule
+file must give each a source and a text."""
+
 PLACEHOLDERS = frozenset(
     {
         "anc",
@@ -168,6 +172,8 @@ class DosingRules(_Rule):
     skin: SkinRules
     progression: ProgressionRules
     rules: dict[str, RuleText]
+    review: dict[str, RuleText]
+    """Per review code (:data:`REVIEW_CODES`): what the clinician must check, and why."""
     wording: dict[str, Annotated[str, Field(min_length=1)]] = Field(default_factory=dict)
     """Dotted key (``hematologic.hold_below``) -> the source's own words for the numbers under
     it; ``rules check`` requires every number and every stop-term to stand in its wording."""
@@ -194,5 +200,13 @@ class DosingRules(_Rule):
         if unknown:
             raise ValueError(
                 f"rules: unknown rule(s) {', '.join(unknown)}; known: {', '.join(RULE_IDS)}"
+            )
+        missing = [c for c in REVIEW_CODES if c not in self.review]
+        unknown = [c for c in self.review if c not in REVIEW_CODES]
+        if missing:
+            raise ValueError(f"review: missing {', '.join(missing)}")
+        if unknown:
+            raise ValueError(
+                f"review: unknown code(s) {', '.join(unknown)}; known: {', '.join(REVIEW_CODES)}"
             )
         return self

@@ -51,6 +51,8 @@ def recommendation_panel(rec: dict[str, Any]) -> Panel:
         (action.upper(), _ACTION_STYLE.get(action, "bold")),
         f"  imatinib {rec['dose_mg']} mg/day from today",
     )
+    if rec.get("review"):
+        head.append("  (under review: see below)", style="bold")
     lines: list[Any] = [head]
     if rec.get("resume_when"):
         lines.append(
@@ -63,6 +65,7 @@ def recommendation_panel(rec: dict[str, Any]) -> Panel:
                 )
             )
         )
+    lines.extend(review_lines(rec))
     if rec.get("alternatives"):
         lines.append(Text(f"alternatives: {', '.join(rec['alternatives'])}", style="cyan"))
     for index, reason in enumerate(rec.get("reasons", []), start=1):
@@ -72,6 +75,25 @@ def recommendation_panel(rec: dict[str, Any]) -> Panel:
             )
         )
     return Panel(Group(*lines), title=Text("recommendation"), title_align="left", expand=True)
+
+
+def review_lines(rec: dict[str, Any]) -> list[Text]:
+    """What the tool could not judge, directly under the action: words, not colour, say it
+    (``!! REVIEW`` reads the same on a monochrome terminal, in a log or on paper)."""
+    items = rec.get("review") or []
+    if not items:
+        return []
+    head = Text(
+        f"!! REVIEW BEFORE ACTING: {len(items)} thing(s) the tool could not judge",
+        style="bold reverse",
+    )
+    return [
+        head,
+        *(
+            Text.assemble("!! ", (item["text"], "bold"), (f"  [{item['code']}]", "dim"))
+            for item in items
+        ),
+    ]
 
 
 def grades_table(result: dict[str, Any]) -> Table:

@@ -9,7 +9,8 @@ The same :class:`Runner` serves ``gist-tox rules test`` and the project's own py
 Matching: mappings compare recursively and partially; numbers, booleans and null exactly;
 strings exactly, except under :data:`SUBSTRING_KEYS` and in the ``warnings`` list, where the
 expected text must occur in the actual one.  ``alternatives`` is compared as an exact list;
-``reasons`` is a list of partial mappings each of which must match some actual reason.
+``reasons`` is a list of partial mappings each of which must match some actual reason; so is a
+non-empty ``review`` (``review: []`` says that nothing is under review).
 """
 
 from __future__ import annotations
@@ -328,7 +329,9 @@ def match(expected: Any, actual: Any, path: str, key: str = "") -> list[str]:
             here = f"{path}.{name}"
             if name not in actual:
                 out.append(f"{here}: expected {_show(wanted)}, got nothing (no such key)")
-            elif name == "reasons" and isinstance(wanted, list):
+            elif isinstance(wanted, list) and (
+                name == "reasons" or (name == "review" and wanted)
+            ):  # each expected item matches some actual one; `review: []` is exact
                 out.extend(_match_reasons(wanted, actual[name], here))
             elif name == "warnings" and isinstance(wanted, list):
                 out.extend(_match_texts(wanted, actual[name], here))
