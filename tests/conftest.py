@@ -5,6 +5,8 @@ from __future__ import annotations
 import json
 import os
 import tempfile
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -63,3 +65,32 @@ def runner() -> CliRunner:
 def invoke(args: list[str], input: str | None = None) -> Any:
     """Run the CLI in-process as a user would (typer's runner); stderr kept apart."""
     return CliRunner().invoke(full_app(), args, input=input)
+
+
+@contextmanager
+def deep_folders(top: Path, levels: list[str], files: dict[int, str]) -> Iterator[None]:
+    """A chain of folders named ``levels`` under ``top``, with ``level-N.yaml`` holding
+    ``files[N]`` inside the N-th one; made and removed level by level, without recursion
+    (whole names may be too long for the system, and ``shutil.rmtree`` recurses)."""
+    home = os.getcwd()
+    os.chdir(top)
+    made = 0
+    try:
+        for depth, name in enumerate(levels, 1):
+            os.mkdir(name)
+            os.chdir(name)
+            made = depth
+            if depth in files:
+                Path(f"level-{depth}.yaml").write_text(files[depth])
+        os.chdir(home)
+        yield
+    finally:
+        os.chdir(top)
+        for name in levels[:made]:
+            os.chdir(name)
+        for depth in range(made, 0, -1):
+            os.chdir("..")
+            for path in Path(levels[depth - 1]).iterdir():
+                path.unlink()  # the folder below is gone by now: only files are left
+            os.rmdir(levels[depth - 1])
+        os.chdir(home)

@@ -22,7 +22,7 @@ from typing import Any
 import pytest
 from typer.testing import CliRunner
 
-from conftest import REPO, make_visit, result_of
+from conftest import REPO, deep_folders, make_visit, result_of
 from gist_tox.cli import full_app
 
 GIST_TOX = Path(sys.executable).with_name("gist-tox")
@@ -115,6 +115,12 @@ BAD: dict[str, str | bytes] = {
     "control_in_id.yaml": _sub("ADV-1", '"ADV\\x07"'),
     "bidi_in_id.yaml": _sub("ADV-1", '"ADV\\u202eX"'),
     "lone_surrogate_yaml.yaml": _sub("ADV-1", '"ADV\\ud800"'),
+    "id_zero_width.yaml": _sub("ADV-1", '"ADV\\u200b-1"'),
+    "id_lrm.yaml": _sub("ADV-1", '"ADV\\u200e-1"'),
+    "id_rlm.yaml": _sub("ADV-1", '"ADV\\u200f-1"'),
+    "id_arabic_mark.yaml": _sub("ADV-1", '"ADV\\u061c-1"'),
+    "id_soft_hyphen.yaml": _sub("ADV-1", "ADV\u00ad-1"),
+    "id_word_joiner.json": json.dumps(_json_visit(patient={"id": "ADV\u2060-J"})),
     "lone_surrogate.json": '{"patient": {"id": "ADV\\ud800"}, "date": "2024-03-01",'
     ' "imatinib": {"starting_dose_mg": 400, "current_dose_mg": 400}}',
     # --- numbers
@@ -684,3 +690,29 @@ def test_batch_table_shows_names_and_ids_as_written(tmp_path: Path) -> None:
     code, out, err, _ = run_here(["grade", "ok\x1b[2J.yaml"], tmp_path)
     assert code == 0, err
     assert "\x1b" not in out.decode() and "ok\\x1b[2J.yaml" in out.decode()
+
+
+def test_a_deep_folder_and_a_held_pipe_stop_nothing(tmp_path: Path) -> None:
+    """A folder nested 1,000 levels deep and a named pipe that a writer holds open, among
+    valid visits: a real ``batch`` lists them all, without a crash or a hang; ``grade`` refuses
+    the pipe at once."""
+    folder = tmp_path / "visits"
+    folder.mkdir()
+    (folder / "a.yaml").write_text(VISIT)
+    os.mkfifo(folder / "held.yaml")
+    writer = subprocess.Popen(["sh", "-c", "sleep 30 > held.yaml"], cwd=folder)
+    try:
+        with deep_folders(folder, ["d"] * 1000, {1000: VISIT}):
+            done, took = run(["batch", "visits", "--format", "ndjson", "--jobs", "2"], tmp_path)
+        assert took < 10, took
+        assert done.returncode == 2, done.stderr
+        records = {Path(r["source"]).name: r for r in map(json.loads, done.stdout.splitlines())}
+        assert set(records) == {"a.yaml", "held.yaml", "level-1000.yaml"}, records
+        assert records["level-1000.yaml"]["format"] == "gist-tox/result@1"
+        assert "named pipe" in records["held.yaml"]["message"]
+        done, took = run(["grade", "held.yaml"], folder)
+        assert_refused(done.returncode, done.stdout, done.stderr.decode(), took, "held.yaml")
+        assert took < 5
+    finally:
+        writer.kill()
+        writer.wait()

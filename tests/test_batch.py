@@ -13,7 +13,7 @@ import yaml
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from conftest import RULES, make_visit
+from conftest import RULES, deep_folders, make_visit
 from gist_tox import batch
 from gist_tox.batch import Outcome, discover, latest_only, run, severity, summarise
 from gist_tox.errors import InputError
@@ -95,6 +95,42 @@ def test_a_linked_folder_elsewhere_is_followed(tmp_path: Path) -> None:
     (tmp_path / "v").mkdir()
     (tmp_path / "v" / "link").symlink_to(tmp_path / "elsewhere")
     assert [Path(f.path).name for f in discover([str(tmp_path / "v")])] == ["a.yaml"]
+
+
+def test_a_folder_nested_a_thousand_levels_deep_is_walked_not_a_crash(tmp_path: Path) -> None:
+    """The walk uses a stack, not recursion: a deep branch never stops the batch; a branch too
+    deep for the system's path length is one failure, and everything else is listed."""
+    write(tmp_path / "a.yaml", make_visit())
+    levels = ["d"] * 1000 + ["e" * 50] * 50  # the "e" levels go past the limit on a path
+    with deep_folders(tmp_path, levels, {1000: yaml.safe_dump(make_visit())}):
+        found = list(discover([str(tmp_path)]))
+    names = [(Path(f.path).name, f.error is None) for f in found]
+    assert names[0] == ("a.yaml", True)
+    assert ("level-1000.yaml", True) in names
+    too_deep = [f.error.message for f in found if f.error]
+    assert len(too_deep) == 1 and "too long" in too_deep[0], too_deep
+
+
+def test_a_file_named_by_two_spellings_is_listed_once(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Relative and absolute names, a folder given inside another, a link to a file or folder
+    that the walk meets under its own name, a hard link: each file is listed once."""
+    write(tmp_path / "v" / "a.yaml", make_visit())
+    write(tmp_path / "v" / "sub" / "b.yaml", make_visit())
+    write(tmp_path / "outside" / "c.yaml", make_visit())
+    (tmp_path / "v" / "latest.yaml").symlink_to("a.yaml")
+    (tmp_path / "v" / "sub-link").symlink_to("sub")
+    (tmp_path / "v" / "c1.yaml").symlink_to(tmp_path / "outside" / "c.yaml")
+    (tmp_path / "v" / "c2.yaml").symlink_to(tmp_path / "outside" / "c.yaml")
+    os.link(tmp_path / "v" / "sub" / "b.yaml", tmp_path / "v" / "hard.yaml")
+    monkeypatch.chdir(tmp_path)
+    found = list(
+        discover(["v", str(tmp_path / "v"), "v/sub", str(tmp_path / "v" / "a.yaml"), "./v/a.yaml"])
+    )
+    assert [f.path for f in found] == ["v/a.yaml", "v/c1.yaml", "v/hard.yaml"]
+    # a link whose file the walk does not meet is read under the link's name
+    assert [f.path for f in discover(["v/c2.yaml", "v/c1.yaml"])] == ["v/c1.yaml"]
 
 
 def test_an_unreadable_folder_is_a_failure(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:

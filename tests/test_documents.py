@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+import subprocess
 import time
 from pathlib import Path
 
@@ -86,11 +88,27 @@ def test_size_limit_both_sides(tmp_path: Path) -> None:
         read_bytes(str(big))
 
 
-def test_a_device_that_never_ends_is_cut_at_the_limit() -> None:
-    if not Path("/dev/zero").exists():
-        pytest.skip("no /dev/zero")
-    with pytest.raises(InputError, match="1 MiB"):
-        read_bytes("/dev/zero")
+def test_only_regular_files_are_read_a_device_or_a_held_pipe_never_blocks(
+    tmp_path: Path,
+) -> None:
+    """A named pipe a writer holds open would block a read forever, a device may never end:
+    anything but a regular file is refused at once, saying what it is."""
+    if Path("/dev/zero").exists():
+        with pytest.raises(InputError, match="/dev/zero: is a character device, not a regular"):
+            read_bytes("/dev/zero")
+    if not hasattr(os, "mkfifo"):
+        return
+    pipe = tmp_path / "held.yaml"
+    os.mkfifo(pipe)
+    writer = subprocess.Popen(["sh", "-c", f"sleep 20 > '{pipe}'"])
+    try:
+        started = time.monotonic()
+        with pytest.raises(InputError, match=r"is a named pipe \(FIFO\), not a regular file"):
+            read_bytes(str(pipe))
+        assert time.monotonic() - started < 2
+    finally:
+        writer.kill()
+        writer.wait()
 
 
 @pytest.mark.parametrize(

@@ -50,6 +50,31 @@ def test_dates_are_iso_dates_only() -> None:
     assert "not a date and time" in refused(date=dt.datetime(2024, 3, 1, 10, 0))
 
 
+@pytest.mark.parametrize(
+    ("char", "name"),
+    [
+        ("\u200b", "U+200B (ZERO WIDTH SPACE)"),
+        ("\u200e", "U+200E (LEFT-TO-RIGHT MARK)"),
+        ("\u200f", "U+200F (RIGHT-TO-LEFT MARK)"),
+        ("\u061c", "U+061C (ARABIC LETTER MARK)"),
+        ("\u00ad", "U+00AD (SOFT HYPHEN)"),
+        ("\u2060", "U+2060 (WORD JOINER)"),
+        ("\u00a0", "U+00A0 (NO-BREAK SPACE)"),
+        ("\u3164", "U+3164 (HANGUL FILLER)"),
+        ("\ufe0f", "U+FE0F (VARIATION SELECTOR-16)"),
+    ],
+)
+def test_a_patient_id_holds_only_characters_that_show_as_themselves(char: str, name: str) -> None:
+    """``HWANG\u200b-2010`` shows as ``HWANG-2010`` but would be another patient."""
+    message = refused(patient={"id": f"HWANG{char}-2010"})
+    assert f"contains {name} at character 6" in message
+
+
+def test_a_patient_id_may_use_any_visible_letters() -> None:
+    for id_ in ("GIST 0007", "\u00c9L\u00c8VE-\u6d4b\u8bd5", "\u0645\u0631\u064a\u0636-1"):
+        assert visit(patient={"id": id_}).patient.id == id_
+
+
 def test_unquoted_ctcae_version_is_read_as_text() -> None:
     assert visit(ctcae_version=5.0).ctcae_version == "5.0"
     assert visit(ctcae_version="6.0").ctcae_version == "6.0"

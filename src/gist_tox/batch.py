@@ -93,10 +93,15 @@ class Outcome:
 
 @dataclass(frozen=True, slots=True)
 class Found:
-    """A path to process, or a problem met while looking for files (``error`` set)."""
+    """A path to process, or a problem met while looking for files (``error`` set).
+
+    ``ident`` (device, inode) is set only for a file that could be met again under another
+    name (named on the command line, reached through a symbolic link, or hard-linked), so
+    that :func:`discover` lists it once while remembering only those few files."""
 
     path: str
     error: InputError | None = None
+    ident: tuple[int, int] | None = None
 
 
 def _sort_key(item: Found) -> tuple[str, ...]:
@@ -105,13 +110,15 @@ def _sort_key(item: Found) -> tuple[str, ...]:
 
 def discover(paths: Iterable[str], *, exclude: Iterable[str] = ()) -> Iterator[Found]:
     """Every visit file under ``paths`` (files are taken whatever their suffix; folders are
-    walked recursively for ``*.yaml``, ``*.yml`` and ``*.json``), plus one failure per path that
-    does not exist, folder that cannot be read or holds no visit files, and symbolic-link loop.
+    walked for ``*.yaml``, ``*.yml`` and ``*.json``, to any depth), plus one failure per path
+    that does not exist, folder that cannot be read or holds no visit files, and symbolic-link
+    loop.
 
-    Yielded lazily, sorted by path (component by component), without duplicate paths; only
-    the listings of the folders being walked are held, so memory does not grow with the number
-    of files.
-    ``exclude`` names files never to read (the batch's own ``--output``).
+    Yielded lazily, sorted by path (component by component), each file once however many
+    spellings name it (``visits`` and ``/abs/visits``, a link to a file in the same folder, a
+    hard link); only the listings of the folders being walked are held, so memory does not grow
+    with the number of files.  ``exclude`` names files never to read (the batch's own
+    ``--output``).
     """
     excluded: set[tuple[int, int]] = set()
     for path in exclude:
@@ -119,7 +126,8 @@ def discover(paths: Iterable[str], *, exclude: Iterable[str] = ()) -> Iterator[F
             info = os.stat(path)
             excluded.add((info.st_dev, info.st_ino))
     files: list[Found] = []
-    walks: list[Iterator[Found]] = []
+    folders: list[tuple[str, os.stat_result]] = []
+    roots: list[str] = []
     for raw in paths:
         if not raw:
             continue
@@ -140,22 +148,46 @@ def discover(paths: Iterable[str], *, exclude: Iterable[str] = ()) -> Iterator[F
             )
             continue
         if stat.S_ISDIR(info.st_mode):
-            walks.append(_folder(path, info, excluded))
+            real = os.path.realpath(path)
+            if not _inside(real, roots):  # the same folder, or one inside it, is walked once
+                roots.append(real)
+                folders.append((path, info))
         elif (info.st_dev, info.st_ino) not in excluded:
-            files.append(Found(path))
+            files.append(Found(path, ident=(info.st_dev, info.st_ino)))
+    walks = [_folder(path, info, excluded, roots) for path, info in folders]
+    files = [f for f in files if f.error is not None or not _listed_by_walk(f.path, roots)]
     files.sort(key=_sort_key)
     previous: tuple[str, ...] | None = None
+    seen: set[tuple[int, int]] = set()
     for item in heapq.merge(iter(files), *walks, key=_sort_key):
         key = _sort_key(item)
-        if key != previous:
-            yield item
+        if key == previous:
+            continue
         previous = key
+        if item.ident is not None:
+            if item.ident in seen:
+                continue
+            seen.add(item.ident)
+        yield item
 
 
-def _folder(path: str, info: os.stat_result, excluded: set[tuple[int, int]]) -> Iterator[Found]:
+def _inside(real: str, roots: Iterable[str]) -> bool:
+    """Is the real path ``real`` one of ``roots`` or inside one of them?"""
+    return any(real == root or real.startswith(root.rstrip(os.sep) + os.sep) for root in roots)
+
+
+def _listed_by_walk(path: str, roots: list[str]) -> bool:
+    """Will a folder walk list the file ``path`` names under its own name anyway?"""
+    real = os.path.realpath(path)
+    return _is_visit_name(os.path.basename(real)) and _inside(os.path.dirname(real), roots)
+
+
+def _folder(
+    path: str, info: os.stat_result, excluded: set[tuple[int, int]], roots: list[str]
+) -> Iterator[Found]:
     """A folder given by the user: its files, or one failure saying it holds none."""
     empty = True
-    for item in _walk(path, excluded, frozenset({(info.st_dev, info.st_ino)})):
+    for item in _walk(path, (info.st_dev, info.st_ino), excluded, roots):
         empty = False
         yield item
     if empty:
@@ -165,27 +197,47 @@ def _folder(path: str, info: os.stat_result, excluded: set[tuple[int, int]]) -> 
         )
 
 
+_Level = tuple[str, Iterator[tuple[str, bool]], frozenset[tuple[int, int]], bool]
+"""A folder being walked: its path, the rest of its sorted entries (name, is a link), the
+folders above it (device, inode), and whether it was reached through a symbolic link."""
+
+
 def _walk(
-    folder: str, excluded: set[tuple[int, int]], ancestors: frozenset[tuple[int, int]]
+    top: str, top_key: tuple[int, int], excluded: set[tuple[int, int]], roots: list[str]
 ) -> Iterator[Found]:
-    """Depth-first walk in name order that follows symbolic links to folders but never around
-    a loop."""
-    try:
-        with os.scandir(folder) as entries:
-            names = sorted(entry.name for entry in entries)
-    except OSError as exc:
-        yield Found(folder, _os_error(folder, exc, "folder"))
-        return
-    for name in names:
+    """Depth-first walk in name order, with a stack rather than recursion (a folder nested
+    thousands of levels deep is walked, not a crash), that follows symbolic links to folders
+    but never around a loop, nor into a folder that is walked under its own name anyway."""
+    stack: list[_Level] = []
+
+    def enter(folder: str, ancestors: frozenset[tuple[int, int]], linked: bool) -> Found | None:
+        try:
+            with os.scandir(folder) as entries:
+                names = sorted((entry.name, entry.is_symlink()) for entry in entries)
+        except OSError as exc:
+            return Found(folder, _os_error(folder, exc, "folder"))
+        stack.append((folder, iter(names), ancestors, linked))
+        return None
+
+    problem = enter(top, frozenset({top_key}), False)
+    if problem is not None:
+        yield problem
+    while stack:
+        folder, names, ancestors, linked = stack[-1]
+        entry = next(names, None)
+        if entry is None:
+            stack.pop()
+            continue
+        name, is_link = entry
         path = os.path.join(folder, name)
         try:
             info = os.stat(path)
         except OSError as exc:
-            if _is_visit_name(name) or exc.errno == errno.ELOOP:
+            if _is_visit_name(name) or exc.errno in (errno.ELOOP, errno.ENAMETOOLONG):
                 yield Found(path, _os_error(path, exc, "file"))
             continue
+        key = (info.st_dev, info.st_ino)
         if stat.S_ISDIR(info.st_mode):
-            key = (info.st_dev, info.st_ino)
             if key in ancestors:
                 yield Found(
                     path,
@@ -196,10 +248,15 @@ def _walk(
                         code="file",
                     ),
                 )
-            else:
-                yield from _walk(path, excluded, ancestors | {key})
-        elif _is_visit_name(name) and (info.st_dev, info.st_ino) not in excluded:
-            yield Found(path)
+            elif not (is_link and _inside(os.path.realpath(path), roots)):
+                problem = enter(path, ancestors | {key}, linked or is_link)
+                if problem is not None:
+                    yield problem
+        elif _is_visit_name(name) and key not in excluded:
+            if is_link and _listed_by_walk(path, roots):
+                continue  # listed under the name it has in its own folder
+            may_repeat = linked or is_link or info.st_nlink > 1
+            yield Found(path, ident=key if may_repeat else None)
 
 
 def _is_visit_name(name: str) -> bool:
@@ -216,6 +273,8 @@ def _os_error(path: str, exc: OSError, what: str) -> InputError:
             message = f"no such {what}"
     elif exc.errno == errno.ELOOP:
         message = "symbolic link loop; not followed"
+    elif exc.errno == errno.ENAMETOOLONG:
+        message = "path too long for the system (nested too deeply); not searched"
     elif exc.errno in (errno.EACCES, errno.EPERM):
         message = "permission denied"
     else:

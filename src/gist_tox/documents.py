@@ -21,7 +21,6 @@ words every message.  ``tests/test_documents_fastpath.py`` holds the two to the 
 
 from __future__ import annotations
 
-import contextlib
 import errno
 import math
 import os
@@ -232,36 +231,35 @@ def read_bytes(source: str) -> bytes:
 
 
 def _read_file(source: str) -> bytes:
-    """A file's bytes: one ``open`` and one ``fstat``, then reads sized to the file.
+    """A regular file's bytes: one ``open`` and one ``fstat``, then reads sized to the file.
 
     Anything the open refuses (no such file, no permission, a loop, a name the system cannot
     take, ``visit.yaml/``) goes to :func:`_read_path`, the checks one by one on the name as
     ``Path`` spells it, so that each problem keeps its own message.  The name is opened as given
     (building a ``Path`` costs more than the open): when that succeeds it is the file ``Path``'s
-    spelling names too, which differs only by ``.`` parts, doubled and trailing slashes."""
+    spelling names too, which differs only by ``.`` parts, doubled and trailing slashes.
+
+    The open never blocks (a named pipe is opened without waiting for a writer) and never makes
+    a terminal ours; a path that is not a regular file (a named pipe, with or without a writer
+    holding it, a device, a socket) is refused before anything is read from it, so that nothing
+    can make ``grade`` or ``batch`` wait forever."""
     try:
-        fd = os.open(source, os.O_RDONLY | _NONBLOCK)
+        fd = os.open(source, os.O_RDONLY | _NONBLOCK | _NOCTTY)
     except (OSError, ValueError):
         return _read_path(source, Path(source))
     try:
         info = os.fstat(fd)
-        if stat.S_ISDIR(info.st_mode):
-            raise InputError(source, "is a folder, expected a file", code="file")
+        _refuse_special(source, info)
         _refuse_size(source, info.st_size)
-        if stat.S_ISREG(info.st_mode):
-            return _read_regular(fd, info.st_size, MAX_BYTES + 1)
-        owned, fd = fd, -1  # _read_fd closes it
-        raw = _read_fd(owned, MAX_BYTES + 1)
-        _refuse_silent_pipe(source, raw, info)
-        return raw
+        return _read_regular(fd, info.st_size, MAX_BYTES + 1)
     except OSError as exc:
         raise _file_error(source, exc) from None
     finally:
-        if fd >= 0:
-            os.close(fd)
+        os.close(fd)
 
 
 _NONBLOCK = getattr(os, "O_NONBLOCK", 0)
+_NOCTTY = getattr(os, "O_NOCTTY", 0)
 
 
 def _read_regular(fd: int, size: int, limit: int) -> bytes:
@@ -280,17 +278,20 @@ def _read_regular(fd: int, size: int, limit: int) -> bytes:
 
 
 def _read_path(source: str, path: Path) -> bytes:
-    """Read a file the open refused or that is not a regular file, naming what is wrong."""
+    """Read a file the open refused, naming what is wrong."""
     try:
         if path.is_dir():
             raise InputError(source, "is a folder, expected a file", code="file")
         info = path.stat()
+        _refuse_special(source, info)
         _refuse_size(source, info.st_size)
-        raw = _read_at_most(path, MAX_BYTES + 1)
-        _refuse_silent_pipe(source, raw, info)
+        fd = os.open(path, os.O_RDONLY | _NONBLOCK | _NOCTTY)
+        try:
+            return _read_regular(fd, info.st_size, MAX_BYTES + 1)
+        finally:
+            os.close(fd)
     except OSError as exc:
         raise _file_error(source, exc) from None
-    return raw
 
 
 def _refuse_size(source: str, size: int) -> None:
@@ -300,11 +301,24 @@ def _refuse_size(source: str, size: int) -> None:
         )
 
 
-def _refuse_silent_pipe(source: str, raw: bytes, info: os.stat_result) -> None:
-    if not raw and stat.S_ISFIFO(info.st_mode):
-        raise InputError(
-            source, "a named pipe (FIFO) that nothing writes to; expected a file", code="file"
-        )
+_SPECIAL_KINDS = (
+    (stat.S_ISDIR, "is a folder, expected a file"),
+    (stat.S_ISFIFO, "is a named pipe (FIFO), not a regular file"),
+    (stat.S_ISCHR, "is a character device, not a regular file"),
+    (stat.S_ISBLK, "is a block device, not a regular file"),
+    (stat.S_ISSOCK, "is a socket, not a regular file"),
+)
+
+
+def _refuse_special(source: str, info: os.stat_result) -> None:
+    """Only regular files are read (``-`` reads standard input, pipe or not)."""
+    if stat.S_ISREG(info.st_mode):
+        return
+    message = next(
+        (words for test, words in _SPECIAL_KINDS if test(info.st_mode)), "is not a regular file"
+    )
+    hint = "" if stat.S_ISDIR(info.st_mode) else "; use - to read standard input"
+    raise InputError(source, message + hint, code="file")
 
 
 def _file_error(source: str, exc: OSError) -> InputError:
@@ -316,22 +330,6 @@ def _file_error(source: str, exc: OSError) -> InputError:
     if exc.errno == errno.ELOOP:
         return InputError(source, "symbolic link loop; cannot read", code="file")
     return InputError(source, f"cannot read: {exc.strerror or exc}", code="file")
-
-
-def _read_at_most(path: Path, limit: int) -> bytes:
-    """Read up to ``limit`` bytes of a file that may be a named pipe or a device."""
-    return _read_fd(os.open(path, os.O_RDONLY | _NONBLOCK), limit)
-
-
-def _read_fd(fd: int, limit: int) -> bytes:
-    """Read up to ``limit`` bytes from ``fd`` (opened without blocking) and close it.  Opened
-    without blocking, so that a named pipe nothing writes to (one in a folder given to
-    ``batch``) reads as empty instead of hanging; then blocking again, so that a pipe being
-    written to (``grade <(...)``) is read to its end."""
-    with os.fdopen(fd, "rb") as handle:
-        with contextlib.suppress(OSError):
-            os.set_blocking(fd, True)
-        return handle.read(limit)
 
 
 def decode(source: str, raw: bytes) -> str:

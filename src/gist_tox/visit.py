@@ -147,9 +147,46 @@ class _Strict(BaseModel):
     model_config = ConfigDict(extra="forbid", strict=True, frozen=True, defer_build=True)
 
 
+_INVISIBLE_CATEGORIES = frozenset({"Cc", "Cf", "Cs", "Co", "Cn", "Zl", "Zp", "Zs"})
+"""Control, format (zero-width, direction marks, soft hyphen), unassigned and private-use
+characters, and every space but the plain one: none of them shows as itself."""
+
+_INVISIBLE_LETTERS = frozenset("\u034f\u115f\u1160\u3164\uffa0\u2800")
+"""Blank letters and marks that print as nothing (Hangul fillers, the combining grapheme
+joiner, the blank braille pattern)."""
+
+
+def _visible_id(value: str) -> str:
+    """A patient id must be exactly what it looks like: ``HWANG\u200b-2010`` shows as
+    ``HWANG-2010`` but would be another patient to ``--latest`` and to the worklist."""
+    import unicodedata
+
+    if value.isascii() and value.isprintable():
+        return value
+    for position, char in enumerate(value, 1):
+        category = unicodedata.category(char)
+        if char == " " or (
+            category not in _INVISIBLE_CATEGORIES
+            and char not in _INVISIBLE_LETTERS
+            and not ("\ufe00" <= char <= "\ufe0f" or "\U000e0100" <= char <= "\U000e01ef")
+        ):
+            continue
+        name = unicodedata.name(char, "unnamed")
+        raise ValueError(
+            f"contains U+{ord(char):04X} ({name}) at character {position}, which does not show"
+            " as itself; expected visible characters only (ids that look alike must be alike)"
+        )
+    return value
+
+
 class Patient(_Strict):
     id: Annotated[str, Field(min_length=1, max_length=100, pattern=r"^\S(.*\S)?$")]
     age: Annotated[float, Field(ge=0, le=130, allow_inf_nan=False)] | None = None
+
+    @field_validator("id")
+    @classmethod
+    def _visible(cls, value: str) -> str:
+        return _visible_id(value)
 
 
 class Imatinib(_Strict):
