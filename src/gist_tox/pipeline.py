@@ -6,6 +6,7 @@ each gives exactly the grades and recommendation ``grade`` gives.
 
 from __future__ import annotations
 
+import datetime as dt
 import difflib
 from pathlib import Path
 from typing import Any
@@ -102,9 +103,24 @@ class Evaluation:
         return out
 
 
-def load_visit(source: str, *, text: str | None = None) -> tuple[Visit, Document]:
-    """Read and validate a visit file (``-`` for stdin); raise :class:`InputError` if it is bad."""
+def load_visit(
+    source: str, *, text: str | None = None, date: dt.date | None = None
+) -> tuple[Visit, Document]:
+    """Read and validate a visit file (``-`` for stdin); raise :class:`InputError` if it is bad.
+
+    A FHIR Bundle (``"resourceType": "Bundle"``) is read by :mod:`gist_tox.fhir` into the same
+    visit; ``date`` picks its day (default: the latest with a blood count)."""
     document = read_document(source, text=text)
+    if "resourceType" in document.data:
+        from gist_tox.fhir.load import visit_from_document
+
+        return visit_from_document(document, date)
+    if date is not None:
+        raise InputError(
+            document.source,
+            f"--date {date.isoformat()} picks a day of a FHIR Bundle; a visit file holds one day",
+            code="usage",
+        )
     if document.data.get("format") == "gist-tox/patient@1" or "visits" in document.data:
         raise document.error(
             ("format",) if "format" in document.data else ("visits",),
@@ -142,6 +158,8 @@ def evaluate(
     return Evaluation(source, visit, ruleset, grading, recommendation, warnings)
 
 
-def evaluate_file(source: str, rulesets: RuleSets, *, text: str | None = None) -> Evaluation:
-    visit, document = load_visit(source, text=text)
+def evaluate_file(
+    source: str, rulesets: RuleSets, *, text: str | None = None, date: dt.date | None = None
+) -> Evaluation:
+    visit, document = load_visit(source, text=text, date=date)
     return evaluate(visit, rulesets.for_visit(visit, document.source), document.source, document)

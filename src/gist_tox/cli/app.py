@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime
 from enum import StrEnum
 from pathlib import Path
 from typing import Annotated
@@ -111,6 +112,25 @@ CtcaeOption = Annotated[
         help="CTCAE version (default: the visit's pin, else the rules' configured default, 5.0).",
     ),
 ]
+
+DateOption = Annotated[
+    datetime.date | None,
+    typer.Option(
+        "--date",
+        help="FHIR input: the day to grade (YYYY-MM-DD; default: the latest day with a blood"
+        " count).",
+        parser=lambda text: _iso_day(text),
+        metavar="YYYY-MM-DD",
+        show_default=False,
+    ),
+]
+
+
+def _iso_day(text: str) -> datetime.date:
+    try:
+        return datetime.date.fromisoformat(text)
+    except ValueError:
+        raise typer.BadParameter(f"{text!r} is not a date; expected YYYY-MM-DD") from None
 
 
 def _version(value: bool) -> None:

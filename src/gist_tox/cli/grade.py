@@ -7,7 +7,15 @@ from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
-from gist_tox.cli.app import CtcaeOption, FormatOption, OutputOption, RulesOption, TableOrJson, app
+from gist_tox.cli.app import (
+    CtcaeOption,
+    DateOption,
+    FormatOption,
+    OutputOption,
+    RulesOption,
+    TableOrJson,
+    app,
+)
 from gist_tox.cli.output import emit
 
 if TYPE_CHECKING:
@@ -26,6 +34,7 @@ def grade(
     rules: RulesOption = None,
     ctcae: CtcaeOption = None,
     output: OutputOption = None,
+    date: DateOption = None,
     compare_ctcae: Annotated[
         bool,
         typer.Option(
@@ -52,7 +61,7 @@ def grade(
         _compare(file, fmt, rules, output)
         return
     rulesets = RuleSets(rules, ctcae.value if ctcae else None)
-    result = evaluate_file(file, rulesets).as_json()
+    result = evaluate_file(file, rulesets, date=date).as_json()
     emit(output, result, as_json=fmt is TableOrJson.json, render=_render_result, inputs=[file])
 
 

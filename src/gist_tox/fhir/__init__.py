@@ -1,0 +1,20 @@
+"""FHIR R4 at the edges: a reader that turns FHIR resources into the one internal visit, and a
+writer that turns a result into a FHIR ``collection`` Bundle.
+
+Why an adapter and nothing more: grading and dosing know only :class:`gist_tox.visit.Visit`.  A
+FHIR Bundle, a Bulk Data export or a QuestionnaireResponse becomes exactly the visit document a
+YAML file would give, validated by the same model, so every grade and recommendation equals the
+YAML twin's.  ``fhir.resources`` (pydantic models of FHIR, R4B package) parses what is read and
+validates what is written; it is imported only on these paths, so that ``grade visit.yaml`` does
+not pay for it.  This package's ``__init__`` imports nothing heavy: the entry points ask
+:func:`is_fhir` first.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+
+def is_fhir(data: Any) -> bool:
+    """Whether a parsed document is a FHIR resource (it names its ``resourceType``)."""
+    return isinstance(data, dict) and "resourceType" in data

@@ -1,0 +1,105 @@
+"""The codes gist-tox reads and writes in FHIR: LOINC for labs and temperatures, UCUM units,
+imatinib's codes, and the canonical URLs of this project's own FHIR artefacts.
+
+Why a module of constants: the reader, the writer and the Questionnaire must agree on every
+code, and an integrator must find them in one place (the README lists the same).
+"""
+
+from __future__ import annotations
+
+LOINC = "http://loinc.org"
+UCUM = "http://unitsofmeasure.org"
+RXNORM = "http://www.nlm.nih.gov/research/umls/rxnorm"
+ATC = "http://www.whocc.no/atc"
+MEDDRA = "http://terminology.hl7.org/CodeSystem/MDRAE"
+SNOMED = "http://snomed.info/sct"
+
+LAB_CODES: dict[str, str] = {
+    # absolute neutrophil count
+    "751-8": "anc",
+    "26499-4": "anc",
+    "753-4": "anc",
+    # platelets
+    "777-3": "platelets",
+    "26515-7": "platelets",
+    "778-1": "platelets",
+    # white cell count
+    "6690-2": "wbc",
+    "26464-8": "wbc",
+    # differential, percent of leukocytes
+    "770-8": "neutrophils_percent",
+    "26511-6": "neutrophils_percent",
+    "764-1": "bands_percent",
+    "26508-2": "bands_percent",
+}
+"""LOINC code -> the visit's ``labs`` field."""
+
+COUNT_LABS = frozenset({"anc", "platelets", "wbc"})
+PERCENT_LABS = frozenset({"neutrophils_percent", "bands_percent"})
+BLOOD_COUNT_LABS = frozenset(LAB_CODES.values())
+"""A date with any of these is a visit date ("the latest date with a blood count")."""
+
+TEMPERATURE_CODES: dict[str, str] = {
+    "8310-5": "body temperature",
+    "8331-1": "oral temperature",
+    "8332-9": "rectal temperature",
+    "8328-7": "axillary temperature",
+    "8329-5": "core body temperature",
+    "8333-7": "tympanic membrane temperature",
+    "76011-6": "ear temperature",
+}
+"""Body temperature, and the site-specific codes read as body temperature (CTCAE's fever
+criteria name no site)."""
+
+UCUM_COUNT_UNITS: dict[str, str] = {
+    "10*9/L": "10^9/L",
+    "10*3/uL": "10^3/uL",
+    "/uL": "/uL",
+    "/mm3": "/mm3",
+    "{cells}/uL": "cells/uL",
+}
+"""UCUM code -> the visit format's spelling of the same unit (the conversion is
+:data:`gist_tox.units.COUNT_UNIT_FACTORS`, the one table)."""
+
+UCUM_TEMPERATURE_UNITS: dict[str, str] = {"Cel": "C", "[degF]": "F"}
+UCUM_PERCENT = "%"
+
+IMATINIB_RXNORM = "282388"
+"""RxNorm ingredient imatinib."""
+IMATINIB_ATC = "L01EA01"
+IMATINIB_CODES = frozenset(
+    {(RXNORM, IMATINIB_RXNORM), (ATC, IMATINIB_ATC), ("http://www.whocc.no/atc/", IMATINIB_ATC)}
+)
+IMATINIB_NAMES = ("imatinib", "gleevec", "glivec")
+"""A medication whose text or display names one of these is imatinib."""
+
+OBSERVATION_STATUSES = frozenset({"final", "amended", "corrected"})
+
+# -- the HL7 CTC Adverse Event IG (http://hl7.org/fhir/us/ctcae)
+CTCAE_PROFILE = "http://hl7.org/fhir/us/ctcae/StructureDefinition/ctc-adverse-event"
+CTCAE_GRADE_EXTENSION = "http://hl7.org/fhir/us/ctcae/StructureDefinition/ctcae-grade"
+CTCAE_GRADE_SYSTEM = "http://hl7.org/fhir/us/ctcae/CodeSystem/ctcae-grade-code-system"
+CTCAE_GRADE_DISPLAY = {
+    0: "Absent Adverse Event",
+    1: "Mild Adverse Event",
+    2: "Moderate Adverse Event",
+    3: "Severe Adverse Event",
+    4: "Life Threatening or Disabling Adverse Event",
+    5: "Death Related to Adverse Event",
+}
+
+# -- gist-tox's own artefacts.  Not published online: local canonical URLs, on a reserved
+# domain (RFC 2606 ``.invalid``) so that nobody mistakes them for a resolvable address.
+BASE = "https://gist-tox.invalid/fhir"
+TERM_SYSTEM = f"{BASE}/CodeSystem/ctcae-term"
+"""gist-tox term ids (``febrile_neutropenia``) beside the MedDRA code."""
+EPISODE_EXTENSION = f"{BASE}/StructureDefinition/dose-limiting-episode"
+"""On an AdverseEvent gist-tox writes: whether it is a dose-limiting episode (a ``history``
+entry of later visits), its category and the daily dose it happened at."""
+ACTION_SYSTEM = f"{BASE}/CodeSystem/recommendation-action"
+ACTION_EXTENSION = f"{BASE}/StructureDefinition/recommendation-action"
+HOLD_CATEGORY_SYSTEM = f"{BASE}/CodeSystem/hold-category"
+RESUME_EXTENSION = f"{BASE}/StructureDefinition/resume"
+REVIEW_SYSTEM = f"{BASE}/CodeSystem/review"
+RULE_SYSTEM = f"{BASE}/CodeSystem/rule"
+QUESTIONNAIRE_URL = f"{BASE}/Questionnaire/gist-tox-visit"

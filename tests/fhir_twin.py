@@ -1,0 +1,214 @@
+"""A visit (as a dict of the visit format) written as a FHIR Bundle, the way an EHR would hold
+it: Observations for labs and temperature, imatinib MedicationRequests, a QuestionnaireResponse
+for what only the clinician knows, and AdverseEvents for the history.  Used to show that each
+YAML example and its FHIR twin grade the same."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from gist_tox.fhir import codes
+
+UCUM = {
+    "10^9/L": "10*9/L",
+    "10^3/uL": "10*3/uL",
+    "/uL": "/uL",
+    "/mm3": "/mm3",
+    "cells/uL": "{cells}/uL",
+}
+LOINC = {
+    "anc": "751-8",
+    "platelets": "777-3",
+    "wbc": "6690-2",
+    "neutrophils_percent": "770-8",
+    "bands_percent": "764-1",
+}
+
+
+def quantity(value: Any, unit: str) -> dict[str, Any]:
+    return {"value": value, "unit": unit, "system": codes.UCUM, "code": unit}
+
+
+def observation(
+    oid: str, pid: str, code: str, when: str, value: Any, unit: str, low: Any = None
+) -> dict[str, Any]:
+    out: dict[str, Any] = {
+        "resourceType": "Observation",
+        "id": oid,
+        "status": "final",
+        "code": {"coding": [{"system": codes.LOINC, "code": code}]},
+        "subject": {"reference": f"Patient/{pid}"},
+        "effectiveDateTime": when,
+        "valueQuantity": quantity(value, unit),
+    }
+    if low is not None:
+        out["referenceRange"] = [{"low": quantity(low, unit)}]
+    return out
+
+
+def order(
+    oid: str, pid: str, day: str, dose: int | None, status: str = "active", hold_for: Any = None
+) -> dict[str, Any]:
+    out: dict[str, Any] = {
+        "resourceType": "MedicationRequest",
+        "id": oid,
+        "status": status,
+        "intent": "order",
+        "medicationCodeableConcept": {
+            "coding": [{"system": codes.RXNORM, "code": codes.IMATINIB_RXNORM}]
+        },
+        "subject": {"reference": f"Patient/{pid}"},
+        "authoredOn": day,
+    }
+    if dose:
+        out["dosageInstruction"] = [
+            {
+                "timing": {"repeat": {"frequency": 1, "period": 1, "periodUnit": "d"}},
+                "doseAndRate": [{"doseQuantity": quantity(dose, "mg")}],
+            }
+        ]
+    if hold_for:
+        categories = [hold_for] if isinstance(hold_for, str) else hold_for
+        out["statusReason"] = {
+            "coding": [{"system": codes.HOLD_CATEGORY_SYSTEM, "code": c} for c in categories]
+        }
+    return out
+
+
+def adverse_event(
+    aid: str, pid: str, entry: dict[str, Any], *, extension: bool = True
+) -> dict[str, Any]:
+    out: dict[str, Any] = {
+        "resourceType": "AdverseEvent",
+        "id": aid,
+        "actuality": "actual",
+        "extension": [
+            {
+                "url": codes.CTCAE_GRADE_EXTENSION,
+                "valueCodeableConcept": {
+                    "coding": [{"system": codes.CTCAE_GRADE_SYSTEM, "code": str(entry["grade"])}]
+                },
+            }
+        ],
+        "event": {
+            "coding": [{"system": codes.TERM_SYSTEM, "code": entry["term"]}],
+            "text": entry["term"],
+        },
+        "subject": {"reference": f"Patient/{pid}"},
+        "date": str(entry["date"]),
+    }
+    if extension:
+        out["extension"].append(
+            {
+                "url": codes.EPISODE_EXTENSION,
+                "extension": [
+                    {"url": "doseLimiting", "valueBoolean": True},
+                    {"url": "category", "valueCode": entry["category"]},
+                    {"url": "dose", "valueQuantity": quantity(entry["dose_mg"], "mg")},
+                ],
+            }
+        )
+    return out
+
+
+def _answers(visit: dict[str, Any]) -> list[dict[str, Any]]:
+    items: list[dict[str, Any]] = []
+
+    def add(link_id: str, values: list[dict[str, Any]]) -> None:
+        items.append({"linkId": link_id, "answer": values})
+
+    if "ctcae_version" in visit:
+        add("ctcae_version", [{"valueCoding": {"code": str(visit["ctcae_version"])}}])
+    drug = visit["imatinib"]
+    for name in ("indication", "disease_status"):
+        if drug.get(name) is not None:
+            add(f"imatinib.{name}", [{"valueCoding": {"code": drug[name]}}])
+    hours = (visit.get("fever") or {}).get("hours_at_or_above_38")
+    if hours is not None:
+        add("fever.hours_at_or_above_38", [{"valueDecimal": hours}])
+    for name, value in (visit.get("consequences") or {}).items():
+        if isinstance(value, bool):
+            add(f"consequences.{name}", [{"valueBoolean": value}])
+        else:
+            ids = [value] if isinstance(value, str) else value
+            add(
+                f"consequences.{name}",
+                [{"valueCoding": {"system": codes.TERM_SYSTEM, "code": t}} for t in ids],
+            )
+    for name, value in (visit.get("skin") or {}).items():
+        if isinstance(value, bool):
+            add(f"skin.{name}", [{"valueBoolean": value}])
+        elif name == "clinician_grade":
+            add(f"skin.{name}", [{"valueInteger": value}])
+        elif isinstance(value, int | float):
+            add(f"skin.{name}", [{"valueDecimal": value}])
+        elif value is not None:
+            add(f"skin.{name}", [{"valueCoding": {"code": value}}])
+    if "consequences" in visit and not visit["consequences"]:
+        add("consequences.transfusion_indicated", [{"valueBoolean": False}])
+    return items
+
+
+def bundle_of(visit: dict[str, Any]) -> dict[str, Any]:
+    """The FHIR twin of ``visit``."""
+    pid = visit["patient"]["id"]
+    day = str(visit["date"])
+    when = f"{day}T09:00:00+01:00"
+    resources: list[dict[str, Any]] = [{"resourceType": "Patient", "id": pid}]
+    drug = visit["imatinib"]
+    history = visit.get("history", [])
+    start = dt.date.fromisoformat(str(history[0]["date"]) if history else day) - dt.timedelta(
+        days=60
+    )
+    resources.append(order("imatinib-start", pid, start.isoformat(), drug["starting_dose_mg"]))
+    if drug["current_dose_mg"] != drug["starting_dose_mg"] or drug["current_dose_mg"] == 0:
+        previous = (dt.date.fromisoformat(day) - dt.timedelta(days=1)).isoformat()
+        if drug["current_dose_mg"] == 0:
+            resources.append(
+                order("imatinib-now", pid, previous, None, "on-hold", drug.get("on_hold_for"))
+            )
+        else:
+            resources.append(order("imatinib-now", pid, previous, drug["current_dose_mg"]))
+    for name, lab in (visit.get("labs") or {}).items():
+        if isinstance(lab, dict):
+            unit = UCUM[lab["unit"]]
+            resources.append(
+                observation(
+                    f"{name.replace('_', '-')}-1",
+                    pid,
+                    LOINC[name],
+                    when,
+                    lab["value"],
+                    unit,
+                    lab.get("lln"),
+                )
+            )
+        else:
+            resources.append(
+                observation(f"{name.replace('_', '-')}-1", pid, LOINC[name], when, lab, "%")
+            )
+    top = (visit.get("fever") or {}).get("max_temperature")
+    if top is not None:
+        unit = {"C": "Cel", "F": "[degF]"}[top["unit"]]
+        resources.append(observation("temperature-1", pid, "8310-5", when, top["value"], unit))
+    items = _answers(visit)
+    if items:
+        resources.append(
+            {
+                "resourceType": "QuestionnaireResponse",
+                "id": "clinician",
+                "questionnaire": codes.QUESTIONNAIRE_URL,
+                "status": "completed",
+                "subject": {"reference": f"Patient/{pid}"},
+                "authored": day,
+                "item": items,
+            }
+        )
+    for index, entry in enumerate(history):
+        resources.append(adverse_event(f"episode-{index}", pid, entry))
+    return {
+        "resourceType": "Bundle",
+        "type": "collection",
+        "entry": [{"resource": r} for r in resources],
+    }

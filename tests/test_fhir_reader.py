@@ -1,0 +1,236 @@
+"""FHIR in: a Bundle is read into the same visit a YAML file gives (gist_tox.fhir.reader)."""
+
+from __future__ import annotations
+
+import copy
+import json
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+
+from conftest import EXAMPLES, REPO, invoke
+from fhir_twin import adverse_event, bundle_of, observation, order
+from gist_tox.pipeline import RuleSets, evaluate_file
+
+YAML_EXAMPLES = sorted(
+    p for p in EXAMPLES.rglob("*.yaml") if "visits" not in yaml.safe_load(p.read_text())
+)
+_RULES = RuleSets()
+
+
+def _decided(result: dict[str, Any]) -> dict[str, Any]:
+    """What must be equal between twins: every grade and the recommendation."""
+    return {
+        "patient_id": result["patient_id"],
+        "date": result["date"],
+        "rules": result["rules"],
+        "grades": result["grades"],
+        "recommendation": result["recommendation"],
+    }
+
+
+def _write(tmp_path: Path, bundle: dict[str, Any], name: str = "visit.json") -> str:
+    path = tmp_path / name
+    path.write_text(json.dumps(bundle, default=str))
+    return str(path)
+
+
+@pytest.mark.parametrize("path", YAML_EXAMPLES, ids=lambda p: str(p.relative_to(EXAMPLES)))
+def test_each_yaml_example_and_its_fhir_twin_grade_and_dose_the_same(
+    path: Path, tmp_path: Path
+) -> None:
+    twin = _write(tmp_path, bundle_of(yaml.safe_load(path.read_text())))
+    yaml_result = evaluate_file(str(path), _RULES).as_json()
+    fhir_result = evaluate_file(twin, _RULES).as_json()
+    assert _decided(fhir_result) == _decided(yaml_result)
+
+
+def test_the_shipped_bundle_grades_as_its_yaml_twin() -> None:
+    fhir = evaluate_file(str(EXAMPLES / "fhir" / "hwang-2010-worst-visit.json"), _RULES)
+    twin = evaluate_file(str(EXAMPLES / "hwang-2010-worst-visit.yaml"), _RULES)
+    assert _decided(fhir.as_json()) == _decided(twin.as_json())
+    # the 20 hours of fever come from six readings, 00:30 to 20:30, all >= 38.0 C
+    assert fhir.visit.fever is not None and fhir.visit.fever.hours_at_or_above_38 == 20
+
+
+BASE = {
+    "patient": {"id": "P1"},
+    "date": "2024-03-01",
+    "imatinib": {"indication": "gist-metastatic", "starting_dose_mg": 400, "current_dose_mg": 400},
+    "labs": {
+        "anc": {"value": 0.9, "unit": "10^9/L"},
+        "platelets": {"value": 200, "unit": "10^9/L"},
+    },
+}
+
+
+def _bundle(**changes: Any) -> dict[str, Any]:
+    visit = copy.deepcopy(BASE)
+    visit.update(changes)
+    return bundle_of(visit)
+
+
+def _add(bundle: dict[str, Any], *resources: dict[str, Any]) -> dict[str, Any]:
+    bundle["entry"].extend({"resource": r} for r in resources)
+    return bundle
+
+
+def _one_line_error(tmp_path: Path, bundle: dict[str, Any], *args: str) -> str:
+    result = invoke(["grade", _write(tmp_path, bundle), *args])
+    assert result.exit_code == 2, result.output
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1
+    return lines[0]
+
+
+def test_two_different_values_of_one_lab_on_one_day_are_refused_naming_both(
+    tmp_path: Path,
+) -> None:
+    bundle = _add(
+        _bundle(),
+        observation("anc-2", "P1", "26499-4", "2024-03-01T15:00:00Z", 950, "/uL"),
+    )
+    line = _one_line_error(tmp_path, bundle)
+    assert "visit.json" in line and "Observation/anc-2" in line and "Observation/anc-1" in line
+    assert "conflicting anc" in line
+
+
+def test_the_same_value_reported_twice_in_other_units_is_no_conflict(tmp_path: Path) -> None:
+    bundle = _add(
+        _bundle(), observation("anc-2", "P1", "753-4", "2024-03-01T15:00:00Z", 900, "/mm3")
+    )
+    result = evaluate_file(_write(tmp_path, bundle), _RULES).as_json()
+    assert result["grades"]["neutrophil_count_decreased"]["grade"] == 3
+
+
+def test_bad_fhir_is_one_line_naming_file_resource_and_element(tmp_path: Path) -> None:
+    bundle = _bundle()
+    bundle["entry"][2]["resource"]["valueQuantity"]["value"] = "lots"
+    line = _one_line_error(tmp_path, bundle)
+    assert "visit.json" in line and "Observation/anc-1 valueQuantity.value" in line
+
+
+def test_a_unit_that_is_not_a_count_is_refused_naming_the_element(tmp_path: Path) -> None:
+    bundle = _bundle()
+    bundle["entry"][2]["resource"]["valueQuantity"]["code"] = "g/dL"
+    line = _one_line_error(tmp_path, bundle)
+    assert "Observation/anc-1 valueQuantity.code" in line and "'g/dL'" in line
+
+
+def test_resources_it_does_not_use_are_ignored(tmp_path: Path) -> None:
+    bundle = _add(
+        _bundle(),
+        {"resourceType": "Condition", "id": "c", "whatever": ["not", "checked"]},
+        {"resourceType": "SomethingNew", "id": "x"},
+        observation("hgb", "P1", "718-7", "2024-03-01T09:00:00Z", "not a number", "g/dL"),
+    )
+    result = evaluate_file(_write(tmp_path, bundle), _RULES).as_json()
+    assert result["grades"]["neutrophil_count_decreased"]["grade"] == 3
+
+
+def test_the_latest_day_with_a_blood_count_is_graded_unless_a_date_is_asked(
+    tmp_path: Path,
+) -> None:
+    bundle = _add(
+        _bundle(),
+        observation("anc-old", "P1", "751-8", "2024-02-01T09:00:00Z", 0.4, "10*9/L"),
+        observation("temp-later", "P1", "8310-5", "2024-03-05T09:00:00Z", 39, "Cel"),
+    )
+    path = _write(tmp_path, bundle)
+    latest = json.loads(invoke(["grade", path, "--format", "json"]).stdout)
+    assert latest["date"] == "2024-03-01"
+    asked = json.loads(invoke(["grade", path, "--format", "json", "--date", "2024-02-01"]).stdout)
+    assert asked["date"] == "2024-02-01"
+    assert asked["grades"]["neutrophil_count_decreased"]["grade"] == 4
+    assert asked["grades"]["platelet_count_decreased"]["grade"] is None  # other day's: ignored
+    line = _one_line_error(tmp_path, bundle, "--date", "2024-03-05")
+    assert "no blood count on that day" in line and "2024-02-01, 2024-03-01" in line
+
+
+def test_date_is_refused_for_a_visit_file() -> None:
+    result = invoke(
+        ["grade", str(EXAMPLES / "hwang-2010-worst-visit.yaml"), "--date", "2009-06-02"]
+    )
+    assert result.exit_code == 2 and "FHIR Bundle" in result.stderr
+
+
+def test_an_on_hold_order_is_a_dose_of_zero_for_its_reason(tmp_path: Path) -> None:
+    bundle = _bundle()
+    bundle = _add(bundle, order("held", "P1", "2024-02-20", None, "on-hold", "hematologic"))
+    result = evaluate_file(_write(tmp_path, bundle), _RULES)
+    assert result.visit.imatinib.current_dose_mg == 0
+    assert result.visit.imatinib.hold_categories == ("hematologic",)
+
+
+def test_a_dose_twice_a_day_is_the_daily_total(tmp_path: Path) -> None:
+    bundle = _bundle()
+    twice = order("bid", "P1", "2024-02-20", 400)
+    twice["dosageInstruction"][0]["timing"]["repeat"]["frequency"] = 2
+    result = evaluate_file(_write(tmp_path, _add(bundle, twice)), _RULES)
+    assert (result.visit.imatinib.starting_dose_mg, result.visit.imatinib.current_dose_mg) == (
+        400,
+        800,
+    )
+
+
+def test_an_adverse_event_an_ehr_wrote_is_history_at_the_dose_then(tmp_path: Path) -> None:
+    entry = {"date": "2024-02-10", "term": "febrile_neutropenia", "grade": 3}
+    ehr = adverse_event("fn", "P1", {**entry, "category": "?", "dose_mg": 0}, extension=False)
+    ehr["event"]["coding"] = [
+        {"system": "http://terminology.hl7.org/CodeSystem/MDRAE", "code": "10016288"}
+    ]
+    result = evaluate_file(_write(tmp_path, _add(_bundle(), ehr)), _RULES)
+    assert [e.model_dump() for e in result.visit.history] == [
+        {
+            "date": __import__("datetime").date(2024, 2, 10),
+            "category": "hematologic",
+            "term": "febrile_neutropenia",
+            "grade": 3,
+            "dose_mg": 400,
+        }
+    ]
+
+
+def test_a_questionnaire_answer_must_agree_with_the_orders(tmp_path: Path) -> None:
+    bundle = _bundle()
+    qr = next(
+        e["resource"]
+        for e in bundle["entry"]
+        if e["resource"]["resourceType"] == "QuestionnaireResponse"
+    )
+    qr["item"].append({"linkId": "imatinib.current_dose_mg", "answer": [{"valueInteger": 300}]})
+    line = _one_line_error(tmp_path, bundle)
+    assert "QuestionnaireResponse/clinician" in line and "imatinib.current_dose_mg" in line
+
+
+def test_an_unknown_questionnaire_item_is_refused_with_a_hint(tmp_path: Path) -> None:
+    bundle = _bundle()
+    qr = next(
+        e["resource"]
+        for e in bundle["entry"]
+        if e["resource"]["resourceType"] == "QuestionnaireResponse"
+    )
+    qr["item"].append({"linkId": "skin.bsa_percnt", "answer": [{"valueDecimal": 3}]})
+    line = _one_line_error(tmp_path, bundle)
+    assert "item[1].linkId" in line and "did you mean 'skin.bsa_percent'" in line
+
+
+def test_an_implausible_value_is_reported_at_its_resource(tmp_path: Path) -> None:
+    bundle = _add(_bundle(), observation("t", "P1", "8310-5", "2024-03-01T09:00:00Z", 50, "Cel"))
+    line = _one_line_error(tmp_path, bundle)
+    assert "Observation/t valueQuantity" in line and "implausible" in line
+
+
+def test_grading_a_yaml_visit_does_not_import_fhir() -> None:
+    code = (
+        "import sys; from gist_tox.pipeline import RuleSets, evaluate_file;"
+        f"evaluate_file({str(EXAMPLES / 'hwang-2010-worst-visit.yaml')!r}, RuleSets());"
+        "print(sorted(m for m in sys.modules if m.startswith(('fhir', 'gist_tox.fhir'))))"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=REPO)
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.strip() == "[]"
