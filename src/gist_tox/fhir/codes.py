@@ -7,6 +7,8 @@ code, and an integrator must find them in one place (the README lists the same).
 
 from __future__ import annotations
 
+from gist_tox.units import COUNT_UNIT_SPELLINGS, TEMPERATURE_UNIT_SPELLINGS
+
 LOINC = "http://loinc.org"
 UCUM = "http://unitsofmeasure.org"
 RXNORM = "http://www.nlm.nih.gov/research/umls/rxnorm"
@@ -51,17 +53,14 @@ TEMPERATURE_CODES: dict[str, str] = {
 """Body temperature, and the site-specific codes read as body temperature (CTCAE's fever
 criteria name no site)."""
 
-UCUM_COUNT_UNITS: dict[str, str] = {
-    "10*9/L": "10^9/L",
-    "10*3/uL": "10^3/uL",
-    "/uL": "/uL",
-    "/mm3": "/mm3",
-    "{cells}/uL": "cells/uL",
+UCUM_COUNT_CODES = ("10*9/L", "10*3/uL", "/uL", "/mm3", "{cells}/uL")
+UCUM_TEMPERATURE_CODES = ("Cel", "[degF]")
+UCUM_COUNT_UNITS: dict[str, str] = {c: COUNT_UNIT_SPELLINGS[c] for c in UCUM_COUNT_CODES}
+"""UCUM code -> the visit format's unit, read from the one spelling table in
+:mod:`gist_tox.units` (UCUM codes are case-sensitive: only these exact codes are taken)."""
+UCUM_TEMPERATURE_UNITS: dict[str, str] = {
+    c: TEMPERATURE_UNIT_SPELLINGS[c] for c in UCUM_TEMPERATURE_CODES
 }
-"""UCUM code -> the visit format's spelling of the same unit (the conversion is
-:data:`gist_tox.units.COUNT_UNIT_FACTORS`, the one table)."""
-
-UCUM_TEMPERATURE_UNITS: dict[str, str] = {"Cel": "C", "[degF]": "F"}
 UCUM_PERCENT = "%"
 
 IMATINIB_RXNORM = "282388"
