@@ -13,7 +13,7 @@ import pytest
 import yaml
 
 from conftest import EXAMPLES, REPO, invoke, make_visit
-from gist_tox.render.batch import CSV_COLUMNS
+from gist_tox.render.csv import CSV_COLUMNS
 
 BAD_INPUTS = REPO / "tests" / "bad_inputs"
 SEVERE = make_visit(
@@ -210,13 +210,13 @@ def test_output_is_written_atomically(tmp_path: Path, monkeypatch: pytest.Monkey
     assert len(report.read_text().splitlines()) == 5
     assert [p.name for p in report.parent.iterdir()] == ["report.csv"]
 
-    import gist_tox.render.batch as render
+    import gist_tox.render.csv as render
 
-    def crash(stream: Any, outcomes: Any) -> None:
+    def crash(self: Any, stream: Any, report: Any) -> None:
         stream.write("half a report")
         raise KeyboardInterrupt
 
-    monkeypatch.setattr(render, "write_csv", crash)
+    monkeypatch.setattr(render.CsvRenderer, "batch", crash)
     again = invoke(["batch", "-f", "csv", "-o", str(report), str(folder)])
     assert again.exit_code == 130
     assert len(report.read_text().splitlines()) == 5  # the old report, untouched

@@ -13,7 +13,7 @@ import pytest
 import yaml
 
 from conftest import EXAMPLES, REPO, invoke, make_visit
-from gist_tox.cli.output import color_allowed
+from gist_tox.render.console import color_allowed
 
 WORST = EXAMPLES / "hwang-2010-worst-visit.yaml"
 

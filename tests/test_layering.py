@@ -60,3 +60,15 @@ def test_no_eval_exec_or_unsafe_yaml(path: Path) -> None:
             }, node.lineno
     if path.relative_to(PACKAGE).parts[0] not in {"cli", "__main__.py"}:
         assert "sys.exit(" not in path.read_text(encoding="utf-8")
+
+
+@pytest.mark.parametrize(
+    "path",
+    sorted((PACKAGE / "render").rglob("*.py")),
+    ids=lambda p: p.relative_to(PACKAGE).as_posix(),
+)
+def test_renderers_know_no_command_line(path: Path) -> None:
+    """A renderer writes a document; flags, exit codes and stderr are the command's."""
+    imported = _imports(path)
+    assert not {n for n in imported if n.split(".")[0] in {"typer", "click"}}
+    assert not {n for n in imported if n.startswith("gist_tox.cli")}

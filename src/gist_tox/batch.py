@@ -17,7 +17,7 @@ Why it is built this way:
   workers); the worker serialises the result JSON itself and sends back a small summary, so the
   parent never re-parses or re-encodes a result.
 
-This module knows nothing about terminals or output formats (see ``gist_tox.render.batch``).
+This module knows nothing about terminals or output formats (see ``gist_tox.render``).
 """
 
 from __future__ import annotations
@@ -428,6 +428,36 @@ def _paths(part: list[Found]) -> list[str]:
 
 # --------------------------------------------------------------------------------------------
 # Selecting
+
+
+class Tally:
+    """Counts that reconcile: every file read is a graded visit or a failed file, and what is
+    shown is what the filters kept of those.  Filled as the outcomes stream past
+    (:meth:`reading` before the filters, :meth:`showing` after them)."""
+
+    def __init__(self) -> None:
+        self.read = 0
+        self.failed = 0
+        self.shown_visits = 0
+        self.shown_failed = 0
+
+    @property
+    def graded(self) -> int:
+        return self.read - self.failed
+
+    def reading(self, outcomes: Iterable[Outcome]) -> Iterator[Outcome]:
+        for outcome in outcomes:
+            self.read += 1
+            self.failed += not outcome.ok
+            yield outcome
+
+    def showing(self, outcomes: Iterable[Outcome]) -> Iterator[Outcome]:
+        for outcome in outcomes:
+            if outcome.ok:
+                self.shown_visits += 1
+            else:
+                self.shown_failed += 1
+            yield outcome
 
 
 def latest_only(outcomes: Iterable[Outcome]) -> list[Outcome]:

@@ -5,13 +5,27 @@ from __future__ import annotations
 import datetime
 from enum import StrEnum
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from typer.core import TyperGroup
 
 from gist_tox import __version__
 from gist_tox.errors import ExitCode, GistToxError
+from gist_tox.render import registry
+
+# Each command's ``--format`` choices come from the registry of renderers; to the type checker
+# they are plain strings (the enum is built at run time, for typer to list and check them).
+if TYPE_CHECKING:
+    from typing import TypeAlias
+
+    ResultFormat: TypeAlias = str
+    TimelineFormat: TypeAlias = str
+    BatchFormat: TypeAlias = str
+else:
+    ResultFormat = registry.choices(registry.RESULT, "ResultFormat")
+    TimelineFormat = registry.choices(registry.TIMELINE, "TimelineFormat")
+    BatchFormat = registry.choices(registry.BATCH, "BatchFormat")
 
 
 class State:
@@ -72,13 +86,6 @@ app = typer.Typer(
 )
 
 
-class TableOrJson(StrEnum):
-    """``--format`` of the commands that show one result: a table for people, or JSON."""
-
-    table = "table"
-    json = "json"
-
-
 class Ctcae(StrEnum):
     v5 = "5.0"
     v6 = "6.0"
@@ -93,7 +100,6 @@ RulesOption = Annotated[
         show_default=False,
     ),
 ]
-FormatOption = Annotated[TableOrJson, typer.Option("--format", "-f", help="Output format.")]
 OutputOption = Annotated[
     Path | None,
     typer.Option(

@@ -9,26 +9,21 @@ import time
 from collections.abc import Callable, Iterable, Iterator
 from enum import StrEnum
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated, TextIO
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from gist_tox.cli.app import CtcaeOption, RulesOption, app
-from gist_tox.cli.output import open_output, refuse_input_as_output, terminal
+from gist_tox.cli.app import BatchFormat, CtcaeOption, RulesOption, app
+from gist_tox.cli.output import open_output, refuse_input_as_output
 from gist_tox.errors import ExitCode, InputError, UsageError
+from gist_tox.render.base import BatchReport
+from gist_tox.render.registry import renderer
 
 if TYPE_CHECKING:
     from gist_tox.batch import Outcome
 
 PROGRESS_MIN_FILES = 50
 """Show a progress bar (on a terminal only) for batches longer than this."""
-
-
-class BatchFormat(StrEnum):
-    table = "table"
-    json = "json"
-    ndjson = "ndjson"
-    csv = "csv"
 
 
 class Action(StrEnum):
@@ -50,9 +45,7 @@ def batch(
             metavar="PATH...|-",
         ),
     ],
-    fmt: Annotated[BatchFormat, typer.Option("--format", "-f", help="Output format.")] = (
-        BatchFormat.table
-    ),
+    fmt: Annotated[BatchFormat, typer.Option("--format", "-f", help="Output format.")] = "table",
     output: Annotated[
         Path | None,
         typer.Option("--output", "-o", help="Write to this file (atomically) instead of stdout."),
@@ -111,36 +104,37 @@ def batch(
         )
     refuse_input_as_output(output, given)
     exclude = [str(output)] if not to_stdout else []
+    render = renderer(fmt)
+    tally = core.Tally()
     outcomes: Iterable[core.Outcome] = core.run(
         core.discover(given, exclude=exclude),
         rules=rules,
         ctcae=ctcae.value if ctcae else None,
         jobs=jobs or os.cpu_count() or 1,
-        indent=2 if fmt is BatchFormat.json else None,
+        indent=render.json_indent,
     )
     # A bar on stderr, unless results stream to the same terminal (they show progress already).
-    if sys.stderr.isatty() and (
-        fmt is BatchFormat.table or not to_stdout or not sys.stdout.isatty()
-    ):
+    if sys.stderr.isatty() and (fmt == "table" or not to_stdout or not sys.stdout.isatty()):
         outcomes = _with_progress(
             outcomes, lambda: sum(1 for _ in core.discover(given, exclude=exclude))
         )
+    outcomes = tally.reading(outcomes)
     if latest:
         outcomes = core.latest_only(outcomes)
     if only_actionable:
         outcomes = (o for o in outcomes if not o.ok or o.needs_action)
-    tally = _Tally(fail_on.value if fail_on else None)
+    watch = _Watch(fail_on.value if fail_on else None)
     with open_output(output) as stream:
-        _write(fmt, stream, tally.count(outcomes))
-    for line in tally.failures if (fmt is not BatchFormat.table or not to_stdout) else []:
+        render.batch(stream, BatchReport(watch.count(tally.showing(outcomes)), tally))
+    for line in watch.failures if (fmt != "table" or not to_stdout) else []:
         typer.echo(f"gist-tox: {line}", err=True)
-    if tally.failures:
+    if watch.failures:
         raise typer.Exit(ExitCode.INPUT_ERROR)
-    if tally.fail_on_met:
+    if watch.fail_on_met:
         raise typer.Exit(ExitCode.FINDINGS)
 
 
-class _Tally:
+class _Watch:
     """Watches outcomes as they stream past, for the exit code."""
 
     def __init__(self, fail_on: str | None) -> None:
@@ -211,16 +205,3 @@ def _with_progress(outcomes: Iterable[Outcome], count: Callable[[], int]) -> Ite
             yield outcome
     finally:
         progress.stop()
-
-
-def _write(fmt: BatchFormat, stream: TextIO, outcomes: Iterable[Outcome]) -> None:
-    from gist_tox.render import batch as render
-
-    if fmt is BatchFormat.ndjson:
-        render.write_ndjson(stream, outcomes)
-    elif fmt is BatchFormat.json:
-        render.write_json(stream, outcomes)
-    elif fmt is BatchFormat.csv:
-        render.write_csv(stream, outcomes)
-    else:
-        render.render_table(terminal(stream, None if stream.isatty() else 120), outcomes)

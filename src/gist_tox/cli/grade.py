@@ -3,23 +3,13 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated, Any
+from typing import Annotated
 
 import typer
 
-from gist_tox.cli.app import (
-    CtcaeOption,
-    DateOption,
-    FormatOption,
-    OutputOption,
-    RulesOption,
-    TableOrJson,
-    app,
-)
-from gist_tox.cli.output import emit
-
-if TYPE_CHECKING:
-    from rich.console import Console
+from gist_tox.cli.app import CtcaeOption, DateOption, OutputOption, ResultFormat, RulesOption, app
+from gist_tox.cli.output import open_output
+from gist_tox.render.registry import renderer
 
 
 @app.command()
@@ -30,7 +20,7 @@ def grade(
             help="Visit file (YAML, or JSON by its .json suffix); - reads stdin.", metavar="FILE|-"
         ),
     ],
-    fmt: FormatOption = TableOrJson.table,
+    fmt: Annotated[ResultFormat, typer.Option("--format", "-f", help="Output format.")] = "table",
     rules: RulesOption = None,
     ctcae: CtcaeOption = None,
     output: OutputOption = None,
@@ -62,25 +52,23 @@ def grade(
         return
     rulesets = RuleSets(rules, ctcae.value if ctcae else None)
     result = evaluate_file(file, rulesets, date=date).as_json()
-    emit(output, result, as_json=fmt is TableOrJson.json, render=_render_result, inputs=[file])
+    with open_output(output, [file]) as stream:
+        renderer(fmt).result(stream, result)
 
 
-def _render_result(console: Console, result: dict[str, Any]) -> None:
-    from gist_tox.render.table import render_result
-
-    render_result(console, result)
-
-
-def _render_comparison(console: Console, data: dict[str, Any]) -> None:
-    from gist_tox.render.compare import render_comparison
-
-    render_comparison(console, data)
-
-
-def _compare(file: str, fmt: TableOrJson, rules: Path | None, output: Path | None) -> None:
+def _compare(file: str, fmt: str, rules: Path | None, output: Path | None) -> None:
     """``grade --compare-ctcae``: the same visit under every CTCAE version, side by side."""
     from gist_tox.compare import compare_file
+    from gist_tox.errors import UsageError
     from gist_tox.pipeline import RuleSets
+    from gist_tox.render.registry import COMPARISON, names
+
+    if fmt not in names(COMPARISON):
+        raise UsageError(
+            f"--compare-ctcae cannot be shown as --format {fmt};"
+            f" use one of {', '.join(names(COMPARISON))}"
+        )
 
     data = compare_file(file, RuleSets(rules))
-    emit(output, data, as_json=fmt is TableOrJson.json, render=_render_comparison, inputs=[file])
+    with open_output(output, [file]) as stream:
+        renderer(fmt).comparison(stream, data)

@@ -4,15 +4,12 @@ from __future__ import annotations
 
 import os
 import sys
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Iterable, Iterator
 from contextlib import contextmanager, suppress
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, TextIO
+from typing import TextIO
 
 from gist_tox.errors import UsageError
-
-if TYPE_CHECKING:
-    from rich.console import Console
 
 
 def refuse_input_as_output(path: Path | None, inputs: Iterable[str]) -> None:
@@ -58,49 +55,3 @@ def open_output(path: Path | None, inputs: Iterable[str] = ()) -> Iterator[TextI
         with suppress(FileNotFoundError):
             os.unlink(tmp)
         raise
-
-
-def color_allowed(stream: TextIO) -> bool:
-    """Colour only on a terminal, and never when NO_COLOR is set (https://no-color.org)."""
-    if os.environ.get("NO_COLOR"):
-        return False
-    return stream.isatty()
-
-
-def terminal(stream: TextIO, width: int | None = None) -> Console:
-    """A rich console for ``stream``: colour only where allowed, no emoji or highlighting
-    (a term such as "rash" must never turn into a picture), the terminal's width or ``width``."""
-    from rich.console import Console
-
-    class _Console(Console):
-        def on_broken_pipe(self) -> None:
-            """rich would exit 1 ("findings" to a script); the CLI exits 0 for `| head`."""
-            self.quiet = True
-            raise BrokenPipeError
-
-    return _Console(
-        file=stream,
-        no_color=not color_allowed(stream),
-        emoji=False,
-        width=width,
-        highlight=False,
-        soft_wrap=False,
-    )
-
-
-def emit(
-    output: Path | None,
-    data: Any,
-    *,
-    as_json: bool,
-    render: Callable[[Console, Any], None],
-    inputs: Iterable[str] = (),
-) -> None:
-    """Write ``data`` as JSON, or through ``render`` as a table, to stdout or ``output``."""
-    with open_output(output, inputs) as stream:
-        if as_json:
-            from gist_tox.render.json import dumps
-
-            stream.write(dumps(data) + "\n")
-        else:
-            render(terminal(stream), data)

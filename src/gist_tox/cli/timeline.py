@@ -2,15 +2,13 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Annotated, Any
+from typing import Annotated
 
 import typer
 
-from gist_tox.cli.app import CtcaeOption, FormatOption, OutputOption, RulesOption, TableOrJson, app
-from gist_tox.cli.output import emit
-
-if TYPE_CHECKING:
-    from rich.console import Console
+from gist_tox.cli.app import CtcaeOption, OutputOption, RulesOption, TimelineFormat, app
+from gist_tox.cli.output import open_output
+from gist_tox.render.registry import renderer
 
 
 @app.command()
@@ -22,7 +20,7 @@ def timeline(
             metavar="PATIENT|-",
         ),
     ],
-    fmt: FormatOption = TableOrJson.table,
+    fmt: Annotated[TimelineFormat, typer.Option("--format", "-f", help="Output format.")] = "table",
     rules: RulesOption = None,
     ctcae: CtcaeOption = None,
     output: OutputOption = None,
@@ -38,10 +36,5 @@ def timeline(
     patient = load_patient(file)
     rulesets = RuleSets(rules, ctcae.value if ctcae else None)
     data = timeline_json(patient, replay(patient, rulesets, file))
-    emit(output, data, as_json=fmt is TableOrJson.json, render=_render, inputs=[file])
-
-
-def _render(console: Console, data: dict[str, Any]) -> None:
-    from gist_tox.render.table import render_timeline
-
-    render_timeline(console, data)
+    with open_output(output, [file]) as stream:
+        renderer(fmt).timeline(stream, data)

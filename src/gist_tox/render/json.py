@@ -1,10 +1,41 @@
-"""JSON output: the result contract, printed as is."""
+"""``--format json``: the documents exactly as the contract states them, two-space indented.
+
+``batch`` writes a JSON array element by element as results arrive, so memory stays flat
+however large the batch; each element is the JSON the worker already serialised."""
 
 from __future__ import annotations
 
 import json
-from typing import Any
+from typing import Any, TextIO
+
+from gist_tox.render.base import BatchReport, Renderer
 
 
 def dumps(data: Any, *, indent: int | None = 2) -> str:
     return json.dumps(data, indent=indent, ensure_ascii=False, allow_nan=False)
+
+
+class JsonRenderer(Renderer):
+    json_indent = 2
+
+    def result(self, stream: TextIO, result: dict[str, Any]) -> None:
+        stream.write(dumps(result) + "\n")
+
+    def comparison(self, stream: TextIO, data: dict[str, Any]) -> None:
+        stream.write(dumps(data) + "\n")
+
+    def timeline(self, stream: TextIO, data: dict[str, Any]) -> None:
+        stream.write(dumps(data) + "\n")
+
+    def batch(self, stream: TextIO, report: BatchReport) -> None:
+        """A JSON array of ``gist-tox/result@1`` and ``gist-tox/file-error@1`` objects."""
+        stream.write("[")
+        first = True
+        for outcome in report.outcomes:
+            stream.write("\n" if first else ",\n")
+            stream.write(outcome.text)
+            first = False
+        stream.write("\n]\n" if not first else "]\n")
+
+
+RENDERER = JsonRenderer()

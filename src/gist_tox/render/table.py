@@ -6,7 +6,7 @@ terms that cannot be graded dimmed with their reason.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, TextIO
 
 from rich.console import Console, Group
 from rich.panel import Panel
@@ -14,6 +14,8 @@ from rich.table import Table
 from rich.text import Text
 
 from gist_tox.errors import printable
+from gist_tox.render.base import BatchReport, Renderer
+from gist_tox.render.console import terminal
 
 _GRADE_STYLE = {0: "green", 1: "yellow", 2: "yellow", 3: "bold red", 4: "bold red", 5: "bold red"}
 _ACTION_STYLE = {
@@ -182,3 +184,26 @@ def worst_grade(result: dict[str, Any]) -> Text:
         return Text("0", style=_GRADE_STYLE[0])
     names = [v.get("term", k) for k, v in graded.items() if v["grade"] == top]
     return Text.assemble((str(top), _GRADE_STYLE.get(top, "")), f" {', '.join(names)}")
+
+
+class TableRenderer(Renderer):
+    """``--format table``: for people, on a terminal (colour only there) or in a file."""
+
+    def result(self, stream: TextIO, result: dict[str, Any]) -> None:
+        render_result(terminal(stream), result)
+
+    def comparison(self, stream: TextIO, data: dict[str, Any]) -> None:
+        from gist_tox.render.compare import render_comparison
+
+        render_comparison(terminal(stream), data)
+
+    def timeline(self, stream: TextIO, data: dict[str, Any]) -> None:
+        render_timeline(terminal(stream), data)
+
+    def batch(self, stream: TextIO, report: BatchReport) -> None:
+        from gist_tox.render.worklist import render_table
+
+        render_table(terminal(stream, None if stream.isatty() else 120), report.outcomes)
+
+
+RENDERER = TableRenderer()

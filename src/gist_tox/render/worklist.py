@@ -1,36 +1,14 @@
-"""Output of ``gist-tox batch``: a table for people, and JSON, NDJSON and CSV for programs.
+"""``batch --format table``: the pharmacist's worklist in a terminal.
 
-NDJSON, JSON and CSV are written as the outcomes arrive (one line or row at a time), so memory
-stays flat however large the batch; the table needs the counts first, so it keeps only the
-visits that need action and the failed files.
-
-CSV columns (stable; new columns are only ever added at the end) are :data:`CSV_COLUMNS`:
-
-``source``
-    the file; ``status`` ``ok`` or ``error``
-``patient_id``, ``date``, ``ctcae_version``
-    of the visit (empty for a failed file)
-``action``, ``dose_mg``
-    the recommendation (``unknown`` and empty when there is none)
-``worst_grade``, ``worst_term``
-    the highest grade given and its term (empty when no term could be graded; no term for 0)
-``not_gradable``
-    how many terms could not be graded
-``warnings``
-    the result's warnings, joined with `` | ``
-``rules_digest``
-    the digest of the rule files used
-``error_field``, ``error_line``, ``error_column``, ``error_message``
-    why a file failed (empty for a graded visit)
+The table needs the counts before the rows, so it keeps only the visits that need action and the
+failed files while the outcomes stream past.
 """
 
 from __future__ import annotations
 
-import csv
 import dataclasses
 from collections import Counter
 from collections.abc import Iterable
-from typing import Any, TextIO
 
 from rich.console import Console
 from rich.table import Table
@@ -38,25 +16,6 @@ from rich.text import Text
 
 from gist_tox.batch import ACTIONS, UNKNOWN, Outcome, severity
 from gist_tox.errors import printable
-
-CSV_COLUMNS = (
-    "source",
-    "status",
-    "patient_id",
-    "date",
-    "ctcae_version",
-    "action",
-    "dose_mg",
-    "worst_grade",
-    "worst_term",
-    "not_gradable",
-    "warnings",
-    "rules_digest",
-    "error_field",
-    "error_line",
-    "error_column",
-    "error_message",
-)
 
 _ACTION_STYLE = {
     "continue": "green",
@@ -67,54 +26,6 @@ _ACTION_STYLE = {
     "discontinue": "bold red",
     UNKNOWN: "bold magenta",
 }
-
-
-def write_ndjson(stream: TextIO, outcomes: Iterable[Outcome]) -> None:
-    """One JSON object per line: a ``gist-tox/result@1`` or a ``gist-tox/file-error@1``."""
-    for outcome in outcomes:
-        stream.write(outcome.text)
-        stream.write("\n")
-
-
-def write_json(stream: TextIO, outcomes: Iterable[Outcome]) -> None:
-    """A JSON array of the same objects, written element by element."""
-    stream.write("[")
-    first = True
-    for outcome in outcomes:
-        stream.write("\n" if first else ",\n")
-        stream.write(outcome.text)
-        first = False
-    stream.write("\n]\n" if not first else "]\n")
-
-
-def csv_row(outcome: Outcome) -> list[Any]:
-    error = outcome.error
-    return [
-        outcome.source,
-        "ok" if outcome.ok else "error",
-        outcome.patient_id,
-        outcome.date,
-        outcome.ctcae_version,
-        outcome.action if outcome.ok else None,
-        outcome.dose_mg,
-        outcome.worst_grade,
-        outcome.worst_term,
-        outcome.not_gradable if outcome.ok else None,
-        " | ".join(outcome.warnings),
-        outcome.digest,
-        error.get("field"),
-        error.get("line"),
-        error.get("column"),
-        error.get("message"),
-    ]
-
-
-def write_csv(stream: TextIO, outcomes: Iterable[Outcome]) -> None:
-    """RFC 4180 CSV with a header row of :data:`CSV_COLUMNS`; empty cells for ``None``."""
-    writer = csv.writer(stream, lineterminator="\r\n")
-    writer.writerow(CSV_COLUMNS)
-    for outcome in outcomes:
-        writer.writerow(csv_row(outcome))
 
 
 def render_table(console: Console, outcomes: Iterable[Outcome]) -> None:

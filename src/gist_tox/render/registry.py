@@ -1,0 +1,48 @@
+"""Every ``--format`` by name: the kinds of documents it shows and the module of its renderer.
+
+A table of names, not of imported renderers: the command line needs the names at start-up (typer
+builds each ``--format``'s choices from :func:`choices`), and ``grade`` must not import rich,
+csv or jinja2 to offer them.  A renderer module is imported only when its format is used
+(:func:`renderer`).  A new format is one entry here and one module beside this one that defines
+``RENDERER``; a test checks that each entry's kinds are exactly the methods its renderer has.
+"""
+
+from __future__ import annotations
+
+import importlib
+from enum import StrEnum
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from gist_tox.render.base import Renderer
+
+RESULT = "result"
+COMPARISON = "comparison"
+TIMELINE = "timeline"
+BATCH = "batch"
+KINDS = (RESULT, COMPARISON, TIMELINE, BATCH)
+
+FORMATS: dict[str, tuple[str, frozenset[str]]] = {
+    "table": ("gist_tox.render.table", frozenset(KINDS)),
+    "json": ("gist_tox.render.json", frozenset(KINDS)),
+    "ndjson": ("gist_tox.render.ndjson", frozenset({BATCH})),
+    "csv": ("gist_tox.render.csv", frozenset({BATCH})),
+}
+"""``--format`` name -> (module defining ``RENDERER``, the kinds of documents it shows)."""
+
+
+def names(kind: str) -> list[str]:
+    """The formats that can show ``kind``, in the order above (the first is the default)."""
+    return [name for name, (_, kinds) in FORMATS.items() if kind in kinds]
+
+
+def choices(kind: str, class_name: str) -> type[StrEnum]:
+    """The ``--format`` choices of a command that makes documents of ``kind``."""
+    return StrEnum(class_name, {name: name for name in names(kind)})  # type: ignore[return-value]
+
+
+def renderer(name: str) -> Renderer:
+    """The renderer of format ``name`` (its module is imported now, and only now)."""
+    module, _ = FORMATS[name]
+    found: Renderer = importlib.import_module(module).RENDERER
+    return found
