@@ -2,7 +2,9 @@
 
 What it holds: validated rule sets (``ruleset/cache.py``) and pydantic validators
 (``validators.py``), each under a key that changes whenever anything it was made from changes.
-A key is never reused for different content, so an entry is either exactly right or absent.
+A key is never reused for different content, and every entry carries the SHA-256 of its pickled
+bytes, checked before they are unpickled: an entry is either exactly what was written or is
+discarded (and the caller rebuilds it), never half-trusted.
 
 The cache lives in ``$GIST_TOX_CACHE_DIR``, else ``$XDG_CACHE_HOME/gist-tox``, else
 ``~/.cache/gist-tox``; ``GIST_TOX_NO_CACHE=1`` turns it off.  Like Python's own ``__pycache__``,
@@ -13,6 +15,8 @@ caller then does the work again.  At most :data:`KEEP` entries of each kind are 
 
 from __future__ import annotations
 
+import contextlib
+import hashlib
 import os
 import pickle
 import stat
@@ -39,25 +43,27 @@ def cache_dir() -> Path | None:
 @lru_cache(maxsize=1)
 def software_stamp() -> bytes:
     """What the installed software is: Python, pydantic and pydantic-core versions, and the
-    size and modification time of every module of gist-tox (any edit or reinstall changes it).
-    Read once per process; stat only, no file is read."""
+    SHA-256 of the bytes of every module of gist-tox, so that any edit (even one that keeps a
+    file's size and time) or reinstall changes it.  Read once per process."""
     import pydantic
     import pydantic_core
 
     import gist_tox
 
     package = os.path.dirname(os.path.abspath(gist_tox.__file__))
-    parts = [gist_tox.__version__, pydantic.VERSION, pydantic_core.__version__, sys.version]
+    hasher = hashlib.sha256()
+    for part in (gist_tox.__version__, pydantic.VERSION, pydantic_core.__version__, sys.version):
+        hasher.update(part.encode() + b"\0")
     for root, dirs, files in os.walk(package):
         dirs.sort()
         for name in sorted(files):
             if name.endswith(".py"):
-                info = os.stat(os.path.join(root, name))
-                parts.append(
-                    f"{os.path.relpath(os.path.join(root, name), package)}:"
-                    f"{info.st_size}:{info.st_mtime_ns}"
-                )
-    return "\0".join(parts).encode()
+                path = os.path.join(root, name)
+                with open(path, "rb") as handle:
+                    module = handle.read()
+                relpath = os.path.relpath(path, package)
+                hasher.update(relpath.encode() + b"\0" + hashlib.sha256(module).digest())
+    return hasher.digest()
 
 
 def _trusted(path: Path) -> bool:
@@ -71,8 +77,15 @@ def _trusted(path: Path) -> bool:
     return True
 
 
+_CHECK = 32
+"""Bytes of the SHA-256 stored between an entry's header and its pickle."""
+
+
 def read(kind: str, key: str, header: bytes) -> Any:
-    """The object stored as ``kind``/``key`` behind ``header`` (the format's tag), or None."""
+    """The object stored as ``kind``/``key`` behind ``header`` (the format's tag), or None.
+
+    An entry whose pickle does not match its stored SHA-256 (a damaged file), or that fails to
+    load in any way (even a panic inside a compiled library), is deleted and reads as absent."""
     folder = cache_dir()
     if folder is None:
         return None
@@ -81,11 +94,21 @@ def read(kind: str, key: str, header: bytes) -> Any:
         if not path.is_file() or not _trusted(path):
             return None
         with path.open("rb") as handle:
-            if handle.read(len(header)) != header:
-                return None
-            return pickle.load(handle)  # our own file; ownership checked above
-    except Exception:  # a broken entry is simply not used
+            raw = handle.read()
+        check, payload = raw[len(header) : len(header) + _CHECK], raw[len(header) + _CHECK :]
+        if raw[: len(header)] != header or hashlib.sha256(payload).digest() != check:
+            raise ValueError("damaged entry")
+        return pickle.loads(payload)  # our own file; ownership and integrity checked above
+    except (KeyboardInterrupt, SystemExit):
+        raise
+    except BaseException:  # pyo3's PanicException is a BaseException
+        _discard(path)
         return None
+
+
+def _discard(path: Path) -> None:
+    with contextlib.suppress(OSError):
+        path.unlink(missing_ok=True)
 
 
 def write(kind: str, key: str, header: bytes, value: Any) -> None:
@@ -99,9 +122,9 @@ def write(kind: str, key: str, header: bytes, value: Any) -> None:
         folder.mkdir(mode=0o700, parents=True, exist_ok=True)
         fd, tmp = tempfile.mkstemp(prefix=f".{kind}-", dir=folder)
         try:
+            payload = pickle.dumps(value, protocol=pickle.HIGHEST_PROTOCOL)
             with os.fdopen(fd, "wb") as handle:
-                handle.write(header)
-                pickle.dump(value, handle, protocol=pickle.HIGHEST_PROTOCOL)
+                handle.write(header + hashlib.sha256(payload).digest() + payload)
             os.replace(tmp, folder / f"{kind}-{key}.pickle")
         except BaseException:
             Path(tmp).unlink(missing_ok=True)

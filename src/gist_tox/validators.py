@@ -29,7 +29,7 @@ if TYPE_CHECKING:
 
 ModelT = TypeVar("ModelT", bound="BaseModel")
 
-_FORMAT = b"gist-tox-validator/1"
+_FORMAT = b"gist-tox-validator/2"
 _KIND = "validator"
 _BUILT: dict[type[Any], SchemaValidator] = {}
 

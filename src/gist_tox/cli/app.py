@@ -142,14 +142,15 @@ def _iso_day(text: str) -> datetime.date:
 def _version(value: bool) -> None:
     if not value:
         return
-    from gist_tox.ruleset.loader import load_ruleset
+    from gist_tox.ruleset.loader import load_ruleset, shipped_rules_dir
 
-    ruleset = load_ruleset()
+    folder = shipped_rules_dir()
+    ruleset = load_ruleset(folder)
     typer.echo(f"gist-tox {__version__}")
     typer.echo(
         f"rules {ruleset.config.name} (default CTCAE v{ruleset.ctcae_version}) {ruleset.digest}"
     )
-    typer.echo(f"rules folder {ruleset.root}")
+    typer.echo(f"rules folder {folder}")
     raise typer.Exit(0)
 
 

@@ -2,11 +2,16 @@
 
 Why: ``gist-tox grade`` should cost little more than importing its libraries, but validating
 every rule file (and building the pydantic schemas that validation needs) costs as much again.
-A validated rule set is therefore stored in the per-user cache (:mod:`gist_tox.diskcache`) under
-a key made from the exact bytes of every YAML file in the rules folder, the folder's path, the
-CTCAE version asked for and the installed software (:func:`gist_tox.diskcache.software_stamp`).
-Any edit to any rule file changes the key, so a cached rule set is never used for rules that
-differ from it; the digest in each result is computed from the same bytes either way.
+A validated rule set is therefore stored in the per-user cache (:mod:`gist_tox.diskcache`).
+
+Why it is exact: every YAML file of the rules folder is read once (:func:`read_folder`), and the
+key, the parsed rules and the digest a result prints all come from those same bytes, so a file
+saved during a run can never be cached under a key it does not match.  The key is made of those
+bytes, the CTCAE version asked for and the installed software
+(:func:`gist_tox.diskcache.software_stamp`), never of the folder's path: a cached rule set is pure
+data, the same whichever way its folder is named.  A file the set is built from that lies outside
+the folder (a dosing file named with ``..``) is recorded in the rule set with the digest of its
+bytes, and checked before a cached rule set is used.
 """
 
 from __future__ import annotations
@@ -17,24 +22,38 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from gist_tox import diskcache
+from gist_tox.documents import read_bytes
+from gist_tox.errors import InputError
 
 if TYPE_CHECKING:
     from gist_tox.ruleset.loader import RuleSet
 
-_FORMAT = b"gist-tox-rules-cache/4"
+_FORMAT = b"gist-tox-rules-cache/5"
 _KIND = "rules"
 
+FolderBytes = dict[str, bytes | InputError]
+"""Every rule file of a folder by relative POSIX path: its bytes, or why it could not be read."""
 
-def fingerprint(root: Path, version: str | None) -> str:
+
+def read_folder(root: Path) -> FolderBytes:
+    """Every ``*.yaml``/``*.yml`` file under ``root``, read once."""
+    files: FolderBytes = {}
+    for relpath, path in sorted(_rule_files(str(root))):
+        try:
+            files[relpath] = read_bytes(path)
+        except InputError as exc:  # reported if the loader needs the file
+            files[relpath] = exc
+    return files
+
+
+def key(files: FolderBytes, version: str | None) -> str:
     """A key that changes whenever any rule file of the folder, or the software, changes."""
     hasher = hashlib.sha256(_FORMAT)
     hasher.update(diskcache.software_stamp())
-    for part in (os.path.realpath(root), str(version)):
-        hasher.update(b"\0" + part.encode())
-    for relpath, path in sorted(_rule_files(str(root))):
-        hasher.update(relpath.encode() + b"\0")
-        with open(path, "rb") as handle:
-            hasher.update(hashlib.sha256(handle.read()).digest())
+    hasher.update(b"\0" + str(version).encode())
+    for relpath, raw in files.items():
+        content = raw if isinstance(raw, bytes) else b"unreadable:" + str(raw).encode()
+        hasher.update(relpath.encode() + b"\0" + hashlib.sha256(content).digest())
     return hasher.hexdigest()
 
 

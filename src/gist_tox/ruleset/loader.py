@@ -22,7 +22,7 @@ from typing import Any, NamedTuple
 
 from pydantic import BaseModel
 
-from gist_tox.documents import Document, read_document
+from gist_tox.documents import Document, decode, read_bytes, read_document
 from gist_tox.errors import InputError, RulesError
 from gist_tox.ruleset.conditions import (
     AllOf,
@@ -74,11 +74,50 @@ def shipped_rules_dir() -> Path:
 
 
 class RuleFile(NamedTuple):
-    """A rule file as read: its path relative to the rule set, document and model."""
+    """A rule file as read: its path relative to the rule set, document, model and the bytes
+    all of them were made from (the digest is of these bytes)."""
 
     relpath: str
     document: Document
     model: BaseModel
+    raw: bytes
+
+
+class RuleBytes:
+    """The bytes of a rule set's files, each file read once (key, rules and digest come from
+    the same bytes); the folder's files up front, a file outside it when first asked for."""
+
+    def __init__(self, root: Path) -> None:
+        from gist_tox.ruleset import cache
+
+        self.root = root
+        self.folder = cache.read_folder(root)
+        self.outside: dict[str, bytes] = {}
+
+    def read(self, path: Path) -> bytes:
+        relpath = path.relative_to(self.root).as_posix()
+        found = self.folder.get(relpath)
+        if found is None:
+            found = self.outside.get(relpath)
+            if found is None:
+                found = self.outside[relpath] = read_bytes(str(path))
+        if isinstance(found, InputError):
+            raise found
+        return found
+
+    def outside_digests(self) -> tuple[tuple[str, str], ...]:
+        return tuple((rel, hashlib.sha256(raw).hexdigest()) for rel, raw in self.outside.items())
+
+    def term_files(self, version: str) -> list[str]:
+        """The term files of ``version``: ``ctcae-<version>/<term id>.yaml``, in name order."""
+        prefix = version_dir(version) + "/"
+        return sorted(
+            relpath
+            for relpath in self.folder
+            if relpath.startswith(prefix)
+            and relpath.endswith(".yaml")
+            and "/" not in relpath[len(prefix) :]
+        )
 
 
 class RuleSet:
@@ -88,25 +127,27 @@ class RuleSet:
     def __init__(
         self,
         *,
-        root: Path,
         config: RulesConfig,
         ctcae_version: str,
         terms: list[TermRule],
         reference_ranges: ReferenceRanges,
         dosing: Any = None,
         digest: str = "",
+        known_term_ids: frozenset[str] = frozenset(),
+        outside: tuple[tuple[str, str], ...] = (),
     ) -> None:
-        self.root = root
         self.config = config
         self.ctcae_version = ctcae_version
         self.terms = terms
         self.reference_ranges = reference_ranges
         self.dosing = dosing
         self.digest = digest
-        self._known_term_ids: set[str] | None = None
+        self._known_term_ids = known_term_ids
+        self.outside = outside
+        """Files read from outside the rules folder: (path relative to it, sha256 of bytes)."""
 
     def __repr__(self) -> str:
-        return f"RuleSet(root={self.root!s}, ctcae_version={self.ctcae_version}, {self.digest})"
+        return f"RuleSet(ctcae_version={self.ctcae_version}, {self.digest})"
 
     def __getstate__(self) -> dict[str, Any]:
         """What the rule-set cache stores: the rule set, not what a process derived from it."""
@@ -130,22 +171,10 @@ class RuleSet:
             cached = self.__dict__["_default_lln"] = out
         return cached
 
-    def known_term_ids(self) -> set[str]:
+    def known_term_ids(self) -> frozenset[str]:
         """Term ids a history entry may name: this version's, their aliases, and the other
-        version's ids (read from file names only, without parsing them); listed once."""
-        if self._known_term_ids is None:
-            self._known_term_ids = self._list_term_ids()
+        version's ids (from file names only, without parsing them), listed when loaded."""
         return self._known_term_ids
-
-    def _list_term_ids(self) -> set[str]:
-        ids = set(self.term_ids)
-        for term in self.terms:
-            ids.update(term.aliases)
-        for version in VERSIONS:
-            folder = self.root / version_dir(version)
-            if folder.is_dir():
-                ids.update(p.stem for p in folder.glob("*.yaml"))
-        return ids
 
 
 class _Problems:
@@ -159,10 +188,13 @@ class _Problems:
             self.items.append(f"{relpath}: {message}")
 
 
-def read_rule_file(root: Path, path: Path, model: type[BaseModel]) -> RuleFile:
+def read_rule_file(
+    root: Path, path: Path, model: type[BaseModel], source: RuleBytes | None = None
+) -> RuleFile:
     """Read and schema-validate one rule file; raise :class:`InputError` naming file and key."""
     relpath = path.relative_to(root).as_posix()
-    document = read_document(str(path))
+    raw = read_bytes(str(path)) if source is None else source.read(path)
+    document = read_document(str(path), text=decode(str(path), raw))
     try:
         parsed = model.model_validate(document.data)
     except Exception as exc:  # pydantic.ValidationError
@@ -171,7 +203,7 @@ def read_rule_file(root: Path, path: Path, model: type[BaseModel]) -> RuleFile:
         if isinstance(exc, ValidationError):
             raise to_input_error(document, exc, model) from None
         raise
-    return RuleFile(relpath, document, parsed)
+    return RuleFile(relpath, document, parsed, raw)
 
 
 def resolve_version(root: Path, requested: str | None) -> str:
@@ -181,12 +213,12 @@ def resolve_version(root: Path, requested: str | None) -> str:
     return load_config(root).model.default_ctcae_version  # type: ignore[attr-defined,no-any-return]
 
 
-def load_config(root: Path) -> RuleFile:
+def load_config(root: Path, source: RuleBytes | None = None) -> RuleFile:
     path = root / CONFIG_FILE
     if not path.is_file():
         raise RulesError([f"{path}: missing; a rule set needs {CONFIG_FILE} (kind: config)"])
     try:
-        return read_rule_file(root, path, RulesConfig)
+        return read_rule_file(root, path, RulesConfig, source)
     except InputError as exc:
         raise RulesError([exc.one_line()]) from None
 
@@ -196,24 +228,38 @@ def load_ruleset(root: Path | None = None, version: str | None = None) -> RuleSe
     (default: the version configured in the rule set).
 
     A rule set validated before, with byte-identical files, comes from the per-user cache
-    (``ruleset/cache.py``); anything else is validated now and then cached.
+    (``ruleset/cache.py``); anything else is validated now and then cached.  Each file is read
+    once: the cache key, the rules and the digest all come from the same bytes.
     """
     from gist_tox.ruleset import cache
 
     root = shipped_rules_dir() if root is None else root
     if not root.is_dir():
         raise RulesError([f"{root}: not a folder of rules"])
-    key = cache.fingerprint(root, version)
+    source = RuleBytes(root)
+    key = cache.key(source.folder, version)
     ruleset = cache.load(key)
-    if ruleset is None:
-        ruleset = _validate_ruleset(root, version)
+    if ruleset is None or not _same_outside(ruleset, source):
+        ruleset = _validate_ruleset(root, version, source)
         cache.store(key, ruleset)
     return ruleset
 
 
-def _validate_ruleset(root: Path, version: str | None) -> RuleSet:
+def _same_outside(ruleset: RuleSet, source: RuleBytes) -> bool:
+    """Whether the files a cached rule set read from outside its folder are unchanged."""
+    try:
+        for relpath, digest in ruleset.outside:
+            raw = source.read(source.root / relpath)
+            if hashlib.sha256(raw).hexdigest() != digest:
+                return False
+    except (InputError, ValueError):
+        return False
+    return True
+
+
+def _validate_ruleset(root: Path, version: str | None, source: RuleBytes) -> RuleSet:
     problems = _Problems()
-    config_file = load_config(root)
+    config_file = load_config(root, source)
     config: RulesConfig = config_file.model  # type: ignore[assignment]
     version = version or config.default_ctcae_version
     files: list[RuleFile] = [config_file]
@@ -224,20 +270,19 @@ def _validate_ruleset(root: Path, version: str | None) -> RuleSet:
         problems.add(None, RANGES_FILE, (), "missing; a rule set needs default reference ranges")
     else:
         try:
-            rf = read_rule_file(root, ranges_path, ReferenceRanges)
+            rf = read_rule_file(root, ranges_path, ReferenceRanges, source)
             files.append(rf)
             ranges = rf.model  # type: ignore[assignment]
         except InputError as exc:
             problems.items.append(exc.one_line())
 
     terms: list[TermRule] = []
-    folder = root / version_dir(version)
-    paths = sorted(folder.glob("*.yaml")) if folder.is_dir() else []
+    paths = [root / relpath for relpath in source.term_files(version)]
     if not paths:
         problems.add(None, version_dir(version), (), f"no CTCAE v{version} term files")
     for path in paths:
         try:
-            rf = read_rule_file(root, path, TermRule)
+            rf = read_rule_file(root, path, TermRule, source)
         except InputError as exc:
             problems.items.append(exc.one_line())
             continue
@@ -260,7 +305,7 @@ def _validate_ruleset(root: Path, version: str | None) -> RuleSet:
         try:
             from gist_tox.dosing.schema import DosingRules  # kept off the start-up path
 
-            rf = read_rule_file(root, dosing_path, DosingRules)
+            rf = read_rule_file(root, dosing_path, DosingRules, source)
             files.append(rf)
             dosing = rf.model
         except InputError as exc:
@@ -270,22 +315,26 @@ def _validate_ruleset(root: Path, version: str | None) -> RuleSet:
         raise RulesError(problems.items)
     assert ranges is not None
     terms.sort(key=lambda t: (_CATEGORY_ORDER[t.category], t.id))
+    known = {Path(rel).stem for v in VERSIONS for rel in source.term_files(v)}
+    known.update(t.id for t in terms)
+    for term in terms:
+        known.update(term.aliases)
     return RuleSet(
-        root=root,
         config=config,
         ctcae_version=version,
         terms=terms,
         reference_ranges=ranges,
         dosing=dosing,
         digest=digest_of(files),
+        known_term_ids=frozenset(known),
+        outside=source.outside_digests(),
     )
 
 
 def digest_of(files: list[RuleFile]) -> str:
     hasher = hashlib.sha256()
     for rf in sorted(files, key=lambda f: f.relpath):
-        raw = Path(rf.document.source).read_bytes()
-        hasher.update(rf.relpath.encode() + b"\0" + hashlib.sha256(raw).digest())
+        hasher.update(rf.relpath.encode() + b"\0" + hashlib.sha256(rf.raw).digest())
     return "sha256:" + hasher.hexdigest()
 
 
