@@ -51,6 +51,16 @@ NEEDS_ACTION = frozenset({"discontinue", "hold", "reduce", "resume", "escalate",
 
 _SEVERITY = {action: len(ACTIONS) - rank for rank, action in enumerate(ACTIONS)}
 
+REVIEW = "review"
+"""The worklist's name for a visit whose action is not a stop (``reduce`` to ``continue``) but
+whose recommendation a clinician must review before it is acted on."""
+
+URGENCY = (UNKNOWN, "discontinue", "hold", REVIEW, "reduce", "resume", "escalate", "continue")
+"""The worklist's order, most urgent first: a visit without a recommendation, then stops, then
+visits under review, then the dose changes."""
+
+_URGENCY = {name: rank for rank, name in enumerate(URGENCY)}
+
 
 def severity(action: str) -> int:
     """Higher is more severe.  An unknown action ranks above every known one, so that
@@ -77,10 +87,31 @@ class Outcome:
     warnings: tuple[str, ...] = ()
     digest: str | None = None
     error: dict[str, Any] = field(default_factory=dict)
+    resume_dose_mg: int | None = None
+    resume_when: str | None = None
+    alternatives: tuple[str, ...] = ()
+    review: tuple[tuple[str, str], ...] = ()
+    """``(code, text)`` of what a clinician must judge before acting (``recommendation.review``)."""
+    rules: tuple[str, ...] = ()
+    """The dosing rules that fired (each reason's rule id), in the recommendation's order."""
 
     @property
     def needs_action(self) -> bool:
-        return self.ok and self.action in NEEDS_ACTION
+        """A dose change, a visit without a recommendation, or one a clinician must review."""
+        return self.ok and (self.action in NEEDS_ACTION or bool(self.review))
+
+    @property
+    def category(self) -> str:
+        """Where the visit stands on the worklist (:data:`URGENCY`): its action, or
+        :data:`REVIEW` when it is under review and its action is not a stop."""
+        if self.review and _URGENCY.get(self.action, 0) > _URGENCY[REVIEW]:
+            return REVIEW
+        return self.action if self.action in _URGENCY else UNKNOWN
+
+    @property
+    def urgency(self) -> int:
+        """Lower is more urgent (the rank of :attr:`category` in :data:`URGENCY`)."""
+        return _URGENCY[self.category]
 
     def at_least(self, action: str) -> bool:
         """Is this visit's action ``action`` or more severe?"""
@@ -305,6 +336,11 @@ def summarise(result: dict[str, Any], text: str) -> Outcome:
         elif worst is None or value > worst:
             worst, worst_term = value, grade.get("term", term_id)
     recommendation = result.get("recommendation") or {}
+    review = tuple(
+        (str(item.get("code", "")), str(item.get("text", "")))
+        for item in recommendation.get("review") or ()
+        if isinstance(item, dict)
+    )
     return Outcome(
         source=result["source"],
         ok=True,
@@ -319,6 +355,11 @@ def summarise(result: dict[str, Any], text: str) -> Outcome:
         not_gradable=not_gradable,
         warnings=tuple(result.get("warnings", ())),
         digest=result["rules"].get("digest"),
+        resume_dose_mg=recommendation.get("resume_dose_mg"),
+        resume_when=recommendation.get("resume_when"),
+        alternatives=tuple(recommendation.get("alternatives") or ()),
+        review=review,
+        rules=tuple(reason["rule"] for reason in recommendation.get("reasons") or ()),
     )
 
 
@@ -458,6 +499,17 @@ class Tally:
             else:
                 self.shown_failed += 1
             yield outcome
+
+
+def within(outcomes: Iterable[Outcome], since: str | None, until: str | None) -> Iterator[Outcome]:
+    """The visits dated ``since`` to ``until`` (ISO dates, both included, either open), and
+    every failure (a file that failed has no date to judge it by, and is never dropped)."""
+    for outcome in outcomes:
+        date = outcome.date or ""
+        if not outcome.ok or not date:
+            yield outcome
+        elif (since is None or date >= since) and (until is None or date <= until):
+            yield outcome  # two branches: a failure is kept whatever the dates
 
 
 def latest_only(outcomes: Iterable[Outcome]) -> list[Outcome]:

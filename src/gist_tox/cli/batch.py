@@ -3,10 +3,12 @@ does, with the visits that need action first and every file that failed listed."
 
 from __future__ import annotations
 
+import dataclasses
 import os
 import sys
 import time
 from collections.abc import Callable, Iterable, Iterator
+from datetime import datetime
 from enum import StrEnum
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
@@ -15,7 +17,7 @@ import typer
 
 from gist_tox.cli.app import BatchFormat, CtcaeOption, RulesOption, app
 from gist_tox.cli.output import open_output, refuse_input_as_output
-from gist_tox.errors import ExitCode, InputError, UsageError
+from gist_tox.errors import ExitCode, InputError, UsageError, printable
 from gist_tox.render.base import BatchReport
 from gist_tox.render.registry import renderer
 
@@ -59,13 +61,33 @@ def batch(
     latest: Annotated[
         bool, typer.Option("--latest", help="Keep only each patient's latest visit.")
     ] = False,
+    since: Annotated[
+        datetime | None,
+        typer.Option(
+            "--since",
+            formats=["%Y-%m-%d"],
+            metavar="YYYY-MM-DD",
+            help="Keep only visits on or after this date (before --latest).",
+            show_default=False,
+        ),
+    ] = None,
+    until: Annotated[
+        datetime | None,
+        typer.Option(
+            "--until",
+            formats=["%Y-%m-%d"],
+            metavar="YYYY-MM-DD",
+            help="Keep only visits on or before this date (before --latest).",
+            show_default=False,
+        ),
+    ] = None,
     fail_on: Annotated[
         Action | None,
         typer.Option(
             "--fail-on",
             help="Exit 1 when any visit's action is this severe or worse "
             "(discontinue > hold > reduce > resume > escalate > continue; a visit without a "
-            "recommendation counts as the most severe).",
+            "recommendation counts as the most severe); one line on stderr names the visits.",
             show_default=False,
         ),
     ] = None,
@@ -103,6 +125,10 @@ def batch(
             " overwritten, choose another name"
         )
     refuse_input_as_output(output, given)
+    first = since.date().isoformat() if since else None
+    last = until.date().isoformat() if until else None
+    if first and last and first > last:
+        raise UsageError(f"--since {first} is after --until {last}; no visit could be shown")
     exclude = [str(output)] if not to_stdout else []
     render = renderer(fmt)
     tally = core.Tally()
@@ -119,28 +145,43 @@ def batch(
             outcomes, lambda: sum(1 for _ in core.discover(given, exclude=exclude))
         )
     outcomes = tally.reading(outcomes)
+    filters: list[str] = []
+    if first or last:
+        outcomes = core.within(outcomes, first, last)
+        filters += [f"--since {first}"] if first else []
+        filters += [f"--until {last}"] if last else []
     if latest:
         outcomes = core.latest_only(outcomes)
+        filters.append("--latest")
     if only_actionable:
         outcomes = (o for o in outcomes if not o.ok or o.needs_action)
+        filters.append("--only-actionable")
     watch = _Watch(fail_on.value if fail_on else None)
     with open_output(output) as stream:
-        render.batch(stream, BatchReport(watch.count(tally.showing(outcomes)), tally))
+        render.batch(
+            stream, BatchReport(watch.count(tally.showing(outcomes)), tally, tuple(filters))
+        )
     for line in watch.failures if (fmt != "table" or not to_stdout) else []:
         typer.echo(f"gist-tox: {line}", err=True)
+    if watch.met:
+        typer.echo(f"gist-tox: {watch.fail_on_line()}", err=True)
     if watch.failures:
         raise typer.Exit(ExitCode.INPUT_ERROR)
-    if watch.fail_on_met:
+    if watch.met:
         raise typer.Exit(ExitCode.FINDINGS)
 
 
+FAIL_ON_NAMED = 10
+"""How many of the visits that met --fail-on its stderr line names (then "and N more")."""
+
+
 class _Watch:
-    """Watches outcomes as they stream past, for the exit code."""
+    """Watches outcomes as they stream past, for the exit code and the lines on stderr."""
 
     def __init__(self, fail_on: str | None) -> None:
         self.fail_on = fail_on
         self.failures: list[str] = []
-        self.fail_on_met = False
+        self.met: list[Outcome] = []
 
     def count(self, outcomes: Iterable[Outcome]) -> Iterator[Outcome]:
         for outcome in outcomes:
@@ -156,8 +197,19 @@ class _Watch:
                     ).one_line()
                 )
             elif self.fail_on is not None and outcome.at_least(self.fail_on):
-                self.fail_on_met = True
+                self.met.append(dataclasses.replace(outcome, text=""))  # the JSON is not needed
             yield outcome
+
+    def fail_on_line(self) -> str:
+        """One line saying which visits met ``--fail-on``: patient, date, action and file."""
+        named = [
+            f"{o.patient_id} {o.date} {o.action} ({printable(o.source)})"
+            for o in self.met[:FAIL_ON_NAMED]
+        ]
+        more = len(self.met) - len(named)
+        return f"--fail-on {self.fail_on} met by {len(self.met)} visit(s): {'; '.join(named)}" + (
+            f"; and {more} more" if more else ""
+        )
 
 
 def _expand_stdin(paths: list[str]) -> list[str]:

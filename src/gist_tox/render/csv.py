@@ -18,6 +18,18 @@ Columns (stable; new columns are only ever added at the end) are :data:`CSV_COLU
     the digest of the rule files used
 ``error_field``, ``error_line``, ``error_column``, ``error_message``
     why a file failed (empty for a graded visit)
+``resume_dose_mg``, ``resume_when``
+    for a hold: the dose to resume at and the condition to resume
+``alternatives``
+    other treatments to consider, joined with `` | ``
+``review``
+    what a clinician must judge before acting, ``code: text`` joined with `` | `` (empty: nothing)
+``rules``
+    the dosing rules that fired, joined with `` | ``
+
+A text cell that a spreadsheet would run as a formula (one starting with ``=``, ``+``, ``-``,
+``@``, a tab or a carriage return) is written with a leading ``'``, as OWASP recommends
+("CSV Injection"): a patient id ``=HYPERLINK(...)`` shows as text.  Numbers are left as they are.
 """
 
 from __future__ import annotations
@@ -45,7 +57,22 @@ CSV_COLUMNS = (
     "error_line",
     "error_column",
     "error_message",
+    "resume_dose_mg",
+    "resume_when",
+    "alternatives",
+    "review",
+    "rules",
 )
+
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+"""What makes a spreadsheet read a cell as a formula (OWASP, CSV Injection)."""
+
+
+def neutralise(cell: Any) -> Any:
+    """A text cell as a spreadsheet shows it as text: ``'`` before a formula's first character."""
+    if isinstance(cell, str) and cell.startswith(FORMULA_STARTS):
+        return "'" + cell
+    return cell
 
 
 def csv_row(outcome: Outcome) -> list[Any]:
@@ -67,6 +94,11 @@ def csv_row(outcome: Outcome) -> list[Any]:
         error.get("line"),
         error.get("column"),
         error.get("message"),
+        outcome.resume_dose_mg,
+        outcome.resume_when,
+        " | ".join(outcome.alternatives),
+        " | ".join(f"{code}: {text}" for code, text in outcome.review),
+        " | ".join(outcome.rules),
     ]
 
 
@@ -76,7 +108,7 @@ class CsvRenderer(Renderer):
         writer = csv.writer(stream, lineterminator="\r\n")
         writer.writerow(CSV_COLUMNS)
         for outcome in report.outcomes:
-            writer.writerow(csv_row(outcome))
+            writer.writerow([neutralise(cell) for cell in csv_row(outcome)])
 
 
 RENDERER = CsvRenderer()

@@ -201,9 +201,9 @@ class TableRenderer(Renderer):
         render_timeline(terminal(stream), data)
 
     def batch(self, stream: TextIO, report: BatchReport) -> None:
-        from gist_tox.render.worklist import render_table
+        from gist_tox.render.worklist_table import render_worklist
 
-        render_table(terminal(stream, None if stream.isatty() else 120), report.outcomes)
+        render_worklist(terminal(stream, None if stream.isatty() else 120), report)
 
 
 RENDERER = TableRenderer()

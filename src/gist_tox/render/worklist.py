@@ -1,139 +1,104 @@
-"""``batch --format table``: the pharmacist's worklist in a terminal.
+"""The pharmacist's worklist, whatever shows it (the terminal table, the HTML report): which
+visits need action, most urgent first with each patient's visits together, what to do for each,
+and counts that reconcile with the files read.
 
-The table needs the counts before the rows, so it keeps only the visits that need action and the
-failed files while the outcomes stream past.
+Kept apart from the renderers so that the table and the report can never disagree on order,
+wording or counts.
 """
 
 from __future__ import annotations
 
 import dataclasses
 from collections import Counter
-from collections.abc import Iterable
+from dataclasses import dataclass, field
 
-from rich.console import Console
-from rich.table import Table
-from rich.text import Text
-
-from gist_tox.batch import ACTIONS, UNKNOWN, Outcome, severity
-from gist_tox.errors import printable
-
-_ACTION_STYLE = {
-    "continue": "green",
-    "escalate": "cyan",
-    "resume": "yellow",
-    "reduce": "yellow",
-    "hold": "bold red",
-    "discontinue": "bold red",
-    UNKNOWN: "bold magenta",
-}
+from gist_tox.batch import URGENCY, Outcome, Tally
+from gist_tox.render.base import BatchReport
 
 
-def render_table(console: Console, outcomes: Iterable[Outcome]) -> None:
-    """Counts by action, then each visit that needs action (most severe first), then every
-    file that failed with its reason."""
-    counts: Counter[str] = Counter()
-    actionable: list[Outcome] = []
-    failed: list[Outcome] = []
-    for outcome in outcomes:
+@dataclass
+class Worklist:
+    """Everything shown, gathered from a batch's outcomes (which it reads to the end)."""
+
+    tally: Tally
+    filters: tuple[str, ...]
+    by_category: Counter[str] = field(default_factory=Counter)
+    """Visits shown by :attr:`~gist_tox.batch.Outcome.category`; they add up to those shown."""
+    rows: list[Outcome] = field(default_factory=list)
+    """The visits that need action, in worklist order (:func:`order`)."""
+    failed: list[Outcome] = field(default_factory=list)
+    visits: list[Outcome] = field(default_factory=list)
+    """Every visit shown, in path order (kept only when asked for: the HTML report's detail)."""
+
+    @property
+    def summary(self) -> str:
+        """One sentence whose counts reconcile: read = graded + failed; shown <= graded; the
+        counts by category add up to the visits shown."""
+        tally = self.tally
+        text = f"{tally.read} file(s) read: {tally.graded} visit(s) graded, {tally.failed} failed"
+        if self.filters:
+            text += f"; {tally.shown_visits} visit(s) shown after {' '.join(self.filters)}"
+        return text + f"; {len(self.rows)} need action"
+
+
+def collect(report: BatchReport, *, keep_all: bool = False) -> Worklist:
+    """Read the report's outcomes to the end (so its tally is complete), keeping the visits
+    that need action, the failed files and, with ``keep_all``, every visit."""
+    worklist = Worklist(report.tally, report.filters)
+    for outcome in report.outcomes:
         if not outcome.ok:
-            failed.append(outcome)
+            worklist.failed.append(outcome)
             continue
-        counts[outcome.action] += 1
+        worklist.by_category[outcome.category] += 1
+        light = outcome if keep_all else dataclasses.replace(outcome, text="")
         if outcome.needs_action:
-            actionable.append(dataclasses.replace(outcome, text=""))  # the JSON is not shown
-    visits = sum(counts.values())
-    console.print(
-        Text.assemble(
-            (f"{visits + len(failed)} file(s)", "bold"),
-            f": {visits} visit(s) graded, ",
-            (f"{len(failed)} failed", "bold red" if failed else "green"),
-        )
-    )
-    console.print(_counts_table(counts))
-    if actionable:
-        actionable.sort(key=lambda o: -severity(o.action))  # stable: path order within an action
-        console.print(_actionable_table(actionable))
-    else:
-        console.print(Text("No visit needs action.", style="green"))
-    if failed:
-        console.print(_failed_table(failed))
+            worklist.rows.append(light)
+        if keep_all:
+            worklist.visits.append(outcome)
+    worklist.rows = order(worklist.rows)
+    return worklist
 
 
-def _counts_table(counts: Counter[str]) -> Table:
-    table = Table(
-        title="visits by action",
-        title_justify="left",
-        show_header=True,
-        header_style="bold",
-        pad_edge=False,
-    )
-    table.add_column("action")
-    table.add_column("visits", justify="right")
-    order = [*ACTIONS, *sorted(set(counts) - set(ACTIONS), key=lambda a: (a != UNKNOWN, a))]
-    for action in order:
-        if counts[action] or action in ACTIONS:
-            table.add_row(
-                Text(action, style=_ACTION_STYLE.get(action, "bold")), str(counts[action])
-            )
-    return table
-
-
-def _actionable_table(rows: list[Outcome]) -> Table:
-    table = Table(
-        title="visits that need action",
-        title_justify="left",
-        show_header=True,
-        header_style="bold",
-        expand=True,
-        pad_edge=False,
-    )
-    table.add_column("patient", overflow="fold", ratio=2)
-    table.add_column("date", no_wrap=True)
-    table.add_column("worst grade", overflow="fold", ratio=3)
-    table.add_column("action", no_wrap=True)
-    table.add_column("dose", justify="right", no_wrap=True)
-    table.add_column("file", overflow="fold", ratio=3)
+def order(rows: list[Outcome]) -> list[Outcome]:
+    """Most urgent first (:data:`~gist_tox.batch.URGENCY`), each patient's visits together:
+    patients ordered by their most urgent visit, a patient's visits newest first."""
+    groups: dict[str, list[Outcome]] = {}
     for row in rows:
-        if row.worst_grade is None:
-            worst = Text("none gradable", style="dim")
-        else:
-            worst = Text(f"{row.worst_grade} {row.worst_term or ''}".strip())
-        table.add_row(
-            _plain(row.patient_id),
-            row.date,
-            worst,
-            Text(row.action, style=_ACTION_STYLE.get(row.action, "bold")),
-            "–" if row.dose_mg is None else f"{row.dose_mg} mg",
-            _plain(row.source),
-        )
-    return table
+        groups.setdefault(row.patient_id or "", []).append(row)
+    for visits in groups.values():
+        visits.sort(key=lambda o: (o.date or "", o.source), reverse=True)
+    ranked = sorted(groups.items(), key=lambda item: (min(o.urgency for o in item[1]), item[0]))
+    return [row for _, visits in ranked for row in visits]
 
 
-def _failed_table(rows: list[Outcome]) -> Table:
-    table = Table(
-        title="files that failed",
-        title_justify="left",
-        show_header=True,
-        header_style="bold red",
-        expand=True,
-        pad_edge=False,
-    )
-    table.add_column("file[:line[:column]]", overflow="fold", ratio=3)
-    table.add_column("field", overflow="fold", ratio=2)
-    table.add_column("reason", overflow="fold", ratio=5)
-    for row in rows:
-        error = row.error
-        where = ":".join(
-            [row.source, *(str(error[k]) for k in ("line", "column") if error.get(k) is not None)]
-        )
-        table.add_row(
-            _plain(where), _plain(error.get("field")), _plain(str(error.get("message", "")))
-        )
-    return table
+def categories(worklist: Worklist) -> list[tuple[str, int]]:
+    """Every category in worklist order with its count (zeros included, so none is missed)."""
+    return [(name, worklist.by_category[name]) for name in URGENCY]
 
 
-def _plain(text: str | None) -> Text:
-    """Text from a file (a name, a patient id, a message quoting a value) as it is: never read
-    as rich markup (``[/bold]`` in a patient id crashed the table, ``[red]`` in a file name
-    hid part of it), control characters escaped rather than sent to the terminal."""
-    return Text(printable(text or ""))
+def dose_text(row: Outcome) -> str:
+    return "–" if row.dose_mg is None else f"{row.dose_mg} mg"
+
+
+def resume_text(row: Outcome) -> str:
+    """How the visit goes on: the resume dose and condition of a hold, the alternatives."""
+    parts: list[str] = []
+    if row.action == "hold":
+        dose = "?" if row.resume_dose_mg is None else f"{row.resume_dose_mg} mg/day"
+        parts.append(f"resume at {dose}" + (f" when {row.resume_when}" if row.resume_when else ""))
+    elif row.action == "discontinue":
+        parts.append("imatinib stopped for good")
+    if row.alternatives:
+        parts.append(f"consider {', '.join(row.alternatives)}")
+    return "; ".join(parts)
+
+
+def worst_text(row: Outcome) -> str:
+    if row.worst_grade is None:
+        return "no term gradable"
+    return f"grade {row.worst_grade} {row.worst_term or ''}".strip()
+
+
+def short_rule(rule: str) -> str:
+    """``dosing/imatinib-gist/skin-hold`` -> ``skin-hold`` (the full id is in JSON and CSV)."""
+    return rule.rsplit("/", 1)[-1]
