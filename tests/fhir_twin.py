@@ -150,17 +150,51 @@ def _answers(visit: dict[str, Any]) -> list[dict[str, Any]]:
     return items
 
 
-def bundle_of(visit: dict[str, Any]) -> dict[str, Any]:
-    """The FHIR twin of ``visit``."""
+def observed(visit: dict[str, Any]) -> list[dict[str, Any]]:
+    """What was observed on the visit's day: the Patient, labs, temperature and the clinician's
+    QuestionnaireResponse (no imatinib orders, no history)."""
     pid = visit["patient"]["id"]
     day = str(visit["date"])
     when = f"{day}T09:00:00+01:00"
     resources: list[dict[str, Any]] = [{"resourceType": "Patient", "id": pid}]
+    for name, lab in (visit.get("labs") or {}).items():
+        oid = f"{name.replace('_', '-')}-{day}"
+        if isinstance(lab, dict):
+            unit = UCUM[lab["unit"]]
+            resources.append(
+                observation(oid, pid, LOINC[name], when, lab["value"], unit, lab.get("lln"))
+            )
+        else:
+            resources.append(observation(oid, pid, LOINC[name], when, lab, "%"))
+    top = (visit.get("fever") or {}).get("max_temperature")
+    if top is not None:
+        unit = {"C": "Cel", "F": "[degF]"}[top["unit"]]
+        resources.append(observation(f"temperature-{day}", pid, "8310-5", when, top["value"], unit))
+    items = _answers(visit)
+    if items:
+        resources.append(
+            {
+                "resourceType": "QuestionnaireResponse",
+                "id": f"clinician-{day}",
+                "questionnaire": codes.QUESTIONNAIRE_URL,
+                "status": "completed",
+                "subject": {"reference": f"Patient/{pid}"},
+                "authored": day,
+                "item": items,
+            }
+        )
+    return resources
+
+
+def bundle_of(visit: dict[str, Any]) -> dict[str, Any]:
+    """The FHIR twin of ``visit``."""
+    pid = visit["patient"]["id"]
+    day = str(visit["date"])
+    resources = observed(visit)
     drug = visit["imatinib"]
     history = visit.get("history", [])
-    start = dt.date.fromisoformat(str(history[0]["date"]) if history else day) - dt.timedelta(
-        days=60
-    )
+    first = dt.date.fromisoformat(str(history[0]["date"]) if history else day)
+    start = first - dt.timedelta(days=60)
     resources.append(order("imatinib-start", pid, start.isoformat(), drug["starting_dose_mg"]))
     if drug["current_dose_mg"] != drug["starting_dose_mg"] or drug["current_dose_mg"] == 0:
         previous = (dt.date.fromisoformat(day) - dt.timedelta(days=1)).isoformat()
@@ -170,41 +204,6 @@ def bundle_of(visit: dict[str, Any]) -> dict[str, Any]:
             )
         else:
             resources.append(order("imatinib-now", pid, previous, drug["current_dose_mg"]))
-    for name, lab in (visit.get("labs") or {}).items():
-        if isinstance(lab, dict):
-            unit = UCUM[lab["unit"]]
-            resources.append(
-                observation(
-                    f"{name.replace('_', '-')}-1",
-                    pid,
-                    LOINC[name],
-                    when,
-                    lab["value"],
-                    unit,
-                    lab.get("lln"),
-                )
-            )
-        else:
-            resources.append(
-                observation(f"{name.replace('_', '-')}-1", pid, LOINC[name], when, lab, "%")
-            )
-    top = (visit.get("fever") or {}).get("max_temperature")
-    if top is not None:
-        unit = {"C": "Cel", "F": "[degF]"}[top["unit"]]
-        resources.append(observation("temperature-1", pid, "8310-5", when, top["value"], unit))
-    items = _answers(visit)
-    if items:
-        resources.append(
-            {
-                "resourceType": "QuestionnaireResponse",
-                "id": "clinician",
-                "questionnaire": codes.QUESTIONNAIRE_URL,
-                "status": "completed",
-                "subject": {"reference": f"Patient/{pid}"},
-                "authored": day,
-                "item": items,
-            }
-        )
     for index, entry in enumerate(history):
         resources.append(adverse_event(f"episode-{index}", pid, entry))
     return {

@@ -95,7 +95,11 @@ def test_two_different_values_of_one_lab_on_one_day_are_refused_naming_both(
         observation("anc-2", "P1", "26499-4", "2024-03-01T15:00:00Z", 950, "/uL"),
     )
     line = _one_line_error(tmp_path, bundle)
-    assert "visit.json" in line and "Observation/anc-2" in line and "Observation/anc-1" in line
+    assert (
+        "visit.json" in line
+        and "Observation/anc-2" in line
+        and "Observation/anc-2024-03-01" in line
+    )
     assert "conflicting anc" in line
 
 
@@ -109,16 +113,16 @@ def test_the_same_value_reported_twice_in_other_units_is_no_conflict(tmp_path: P
 
 def test_bad_fhir_is_one_line_naming_file_resource_and_element(tmp_path: Path) -> None:
     bundle = _bundle()
-    bundle["entry"][2]["resource"]["valueQuantity"]["value"] = "lots"
+    bundle["entry"][1]["resource"]["valueQuantity"]["value"] = "lots"
     line = _one_line_error(tmp_path, bundle)
-    assert "visit.json" in line and "Observation/anc-1 valueQuantity.value" in line
+    assert "visit.json" in line and "Observation/anc-2024-03-01 valueQuantity.value" in line
 
 
 def test_a_unit_that_is_not_a_count_is_refused_naming_the_element(tmp_path: Path) -> None:
     bundle = _bundle()
-    bundle["entry"][2]["resource"]["valueQuantity"]["code"] = "g/dL"
+    bundle["entry"][1]["resource"]["valueQuantity"]["code"] = "g/dL"
     line = _one_line_error(tmp_path, bundle)
-    assert "Observation/anc-1 valueQuantity.code" in line and "'g/dL'" in line
+    assert "Observation/anc-2024-03-01 valueQuantity.code" in line and "'g/dL'" in line
 
 
 def test_resources_it_does_not_use_are_ignored(tmp_path: Path) -> None:

@@ -26,6 +26,7 @@ class SchemaName(StrEnum):
     rules = "rules"
     result = "result"
     cases = "cases"
+    questionnaire = "questionnaire"
 
 
 def _rules_type() -> Any:
@@ -76,6 +77,10 @@ def schema_of(name: SchemaName | str) -> dict[str, Any]:
 
 
 def render(name: SchemaName | str) -> str:
+    if SchemaName(name) is SchemaName.questionnaire:
+        from gist_tox.fhir.questionnaire import questionnaire
+
+        return json.dumps(questionnaire(), indent=2, ensure_ascii=False) + "\n"
     return json.dumps(schema_of(name), indent=2, ensure_ascii=False) + "\n"
 
 
@@ -84,6 +89,8 @@ def write_all(folder: Path) -> list[Path]:
     folder.mkdir(parents=True, exist_ok=True)
     written = []
     for name in SchemaName:
+        if name is SchemaName.questionnaire:  # a FHIR resource, not a JSON Schema
+            continue
         path = folder / f"{name.value}.schema.json"
         path.write_text(render(name), encoding="utf-8")
         written.append(path)
@@ -104,7 +111,8 @@ def schema(
         ),
     ] = None,
 ) -> None:
-    """Print the JSON Schema of a file format (visit, patient, rules, result, cases)."""
+    """Print the JSON Schema of a file format (visit, patient, rules, result, cases), or the
+    FHIR Questionnaire for what only the clinician knows (questionnaire)."""
     from gist_tox.errors import UsageError
 
     if write is not None:
@@ -112,5 +120,7 @@ def schema(
             typer.echo(f"wrote {path}")
         return
     if name is None:
-        raise UsageError("name a schema: visit, patient, rules, result or cases (or --write DIR)")
+        raise UsageError(
+            "name a schema: visit, patient, rules, result, cases or questionnaire (or --write DIR)"
+        )
     typer.echo(render(name), nl=False)

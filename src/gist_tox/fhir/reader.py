@@ -428,9 +428,12 @@ class Imatinib:
             taking = model.status in TAKING
             if taking and dose is None:
                 raise _fail(resource, dosage_element, "an active imatinib order without a dose")
-            self.orders.append(
-                _Order(resource, day, taking, dose, _hold_categories([model.statusReason]))
-            )
+            status = model.statusReason
+            reasons = [
+                *(status if isinstance(status, list) else [status]),
+                *(model.reasonCode or []),
+            ]
+            self.orders.append(_Order(resource, day, taking, dose, _hold_categories(reasons)))
         self.orders.sort(key=lambda o: o.day)
 
     def on(self, day: dt.date) -> _Order | None:
@@ -464,7 +467,7 @@ class Imatinib:
             origins["imatinib.starting_dose_mg"] = f"{first.resource.label} dosage"
         if not current.taking and current.hold_for:
             out["on_hold_for"] = current.hold_for
-            origins["imatinib.on_hold_for"] = f"{current.resource.label} statusReason"
+            origins["imatinib.on_hold_for"] = f"{current.resource.label} statusReason/reasonCode"
         return out
 
 
