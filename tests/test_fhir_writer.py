@@ -29,7 +29,7 @@ def _resources(written: dict[str, Any], kind: str) -> list[dict[str, Any]]:
 @pytest.mark.parametrize("path", YAML_EXAMPLES, ids=lambda p: str(p.relative_to(EXAMPLES)))
 def test_every_resource_written_is_valid_fhir_and_says_what_the_result_says(path: Path) -> None:
     evaluation = evaluate_file(str(path), _RULES)
-    written = bundle([evaluation])
+    written = bundle([evaluation.as_json()])
     assert written["type"] == "collection"
     urls = {e["fullUrl"] for e in written["entry"]}
     for entry in written["entry"]:
@@ -144,7 +144,7 @@ def test_what_gist_tox_writes_it_reads_back_as_the_next_visits_history(tmp_path:
         )
         evaluation = evaluate_file(str(source), _RULES)
         assert _decided(evaluation.as_json()) == _decided(timeline[index]), day
-        written = bundle([evaluation])
+        written = bundle([evaluation.as_json()])
         ehr.extend(_resources(written, "AdverseEvent"))
         (proposal,) = _resources(written, "MedicationRequest")
         ehr.append(_accepted(proposal, day, pid))
@@ -169,3 +169,17 @@ def test_the_shipped_questionnaire_names_visit_fields_and_is_valid_fhir() -> Non
     assert {"skin.bsa_percent", "imatinib.indication", "consequences.life_threatening"} <= links
     morphology = next(i for i in written["item"] if i["linkId"] == "skin.morphology")
     assert "exfoliative" in {o["valueCoding"]["code"] for o in morphology["answerOption"]}
+
+
+def test_batch_format_fhir_writes_one_bundle_per_visit_and_failures_as_outcomes(
+    tmp_path: Path,
+) -> None:
+    (tmp_path / "good.yaml").write_text((EXAMPLES / "hwang-2010-worst-visit.yaml").read_text())
+    (tmp_path / "bad.yaml").write_text("patient: {id: X}\n")
+    result = invoke(["batch", str(tmp_path), "-f", "fhir", "-j", "1"])
+    assert result.exit_code == 2
+    lines = [json.loads(line) for line in result.stdout.splitlines()]
+    assert [r["resourceType"] for r in lines] == ["OperationOutcome", "Bundle"]
+    for line in lines:
+        get_fhir_model_class(line["resourceType"]).model_validate(line)
+    assert "bad.yaml" in lines[0]["issue"][0]["diagnostics"]

@@ -18,20 +18,20 @@ What is written, and why each resource:
 * **DetectedIssue** per ``recommendation.review`` item (and per warning): what a clinician must
   judge before acting, implicating the proposal.
 
-Every resource is validated with ``fhir.resources`` (R4B) before it is written; the output is
-a ``collection`` Bundle.  Ids are derived from the patient, the date and the content (UUID 5),
-so the same result always gives the same Bundle.
+The input is the ``gist-tox/result@1`` object (its recommendation's ``episodes`` and
+``hold_for`` say which findings start a dose-limiting episode and what a hold is for), so this
+is an ordinary renderer (``gist_tox.render.fhir``).  Every resource is validated with
+``fhir.resources`` (R4B) before it is written; the output is a ``collection`` Bundle.  Ids are
+derived from the patient, the date and the content (UUID 5), so the same result always gives
+the same Bundle.
 """
 
 from __future__ import annotations
 
 import uuid
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from gist_tox.fhir import codes
-
-if TYPE_CHECKING:
-    from gist_tox.pipeline import Evaluation
 
 _NAMESPACE = uuid.uuid5(uuid.NAMESPACE_URL, codes.BASE)
 DOSE_ACTIONS = frozenset({"continue", "reduce", "resume", "escalate"})
@@ -57,15 +57,14 @@ def imatinib_concept() -> dict[str, Any]:
 
 
 class _Visit:
-    """The resources of one graded visit."""
+    """The resources of one graded visit (a ``gist-tox/result@1`` object)."""
 
-    def __init__(self, evaluation: Evaluation) -> None:
-        self.evaluation = evaluation
-        visit = evaluation.visit
-        self.patient = f"Patient/{visit.patient.id}"
-        self.day = visit.date.isoformat()
-        self.key = (visit.patient.id, self.day)
-        self.medication_url = f"urn:uuid:{_id(visit.patient.id, 'imatinib')}"
+    def __init__(self, result: dict[str, Any]) -> None:
+        self.result = result
+        self.patient = f"Patient/{result['patient_id']}"
+        self.day = str(result["date"])
+        self.key = (str(result["patient_id"]), self.day)
+        self.medication_url = f"urn:uuid:{_id(str(result['patient_id']), 'imatinib')}"
         self.entries: list[dict[str, Any]] = []
 
     def add(self, url: str, resource: dict[str, Any]) -> None:
@@ -81,7 +80,7 @@ class _Visit:
             },
         )
         events = self._adverse_events()
-        rec = self.evaluation.recommendation
+        rec = self.result.get("recommendation")
         if rec is not None:
             proposal = self._proposal(rec, events)
             self._issues(rec, proposal)
@@ -90,68 +89,51 @@ class _Visit:
     # -- AdverseEvents
 
     def _adverse_events(self) -> list[str]:
-        evaluation = self.evaluation
-        rec = evaluation.recommendation
-        episodes = {e.term: e for e in (rec.new_episodes if rec is not None else [])}
-        version = evaluation.ruleset.ctcae_version
+        rec = self.result.get("recommendation") or {}
+        episodes = {e["term"]: e for e in rec.get("episodes", [])}
+        version = str(self.result["rules"]["ctcae_version"])
         urls: list[str] = []
-        graded = evaluation.grading.grades
-        for term_id, grade in graded.items():
-            if grade.grade is None or grade.grade < 1:
+        grades: dict[str, Any] = self.result["grades"]
+        for term_id, graded in grades.items():
+            if graded.get("grade") is None or graded["grade"] < 1:
                 continue
             episode = episodes.pop(term_id, None)
-            urls.append(
-                self._adverse_event(
-                    term_id,
-                    grade.term,
-                    grade.meddra_code,
-                    grade.grade,
-                    version,
-                    episode,
-                    grade.as_json(),
-                )
-            )
+            urls.append(self._adverse_event(term_id, graded, graded["grade"], version, episode))
         for term_id, episode in episodes.items():  # an episode of a term not graded >= 1
-            term = next((t for t in evaluation.ruleset.terms if t.id == term_id), None)
-            urls.append(
-                self._adverse_event(
-                    term_id,
-                    getattr(term, "term", term_id),
-                    getattr(term, "meddra_code", None),
-                    episode.grade,
-                    version,
-                    episode,
-                    {},
-                )
-            )
+            graded = {
+                k: v for k, v in grades.get(term_id, {}).items() if k in ("term", "meddra_code")
+            }
+            urls.append(self._adverse_event(term_id, graded, episode["grade"], version, episode))
         return urls
 
     def _adverse_event(
         self,
         term_id: str,
-        term: str,
-        meddra: str | None,
+        graded: dict[str, Any],
         grade: int,
         version: str,
-        episode: Any,
-        graded: dict[str, Any],
+        episode: dict[str, Any] | None,
     ) -> str:
         url = f"urn:uuid:{_id(*self.key, 'adverse-event', term_id)}"
-        dose = episode.dose_mg if episode is not None else None
+        term = str(graded.get("term") or term_id)
         marker: list[dict[str, Any]] = [
             {"url": "doseLimiting", "valueBoolean": episode is not None}
         ]
         if episode is not None:
-            marker.append({"url": "category", "valueCode": episode.category})
-            if dose is not None:
-                marker.append({"url": "dose", "valueQuantity": _mg(dose)})
+            marker.append({"url": "category", "valueCode": episode["category"]})
+            marker.append({"url": "dose", "valueQuantity": _mg(episode["dose_mg"])})
         for name in ("rule", "basis", "source"):
             if graded.get(name):
                 marker.append({"url": name, "valueString": str(graded[name])})
         coding: list[dict[str, Any]] = []
-        if meddra:
+        if graded.get("meddra_code"):
             coding.append(
-                {"system": codes.MEDDRA, "version": version, "code": meddra, "display": term}
+                {
+                    "system": codes.MEDDRA,
+                    "version": version,
+                    "code": graded["meddra_code"],
+                    "display": term,
+                }
             )
         coding.append({"system": codes.TERM_SYSTEM, "code": term_id, "display": term})
         self.add(
@@ -186,9 +168,9 @@ class _Visit:
 
     # -- the recommendation
 
-    def _proposal(self, rec: Any, events: list[str]) -> str:
+    def _proposal(self, rec: dict[str, Any], events: list[str]) -> str:
         url = f"urn:uuid:{_id(*self.key, 'recommendation')}"
-        action = rec.action
+        action = rec["action"]
         extension: list[dict[str, Any]] = [
             {
                 "url": codes.ACTION_EXTENSION,
@@ -208,28 +190,29 @@ class _Visit:
         if action in DOSE_ACTIONS:
             resource["dosageInstruction"] = [
                 {
-                    "text": f"imatinib {rec.dose_mg} mg per day (daily total)",
+                    "text": f"imatinib {rec['dose_mg']} mg per day (daily total)",
                     "timing": {"repeat": {"frequency": 1, "period": 1, "periodUnit": "d"}},
-                    "doseAndRate": [{"doseQuantity": _mg(rec.dose_mg)}],
+                    "doseAndRate": [{"doseQuantity": _mg(rec["dose_mg"])}],
                 }
             ]
         else:
             resource["doNotPerform"] = True
-            if rec.hold_for:
+            hold_for = rec.get("hold_for") or []
+            if hold_for:
                 resource["reasonCode"] = [
                     {
                         "coding": [
-                            {"system": codes.HOLD_CATEGORY_SYSTEM, "code": c} for c in rec.hold_for
+                            {"system": codes.HOLD_CATEGORY_SYSTEM, "code": c} for c in hold_for
                         ],
-                        "text": f"{action}: {', '.join(rec.hold_for)}",
+                        "text": f"{action}: {', '.join(hold_for)}",
                     }
                 ]
             if action == "hold":
                 resume: list[dict[str, Any]] = []
-                if rec.resume_when:
-                    resume.append({"url": "when", "valueString": rec.resume_when})
-                if rec.resume_dose_mg is not None:
-                    resume.append({"url": "dose", "valueQuantity": _mg(rec.resume_dose_mg)})
+                if rec.get("resume_when"):
+                    resume.append({"url": "when", "valueString": rec["resume_when"]})
+                if rec.get("resume_dose_mg") is not None:
+                    resume.append({"url": "dose", "valueQuantity": _mg(rec["resume_dose_mg"])})
                 if resume:
                     extension.append({"url": codes.RESUME_EXTENSION, "extension": resume})
         resource["note"] = self._notes(rec)
@@ -238,28 +221,29 @@ class _Visit:
         self.add(url, resource)
         return url
 
-    def _notes(self, rec: Any) -> list[dict[str, Any]]:
-        head = f"gist-tox recommends: {rec.action}, imatinib {rec.dose_mg} mg/day from today"
-        if rec.action == "hold":
-            dose = "unknown" if rec.resume_dose_mg is None else f"{rec.resume_dose_mg} mg/day"
-            head += f"; resume when {rec.resume_when or 'the clinician decides'}, at {dose}"
-        if rec.alternatives:
-            head += f"; consider {', '.join(rec.alternatives)}"
+    def _notes(self, rec: dict[str, Any]) -> list[dict[str, Any]]:
+        head = f"gist-tox recommends: {rec['action']}, imatinib {rec['dose_mg']} mg/day from today"
+        if rec["action"] == "hold":
+            resume_dose = rec.get("resume_dose_mg")
+            dose = "unknown" if resume_dose is None else f"{resume_dose} mg/day"
+            head += f"; resume when {rec.get('resume_when') or 'the clinician decides'}, at {dose}"
+        if rec.get("alternatives"):
+            head += f"; consider {', '.join(rec['alternatives'])}"
         notes = [{"text": head + "."}]
-        for reason in rec.reasons:
+        for reason in rec.get("reasons", []):
             notes.append({"text": f"{reason['text']} [{reason['rule']}; {reason['source']}]"})
         missing = [
-            f"{g.term} ({g.not_gradable})"
-            for g in self.evaluation.grading.grades.values()
-            if g.grade is None
+            f"{g.get('term') or term_id} ({g.get('not_gradable')})"
+            for term_id, g in self.result["grades"].items()
+            if g.get("grade") is None
         ]
         if missing:
             notes.append({"text": "Not gradable: " + "; ".join(missing) + "."})
         return notes
 
-    def _issues(self, rec: Any, proposal: str) -> None:
-        items = [(r["code"], r["text"], "high") for r in getattr(rec, "review", [])]
-        items += [("warning", text, "moderate") for text in self.evaluation.warnings]
+    def _issues(self, rec: dict[str, Any], proposal: str) -> None:
+        items = [(r["code"], r["text"], "high") for r in rec.get("review", [])]
+        items += [("warning", text, "moderate") for text in self.result.get("warnings", [])]
         for index, (code, text, severity) in enumerate(items):
             url = f"urn:uuid:{_id(*self.key, 'issue', str(index), code)}"
             self.add(
@@ -278,14 +262,14 @@ class _Visit:
             )
 
 
-def entries(evaluation: Evaluation) -> list[dict[str, Any]]:
-    """The Bundle entries of one graded visit."""
-    return _Visit(evaluation).build()
+def entries(result: dict[str, Any]) -> list[dict[str, Any]]:
+    """The Bundle entries of one graded visit (a ``gist-tox/result@1`` object)."""
+    return _Visit(result).build()
 
 
-def bundle(evaluations: list[Evaluation]) -> dict[str, Any]:
+def bundle(results: list[dict[str, Any]]) -> dict[str, Any]:
     """A ``collection`` Bundle of the visits' resources, each validated with fhir.resources."""
-    unique = {entry["fullUrl"]: entry for e in evaluations for entry in entries(e)}
+    unique = {entry["fullUrl"]: entry for r in results for entry in entries(r)}
     out = {"resourceType": "Bundle", "type": "collection", "entry": list(unique.values())}
     validate(out)
     return out
@@ -297,3 +281,20 @@ def validate(resource: dict[str, Any]) -> None:
     from fhir.resources.R4B import get_fhir_model_class
 
     get_fhir_model_class(resource["resourceType"]).model_validate(resource)  # entries too
+
+
+def operation_outcome(error: dict[str, Any]) -> dict[str, Any]:
+    """A file that could not be graded (``gist-tox/file-error@1``) as an OperationOutcome."""
+    where = str(error.get("source"))
+    if error.get("line") is not None:
+        where += f":{error['line']}"
+    issue: dict[str, Any] = {
+        "severity": "error",
+        "code": "invalid" if error.get("code") != "file" else "not-found",
+        "diagnostics": f"{where}: {error.get('message')}",
+    }
+    if error.get("field"):
+        issue["expression"] = [str(error["field"])]
+    out = {"resourceType": "OperationOutcome", "issue": [issue]}
+    validate(out)
+    return out

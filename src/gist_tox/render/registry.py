@@ -27,6 +27,7 @@ FORMATS: dict[str, tuple[str, frozenset[str]]] = {
     "json": ("gist_tox.render.json", frozenset(KINDS)),
     "ndjson": ("gist_tox.render.ndjson", frozenset({BATCH})),
     "csv": ("gist_tox.render.csv", frozenset({BATCH})),
+    "fhir": ("gist_tox.render.fhir", frozenset({RESULT, TIMELINE, BATCH})),
 }
 """``--format`` name -> (module defining ``RENDERER``, the kinds of documents it shows)."""
 
