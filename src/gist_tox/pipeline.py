@@ -99,8 +99,23 @@ class Evaluation:
         }
         if self.recommendation is not None:
             out["recommendation"] = self.recommendation.as_json()
+            out["next_visit"] = self.next_visit()
         out["warnings"] = list(self.warnings)
         return out
+
+    def next_visit(self) -> dict[str, Any]:
+        """What the next visit's file holds once the recommendation is followed (as ``timeline``
+        derives it): the dose, what a hold is for, and the dose-limiting episodes this visit
+        adds to ``history``.  In the result, so that a program (or the FHIR writer, a renderer
+        of results) can carry them forward without re-deriving them."""
+        rec = self.recommendation
+        held = rec.action in ("hold", "discontinue")
+        day = self.visit.date.isoformat()
+        return {
+            "current_dose_mg": rec.dose_mg,
+            "on_hold_for": (list(rec.hold_for) or ["other"]) if held else [],
+            "history": [e.as_history(day) for e in rec.new_episodes],
+        }
 
 
 def load_visit(

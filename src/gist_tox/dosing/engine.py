@@ -146,8 +146,6 @@ class Recommendation:
             "alternatives": list(self.alternatives),
             "reasons": [dict(r) for r in self.reasons],
             "review": [dict(r) for r in self.review],
-            "hold_for": list(self.hold_for),
-            "episodes": [e._asdict() for e in self.new_episodes],
         }
 
 

@@ -18,12 +18,11 @@ What is written, and why each resource:
 * **DetectedIssue** per ``recommendation.review`` item (and per warning): what a clinician must
   judge before acting, implicating the proposal.
 
-The input is the ``gist-tox/result@1`` object (its recommendation's ``episodes`` and
-``hold_for`` say which findings start a dose-limiting episode and what a hold is for), so this
-is an ordinary renderer (``gist_tox.render.fhir``).  Every resource is validated with
-``fhir.resources`` (R4B) before it is written; the output is a ``collection`` Bundle.  Ids are
-derived from the patient, the date and the content (UUID 5), so the same result always gives
-the same Bundle.
+The input is the ``gist-tox/result@1`` object (its ``next_visit`` says which findings start a
+dose-limiting episode and what a hold is for), so this is an ordinary renderer
+(``gist_tox.render.fhir``).  Every resource is validated with ``fhir.resources`` (R4B) before
+it is written; the output is a ``collection`` Bundle.  Ids are derived from the patient, the
+date and the content (UUID 5), so the same result always gives the same Bundle.
 """
 
 from __future__ import annotations
@@ -89,8 +88,8 @@ class _Visit:
     # -- AdverseEvents
 
     def _adverse_events(self) -> list[str]:
-        rec = self.result.get("recommendation") or {}
-        episodes = {e["term"]: e for e in rec.get("episodes", [])}
+        follow = self.result.get("next_visit") or {}
+        episodes = {e["term"]: e for e in follow.get("history", [])}
         version = str(self.result["rules"]["ctcae_version"])
         urls: list[str] = []
         grades: dict[str, Any] = self.result["grades"]
@@ -197,7 +196,7 @@ class _Visit:
             ]
         else:
             resource["doNotPerform"] = True
-            hold_for = rec.get("hold_for") or []
+            hold_for = (self.result.get("next_visit") or {}).get("on_hold_for") or []
             if hold_for:
                 resource["reasonCode"] = [
                     {
