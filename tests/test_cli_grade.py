@@ -118,7 +118,7 @@ def test_version_prints_the_rules_digest_used_for_grading() -> None:
     ("args", "in_stderr"),
     [
         pytest.param(["grade", "no-such-visit.yaml"], "no-such-visit.yaml", id="missing-file"),
-        pytest.param(["grade"], "Missing argument", id="no-file"),
+        pytest.param(["grade"], "missing argument", id="no-file"),
         pytest.param(["grade", "--format", "xml", "x.yaml"], "xml", id="bad-format"),
         pytest.param(["grade", "--ctcae", "4.0", "x.yaml"], "4.0", id="bad-ctcae"),
     ],

@@ -93,6 +93,7 @@ class Evaluation:
             "rules": {
                 "ctcae_version": self.ruleset.ctcae_version,
                 "dosing": self.ruleset.config.dosing,
+                "name": self.ruleset.config.name,
                 "digest": self.ruleset.digest,
             },
             "grades": {k: v.as_json() for k, v in self.grading.grades.items()},

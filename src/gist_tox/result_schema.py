@@ -18,10 +18,12 @@ class _Open(BaseModel):
 
 
 class RulesUsed(_Open):
-    """Which rules produced the result, and the digest of the exact files used."""
+    """Which rules produced the result: the rule set's ``name`` (from its ``config.yaml``) and
+    the digest of the exact files used."""
 
     ctcae_version: Literal["5.0", "6.0"]
     dosing: str
+    name: str
     digest: Annotated[str, Field(pattern=r"^sha256:[0-9a-f]{64}$")]
 
 

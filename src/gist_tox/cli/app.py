@@ -3,14 +3,19 @@
 from __future__ import annotations
 
 import datetime
+import sys
+from collections.abc import Sequence
 from enum import StrEnum
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
+from typer._click.core import Command, Context
+from typer._click.exceptions import ClickException, NoArgsIsHelpError, UsageError
 from typer.core import TyperGroup
 
 from gist_tox import __version__
+from gist_tox.cli.conventions import ascii_fallback, polish, state, usage_line
 from gist_tox.errors import ExitCode, GistToxError
 from gist_tox.render import registry
 
@@ -28,19 +33,51 @@ else:
     BatchFormat = registry.choices(registry.BATCH, "BatchFormat")
 
 
-class State:
-    """Options of the whole run, set by the application's callback.  (A plain class, not a
-    dataclass: every dataclass costs about a millisecond at start-up.)"""
-
-    debug: bool = False
-
-
-state = State()
-
-
 class SafeGroup(TyperGroup):
     """Maps errors to exit codes: a :class:`GistToxError` is one line on stderr and exit 2; any
-    other exception is an "internal error" line, exit 2.  ``--debug`` shows the traceback."""
+    other exception is an "internal error" line, exit 2; a usage error is one line with a hint,
+    exit 2.  ``--debug`` shows the traceback.  Every command it resolves gets the options all
+    commands share (``cli/conventions.py``)."""
+
+    def get_command(self, ctx: Context, cmd_name: str) -> Command | None:
+        command = super().get_command(ctx, cmd_name)
+        return None if command is None else polish(command)
+
+    def main(  # type: ignore[override]
+        self,
+        args: Sequence[str] | None = None,
+        prog_name: str | None = None,
+        complete_var: str | None = None,
+        standalone_mode: bool = True,
+        **extra: Any,
+    ) -> Any:
+        """As typer's, but a usage error is one line (``usage_line``), and output falls back to
+        ASCII where the terminal cannot encode it."""
+        state.reset()
+        polish(self)
+        ascii_fallback()
+        if not standalone_mode:
+            return super().main(args, prog_name, complete_var, False, **extra)
+        try:
+            code = super().main(args, prog_name, complete_var, False, **extra)
+        except NoArgsIsHelpError as exc:
+            typer.echo(exc.format_message())
+            sys.exit(ExitCode.OK)
+        except UsageError as exc:
+            typer.echo(usage_line(exc), err=True)
+            sys.exit(ExitCode.INPUT_ERROR)
+        except GistToxError as exc:  # from an option's callback, before any command runs
+            if state.debug:
+                raise
+            typer.echo(f"gist-tox: {exc.one_line()}", err=True)
+            sys.exit(ExitCode.INPUT_ERROR)
+        except ClickException as exc:
+            typer.echo(f"gist-tox: {exc.format_message()}", err=True)
+            sys.exit(exc.exit_code)
+        except typer.Abort:
+            typer.echo("gist-tox: aborted", err=True)
+            sys.exit(ExitCode.INPUT_ERROR)
+        sys.exit(code if isinstance(code, int) else ExitCode.OK)
 
     def invoke(self, ctx: typer.Context) -> object:  # type: ignore[override]
         try:
@@ -91,13 +128,39 @@ class Ctcae(StrEnum):
     v6 = "6.0"
 
 
+RULES_ENV = "GIST_TOX_RULES"
+"""An institution's rules folder, made the default for every command."""
+
+
+def _rules_default(ctx: typer.Context, value: Path | None) -> Path | None:
+    """Which rules folder a command uses: ``--rules`` after the command, else ``--rules``
+    before it, else ``$GIST_TOX_RULES``, else None (the shipped rules; ``rules check`` and
+    ``rules test`` first look for a rules repository here, ``cli/rules.py``)."""
+    from typer._click.core import ParameterSource
+
+    if ctx.get_parameter_source("rules") is ParameterSource.COMMANDLINE:
+        return value
+    if state.rules is not None:
+        return state.rules
+    if value is not None:
+        if not value.is_dir():
+            from gist_tox.errors import UsageError
+
+            raise UsageError(f"{RULES_ENV}={value}: no such folder of rules")
+        state.rules_from_env = True
+    return value
+
+
 RulesOption = Annotated[
     Path | None,
     typer.Option(
         "--rules",
-        help="Folder of rules to use (default: the shipped rules).",
+        help=f"Folder of rules to use (default: ${RULES_ENV}, else the shipped rules).",
         file_okay=False,
         show_default=False,
+        envvar=RULES_ENV,
+        callback=_rules_default,
+        metavar="DIR",
     ),
 ]
 OutputOption = Annotated[
@@ -139,37 +202,48 @@ def _iso_day(text: str) -> datetime.date:
         raise typer.BadParameter(f"{text!r} is not a date; expected YYYY-MM-DD") from None
 
 
-def _version(value: bool) -> None:
-    if not value:
-        return
+def _print_version(rules: Path | None) -> None:
     from gist_tox.ruleset.loader import load_ruleset, shipped_rules_dir
 
-    folder = shipped_rules_dir()
+    folder = shipped_rules_dir() if rules is None else rules
     ruleset = load_ruleset(folder)
     typer.echo(f"gist-tox {__version__}")
     typer.echo(
         f"rules {ruleset.config.name} (default CTCAE v{ruleset.ctcae_version}) {ruleset.digest}"
     )
     typer.echo(f"rules folder {folder}")
-    raise typer.Exit(0)
 
 
-@app.callback()
+@app.callback(invoke_without_command=True)
 def _root(
+    ctx: typer.Context,
     version: Annotated[
         bool,
         typer.Option(
-            "--version",
-            callback=_version,
-            is_eager=True,
-            help="Show the version and the rules digest.",
+            "--version", help="Show the version, and the name and digest of the rules in use."
         ),
     ] = False,
+    rules: RulesOption = None,
     debug: Annotated[bool, typer.Option("--debug", help="Show tracebacks on errors.")] = False,
 ) -> None:
     """CTCAE grades and imatinib dose recommendations for GIST visits, with the reasons shown.
 
-    Exit codes: 0 done; 1 findings, only where an option or a check command asks for them;
-    2 usage or input error.
+    Exits 0 when done; 1 on findings, only where an option or a check command asks for them;
+    2 on a usage or input error.  --rules, -q, -v and --debug may also follow the command.
     """
-    state.debug = debug
+    from typer._click.core import ParameterSource
+
+    state.debug = state.debug or debug
+    if ctx.get_parameter_source("rules") is ParameterSource.COMMANDLINE:
+        state.rules = rules
+    if version:
+        _print_version(rules)
+        raise typer.Exit(ExitCode.OK)
+    if ctx.invoked_subcommand is None:
+        raise UsageError(f"missing command (one of {', '.join(app_commands())})", ctx)
+
+
+def app_commands() -> list[str]:
+    from gist_tox.cli import COMMAND_MODULES
+
+    return list(COMMAND_MODULES)

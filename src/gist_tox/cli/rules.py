@@ -13,7 +13,8 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from gist_tox.cli.app import CtcaeOption, RulesOption, SafeGroup, app
+from gist_tox.cli.app import RULES_ENV, CtcaeOption, RulesOption, SafeGroup, app
+from gist_tox.cli.conventions import state
 from gist_tox.errors import ExitCode
 
 if TYPE_CHECKING:
@@ -29,6 +30,11 @@ rules_app = typer.Typer(
 app.add_typer(rules_app, name="rules")
 
 
+REPOSITORY_MARK = Path("rules") / "config.yaml"
+"""A folder holding this is a rules repository: ``rules check`` and ``rules test`` run there use
+its ``rules/`` and ``cases/``."""
+
+
 def _root(rules: Path | None) -> Path:
     """The rules folder to use; one that does not exist is a usage error (exit 2)."""
     from gist_tox.errors import UsageError
@@ -41,13 +47,35 @@ def _root(rules: Path | None) -> Path:
     return rules
 
 
+def _repository_root(rules: Path | None) -> Path:
+    """``--rules`` (or ``$GIST_TOX_RULES``) when given; else, inside a rules repository (the
+    current folder holds ``rules/config.yaml``), its ``rules/``; else the shipped rules.  So
+    ``rules check`` run in an institution's copy checks that copy, never the shipped rules."""
+    if rules is None and REPOSITORY_MARK.is_file():
+        return REPOSITORY_MARK.parent
+    if rules is not None and state.rules_from_env and REPOSITORY_MARK.is_file() and not state.quiet:
+        typer.echo(
+            f"gist-tox: note: using ${RULES_ENV} ({rules}), not ./rules; --rules rules checks"
+            " this repository's",
+            err=True,
+        )
+    return _root(rules)
+
+
+def _default_cases(root: Path) -> Path:
+    """``./cases`` when there is one, else the ``cases/`` beside the rules folder in use."""
+    here = Path("cases")
+    beside = root.parent / "cases"
+    return beside if not here.exists() and beside.is_dir() else here
+
+
 @rules_app.command("check")
 def check(rules: RulesOption = None) -> None:
     """Validate every rule file (schema, then semantics); each problem names file, YAML path
     and line.  Exits 1 when there are problems."""
     from gist_tox.ruleset.checks import check_rules
 
-    root = _root(rules)
+    root = _repository_root(rules)
     problems = check_rules(root)
     for problem in problems:
         typer.echo(problem.one_line(root))
@@ -62,7 +90,9 @@ def test(
     cases: Annotated[
         list[Path] | None,
         typer.Argument(
-            help="Case files or folders (default: ./cases).", show_default=False, metavar="CASES"
+            help="Case files or folders (default: ./cases, else the cases/ beside the rules).",
+            show_default=False,
+            metavar="CASES...",
         ),
     ] = None,
     rules: RulesOption = None,
@@ -89,10 +119,10 @@ def test(
     other cases have run)."""
     from gist_tox.ruleset.cases import Runner, collect, rules_check_result, write_junit
 
-    found = collect(cases or [Path("cases")])
+    root = _repository_root(rules)
+    found = collect(cases or [_default_cases(root)])
     if select is not None:
         found = [c for c in found if c.mentions(select)]
-    root = _root(rules)
     results = Runner(root).run_all(found)
     checked = rules_check_result(root)
     if checked is not None and found:

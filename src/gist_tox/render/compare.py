@@ -22,30 +22,33 @@ def _cell(row: dict[str, Any], version: str) -> Text:
     return Text(str(grade), style="bold red" if grade >= 3 else "")
 
 
-def _name(row: dict[str, Any], versions: list[str]) -> str:
+def _name(row: dict[str, Any], versions: list[str], arrow: str = "→") -> str:
     names = [row["terms"][v] for v in versions if v in row["terms"]]
     unique = list(dict.fromkeys(names))
-    return " → ".join(unique)
+    return f" {arrow} ".join(unique)
 
 
-def comparison_table(data: dict[str, Any]) -> Table:
+def comparison_table(data: dict[str, Any], *, mark: str = MARK, arrow: str = "→") -> Table:
+    """``mark`` and ``arrow``: ``!=`` and ``->`` where the output is ASCII only."""
     versions: list[str] = data["versions"]
     table = Table(show_header=True, header_style="bold")
-    table.add_column("", width=1, no_wrap=True)
+    table.add_column("", width=len(mark), no_wrap=True)
     table.add_column("term", overflow="fold")
     for version in versions:
         table.add_column(f"v{version}", justify="right", no_wrap=True)
     for row in data["terms"]:
         differs = row["differs"]
         table.add_row(
-            Text(MARK if differs else "", style="bold yellow"),
-            Text(_name(row, versions), style="bold" if differs else ""),
+            Text(mark if differs else "", style="bold yellow"),
+            Text(_name(row, versions, arrow), style="bold" if differs else ""),
             *(_cell(row, v) for v in versions),
         )
     return table
 
 
 def render_comparison(console: Console, data: dict[str, Any]) -> None:
+    ascii_only = console.options.ascii_only
+    mark, arrow = ("!=", "->") if ascii_only else (MARK, "→")
     head = Text.assemble(
         (data["patient_id"], "bold"),
         f"  {data['date']}  ",
@@ -61,7 +64,7 @@ def render_comparison(console: Console, data: dict[str, Any]) -> None:
                 style="yellow",
             )
         )
-    console.print(comparison_table(data))
+    console.print(comparison_table(data, mark=mark, arrow=arrow))
     for result in data["results"]:
         version = result["rules"]["ctcae_version"]
         rec = result.get("recommendation")
@@ -82,17 +85,18 @@ def render_comparison(console: Console, data: dict[str, Any]) -> None:
             console.print(Text(f"v{version} warning: ", style="bold yellow") + Text(warning))
     differing = [row for row in data["terms"] if row["differs"]]
     if differing:
-        names = ", ".join(_name(row, data["versions"]) for row in differing)
+        names = ", ".join(_name(row, data["versions"], arrow) for row in differing)
         console.print(
-            Text(f"{MARK} {len(differing)} term(s) differ between versions: {names}", style="bold")
+            Text(f"{mark} {len(differing)} term(s) differ between versions: {names}", style="bold")
         )
     else:
         console.print(Text("the grades are the same under every version", style="green"))
     if data.get("recommendations_differ"):
         console.print(
-            Text(f"{MARK} the recommendation differs between versions", style="bold yellow")
+            Text(f"{mark} the recommendation differs between versions", style="bold yellow")
         )
     digests = "  ".join(
-        f"v{r['rules']['ctcae_version']} {r['rules']['digest'][:19]}…" for r in data["results"]
+        f"v{r['rules']['ctcae_version']} {r['rules'].get('name', '')} {r['rules']['digest'][:19]}…"
+        for r in data["results"]
     )
     console.print(Text(f"rules {digests}", style="dim"))

@@ -8,24 +8,27 @@ from __future__ import annotations
 import json
 from typing import Any, TextIO
 
+from gist_tox.render.ascii import encodes
 from gist_tox.render.base import BatchReport, Renderer
 
 
-def dumps(data: Any, *, indent: int | None = 2) -> str:
-    return json.dumps(data, indent=indent, ensure_ascii=False, allow_nan=False)
+def dumps(data: Any, *, indent: int | None = 2, ascii: bool = False) -> str:
+    """``ascii``: escape every non-ASCII character (``\\u2265``), for an output that cannot
+    encode it: the same data."""
+    return json.dumps(data, indent=indent, ensure_ascii=ascii, allow_nan=False)
 
 
 class JsonRenderer(Renderer):
     json_indent = 2
 
     def result(self, stream: TextIO, result: dict[str, Any]) -> None:
-        stream.write(dumps(result) + "\n")
+        stream.write(dumps(result, ascii=not encodes(stream)) + "\n")
 
     def comparison(self, stream: TextIO, data: dict[str, Any]) -> None:
-        stream.write(dumps(data) + "\n")
+        stream.write(dumps(data, ascii=not encodes(stream)) + "\n")
 
     def timeline(self, stream: TextIO, data: dict[str, Any]) -> None:
-        stream.write(dumps(data) + "\n")
+        stream.write(dumps(data, ascii=not encodes(stream)) + "\n")
 
     def batch(self, stream: TextIO, report: BatchReport) -> None:
         """A JSON array of ``gist-tox/result@1`` and ``gist-tox/file-error@1`` objects."""

@@ -14,6 +14,7 @@ from rich.table import Table
 from rich.text import Text
 
 from gist_tox.errors import printable
+from gist_tox.render.ascii import ascii_data, encodes
 from gist_tox.render.base import BatchReport, Renderer
 from gist_tox.render.console import terminal
 
@@ -44,7 +45,7 @@ def render_result(console: Console, result: dict[str, Any]) -> None:
     console.print(grades_table(result))
     for warning in result.get("warnings", []):
         console.print(Text("warning: ", style="bold yellow") + Text(warning))
-    console.print(Text(f"rules {rules['digest'][:19]}…", style="dim"))
+    console.print(Text(f"rules {rules.get('name', '')} {rules['digest'][:19]}…", style="dim"))
 
 
 def recommendation_panel(rec: dict[str, Any]) -> Panel:
@@ -186,19 +187,25 @@ def worst_grade(result: dict[str, Any]) -> Text:
     return Text.assemble((str(top), _GRADE_STYLE.get(top, "")), f" {', '.join(names)}")
 
 
+def _shown(stream: TextIO, data: dict[str, Any]) -> dict[str, Any]:
+    """``data`` with its texts in ASCII where ``stream`` cannot encode them, so that the table
+    is laid out with the characters it shows."""
+    return data if encodes(stream) else ascii_data(data)
+
+
 class TableRenderer(Renderer):
     """``--format table``: for people, on a terminal (colour only there) or in a file."""
 
     def result(self, stream: TextIO, result: dict[str, Any]) -> None:
-        render_result(terminal(stream), result)
+        render_result(terminal(stream), _shown(stream, result))
 
     def comparison(self, stream: TextIO, data: dict[str, Any]) -> None:
         from gist_tox.render.compare import render_comparison
 
-        render_comparison(terminal(stream), data)
+        render_comparison(terminal(stream), _shown(stream, data))
 
     def timeline(self, stream: TextIO, data: dict[str, Any]) -> None:
-        render_timeline(terminal(stream), data)
+        render_timeline(terminal(stream), _shown(stream, data))
 
     def batch(self, stream: TextIO, report: BatchReport) -> None:
         from gist_tox.render.worklist_table import render_worklist
