@@ -35,6 +35,19 @@ V6_TERMS = (V5_TERMS - {"platelet_count_decreased"}) | {
     "thrombocytopenia",
     "exfoliative_dermatitis",
 }
+# Visit format extension A's terms: in every result, absent for a visit without their inputs.
+EXTENSION_TERMS = {
+    "alanine_aminotransferase_increased",
+    "aspartate_aminotransferase_increased",
+    "blood_bilirubin_increased",
+    "anemia",
+    "weight_gain",
+    "periorbital_edema",
+    "edema_face",
+    "pleural_effusion",
+}
+EXTENSION_V5 = EXTENSION_TERMS | {"edema_limbs"}
+EXTENSION_V6 = EXTENSION_TERMS | {"peripheral_edema"}
 
 BASE: dict[str, Any] = {
     "patient": {"id": "HELDOUT-1"},
@@ -1629,7 +1642,9 @@ def test_heldout_visit(case: Case, tmp_path: Path) -> None:
     result = json.loads(run.stdout)
     assert result["rules"]["ctcae_version"] == case.version
     grades = result["grades"]
-    assert set(grades) == (V5_TERMS if case.version == "5.0" else V6_TERMS)
+    extension = EXTENSION_V5 if case.version == "5.0" else EXTENSION_V6
+    assert set(grades) == (V5_TERMS if case.version == "5.0" else V6_TERMS) | extension
+    assert all(grades[t]["grade"] is None for t in extension)  # absent: no new input
     for term, grade in grades.items():
         assert "rule" in grade, (term, grade)
         if grade["grade"] is None:
@@ -1853,5 +1868,7 @@ def test_engine_agrees_with_an_independent_reading(seed: int) -> None:
         version = rng.choice(["5.0", "6.0"])
         visit = random_visit(rng)
         result = result_of(deep_merge(BASE, visit), version)
-        got = {k: g["grade"] for k, g in result["grades"].items()}
+        extension = EXTENSION_V5 if version == "5.0" else EXTENSION_V6
+        got = {k: g["grade"] for k, g in result["grades"].items() if k not in extension}
         assert got == expected_grades(version, visit), (version, visit)
+        assert all(result["grades"][t]["grade"] is None for t in extension)

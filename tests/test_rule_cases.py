@@ -66,7 +66,26 @@ def _case_values(case: Case) -> dict[str, set[Fraction]]:
     for name in ("bsa_percent", "detachment_bsa_percent"):
         if skin.get(name) is not None:
             out[f"skin.{name}"] = {exact(skin[name])}
+    out.update(_extension_values(visit))
     return out
+
+
+def _extension_values(visit: dict[str, Any]) -> dict[str, set[Fraction]]:
+    """The numbers the extension's rules compare (liver multiples, weight gain...), as the
+    engine derives them from a valid visit."""
+    import json
+
+    from gist_tox.errors import InputError
+    from gist_tox.facts_extension import extension_facts
+    from gist_tox.pipeline import load_visit
+
+    try:
+        parsed, _ = load_visit("case.json", text=json.dumps(visit, default=str))
+    except InputError:
+        return {}
+    values: dict[str, Any] = {}
+    extension_facts(parsed, values, {}, [])
+    return {k: {v} for k, v in values.items() if isinstance(v, Fraction)}
 
 
 def test_every_ctcae_5_threshold_has_cases_on_both_sides() -> None:

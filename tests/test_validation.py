@@ -158,7 +158,7 @@ def test_unknown_enum_values_list_the_allowed_ones(
 def test_union_fields_give_one_message_for_all_their_forms() -> None:
     error = problem(make_visit(imatinib={"current_dose_mg": 0, "on_hold_for": "blood"}))
     assert error.field == "imatinib.on_hold_for"
-    assert "'hematologic', 'skin' or 'other', or a list" in error.message
+    assert "'other_nonhematologic' or 'other', or a list" in error.message
     assert "more problem" not in error.message
 
 

@@ -12,6 +12,7 @@ from collections.abc import Iterable
 from fractions import Fraction
 from typing import Any, Literal
 
+from gist_tox.facts_extension import EXTENSION_FIELDS, extension_facts
 from gist_tox.ruleset.conditions import MISSING, Record
 from gist_tox.units import count_to_canonical, exact, show, temperature_to_celsius
 from gist_tox.visit import Visit, anc_from_differential
@@ -116,6 +117,11 @@ FIELDS: dict[str, FieldInfo] = {
     "skin.fluid_electrolyte_abnormalities": FieldInfo("bool", "fluid/electrolyte abnormalities"),
     "skin.icu_or_burn_unit": FieldInfo("bool", "ICU or burn unit indicated"),
 }
+
+FIELDS.update(
+    (name, FieldInfo(kind, label, unit, missing, values))  # type: ignore[arg-type]
+    for name, (kind, label, unit, missing, values) in EXTENSION_FIELDS.items()
+)
 
 
 class Describer:
@@ -289,6 +295,7 @@ def build_facts(visit: Visit, default_lln: dict[str, tuple[Fraction, str]]) -> F
         if skin.bsa_percent is not None:
             values["skin.bsa_percent"] = exact(skin.bsa_percent)
         values["skin.detachment_bsa_percent"] = exact(skin.detachment_bsa_percent)
+    extension_facts(visit, values, notes, warnings)
     return Facts(values=values, notes=notes, warnings=warnings)
 
 

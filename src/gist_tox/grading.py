@@ -38,6 +38,7 @@ class TermGrade(Record):
     ``present``: findings of this adverse event are present (for resolving consequences)."""
 
     __slots__ = (
+        "absent",
         "basis",
         "category",
         "ctcae",
@@ -79,6 +80,8 @@ class TermGrade(Record):
         self.ctcae = ctcae
         self.not_gradable = not_gradable
         self.present = present
+        self.absent = False
+        """A term of visit format extension A whose input section is not in the visit."""
 
     def as_json(self) -> dict[str, Any]:
         out: dict[str, Any] = {"grade": self.grade}
@@ -127,7 +130,13 @@ class Grading(Record):
         self.warnings = warnings
 
 
-def grade_visit(visit: Visit, facts: Facts, terms: list[TermRule], source: str) -> Grading:
+def grade_visit(
+    visit: Visit,
+    facts: Facts,
+    terms: list[TermRule],
+    source: str,
+    listed: set[str] | frozenset[str] = frozenset(),
+) -> Grading:
     """Grade every term; consequences are first attributed to the adverse event they belong to."""
     warnings: list[str] = list(facts.warnings)
     facts.per_term = {}
@@ -138,7 +147,7 @@ def grade_visit(visit: Visit, facts: Facts, terms: list[TermRule], source: str) 
     # death attributed to it gives its grade 5.
     seen = dict(first)
     _apply_clinician_grade(visit, values, terms, seen, [])
-    facts.per_term = _attribute_consequences(visit, terms, seen, warnings, source)
+    facts.per_term = _attribute_consequences(visit, terms, seen, warnings, source, listed)
     if facts.per_term:
         values = facts.values_for(ids)
         grades = {t.id: _grade_term(t, visit, facts, values[t.id]) for t in terms}
@@ -158,11 +167,18 @@ def _attribute_consequences(
     first: dict[str, TermGrade],
     warnings: list[str],
     source: str,
+    listed: set[str] | frozenset[str] = frozenset(),
 ) -> dict[str, dict[str, bool]]:
+    """Which term each consequence belongs to.  ``listed``: the ``other_events`` ids (their own
+    consequences are read there)."""
     out: dict[str, dict[str, bool]] = {}
     consequences = visit.consequences
     if consequences is None:
         return out
+    # A term of the extension whose inputs are absent is treated as not graded at this visit,
+    # so that a visit valid before the extension keeps its warnings word for word.
+    absent = {t.id for t in terms if first[t.id].absent}
+    terms = [t for t in terms if t.id not in absent]
     by_id = {t.id: t for t in terms}
     for name in ("life_threatening", "died"):
         fieldname = f"consequences.{name}"
@@ -191,6 +207,8 @@ def _attribute_consequences(
             continue
         ids = [value] if isinstance(value, str) else value
         for term_id in ids:
+            if term_id in listed:
+                continue
             if term_id not in by_id:
                 warnings.append(
                     f"{fieldname} names {term_id!r}, which is not a CTCAE"
@@ -397,6 +415,11 @@ def _grade_term(term: TermRule, visit: Visit, facts: Facts, values: Mapping[str,
     """Grade one term from ``values`` (what its rule reads, see ``Facts.values_for``)."""
     plan = _plan(term)
     inputs = _inputs(plan, values, facts.notes)
+    if term.category in EXTENSION_CATEGORIES and _inputs_absent(plan, values):
+        # the first input a rule reads is its section's (present_when, or the measurement)
+        absent = _not_gradable(term, inputs, missing_reason(plan.reported[0][0]))
+        absent.absent = True
+        return absent
 
     if plan.routes is not None:
         routed = _route(term, plan, visit, values)
@@ -453,8 +476,7 @@ def _grade_term(term: TermRule, visit: Visit, facts: Facts, values: Mapping[str,
             term,
             inputs,
             f"findings fit no CTCAE v{term.ctcae_version} cell of {term.term} ({shown}); nearest"
-            f" grade(s): {', '.join(map(str, nearest))}; a clinician grade (skin.clinician_grade)"
-            " can settle it",
+            f" grade(s): {', '.join(map(str, nearest))}{_SETTLED_BY.get(term.category, '')}",
             present=True,
         )
     shown = _shown_inputs(plan, inputs)
@@ -465,6 +487,30 @@ def _grade_term(term: TermRule, visit: Visit, facts: Facts, values: Mapping[str,
         plan.grade_0,
         f"no grade's criteria met ({shown})" if shown else "no grade's criteria met",
     )
+
+
+EXTENSION_CATEGORIES = frozenset({"hepatic", "fluid", "anemia", "weight"})
+"""Categories of the terms visit format extension A added: absent inputs make them "absent"."""
+
+
+def _inputs_absent(plan: _Plan, values: Mapping[str, Any]) -> bool:
+    """No input of the term is in the visit (a consequence only counts when it is true)."""
+    for name, per_term, _ in plan.reported:
+        if per_term:
+            continue
+        value = values.get(name, MISSING)
+        if name.startswith("consequences."):
+            if value is True:
+                return False
+        elif value is not MISSING:
+            return False
+    return True
+
+
+_SETTLED_BY = {
+    "skin": "; a clinician grade (skin.clinician_grade) can settle it",
+    "hepatic": "; the clinician grades it",
+}
 
 
 def _shown_inputs(plan: _Plan, inputs: dict[str, Any]) -> str:

@@ -16,6 +16,7 @@ from gist_tox.documents import Document, read_document
 from gist_tox.errors import InputError
 from gist_tox.facts import build_facts
 from gist_tox.grading import Grading, grade_visit
+from gist_tox.other_events import OtherEvent, check_other_events
 from gist_tox.ruleset.loader import RuleSet, load_ruleset, shipped_rules_dir
 from gist_tox.validation import validate
 from gist_tox.visit import Visit
@@ -66,7 +67,15 @@ class Evaluation:
     A plain class rather than a dataclass, as are the other records on ``grade``'s path:
     creating a dataclass costs about a millisecond at every start-up."""
 
-    __slots__ = ("grading", "recommendation", "ruleset", "source", "visit", "warnings")
+    __slots__ = (
+        "grading",
+        "other_events",
+        "recommendation",
+        "ruleset",
+        "source",
+        "visit",
+        "warnings",
+    )
 
     def __init__(
         self,
@@ -76,8 +85,10 @@ class Evaluation:
         grading: Grading,
         recommendation: Any = None,
         warnings: list[str] | None = None,
+        other_events: list[OtherEvent] | None = None,
     ) -> None:
         self.source = source
+        self.other_events: list[OtherEvent] = [] if other_events is None else other_events
         self.visit = visit
         self.ruleset = ruleset
         self.grading = grading
@@ -97,6 +108,7 @@ class Evaluation:
                 "digest": self.ruleset.digest,
             },
             "grades": {k: v.as_json() for k, v in self.grading.grades.items()},
+            "other_events": [e.as_json() for e in self.other_events],
         }
         if self.recommendation is not None:
             out["recommendation"] = self.recommendation.as_json()
@@ -153,7 +165,7 @@ def evaluate(
     """Grade and dose one visit with one rule set (``document``, when given, places errors)."""
     known = ruleset.known_term_ids() if visit.history else set()  # it lists folders: skip if unused
     for index, entry in enumerate(visit.history):
-        if entry.term not in known:
+        if entry.term not in known and not _nci_term(entry.term):
             close = difflib.get_close_matches(entry.term, known, n=1)
             hint = f"did you mean {close[0]!r}? " if close else ""
             message = (
@@ -162,16 +174,41 @@ def evaluate(
             if document is not None:
                 raise document.error(("history", index, "term"), message, code="visit.term")
             raise InputError(source, message, field=f"history[{index}].term", code="visit.term")
+    event_warnings: list[str] = []
+    events: list[OtherEvent] = []
+    if visit.other_events:
+        events = check_other_events(
+            visit, ruleset.ctcae_version, _computed(ruleset), source, document, event_warnings
+        )
     facts = build_facts(visit, ruleset.default_lln())
-    grading = grade_visit(visit, facts, ruleset.terms, source)
-    warnings = [*visit_warnings(visit, ruleset), *grading.warnings]
+    grading = grade_visit(visit, facts, ruleset.terms, source, {e.term_id for e in events})
+    warnings = [*visit_warnings(visit, ruleset), *grading.warnings, *event_warnings]
     recommendation = None
     if ruleset.dosing is not None:
         from gist_tox.dosing import recommend
 
         recommendation = recommend(visit, grading.grades, ruleset, facts)
         warnings.extend(getattr(recommendation, "warnings", []))
-    return Evaluation(source, visit, ruleset, grading, recommendation, warnings)
+    return Evaluation(source, visit, ruleset, grading, recommendation, warnings, events)
+
+
+def _nci_term(term_id: str) -> bool:
+    """A term id of NCI's list of either CTCAE version (history may name any, extension A)."""
+    from gist_tox.nci import VERSIONS, terms
+
+    return any(term_id in terms(v) for v in VERSIONS)
+
+
+def _computed(ruleset: RuleSet) -> dict[str, str]:
+    """Every term id the rule set computes (aliases too), with the first input it reads."""
+    from gist_tox.grading import term_inputs
+
+    out: dict[str, str] = {}
+    for term in ruleset.terms:
+        first = term_inputs(term)[0]
+        for name in (term.id, *term.aliases):
+            out[name] = first
+    return out
 
 
 def evaluate_file(

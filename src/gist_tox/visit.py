@@ -41,6 +41,16 @@ from gist_tox.units import (
     temperature_to_celsius,
     temperature_unit,
 )
+from gist_tox.visit_sections import (
+    BilirubinTest,
+    Comedication,
+    Fluid,
+    Hemoglobin,
+    LiverTest,
+    OtherEvent,
+    Renal,
+    Weight,
+)
 
 VISIT_FORMAT = "gist-tox/visit@1"
 
@@ -117,7 +127,7 @@ CtcaeVersion = Annotated[Literal["5.0", "6.0"], BeforeValidator(_version_text)]
 Percent = Annotated[float, Field(ge=0, le=100, allow_inf_nan=False)]
 NonNegative = Annotated[float, Field(ge=0, allow_inf_nan=False)]
 DoseMg = Annotated[int, Field(ge=0, le=2000)]
-Category = Literal["hematologic", "skin", "other"]
+Category = Literal["hematologic", "skin", "hepatic", "fluid", "other_nonhematologic", "other"]
 Morphology = Literal["maculopapular", "exfoliative", "erythroderma", "target_lesions", "bullous"]
 
 
@@ -219,6 +229,10 @@ class Labs(_Strict):
     wbc: CountLab | None = None
     neutrophils_percent: Percent | None = None
     bands_percent: Percent | None = None
+    alt: LiverTest | None = None
+    ast: LiverTest | None = None
+    bilirubin: BilirubinTest | None = None
+    hemoglobin: Hemoglobin | None = None
 
     @field_validator("anc", "platelets", "wbc")
     @classmethod
@@ -284,6 +298,7 @@ class Fever(_Strict):
 class Consequences(_Strict):
     life_threatening: bool | list[str] = False
     transfusion_indicated: bool = False
+    red_cell_transfusion_indicated: bool = False
     died: bool | str | list[str] = False
 
 
@@ -349,6 +364,12 @@ class Visit(_Strict):
     fever: Fever | None = None
     consequences: Consequences | None = None
     skin: Skin | None = None
+    weight: Weight | None = None
+    fluid: Fluid | None = None
+    renal: Renal | None = None
+    hepatic_impairment: Literal["none", "mild", "moderate", "severe"] | None = None
+    comedications: list[Comedication] | None = None
+    other_events: list[OtherEvent] | None = None
     history: list[HistoryEntry] = Field(default_factory=list)
 
 

@@ -42,7 +42,15 @@ CONFIG_FILE = "config.yaml"
 RANGES_FILE = "reference-ranges.yaml"
 DOSING_DIR = "dosing"
 VERSIONS = ("5.0", "6.0")
-_CATEGORY_ORDER = {"hematologic": 0, "skin": 1, "other": 2}
+_CATEGORY_ORDER = {
+    "hematologic": 0,
+    "skin": 1,
+    "hepatic": 2,
+    "anemia": 3,
+    "weight": 4,
+    "fluid": 5,
+    "other": 6,
+}
 
 
 def version_dir(version: str) -> str:

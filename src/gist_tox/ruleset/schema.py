@@ -51,7 +51,7 @@ class TermRule(_Rule):
     ctcae_version: Version
     soc: Annotated[str, Field(min_length=1)]
     meddra_code: Annotated[str, Field(pattern=r"^\d{8}$")]
-    category: Literal["hematologic", "skin", "other"]
+    category: Literal["hematologic", "skin", "hepatic", "fluid", "anemia", "weight", "other"]
     definition: str | None = None
     source: Annotated[str, Field(min_length=1)]
     nci_grades: list[Annotated[int, Field(ge=1, le=5)]] | None = None
