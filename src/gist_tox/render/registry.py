@@ -28,6 +28,7 @@ FORMATS: dict[str, tuple[str, frozenset[str]]] = {
     "ndjson": ("gist_tox.render.ndjson", frozenset({BATCH})),
     "csv": ("gist_tox.render.csv", frozenset({BATCH})),
     "fhir": ("gist_tox.render.fhir", frozenset({RESULT, TIMELINE, BATCH})),
+    "html": ("gist_tox.render.html", frozenset({BATCH})),
 }
 """``--format`` name -> (module defining ``RENDERER``, the kinds of documents it shows)."""
 
