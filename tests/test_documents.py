@@ -2,13 +2,20 @@
 
 from __future__ import annotations
 
+import math
 import os
 import subprocess
+import sys
 import time
 from pathlib import Path
+from typing import Any
 
 import pytest
+import yaml
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
+import gist_tox.documents as documents
 from gist_tox.documents import (
     MAX_BYTES,
     MAX_EXPANDED_NODES,
@@ -326,3 +333,152 @@ def test_numbers_yaml_would_misread_are_refused_naming_the_field(
 )
 def test_plain_numbers_read_as_written(written: str, value: object) -> None:
     assert read_document("v.yaml", text=f"a: {written}\n").data["a"] == value
+
+
+# -- values read as PyYAML's safe constructor reads them ----------------------------------------
+
+
+number_texts = st.one_of(
+    st.from_regex(r"[-+ ]?[0-9._eE:+-]{0,10}[ \n]?", fullmatch=True),
+    st.sampled_from(
+        [
+            ".inf",
+            "-.Inf",
+            ".nan",
+            "nan",
+            "inf",
+            "-infinity",
+            "1e999",
+            "-0",
+            "-0.0",
+            " 1.5",
+            "1.5 ",
+            "+ 1.5",
+            "- 1",
+            "\u0663",
+            "\u0663.5",
+            "\u00b2",
+            "1__0",
+            "0x1F",
+            "0o7",
+            "0b1",
+            "1:30",
+            "1_000.5",
+            "",
+            "-",
+            ".",
+        ]
+    ),
+    st.text(max_size=6),
+)
+
+
+@settings(max_examples=500, deadline=None, derandomize=True)
+@given(number_texts, st.sampled_from(["int", "float", "bool", "null", "timestamp"]))
+def test_scalars_are_built_as_the_loader_builds_them(text: str, name: str) -> None:
+    """The reader's own reading of numbers, booleans, nulls and dates against the loader's
+    constructor (PyYAML's, with the stricter numbers, booleans and dates): the same value, or
+    the value is kept to be refused by what the constructor raises."""
+    tag = "tag:yaml.org,2002:" + name
+    node = yaml.ScalarNode(tag, text)
+    loader = documents._Loader("")
+    try:
+        try:
+            expected: Any = loader.yaml_constructors[tag](loader, node)
+        except Exception as exc:
+            expected = type(exc)
+        builder = documents._Builder("v.yaml", loader)
+        got: Any = builder.node(node, (), 0)
+        if builder.unreadable:
+            got = type(builder.unreadable[0][2])
+        if isinstance(expected, float) and math.isnan(expected):
+            assert isinstance(got, float) and math.isnan(got), (text, name)
+        else:
+            assert repr(got) == repr(expected) and type(got) is type(expected), (text, name)
+    finally:
+        loader.dispose()
+
+
+# -- reading files ---------------------------------------------------------------------------
+
+
+def careful_read(source: str) -> bytes:
+    """The step-by-step checks alone (folder, size, read, silent pipe)."""
+    raw = documents._read_path(source, Path(source))
+    if len(raw) > MAX_BYTES:
+        raise InputError(source, f"more than {MAX_BYTES} bytes (1 MiB); refused", code="file")
+    return raw
+
+
+def read_outcome(read: Any, source: str) -> tuple[Any, ...]:
+    try:
+        return ("read", read(source))
+    except InputError as exc:
+        return ("refused", str(exc), exc.code)
+    except ValueError as exc:  # a NUL in the name (no command line or folder can hold one)
+        return ("raised", str(exc))
+
+
+def test_files_read_the_same_as_step_by_step(tmp_path: Path) -> None:
+    (tmp_path / "visit.yaml").write_text("a: 1\n")
+    (tmp_path / "empty.yaml").write_bytes(b"")
+    (tmp_path / "limit.yaml").write_bytes(b"#" * MAX_BYTES)
+    (tmp_path / "over.yaml").write_bytes(b"#" * (MAX_BYTES + 1))
+    (tmp_path / "chunks.yaml").write_bytes(b"#" * (200 * 1024))
+    (tmp_path / "folder.yaml").mkdir()
+    (tmp_path / "loop.yaml").symlink_to(tmp_path / "loop.yaml")
+    (tmp_path / "dangling.yaml").symlink_to(tmp_path / "nowhere")
+    (tmp_path / "to-folder").symlink_to(tmp_path / "folder.yaml")
+    sources = [
+        "visit.yaml",
+        "empty.yaml",
+        "limit.yaml",
+        "over.yaml",
+        "chunks.yaml",
+        "folder.yaml",
+        "folder.yaml/",
+        "visit.yaml/",
+        "visit.yaml/.",
+        "loop.yaml",
+        "folder.yaml//",
+        "folder.yaml/.",
+        "to-folder/.",
+        "dangling.yaml",
+        "missing.yaml",
+        "to-folder",
+        ".//visit.yaml",
+        "./folder.yaml/../visit.yaml",
+        "nul\x00.yaml",
+    ]
+    if hasattr(os, "mkfifo"):
+        os.mkfifo(tmp_path / "pipe.yaml")
+        sources.append("pipe.yaml")
+    for name in sources:
+        source = str(tmp_path / name) if not name.startswith(".") else str(tmp_path) + name[1:]
+        assert read_outcome(read_bytes, source) == read_outcome(careful_read, source), name
+
+
+@pytest.mark.skipif(not Path("/dev/zero").exists(), reason="no /dev/zero")
+def test_a_device_reads_the_same_as_step_by_step() -> None:
+    assert read_outcome(read_bytes, "/dev/zero") == read_outcome(careful_read, "/dev/zero")
+    assert read_outcome(read_bytes, "/dev/null") == read_outcome(careful_read, "/dev/null")
+
+
+@pytest.mark.skipif(
+    sys.platform == "win32" or os.geteuid() == 0, reason="root reads whatever the permissions"
+)
+def test_unreadable_files_and_folders_read_the_same_as_step_by_step(tmp_path: Path) -> None:
+    locked = tmp_path / "locked.yaml"
+    locked.write_text("a: 1\n")
+    locked.chmod(0)
+    shut = tmp_path / "shut"
+    shut.mkdir()
+    shut.chmod(0)
+    try:
+        for path in (locked, shut):
+            assert read_outcome(read_bytes, str(path)) == read_outcome(careful_read, str(path)), (
+                path.name
+            )
+    finally:
+        locked.chmod(0o644)
+        shut.chmod(0o755)

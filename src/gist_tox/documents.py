@@ -13,10 +13,8 @@ or allowed to hurt the process that reads it.  So this module
   line of the field it is about;
 * reads ``.json`` files as strict RFC 8259 JSON (no NaN, no trailing commas, no duplicate keys).
 
-A visit of plain data is read in one pass over the composed nodes (:class:`_PlainBuilder`: data,
-key positions and every check at once, cheaper than PyYAML's own constructor); anything unusual
-goes the careful way (:func:`_walk`, PyYAML's constructor, :func:`_refuse_unsafe_values`), which
-words every message.  ``tests/test_documents_fastpath.py`` holds the two to the same results.
+A YAML document is read in one pass over the composed nodes (:class:`_Builder`: data, key
+positions and every check, cheaper than PyYAML's own constructor), which words its own messages.
 """
 
 from __future__ import annotations
@@ -27,7 +25,7 @@ import os
 import re
 import stat
 import sys
-from collections.abc import Hashable, Mapping
+from collections.abc import Mapping
 from pathlib import Path
 from types import MappingProxyType
 from typing import Any, NamedTuple
@@ -132,6 +130,8 @@ class _Loader(_BaseLoader):  # type: ignore[valid-type,misc]
     def construct_yaml_int(self, node: yaml.Node) -> Any:
         """YAML 1.1 reads ``0400`` as octal 256, ``0x190`` as hex and ``6:40`` as base 60: a
         dose or a count written so would be silently misread, so only plain decimals pass."""
+        if not str(node.value).strip("_+- "):  # PyYAML's own fails on these (IndexError)
+            raise _unreadable(node, "a whole number")
         try:
             value = super().construct_yaml_int(node)
         except ValueError as exc:
@@ -143,6 +143,8 @@ class _Loader(_BaseLoader):  # type: ignore[valid-type,misc]
         return value
 
     def construct_yaml_float(self, node: yaml.Node) -> Any:
+        if not str(node.value).strip("_+- "):  # PyYAML's own fails on these (IndexError)
+            raise _unreadable(node, "a number")
         try:
             value = super().construct_yaml_float(node)
         except ValueError:  # only with an explicit !!float
@@ -150,25 +152,6 @@ class _Loader(_BaseLoader):  # type: ignore[valid-type,misc]
         if ":" in str(node.value):  # base 60
             raise _ambiguous_number(node, value)
         return value
-
-    def resolve(self, kind: type[yaml.Node], value: Any, implicit: Any) -> str:
-        """The tag of a node without one, as PyYAML resolves it, remembered per plain text.
-
-        The C composer asks this of every node, and PyYAML tries a list of patterns for each
-        plain scalar; the answer depends only on the text (no path resolvers are registered),
-        and a visit repeats the same keys and words in every file."""
-        if kind is yaml.ScalarNode:
-            if not implicit[0]:  # quoted: always text
-                return _STR
-            tag = _RESOLVED.get(value)
-            if tag is None:
-                tag = super().resolve(kind, value, implicit)
-                if len(value) <= _RESOLVED_TEXT_MAX:
-                    if len(_RESOLVED) >= _RESOLVED_MAX:
-                        _RESOLVED.clear()
-                    _RESOLVED[value] = tag
-            return tag
-        return _SEQ if kind is yaml.SequenceNode else _MAP
 
     def descend_resolver(self, current_node: Any, current_index: Any) -> None:
         """Nothing to track: no path resolvers are registered (PyYAML's own returns at once)."""
@@ -202,13 +185,7 @@ _PLAIN_INT = re.compile(r"^[-+]?(0|[1-9][0-9_]*)$")
 _YAML_TAG = "tag:yaml.org,2002:"
 _STR, _SEQ, _MAP = _YAML_TAG + "str", _YAML_TAG + "seq", _YAML_TAG + "map"
 _INT, _FLOAT, _BOOL, _NULL = (_YAML_TAG + name for name in ("int", "float", "bool", "null"))
-_TIMESTAMP = _YAML_TAG + "timestamp"
-
-_RESOLVED: dict[str, str] = {}
-"""Tags of plain scalar texts already resolved (see :meth:`_Loader.resolve`)."""
-_RESOLVED_MAX = 4096
-_RESOLVED_TEXT_MAX = 64
-
+_MERGE = _YAML_TAG + "merge"
 
 _Loader.add_constructor("tag:yaml.org,2002:timestamp", _Loader.construct_yaml_timestamp)
 _Loader.add_constructor("tag:yaml.org,2002:int", _Loader.construct_yaml_int)
@@ -377,7 +354,7 @@ def read_document(
             )
         marks = _json_marks(text)
     else:
-        data, marks, checked = _parse_yaml(source, text)
+        data, marks = _parse_yaml(source, text)
     if not isinstance(data, dict):
         raise InputError(
             source,
@@ -385,8 +362,7 @@ def read_document(
             code="shape",
         )
     document = Document(source=source, data=data, marks=marks)
-    if json_mode or not checked:
-        _refuse_unsafe_values(document, data, ())
+    _refuse_unsafe_values(document, data, ())
     return document
 
 
@@ -497,7 +473,9 @@ def _json_marks(text: str, source: str | None = None) -> dict[FieldPath, tuple[i
     try:
         node = loader.get_single_node()
         if node is not None:
-            _walk(source or "", node, (), marks)
+            builder = _Builder(source or "", loader, values=False)
+            builder.build(node)
+            marks = builder.marks
     except InputError as exc:
         if source is not None and exc.code == "duplicate":
             raise
@@ -509,9 +487,8 @@ def _json_marks(text: str, source: str | None = None) -> dict[FieldPath, tuple[i
     return marks
 
 
-def _parse_yaml(source: str, text: str) -> tuple[Any, Marks, bool]:
-    """Data and key positions of a YAML text, and whether its values were already checked
-    (by :func:`_build_plain`; otherwise :func:`_refuse_unsafe_values` must look at them)."""
+def _parse_yaml(source: str, text: str) -> tuple[Any, Marks]:
+    """Data and key positions of a YAML text, built in one pass (:class:`_Builder`)."""
     loader = _Loader(text)
     try:
         if len(text) > _COUNT_FIRST_ABOVE:
@@ -521,27 +498,8 @@ def _parse_yaml(source: str, text: str) -> tuple[Any, Marks, bool]:
             raise InputError(source, "empty document, expected a mapping of fields", code="empty")
         if "*" in text or len(text) > _COUNT_FIRST_ABOVE:  # only an alias (*name) can expand
             _check_size(source, node)
-        else:
-            built = _build_plain(loader, node, text)
-            if built is not None:
-                return built[0], built[1], True
-        marks: Marks = {}
-        _walk(source, node, (), marks)
-        try:
-            data = loader.construct_document(node)
-        except yaml.constructor.ConstructorError as exc:
-            # A value YAML cannot build (an impossible date, an ambiguous number): name its field.
-            value_mark = exc.problem_mark
-            if value_mark is None or not exc.problem or "constructor for the tag" in exc.problem:
-                raise
-            raise InputError(
-                source,
-                exc.problem,
-                field=format_path(_field_at(marks, value_mark)) or None,
-                line=value_mark.line + 1,
-                column=value_mark.column + 1,
-                code="value",
-            ) from None
+        builder = _Builder(source, loader)
+        return builder.build(node), builder.marks
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         problem = exc.problem or "invalid YAML"
@@ -577,141 +535,179 @@ def _parse_yaml(source: str, text: str) -> tuple[Any, Marks, bool]:
         raise InputError(source, f"YAML: {_value_problem(exc)}", code="syntax") from None
     finally:
         loader.dispose()
-    return data, marks, False
 
 
-_FAST_DEPTH = 64
-"""Deeper documents take the careful path, whose recursion decides what is too deep."""
+class _Builder:
+    """Builds a document's data and key positions in one pass over its composed nodes.
 
+    Why not PyYAML's constructor: this is several times cheaper, and it can say where every
+    problem is.  What it refuses, in the order it reports them:
 
-class _Unusual(Exception):
-    """Something the one-pass build leaves to the careful path (which words the message)."""
+    1. at once, in file order: a tag that builds something other than plain data (bytes, sets,
+       ordered pairs), a merge key (``<<``), a key that is not text, a duplicate key;
+    2. then a value that cannot be read as its tag says (an impossible date, a number YAML would
+       misread, a tag PyYAML has no constructor for): the first one in the order PyYAML's
+       constructor would meet it (level by level, each level in file order), named by the field
+       whose value it is.
 
+    (Non-finite numbers and control characters are refused afterwards, for YAML and JSON alike,
+    by :func:`_refuse_unsafe_values`.)  Plain scalars are built as PyYAML's safe constructor
+    builds them (with our stricter numbers, booleans and dates: :class:`_Loader`), the common
+    forms without a call.  With ``values=False`` only positions and keys are looked at (the key
+    positions of a JSON document, which JSON's parser does not give).
+    """
 
-class _PlainBuilder:
-    """Builds the data and key positions of a document of plain data in one pass over its nodes,
-    making on the way every check of :func:`_walk`, PyYAML's constructor and
-    :func:`_refuse_unsafe_values`; raises :class:`_Unusual` as soon as anything is not plainly
-    fine.
-
-    Why both paths: this one is several times cheaper than the careful one, and it never has to
-    word a message.  Anything unusual (a refused tag, a duplicate or non-text key, a number
-    YAML would misread, a non-finite number, a control character, a date that cannot be, a deep
-    document) sends the document to the careful path, which reports exactly what it always has;
-    so a result is returned only when that path would return the same one.  Positions are
-    recorded in the same order as :func:`_walk` records them.  Aliases never reach this pass
-    (their nodes are shared, and the careful path measures their expansion)."""
-
-    def __init__(self, loader: _Loader, text: str) -> None:
+    def __init__(self, source: str, loader: _Loader, *, values: bool = True) -> None:
+        self.source = source
         self.loader = loader
-        # Without a backslash (an escape) or such a character in the whole text, no value has one.
-        self.check_text = "\\" in text or _UNSAFE_TEXT.search(text) is not None
+        self.values = values
         self.marks: Marks = {}
+        self.order = 0
+        self.unreadable: list[tuple[int, int, Exception]] = []
 
-    def mapping(self, node: yaml.Node, path: FieldPath) -> dict[str, Any]:
-        if len(path) >= _FAST_DEPTH:
-            raise _Unusual
-        out: dict[str, Any] = {}
-        marks = self.marks
-        plain_text = not self.check_text
-        for key_node, value_node in node.value:
-            if key_node.__class__ is not yaml.ScalarNode or key_node.tag != _STR:
-                raise _Unusual
-            key = key_node.value
-            if key in out:  # a duplicate key
-                raise _Unusual
-            mark = key_node.start_mark
-            key_path = (*path, key)
-            marks[key_path] = (mark.line + 1, mark.column + 1)
-            if value_node.__class__ is yaml.ScalarNode:
-                tag = value_node.tag
-                if tag == _STR and plain_text:  # the commonest value, without a call
-                    out[key] = value_node.value
-                else:
-                    out[key] = self.scalar(value_node, tag)
-            else:
-                out[key] = self.value(value_node, key_path)
-        return out
+    def build(self, root: yaml.Node) -> Any:
+        data = self.node(root, (), 0)
+        if self.unreadable:
+            raise self._worded(min(self.unreadable, key=lambda item: item[:2])[2])
+        return data
 
-    def sequence(self, node: yaml.Node, path: FieldPath) -> list[Any]:
-        if len(path) >= _FAST_DEPTH:
-            raise _Unusual
-        out: list[Any] = []
-        marks = self.marks
-        for index, item in enumerate(node.value):
-            mark = item.start_mark
-            item_path = (*path, index)
-            marks[item_path] = (mark.line + 1, mark.column + 1)
-            out.append(self.value(item, item_path))
-        return out
-
-    def value(self, node: yaml.Node, path: FieldPath) -> Any:
-        kind, tag = node.__class__, node.tag
+    def node(self, node: yaml.Node, path: FieldPath, depth: int) -> Any:
+        """The value of ``node`` at ``path`` (``depth`` levels below the top)."""
+        self.order += 1
+        order, tag, kind = self.order, node.tag, node.__class__
+        if tag in _REFUSED_TAGS:
+            raise self._error(
+                node, path, f"YAML tag {_short_tag(tag)!r} is not allowed (plain data only)"
+            )
         if kind is yaml.ScalarNode:
-            return self.scalar(node, tag)
-        if kind is yaml.MappingNode and tag == _MAP:
-            return self.mapping(node, path)
-        if kind is yaml.SequenceNode and tag == _SEQ:
-            return self.sequence(node, path)
-        raise _Unusual
+            if not self.values:
+                return None
+            text: str = node.value
+            if tag == _STR:
+                return text
+            if tag == _INT:
+                if (
+                    len(text) < 19
+                    and text.isascii()
+                    and text.isdigit()
+                    and (text[0] != "0" or text == "0")
+                ):
+                    return int(text)
+            elif tag == _FLOAT:
+                # PyYAML reads it as ``sign * float(rest)``, ``_`` dropped: ``float(text)``
+                # whenever that reads it (base 60, ``.inf`` and ``.nan`` it does not).
+                try:
+                    return float(text)
+                except ValueError:
+                    pass  # the loader's own constructor, below, reads it or says why not
+            elif tag == _NULL:
+                return None
+            elif tag == _BOOL:
+                found = _BOOL_VALUES.get(text.lower())
+                if found is not None:
+                    return found
+            return self._construct(node, depth, order)
+        out: Any
+        if kind is yaml.MappingNode:
+            out = {}
+            marks = self.marks
+            for key_node, value_node in node.value:
+                key = self._key(key_node, out, path)
+                mark = key_node.start_mark
+                key_path = (*path, key)
+                marks[key_path] = (mark.line + 1, mark.column + 1)
+                if value_node.__class__ is yaml.ScalarNode and value_node.tag == _STR:
+                    out[key] = value_node.value  # the commonest value, without a call
+                    self.order += 1
+                else:
+                    out[key] = self.node(value_node, key_path, depth + 1)
+            plain = tag == _MAP
+        else:
+            out = []
+            for index, item in enumerate(node.value):
+                item_path = (*path, index)
+                self.marks.setdefault(
+                    item_path, (item.start_mark.line + 1, item.start_mark.column + 1)
+                )
+                out.append(self.node(item, item_path, depth + 1))
+            plain = tag == _SEQ
+        return out if plain or not self.values else self._construct(node, depth, order)
 
-    def scalar(self, node: yaml.Node, tag: str) -> Any:
-        """A scalar's value exactly as PyYAML's constructor (with our checks) builds it."""
-        text: str = node.value
-        if tag == _STR:
-            if self.check_text and _UNSAFE_TEXT.search(text):
-                raise _Unusual
-            return text
-        if tag == _INT:
-            if (
-                len(text) < 19
-                and text.isascii()
-                and text.isdigit()
-                and (text[0] != "0" or text == "0")
-            ):
-                return int(text)
-        elif tag == _FLOAT:
-            # PyYAML reads it as ``sign * float(rest)``, ``_`` dropped: ``float(text)`` whenever
-            # that reads it (base 60, ``.inf`` and ``.nan`` it does not).
-            try:
-                number = float(text)
-            except ValueError:
-                pass  # the loader's own constructor, below, reads it or says why not
-            else:
-                if math.isfinite(number):
-                    return number
-                raise _Unusual
-        elif tag == _NULL:
-            return None
-        elif tag == _BOOL:
-            value = _BOOL_VALUES.get(text.lower())
-            if value is None:
-                raise _Unusual
-            return value
-        elif tag != _TIMESTAMP:
-            raise _Unusual
-        # A number in a rarer form, or a date: the loader's own constructor, with our checks.
+    def _key(self, key_node: yaml.Node, seen: dict[str, Any], path: FieldPath) -> str:
+        """The text of a mapping key, refusing merge keys, keys that are not text and duplicates."""
+        line, column = key_node.start_mark.line + 1, key_node.start_mark.column + 1
+        if key_node.tag == _MERGE:
+            raise InputError(
+                self.source,
+                "YAML merge keys (<<) are not allowed",
+                line=line,
+                column=column,
+                code="syntax",
+            )
+        if key_node.__class__ is not yaml.ScalarNode or key_node.tag != _STR:
+            shown = (
+                shorten(repr(key_node.value))
+                if isinstance(key_node, yaml.ScalarNode)
+                else "a list"
+                if isinstance(key_node, yaml.SequenceNode)
+                else "a mapping"
+            )
+            raise InputError(
+                self.source,
+                f"key {shown} is not a text field name (YAML reads it as"
+                f" {_short_tag(key_node.tag)}; quote it if it is a name)",
+                line=line,
+                column=column,
+                code="key",
+            )
+        key: str = key_node.value
+        if key in seen:
+            raise InputError(
+                self.source,
+                f"duplicate key {shorten(repr(key))}"
+                f" ({_where_both(self.marks[(*path, key)], (line, column))}); remove one",
+                field=format_path((*path, key)),
+                line=line,
+                column=column,
+                code="duplicate",
+            )
+        return key
+
+    def _construct(self, node: yaml.Node, depth: int, order: int) -> Any:
+        """A value in a rarer form, by the loader's own constructor (with our checks); what it
+        cannot read is kept, to be reported if it is the first PyYAML would meet."""
         try:
-            built = self.loader.yaml_constructors[tag](self.loader, node)
-        except Exception:  # the careful path calls it again and reports what it raises
-            raise _Unusual from None
-        if isinstance(built, float) and not math.isfinite(built):
-            raise _Unusual
-        return built
+            return self.loader.construct_object(node, deep=True)
+        except (yaml.constructor.ConstructorError, ValueError, OverflowError) as exc:
+            self.unreadable.append((depth, order, exc))
+            return None
 
+    def _worded(self, exc: Exception) -> Exception:
+        """A value YAML cannot build (an impossible date, an ambiguous number), naming its field;
+        anything else as raised (worded by :func:`_parse_yaml`)."""
+        if not isinstance(exc, yaml.constructor.ConstructorError):
+            return exc
+        value_mark = exc.problem_mark
+        if value_mark is None or not exc.problem or "constructor for the tag" in exc.problem:
+            return exc
+        return InputError(
+            self.source,
+            exc.problem,
+            field=format_path(_field_at(self.marks, value_mark)) or None,
+            line=value_mark.line + 1,
+            column=value_mark.column + 1,
+            code="value",
+        )
 
-def _build_plain(
-    loader: _Loader, root: yaml.Node, text: str
-) -> tuple[dict[str, Any], Marks] | None:
-    """The data and key positions of a document of plain data (see :class:`_PlainBuilder`), or
-    ``None``: then the caller takes the careful path."""
-    if root.__class__ is not yaml.MappingNode or root.tag != _MAP:
-        return None
-    builder = _PlainBuilder(loader, text)
-    try:
-        return builder.mapping(root, ()), builder.marks
-    except _Unusual:
-        return None
+    def _error(self, node: yaml.Node, path: FieldPath, message: str) -> InputError:
+        return InputError(
+            self.source,
+            message,
+            field=format_path(path) or None,
+            line=node.start_mark.line + 1,
+            column=node.start_mark.column + 1,
+            code="syntax",
+        )
 
 
 _BOOL_VALUES: dict[str, bool] = dict(_Loader.bool_values)
@@ -809,65 +805,3 @@ def _where_both(first: tuple[int, int], again: tuple[int, int]) -> str:
     if first[0] == again[0]:
         return f"first at line {first[0]} column {first[1]}, again at column {again[1]}"
     return f"first on line {first[0]}, again on line {again[0]}"
-
-
-def _walk(
-    source: str, node: yaml.Node, path: FieldPath, marks: dict[FieldPath, tuple[int, int]]
-) -> None:
-    """Record key positions and refuse duplicate or non-string keys, and the safe loader's tags
-    that build something other than plain data (bytes, sets, ordered pairs)."""
-    if node.tag in _REFUSED_TAGS:
-        raise InputError(
-            source,
-            f"YAML tag {_short_tag(node.tag)!r} is not allowed (plain data only)",
-            field=format_path(path) or None,
-            line=node.start_mark.line + 1,
-            column=node.start_mark.column + 1,
-            code="syntax",
-        )
-    if isinstance(node, yaml.MappingNode):
-        seen: dict[Hashable, tuple[int, int]] = {}
-        for key_node, value_node in node.value:
-            line, column = key_node.start_mark.line + 1, key_node.start_mark.column + 1
-            if key_node.tag == "tag:yaml.org,2002:merge":
-                raise InputError(
-                    source,
-                    "YAML merge keys (<<) are not allowed",
-                    line=line,
-                    column=column,
-                    code="syntax",
-                )
-            if not isinstance(key_node, yaml.ScalarNode) or key_node.tag != "tag:yaml.org,2002:str":
-                shown = (
-                    shorten(repr(key_node.value))
-                    if isinstance(key_node, yaml.ScalarNode)
-                    else "a list"
-                    if isinstance(key_node, yaml.SequenceNode)
-                    else "a mapping"
-                )
-                raise InputError(
-                    source,
-                    f"key {shown} is not a text field name (YAML reads it as"
-                    f" {_short_tag(key_node.tag)}; quote it if it is a name)",
-                    line=line,
-                    column=column,
-                    code="key",
-                )
-            key = key_node.value
-            if key in seen:
-                raise InputError(
-                    source,
-                    f"duplicate key {shorten(repr(key))}"
-                    f" ({_where_both(seen[key], (line, column))}); remove one",
-                    field=format_path((*path, key)),
-                    line=line,
-                    column=column,
-                    code="duplicate",
-                )
-            seen[key] = (line, column)
-            marks[(*path, key)] = (line, column)
-            _walk(source, value_node, (*path, key), marks)
-    elif isinstance(node, yaml.SequenceNode):
-        for index, item in enumerate(node.value):
-            marks.setdefault((*path, index), (item.start_mark.line + 1, item.start_mark.column + 1))
-            _walk(source, item, (*path, index), marks)
