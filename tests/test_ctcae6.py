@@ -254,7 +254,7 @@ def test_exfoliative_dermatitis_by_intervention(intervention: str, expected: int
     assert got["exfoliative_dermatitis"]["grade"] == expected
     assert got["exfoliative_dermatitis"]["meddra_code"] == "10015665"
     assert got["rash_maculo_papular"]["grade"] == 0
-    assert got["erythroderma"]["grade"] == 0
+    assert got["erythroderma"]["grade"] == 3  # graded under both terms (issue 13, row 3)
 
 
 @pytest.mark.parametrize(("bsa", "exfoliative", "rash"), [(90, 0, 3), (90.01, 2, 0)])
@@ -266,7 +266,7 @@ def test_exfoliative_routing_at_90(bsa: float, exfoliative: int, rash: int) -> N
     )
 
 
-def test_exfoliative_over_90_is_erythroderma_in_v5_and_exfoliative_dermatitis_in_v6() -> None:
+def test_exfoliative_over_90_is_erythroderma_in_v5_and_both_terms_in_v6() -> None:
     findings = {
         "morphology": "exfoliative",
         "bsa_percent": 95,
@@ -280,7 +280,7 @@ def test_exfoliative_over_90_is_erythroderma_in_v5_and_exfoliative_dermatitis_in
         v6["exfoliative_dermatitis"]["grade"],
         v6["erythroderma"]["grade"],
         v6["rash_maculo_papular"]["grade"],
-    ) == (3, 0, 0)
+    ) == (3, 3, 0)
 
 
 def test_exfoliative_dermatitis_consequences() -> None:
@@ -319,7 +319,7 @@ def test_erythema_multiforme_v6(findings: dict[str, Any], expected: int) -> None
 @pytest.mark.parametrize(
     ("detached", "sjs", "ten"),
     [
-        (0, 0, 0),
+        (0, None, None),  # blisters without sloughing fit no cell (issue 13, row 4)
         (2, 3, 0),
         (9.9, 3, 0),
         (10, 4, 0),
@@ -328,7 +328,7 @@ def test_erythema_multiforme_v6(findings: dict[str, Any], expected: int) -> None
         (40, 4, 4),
     ],
 )
-def test_sjs_and_ten_v6_both_sides(detached: float, sjs: int, ten: int) -> None:
+def test_sjs_and_ten_v6_both_sides(detached: float, sjs: int | None, ten: int | None) -> None:
     got = grade6(
         skin={"morphology": "bullous", "bsa_percent": 50, "detachment_bsa_percent": detached}
     )
@@ -582,9 +582,9 @@ def test_compare_pairs_renamed_terms_and_marks_new_terms_that_grade(tmp_path: Pa
     out = _json(["--compare-ctcae", str(path)])
     rows = {row["id"]: row for row in out["terms"]}
     assert rows["thrombocytopenia"]["grades"] == {"5.0": 4, "6.0": 3}
-    assert rows["erythroderma"]["grades"] == {"5.0": 3, "6.0": 0}
+    assert rows["erythroderma"]["grades"] == {"5.0": 3, "6.0": 3}  # v6.0 grades both terms
     assert rows["exfoliative_dermatitis"]["grades"] == {"5.0": None, "6.0": 2}
-    assert out["differing"] == ["thrombocytopenia", "erythroderma", "exfoliative_dermatitis"]
+    assert out["differing"] == ["thrombocytopenia", "exfoliative_dermatitis"]
     run = invoke(["grade", "--compare-ctcae", str(path)])
     assert "Platelet count decreased → Thrombocytopenia" in run.stdout
 

@@ -178,7 +178,7 @@ def test_hematologic_recurrence_at_each_level(dose: int, resume: int, rule: str)
     r = rec(imatinib=drug(dose), labs=labs(0.8), history=[episode("hematologic", 400)])
     assert (r["action"], r["resume_dose_mg"]) == ("hold", resume)
     assert rules_of(r)[0] == rule
-    expected = "Gleevec USPI" if rule == "hematologic-recurrence" else "project policy"
+    expected = "EU SmPC 4.2" if rule == "hematologic-recurrence" else "project policy"
     assert r["reasons"][0]["source"].startswith(expected)
 
 

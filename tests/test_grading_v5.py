@@ -445,7 +445,8 @@ EM_ROWS = [
 
 SJS, TEN = "stevens_johnson_syndrome", "toxic_epidermal_necrolysis"
 BULLOUS_ROWS = [
-    Row("sjs-0", skin("bullous", 20), SJS, 0),
+    Row("sjs-0", skin("bullous", 0), SJS, 0),
+    Row("sjs-blisters-no-detachment", skin("bullous", 20), SJS, None, "fit no CTCAE v5.0 cell"),
     Row("sjs-0.1", skin("bullous", 20, detachment_bsa_percent=0.1), SJS, 3),
     Row("sjs-9.99", skin("bullous", 20, detachment_bsa_percent=9.99), SJS, 3),
     Row("sjs-10", skin("bullous", 20, detachment_bsa_percent=10), SJS, 4),
@@ -463,7 +464,8 @@ BULLOUS_ROWS = [
         SJS,
         3,
     ),
-    Row("ten-0", skin("bullous", 20), TEN, 0),
+    Row("ten-0", skin("bullous", 0), TEN, 0),
+    Row("ten-blisters-no-detachment", skin("bullous", 20), TEN, None, "fit no CTCAE v5.0 cell"),
     Row("ten-29.99", skin("bullous", 40, detachment_bsa_percent=29.99), TEN, 0),
     Row("ten-30", skin("bullous", 40, detachment_bsa_percent=30), TEN, 4),
     Row("ten-80", skin("bullous", 90, detachment_bsa_percent=80), TEN, 4),

@@ -873,31 +873,31 @@ add(
         "v6-exf-90.01-none-g1",
         "6.0",
         skin("exfoliative", 90.01),
-        only("6.0", exfoliative_dermatitis=1),
+        only("6.0", exfoliative_dermatitis=1, erythroderma=2),  # both graded (issue 13, row 3)
     ),
     skin_case(
         "v6-exf-95-topical-g1",
         "6.0",
         skin("exfoliative", 95, intervention="topical"),
-        only("6.0", exfoliative_dermatitis=1),
+        only("6.0", exfoliative_dermatitis=1, erythroderma=2),
     ),
     skin_case(
         "v6-exf-95-oral-g2",
         "6.0",
         skin("exfoliative", 95, intervention="oral"),
-        only("6.0", exfoliative_dermatitis=2),
+        only("6.0", exfoliative_dermatitis=2, erythroderma=2),
     ),
     skin_case(
         "v6-exf-95-iv-g3",
         "6.0",
         skin("exfoliative", 95, intervention="iv"),
-        only("6.0", exfoliative_dermatitis=3),
+        only("6.0", exfoliative_dermatitis=3, erythroderma=2),
     ),
     skin_case(
         "v6-exf-95-severe-symptoms-still-by-intervention",
         "6.0",
         skin("exfoliative", 95, symptoms="severe", adl_limitation="self_care", intervention="oral"),
-        only("6.0", exfoliative_dermatitis=2),
+        only("6.0", exfoliative_dermatitis=2, erythroderma=3),
     ),
     Case(
         "v6-exf-life-threatening-g4",
@@ -906,7 +906,7 @@ add(
             "skin": skin("exfoliative", 100, intervention="iv"),
             "consequences": {"life_threatening": ["exfoliative_dermatitis"]},
         },
-        only("6.0", exfoliative_dermatitis=4),
+        only("6.0", exfoliative_dermatitis=4, erythroderma=2),
     ),
     Case(
         "v6-exf-died-g5",
@@ -915,7 +915,7 @@ add(
             "skin": skin("exfoliative", 100, intervention="iv"),
             "consequences": {"died": ["exfoliative_dermatitis"]},
         },
-        only("6.0", exfoliative_dermatitis=5),
+        only("6.0", exfoliative_dermatitis=5, erythroderma=2),
     ),
 )
 # Erythroderma (same in both versions).
@@ -1245,8 +1245,21 @@ add(
         {"skin": skin("bullous", 0, detachment_bsa_percent=5)},
         only("5.0", stevens_johnson_syndrome=3),
     ),
-    Case("v5-bullous-bsa-20-no-detachment-g0", "5.0", {"skin": skin("bullous", 20)}, only("5.0")),
-    Case("v6-bullous-bsa-20-no-detachment-g0", "6.0", {"skin": skin("bullous", 20)}, only("6.0")),
+    # blisters without detachment fit no SJS or TEN cell (contract; issue 13, row 4)
+    Case(
+        "v5-bullous-bsa-20-no-detachment-fits-no-cell",
+        "5.0",
+        {"skin": skin("bullous", 20)},
+        only("5.0", stevens_johnson_syndrome=NG, toxic_epidermal_necrolysis=NG),
+        not_gradable={"stevens_johnson_syndrome": "fit no CTCAE v5.0 cell"},
+    ),
+    Case(
+        "v6-bullous-bsa-20-no-detachment-fits-no-cell",
+        "6.0",
+        {"skin": skin("bullous", 20)},
+        only("6.0", stevens_johnson_syndrome=NG, toxic_epidermal_necrolysis=NG),
+        not_gradable={"toxic_epidermal_necrolysis": "fit no CTCAE v6.0 cell"},
+    ),
     Case(
         "v6-mp-bsa-0-severe-symptoms-no-rash",
         "6.0",
@@ -1713,6 +1726,9 @@ def _skin(version: str, s: dict[str, Any]) -> dict[str, int | None]:
     tender, erosions = s.get("tenderness", False), s.get("mucosal_involvement", False)
     severe = s.get("fluid_electrolyte_abnormalities", False) or s.get("icu_or_burn_unit", False)
     if m == "bullous":
+        if det == 0 and bsa > 0:  # blisters without detachment fit no cell (contract)
+            out["stevens_johnson_syndrome"] = out["toxic_epidermal_necrolysis"] = None
+            return out
         sjs_top = 4 if version == "6.0" or det <= 30 else 0
         out["stevens_johnson_syndrome"] = 0 if det == 0 else 3 if det < 10 else sjs_top
         out["toxic_epidermal_necrolysis"] = 4 if det >= 30 else 0
@@ -1724,9 +1740,12 @@ def _skin(version: str, s: dict[str, Any]) -> dict[str, int | None]:
         "erythroderma": "erythroderma",
         "target_lesions": "erythema_multiforme",
     }.get(m)
-    if m == "exfoliative":
-        wide = "erythroderma" if version == "5.0" else "exfoliative_dermatitis"
-        term = wide if bsa > 90 else "rash_maculo_papular"
+    if m == "exfoliative" and version == "6.0" and bsa > 90:  # graded under both (contract)
+        both = _skin(version, {**s, "morphology": "erythroderma"})
+        out["erythroderma"] = both["erythroderma"]
+        term = "exfoliative_dermatitis"
+    elif m == "exfoliative":
+        term = "erythroderma" if version == "5.0" and bsa > 90 else "rash_maculo_papular"
     grade: int | None = None
     if term == "rash_maculo_papular" and version == "5.0":
         grade = 1 if bsa < 10 else 2

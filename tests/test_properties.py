@@ -139,11 +139,18 @@ def test_exfoliative_grade_never_falls_as_bsa_rises(
     assert worst(high) >= worst(low)
 
 
+detached_percents = st.decimals(
+    min_value=Decimal("0.01"), max_value=Decimal(100), places=2, allow_nan=False
+)
+
+
 @FAST
-@given(percents, percents, st.booleans())
+@given(detached_percents, detached_percents, st.booleans())
 def test_bullous_grade_never_falls_as_detachment_rises(
     a: Decimal, b: Decimal, mucosa: bool
 ) -> None:
+    """Among sloughing eruptions: blisters without detachment fit no SJS or TEN cell at all
+    (not gradable, issue 13 row 4; golden cases)."""
     low, high = pair(a, b)
 
     def worst(detached: Decimal) -> int:
@@ -238,3 +245,91 @@ def test_fahrenheit_and_celsius_grade_alike(celsius: Decimal, hours: int) -> Non
         )
 
     assert fn(celsius, "C") == fn(fahrenheit, "F")
+
+
+# ------------------------------------------------------------------ no silent continue (issue 13)
+
+_TERMS_5 = [
+    "febrile_neutropenia",
+    "neutrophil_count_decreased",
+    "erythema_multiforme",
+    "erythroderma",
+    "rash_maculo_papular",
+    "stevens_johnson_syndrome",
+    "toxic_epidermal_necrolysis",
+]
+_SKIN_TERMS = {
+    "erythema_multiforme",
+    "erythroderma",
+    "exfoliative_dermatitis",
+    "rash_maculo_papular",
+    "stevens_johnson_syndrome",
+    "toxic_epidermal_necrolysis",
+}
+_MORPHOLOGIES = ["maculopapular", "exfoliative", "erythroderma", "target_lesions", "bullous"]
+skin_findings = st.fixed_dictionaries(
+    {
+        "morphology": st.sampled_from(_MORPHOLOGIES),
+        "bsa_percent": st.decimals(
+            min_value=Decimal("0.01"), max_value=Decimal(100), places=2, allow_nan=False
+        ).map(float),
+        "detachment_bsa_percent": st.sampled_from([0, 0, 5, 20, 40]),
+        "symptoms": st.sampled_from(["none", "mild", "moderate", "severe"]),
+        "adl_limitation": st.sampled_from(["none", "instrumental", "self_care"]),
+        "tenderness": st.booleans(),
+        "mucosal_involvement": st.booleans(),
+        "fluid_electrolyte_abnormalities": st.booleans(),
+        "icu_or_burn_unit": st.booleans(),
+        "intervention": st.sampled_from(["none", "topical", "oral", "iv"]),
+    }
+)
+doses = st.sampled_from([0, 100, 200, 300, 400, 600, 800])
+
+
+@FAST
+@given(
+    skin_findings,
+    st.lists(st.sampled_from(_TERMS_5), min_size=1, max_size=2, unique=True),
+    counts,
+    doses,
+    st.sampled_from(["5.0", "6.0"]),
+    st.sampled_from(["hematologic", "skin", "other"]),
+)
+def test_any_grade_5_never_resumes(
+    skin: dict[str, Any], died: list[str], anc: Decimal, dose: int, version: str, held: str
+) -> None:
+    """Whatever else the visit says (a hold that could end, a dose to cap), a death attributed
+    to a term stops imatinib: no dose, nothing to resume."""
+    drug: dict[str, Any] = {"current_dose_mg": dose}
+    history = []
+    if dose == 0:
+        drug["on_hold_for"] = held
+        history = [{"date": "2024-01-02", "category": held, "term": "rash_maculo_papular",
+                    "grade": 3, "dose_mg": 400}]  # fmt: skip
+    visit = make_visit(
+        imatinib=drug,
+        history=history or None,
+        labs={
+            "anc": {"value": float(anc), "unit": "10^9/L"},
+            "platelets": {"value": 200, "unit": "10^9/L"},
+        },  # fmt: skip
+        fever={"max_temperature": {"value": 39.5, "unit": "C"}, "hours_at_or_above_38": 3},
+        skin=skin,
+        consequences={"died": died},
+    )
+    result = result_of(visit, version)
+    rec = result["recommendation"]
+    if any(g["grade"] == 5 for g in result["grades"].values()):
+        assert rec["action"] == "discontinue", rec
+        assert rec["dose_mg"] == 0 and rec["resume_dose_mg"] is None
+    assert rec["action"] != "resume" or all(g["grade"] != 5 for g in result["grades"].values())
+
+
+@FAST
+@given(skin_findings, st.sampled_from(["5.0", "6.0"]))
+def test_a_skin_finding_present_is_never_all_zero(skin: dict[str, Any], version: str) -> None:
+    """A morphology with an affected area above 0% is never 'no finding' on every skin term:
+    some term has a grade above 0 or says it cannot be graded."""
+    grades = result_of(make_visit(skin=skin), version)["grades"]
+    skin_terms = [t for t in grades if t in _SKIN_TERMS]
+    assert skin_terms and any(grades[t]["grade"] != 0 for t in skin_terms), grades

@@ -26,6 +26,7 @@ if TYPE_CHECKING:
     from gist_tox.facts import Facts
     from gist_tox.grading import TermGrade
     from gist_tox.ruleset.loader import RuleSet
+    from gist_tox.ruleset.schema import TermRule
 
 PRIORITY = {"discontinue": 5, "hold": 4, "reduce": 3, "resume": 2, "escalate": 1, "continue": 0}
 """The most protective action wins; ``advice`` findings have no say in the action."""
@@ -62,6 +63,7 @@ class Finding:
         "alternatives",
         "category",
         "dose",
+        "notes",
         "resume_dose",
         "resume_when",
         "rule",
@@ -91,6 +93,8 @@ class Finding:
         self.resume_when = resume_when
         self.alternatives: list[str] = [] if alternatives is None else alternatives
         self.values: dict[str, Any] = {} if values is None else values
+        self.notes: list[tuple[str, dict[str, Any]]] = []
+        """(rule id, values) of texts added to this finding's reason: how it was overruled."""
 
 
 class Recommendation:
@@ -210,14 +214,20 @@ def recommend(
 
         facts = build_facts(visit, ruleset.default_lln())
     rules: DosingRules = ruleset.dosing
-    return _Engine(visit, grades, rules, facts).run()
+    return _Engine(visit, grades, rules, facts, ruleset.terms).run()
 
 
 class _Engine:
     def __init__(
-        self, visit: Visit, grades: dict[str, TermGrade], rules: DosingRules, facts: Facts
+        self,
+        visit: Visit,
+        grades: dict[str, TermGrade],
+        rules: DosingRules,
+        facts: Facts,
+        terms: list[TermRule] | None = None,
     ) -> None:
         self.visit = visit
+        self.terms: list[TermRule] = [] if terms is None else terms
         self.grades = grades
         self.rules = rules
         self.limits = _limits(rules)
@@ -304,16 +314,16 @@ class _Engine:
         if known and capped is None:
             self._stop(stop_why, category)
             return
-        self._add(
-            Finding(
-                rule,
-                "hold",
-                category=category,
-                resume_dose=capped,
-                resume_when=resume_when,
-                values={**values, "resume_dose": _dose_text(capped)},
-            )
+        finding = Finding(
+            rule,
+            "hold",
+            category=category,
+            resume_dose=capped,
+            resume_when=resume_when,
+            values={**values, "resume_dose": _dose_text(capped)},
         )
+        self._note_cap(finding, resume, capped)
+        self._add(finding)
 
     def _resume(
         self,
@@ -342,15 +352,25 @@ class _Engine:
                 )
             )
             return
-        self._add(
-            Finding(
-                rule,
-                "resume",
-                category=category,
-                dose=capped,
-                values={**values, "resume_dose": capped},
-            )
+        finding = Finding(
+            rule, "resume", category=category, dose=capped, values={**values, "resume_dose": capped}
         )
+        self._note_cap(finding, resume, capped)
+        self._add(finding)
+
+    def _note_cap(self, finding: Finding, resume: int | None, capped: int | None) -> None:
+        """A resume dose lowered by the skin cap: the rule's text keeps its own dose and says
+        that the cap applies ("Overruled: the skin cap, 300 mg/day, applies")."""
+        if resume is None or capped is None or capped >= resume:
+            return
+        finding.values["resume_dose"] = resume
+        finding.notes.append(
+            ("overruled-dose", {"by": self._name("skin-dose-cap"), "bound": capped})
+        )
+
+    def _name(self, rule: str) -> str:
+        """How a reason refers to another rule (its ``name:``, else its id)."""
+        return self.rules.rules[rule].name or f"rule {rule}"
 
     def _heme_resume_when(self) -> str:
         v = self.values
@@ -375,6 +395,10 @@ class _Engine:
     # ---------------------------------------------------------------- rule families
 
     def run(self) -> Recommendation:
+        from gist_tox.dosing.review import grade_review
+
+        self.review.extend(grade_review(self.visit, self.grades, self.terms, self.rules))
+        self._death()
         self._hematologic()
         self._skin()
         self._other()
@@ -485,6 +509,19 @@ class _Engine:
             )
             return
         self._supportive(worst)
+
+    def _death(self) -> None:
+        """Any grade 5 (only ever from ``consequences.died``) stops imatinib: no dose to resume."""
+        dead = [g for g in self.grades.values() if g.grade == 5]
+        if dead:
+            self._add(
+                Finding(
+                    "grade-5-discontinue",
+                    "discontinue",
+                    category=dead[0].category,
+                    values={"term": ", ".join(g.term for g in dead)},
+                )
+            )
 
     def _supportive(self, worst: TermGrade | None) -> None:
         if worst is not None and 1 <= (worst.grade or 0) < self.rules.skin.hold_from_grade:
@@ -751,7 +788,9 @@ class _Engine:
         deciding = [f for f in self.findings if f.action != "advice"]
         action = max((f.action for f in deciding), key=PRIORITY.__getitem__, default="continue")
         if action == "continue" and not any(f.action == "continue" for f in deciding):
-            self._add(Finding("continue", "continue", dose=self.dose))
+            # Under review, "no dose-limiting finding" is only what the rules could judge.
+            rule = "continue-review" if self.review else "continue"
+            self._add(Finding(rule, "continue", dose=self.dose))
         resume_when: str | None = None
         resume_dose: int | None = None
         hold_for: list[str] = []
@@ -784,6 +823,8 @@ class _Engine:
             dose = self.rules.progression.escalate_to_mg
         else:
             dose = self.dose
+        self._below_label_range(action, dose)
+        self._note_overruled(action, resume_dose if action == "hold" else dose)
         alternatives = _unique(a for f in self.findings for a in f.alternatives)
         order = sorted(self.findings, key=lambda f: -PRIORITY.get(f.action, -1))
         reasons = [self._reason(f) for f in order]
@@ -816,15 +857,55 @@ class _Engine:
         filled = _PLACEHOLDER.sub(lambda m: str(merged.get(m.group(1), m.group(0))), text)
         return " ".join(filled.split())
 
+    def _below_label_range(self, action: str, dose: int) -> None:
+        """Continuing at a dose below the label's lowest GIST dose is outside the label: said
+        so, with the alternatives (project policy; the published case).  A step down to such a
+        dose (reduce, resume, a hold's resume dose) is already explained by its own rule."""
+        lowest = self.rules.label_range.gist_lowest_mg
+        if action != "continue" or not 0 < dose < lowest:
+            return
+        self._add(
+            Finding(
+                "below-label-range",
+                "advice",
+                alternatives=list(self.rules.alternatives),
+                values={"low_dose": dose, "label_lowest": lowest},
+            )
+        )
+
+    def _note_overruled(self, action: str, bound: int | None) -> None:
+        """Every reason reads consistently with the final action: a rule whose action lost to
+        a more protective one, or whose dose lost to a lower one, says which rule applies."""
+        deciding = [f for f in self.findings if f.action != "advice"]
+        winner = next(f for f in deciding if f.action == action)
+        for finding in deciding:
+            if PRIORITY[finding.action] < PRIORITY[action]:
+                finding.notes.append(
+                    ("overruled-action", {"by": self._name(winner.rule), "action": action})
+                )
+        if bound is None or action not in ("hold", "reduce", "resume"):
+            return
+        same = [f for f in deciding if f.action == action or f.action in ("reduce", "resume")]
+        doses = [(f, f.resume_dose if f.action == "hold" else f.dose) for f in same]
+        binding = next((f for f, d in doses if d == bound), None)
+        for finding, own in doses:
+            if finding.action != action or own is None or own <= bound or finding.notes:
+                continue
+            by = self._name(binding.rule) if binding is not None else "a lower dose"
+            finding.notes.append(("overruled-dose", {"by": by, "bound": bound}))
+
     def _reason(self, finding: Finding) -> dict[str, str]:
         spec = self.rules.rules[finding.rule]
         values = dict(finding.values)
         if finding.dose is not None:
             values.setdefault("resume_dose", finding.dose)
+        text = self._fill(spec.text, values)
+        for rule, note in finding.notes:
+            text += " " + self._fill(self.rules.notes[rule].text, {**values, **note})
         return {
             "rule": f"dosing/{self.rules.id}/{finding.rule}",
             "source": spec.source,
-            "text": self._fill(spec.text, values),
+            "text": text,
         }
 
 

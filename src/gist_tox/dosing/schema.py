@@ -40,10 +40,22 @@ RULE_IDS = (
     "progression-no-escalation",
     "progression-adjuvant",
     "continue",
+    "continue-review",
+    "grade-5-discontinue",
+    "below-label-range",
 )
 """Every rule branch of the engine; the rule file must give each a source and a text."""
 
-REVIEW_CODES = ("counts-not-measured",)
+NOTE_IDS = ("overruled-action", "overruled-dose")
+"""Texts added to a reason (not reasons of their own): how a rule was overruled."""
+
+REVIEW_CODES = (
+    "finding-not-gradable",
+    "finding-above-grade",
+    "consequence-not-graded",
+    "bedside-grade-above",
+    "counts-not-measured",
+)
 """Every ``recommendation.review`` code (stable identifiers, documented in the README); the rule
 file must give each a source and a text."""
 
@@ -72,6 +84,13 @@ PLACEHOLDERS = frozenset(
         "hold_grade",
         "stop_grade",
         "lowest",
+        "low_dose",
+        "label_lowest",
+        "by",
+        "action",
+        "bound",
+        "given",
+        "computed",
     }
 )
 _PLACEHOLDER = re.compile(r"\{([^{}]*)\}")
@@ -90,6 +109,9 @@ class RuleText(_Rule):
     neutropenia and thrombocytopenia)", "EU SmPC 4.2"), "project policy", "Hwang 2010", or
     several of them."""
     text: Annotated[str, Field(min_length=1)]
+    name: Annotated[str, Field(min_length=1)] | None = None
+    """How another rule's text refers to this one ("the skin cap"): a rule overruled by this one
+    says so, e.g. "Overruled: the skin cap, 300 mg/day, applies"."""
 
     @model_validator(mode="after")
     def _known_placeholders(self) -> RuleText:
@@ -157,6 +179,22 @@ class ProgressionRules(_Rule):
     """Indications where progression is a recurrence, not a reason to escalate."""
 
 
+class LabelRange(_Rule):
+    gist_lowest_mg: Dose
+    """The lowest daily dose the label gives for GIST; a recommended dose below it is said to be
+    outside the label, and the alternatives are named."""
+
+
+class ReviewWhen(_Rule):
+    """What puts a visit under review (``recommendation.review``) beyond what cannot be graded."""
+
+    higher_cell_findings: list[Annotated[str, Field(pattern=r"^[a-z_]+\.[a-z_]+$")]]
+    """Yes/no findings (visit fields) that, recorded at a visit, must not be passed over silently
+    when only a higher grade's cell of the term names them."""
+    bedside_grade_from: Grade = 3
+    """A bedside grade (``skin.clinician_grade``) at or above this, above the computed grade."""
+
+
 class DosingRules(_Rule):
     """The dosing rules of one drug and indication family (``kind: dosing``)."""
 
@@ -171,7 +209,11 @@ class DosingRules(_Rule):
     hematologic: HematologicRules
     skin: SkinRules
     progression: ProgressionRules
+    label_range: LabelRange
+    review_when: ReviewWhen
     rules: dict[str, RuleText]
+    notes: dict[str, RuleText]
+    """Per :data:`NOTE_IDS`: a text added to an overruled rule's reason."""
     review: dict[str, RuleText]
     """Per review code (:data:`REVIEW_CODES`): what the clinician must check, and why."""
     wording: dict[str, Annotated[str, Field(min_length=1)]] = Field(default_factory=dict)
@@ -201,12 +243,14 @@ class DosingRules(_Rule):
             raise ValueError(
                 f"rules: unknown rule(s) {', '.join(unknown)}; known: {', '.join(RULE_IDS)}"
             )
-        missing = [c for c in REVIEW_CODES if c not in self.review]
-        unknown = [c for c in self.review if c not in REVIEW_CODES]
-        if missing:
-            raise ValueError(f"review: missing {', '.join(missing)}")
-        if unknown:
-            raise ValueError(
-                f"review: unknown code(s) {', '.join(unknown)}; known: {', '.join(REVIEW_CODES)}"
-            )
+        for section, known in (("notes", NOTE_IDS), ("review", REVIEW_CODES)):
+            given: dict[str, RuleText] = getattr(self, section)
+            missing = [c for c in known if c not in given]
+            unknown = [c for c in given if c not in known]
+            if missing:
+                raise ValueError(f"{section}: missing {', '.join(missing)}")
+            if unknown:
+                raise ValueError(
+                    f"{section}: unknown {', '.join(unknown)}; known: {', '.join(known)}"
+                )
         return self

@@ -11,7 +11,8 @@ not read from death, ...).  This module adds what only shows across a whole term
   x10^9/L is a unit mistake);
 * term ids are unique, aliases name a term of the other CTCAE version, every criterion cites a
   source;
-* each skin morphology is routed to a term for every BSA, and to more than one only on purpose;
+* each skin morphology is routed to a term for every BSA, and to more than one only on purpose
+  (unconditionally, or each route marked ``shared``);
 * the dose ladder strictly decreases and every term a dosing rule names exists.
 
 Both CTCAE versions present in the folder are checked, whichever is the default.  Each problem
@@ -726,7 +727,10 @@ def _check_skin_routes(version: str, files: list[RuleFile], out: _Collector) -> 
                         )
                     else:
                         out.add(None, f"{version_dir(version)}/", (), message)
-            elif len(hits) > 1 and any(conditional for _, _, conditional in hits):
+            elif len(hits) > 1 and any(
+                conditional and not getattr(rf.model, "applies_to", [])[i].shared
+                for rf, i, conditional in hits
+            ):
                 key = f"overlap:{morphology}"
                 if key not in reported:
                     reported.add(key)

@@ -40,6 +40,10 @@ class SkinRoute(_Rule):
 
     morphology: Literal["maculopapular", "exfoliative", "erythroderma", "target_lesions", "bullous"]
     when: Condition | None = None
+    shared: bool = False
+    """On purpose graded under this term *and* another one that takes the same morphology under
+    the same condition (CTCAE v6.0: an exfoliative eruption over 90% BSA is both exfoliative
+    dermatitis and erythroderma); ``rules check`` otherwise refuses a morphology routed twice."""
 
 
 class TermRule(_Rule):

@@ -1,0 +1,126 @@
+"""What the grades leave for a clinician to judge: the review codes read from the grades alone.
+
+Why a separate step: a dose rule fires only on a grade, so a finding the rules could not grade
+(or graded lower than a finding it records suggests) would otherwise end in a confident
+"continue".  These codes do not change the action; they put the recommendation under review
+(``recommendation.review``).  Which findings count, and from which bedside grade, are the dosing
+rules' ``review_when`` (data); the texts are the rules' ``review`` entries.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from gist_tox.ruleset.conditions import fields_read
+
+if TYPE_CHECKING:
+    from gist_tox.dosing.schema import DosingRules
+    from gist_tox.grading import TermGrade
+    from gist_tox.ruleset.schema import TermRule
+    from gist_tox.visit import Visit
+
+ReviewItem = tuple[str, dict[str, Any]]
+"""A review code and the values of its text's placeholders."""
+
+_CLINICIAN = "/clinician"
+"""The end of the rule id of a grade given from ``skin.clinician_grade``."""
+
+
+def grade_review(
+    visit: Visit, grades: dict[str, TermGrade], terms: list[TermRule], rules: DosingRules
+) -> list[ReviewItem]:
+    """The review codes that the grades of one visit call for, in a stable order."""
+    out: list[ReviewItem] = []
+    by_id = {t.id: t for t in terms}
+    unplaced = [
+        g
+        for g in grades.values()
+        if g.grade is None and (g.present or (g.category == "skin" and visit.skin is not None))
+    ]
+    if unplaced:
+        out.append(("finding-not-gradable", {"terms": _names(unplaced)}))
+    above = [
+        f"{g.term} grade {g.grade} with {field}"
+        for g in grades.values()
+        if g.term_id in by_id
+        for field in _higher_cell_findings(g, by_id[g.term_id], rules)
+    ]
+    if above:
+        out.append(("finding-above-grade", {"terms": "; ".join(above)}))
+    lost = _consequences_not_graded(visit, grades)
+    if lost:
+        out.append(("consequence-not-graded", {"terms": " and ".join(lost)}))
+    bedside = _bedside_above(visit, grades, rules)
+    if bedside is not None:
+        out.append(("bedside-grade-above", bedside))
+    return out
+
+
+def _names(grades: list[TermGrade]) -> str:
+    return ", ".join(g.term for g in grades)
+
+
+def _fields_by_grade(term: TermRule) -> dict[int, frozenset[str]]:
+    """Per grade of a term, the visit fields its cell reads (asked only for a present term)."""
+    return {g.grade: frozenset(fields_read(g.when)) for g in term.grades}
+
+
+def _higher_cell_findings(grade: TermGrade, term: TermRule, rules: DosingRules) -> list[str]:
+    """The configured findings recorded (true) for this term that a higher grade's cell reads
+    and the given grade's cell does not.  Only for a term whose findings are present (a term
+    the morphology is not graded under is 0 and says nothing)."""
+    if grade.grade is None or not (grade.present or grade.grade > 0):
+        return []
+    cells = _fields_by_grade(term)
+    own = cells.get(grade.grade, frozenset())
+    higher: set[str] = set()
+    for number, names in cells.items():
+        if number > grade.grade:
+            higher |= names
+    return [
+        name
+        for name in rules.review_when.higher_cell_findings
+        if grade.inputs.get(name) is True and name in higher and name not in own
+    ]
+
+
+def _consequences_not_graded(visit: Visit, grades: dict[str, TermGrade]) -> list[str]:
+    """``consequences.*`` recorded (not false) that no term's grade read: a death or a
+    life-threatening consequence the grades do not show (the warnings say why)."""
+    consequences = visit.consequences
+    if consequences is None:
+        return []
+    out = []
+    for name in ("life_threatening", "died"):
+        if getattr(consequences, name) is False:
+            continue
+        field = f"consequences.{name}"
+        if not any(g.inputs.get(field) is True for g in grades.values()):
+            out.append(field)
+    return out
+
+
+def _bedside_above(
+    visit: Visit, grades: dict[str, TermGrade], rules: DosingRules
+) -> dict[str, Any] | None:
+    """A bedside grade at or above ``review_when.bedside_grade_from`` that is higher than every
+    skin grade the findings give (when the bedside grade was itself used, nothing to review)."""
+    skin = visit.skin
+    if skin is None or skin.clinician_grade is None:
+        return None
+    given = skin.clinician_grade
+    if given < rules.review_when.bedside_grade_from:
+        return None
+    skin_grades = [g for g in grades.values() if g.category == "skin"]
+    if any((g.rule or "").endswith(_CLINICIAN) for g in skin_grades):
+        return None
+    computed = [g for g in skin_grades if g.grade is not None]
+    worst = max(computed, key=lambda g: g.grade or 0, default=None)
+    if worst is not None and (worst.grade or 0) >= given:
+        return None
+    shown = (
+        f"{worst.term} grade {worst.grade}"
+        if worst is not None and worst.grade
+        else "no skin grade above 0"
+    )
+    return {"given": given, "computed": shown}
