@@ -304,15 +304,22 @@ def test_any_grade_5_never_resumes(
     history = []
     if dose == 0:
         drug["on_hold_for"] = held
-        history = [{"date": "2024-01-02", "category": held, "term": "rash_maculo_papular",
-                    "grade": 3, "dose_mg": 400}]  # fmt: skip
+        history = [
+            {
+                "date": "2024-01-02",
+                "category": held,
+                "term": "rash_maculo_papular",
+                "grade": 3,
+                "dose_mg": 400,
+            }
+        ]
     visit = make_visit(
         imatinib=drug,
         history=history or None,
         labs={
             "anc": {"value": float(anc), "unit": "10^9/L"},
             "platelets": {"value": 200, "unit": "10^9/L"},
-        },  # fmt: skip
+        },
         fever={"max_temperature": {"value": 39.5, "unit": "C"}, "hours_at_or_above_38": 3},
         skin=skin,
         consequences={"died": died},
