@@ -272,3 +272,21 @@ def test_output_onto_a_visit_file_is_refused(tmp_path: Path) -> None:
         assert result.exit_code == 2, result.output
         assert "it is never overwritten" in result.stderr
     assert visit.read_text(encoding="utf-8") == text
+
+
+def test_a_visit_under_review_is_kept_listed_and_can_fail_a_script(tmp_path: Path) -> None:
+    """Issue 13, row 6: a visit without blood counts continues, but under review; it is never
+    hidden by --only-actionable, and --fail-on review lets a script stop on it."""
+    counts = {"anc": {"value": 3, "unit": "10^9/L"}, "platelets": {"value": 250, "unit": "10^9/L"}}
+    (tmp_path / "measured.yaml").write_text(yaml.safe_dump(make_visit(labs=counts)))
+    (tmp_path / "no-labs.yaml").write_text(yaml.safe_dump(make_visit(patient={"id": "P-NOLABS"})))
+    only = ndjson(invoke(["batch", "-f", "ndjson", "--only-actionable", str(tmp_path)]).stdout)
+    assert [r["patient_id"] for r in only] == ["P-NOLABS"]
+    assert only[0]["recommendation"]["action"] == "continue"
+    rows = list(csv.DictReader(io.StringIO(invoke(["batch", "-f", "csv", str(tmp_path)]).stdout)))
+    review = {Path(r["source"]).name: r["review"] for r in rows}
+    assert review["measured.yaml"] == "" and "counts-not-measured" in review["no-labs.yaml"]
+    failing = invoke(["batch", "-f", "csv", "--fail-on", "review", str(tmp_path)])
+    assert failing.exit_code == 1 and "P-NOLABS" in failing.stderr
+    (tmp_path / "no-labs.yaml").unlink()
+    assert invoke(["batch", "-f", "csv", "--fail-on", "review", str(tmp_path)]).exit_code == 0

@@ -35,6 +35,7 @@ class Action(StrEnum):
     resume = "resume"
     escalate = "escalate"
     continue_ = "continue"
+    review = "review"
 
 
 @app.command()
@@ -87,7 +88,8 @@ def batch(
             "--fail-on",
             help="Exit 1 when any visit's action is this severe or worse "
             "(discontinue > hold > reduce > resume > escalate > continue; a visit without a "
-            "recommendation counts as the most severe); one line on stderr names the visits.",
+            "recommendation counts as the most severe); 'review': when any visit is under review "
+            "(recommendation.review not empty); one line on stderr names the visits.",
             show_default=False,
         ),
     ] = None,
@@ -196,7 +198,9 @@ class _Watch:
                         column=error.get("column"),
                     ).one_line()
                 )
-            elif self.fail_on is not None and outcome.at_least(self.fail_on):
+            elif self.fail_on is not None and (
+                bool(outcome.review) if self.fail_on == "review" else outcome.at_least(self.fail_on)
+            ):
                 self.met.append(dataclasses.replace(outcome, text=""))  # the JSON is not needed
             yield outcome
 
