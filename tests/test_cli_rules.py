@@ -337,7 +337,7 @@ def test_output_into_a_missing_folder_is_one_line_exit_2(
     target = tmp_path / "missing" / "out.xml"
     result = invoke([*command, str(target)])
     assert result.exit_code == 2, result.output
-    assert f"gist-tox: {target}: cannot write the output file here" in result.stderr
+    assert f" {target}: the folder {target.parent} does not exist" in result.stderr
     assert "internal error" not in result.stderr and not target.parent.exists()
 
 

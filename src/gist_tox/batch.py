@@ -411,9 +411,14 @@ _worker: Processor | None = None
 
 
 def _init_worker(rules: Path | None, ctcae: str | None, indent: int | None) -> None:
-    """Load the rules once per worker; Ctrl-C is the parent's to handle (no worker tracebacks)."""
+    """Load the rules once per worker.  Ctrl-C is the parent's to handle (no worker
+    tracebacks); SIGTERM and SIGHUP simply end a worker (a forked worker would otherwise inherit
+    the parent's handler and report the signal back as a result), and the parent, which gets
+    them too, stops the rest."""
     global _worker
     signal.signal(signal.SIGINT, signal.SIG_IGN)
+    for number in (signal.SIGTERM, signal.SIGHUP):
+        signal.signal(number, signal.SIG_DFL)
     _worker = Processor(rules, ctcae, indent)
 
 

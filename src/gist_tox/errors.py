@@ -97,6 +97,28 @@ class RulesError(GistToxError):
         return first + hint
 
 
+class OutputError(GistToxError):
+    """The system refused to write an output (a full disk, no permission, a sticky folder):
+    one line naming the file, exit 2; not a bug."""
+
+    code = "output"
+
+    def __init__(self, path: str, message: str) -> None:
+        self.path = path
+        self.message = message
+        super().__init__(printable(f"{path}: {message}"))
+
+
+class Terminated(BaseException):
+    """SIGTERM or SIGHUP arrived: unwind as Ctrl-C does (workers stopped, temporary files
+    removed), then exit 128 + the signal's number.  Not an :class:`Exception`, so that no
+    ``except Exception`` on the way can swallow it."""
+
+    def __init__(self, signum: int) -> None:
+        self.signum = signum
+        super().__init__(signum)
+
+
 class UsageError(GistToxError):
     """A command-line usage problem found after option parsing (exit 2)."""
 

@@ -9,6 +9,7 @@ of start-up).  The workers run :func:`gist_tox.batch._work` after
 from __future__ import annotations
 
 import collections
+import contextlib
 from collections.abc import Iterator
 from concurrent.futures import Future, ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
@@ -78,6 +79,29 @@ class _Pool:
     def close(self) -> None:
         self.pool.shutdown(wait=True, cancel_futures=True)
 
+    def stop(self) -> None:
+        """Stop at once (an error, Ctrl-C, SIGTERM): the workers are ended, not waited for,
+        so that none is left running once the parent has exited."""
+        workers = list((getattr(self.pool, "_processes", None) or {}).values())
+        # Work still queued for the workers must not keep the interpreter from exiting: with
+        # the workers gone, flushing it into a full pipe would wait forever.
+        queue = getattr(self.pool, "_call_queue", None)
+        if queue is not None:
+            queue.cancel_join_thread()
+        for worker in workers:
+            with contextlib.suppress(Exception):
+                worker.terminate()
+        for worker in workers:
+            with contextlib.suppress(Exception):
+                worker.join(timeout=5)
+        # A worker ended while sending a result leaves half a message in the result pipe, and
+        # the pool's thread would wait for the rest forever: once our own copy of the pipe's
+        # writing end is closed too, it reads the end of the pipe instead, and stops.
+        results = getattr(self.pool, "_result_queue", None)
+        with contextlib.suppress(Exception):
+            results._writer.close()  # type: ignore[union-attr]
+        self.pool.shutdown(wait=True, cancel_futures=True)  # returns at once: no worker left
+
 
 def in_pool(
     parts: Iterator[list[Found]],
@@ -94,5 +118,7 @@ def in_pool(
                 yield pool.oldest()
         while pool.window:
             yield pool.oldest()
-    finally:
-        pool.close()
+    except BaseException:  # also GeneratorExit: the caller stopped reading
+        pool.stop()
+        raise
+    pool.close()

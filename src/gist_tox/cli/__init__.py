@@ -17,6 +17,8 @@ import os
 import sys
 from typing import TYPE_CHECKING
 
+from gist_tox.errors import Terminated
+
 if TYPE_CHECKING:
     import typer
 
@@ -50,14 +52,20 @@ def main() -> None:
     # Start-up time: pydantic scans every installed distribution's entry points for plugins
     # when the first model is built (~50 ms); gist-tox uses none.  A user's own setting wins.
     os.environ.setdefault("PYDANTIC_DISABLE_PLUGINS", "__all__")
-    command = _requested_command(sys.argv[1:])
-    if command is None:
-        application = full_app()
-    else:
-        importlib.import_module(f"gist_tox.cli.{command}")
-        from gist_tox.cli.app import app as application
+    from gist_tox.cli import signals
+
+    signals.install()  # from the start: a signal while importing ends as cleanly
     try:
+        command = _requested_command(sys.argv[1:])
+        if command is None:
+            application = full_app()
+        else:
+            importlib.import_module(f"gist_tox.cli.{command}")
+            from gist_tox.cli.app import app as application
         application()
+    except Terminated as exc:  # outside a command (while importing, or after it)
+        signals.say(exc)
+        sys.exit(128 + exc.signum)
     except BrokenPipeError:
         # The reader went away (e.g. `| head`): not an error of ours.
         devnull = os.open(os.devnull, os.O_WRONLY)

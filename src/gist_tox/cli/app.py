@@ -15,8 +15,9 @@ from typer._click.exceptions import ClickException, NoArgsIsHelpError, UsageErro
 from typer.core import TyperGroup
 
 from gist_tox import __version__
+from gist_tox.cli import signals
 from gist_tox.cli.conventions import ascii_fallback, polish, state, usage_line
-from gist_tox.errors import ExitCode, GistToxError
+from gist_tox.errors import ExitCode, GistToxError, Terminated, printable
 from gist_tox.render import registry
 
 # Each command's ``--format`` choices come from the registry of renderers; to the type checker
@@ -80,6 +81,7 @@ class SafeGroup(TyperGroup):
         sys.exit(code if isinstance(code, int) else ExitCode.OK)
 
     def invoke(self, ctx: typer.Context) -> object:  # type: ignore[override]
+        previous = signals.install()
         try:
             return super().invoke(ctx)
         except (typer.Exit, typer.Abort, typer.TyperException):
@@ -92,6 +94,9 @@ class SafeGroup(TyperGroup):
         except KeyboardInterrupt:
             typer.echo("gist-tox: interrupted", err=True)
             raise typer.Exit(130) from None
+        except Terminated as exc:
+            signals.say(exc)
+            raise typer.Exit(128 + exc.signum) from None
         except BrokenPipeError:
             # The reader went away (`| head`): not an error of ours, exit 0.  Handled here
             # because click's own handler would exit 1, which means "findings" to a script.
@@ -100,6 +105,14 @@ class SafeGroup(TyperGroup):
 
             os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
             raise typer.Exit(ExitCode.OK) from None
+        except OSError as exc:
+            # The system refused something (a full disk, no permission): what and where, exit
+            # 2; not a bug, so not "internal error".
+            if state.debug:
+                raise
+            where = f"{printable(str(exc.filename))}: " if exc.filename else ""
+            typer.echo(f"gist-tox: {where}{exc.strerror or exc}", err=True)
+            raise typer.Exit(ExitCode.INPUT_ERROR) from None
         except Exception as exc:
             if state.debug:
                 raise
@@ -109,6 +122,8 @@ class SafeGroup(TyperGroup):
                 err=True,
             )
             raise typer.Exit(ExitCode.INPUT_ERROR) from None
+        finally:
+            signals.restore(previous)
 
 
 app = typer.Typer(
@@ -168,8 +183,8 @@ OutputOption = Annotated[
     typer.Option(
         "--output",
         "-o",
-        help="Write to this file (atomically: nothing is left there "
-        "if the command fails) instead of stdout.",
+        help="Write to this file instead of stdout (a regular file atomically: nothing is "
+        "left there if the command fails).",
         dir_okay=False,
         show_default=False,
     ),
@@ -247,3 +262,12 @@ def app_commands() -> list[str]:
     from gist_tox.cli import COMMAND_MODULES
 
     return list(COMMAND_MODULES)
+
+
+def chosen_format(fmt: str | None, output: Path | None, kind: str) -> str:
+    """``--format`` as given, else as the ``--output`` name says (``.json``, ``.csv``...),
+    else the first format of ``kind`` (the table); a format the name contradicts is refused."""
+    from gist_tox.cli.output import output_format
+
+    offered = registry.names(kind)
+    return output_format(fmt, output, offered, offered[0])

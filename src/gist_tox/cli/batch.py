@@ -15,9 +15,10 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from gist_tox.cli.app import BatchFormat, CtcaeOption, RulesOption, app
-from gist_tox.cli.output import open_output, refuse_input_as_output
+from gist_tox.cli.app import BatchFormat, CtcaeOption, RulesOption, app, chosen_format
+from gist_tox.cli.output import check_output, open_output
 from gist_tox.errors import ExitCode, InputError, UsageError, printable
+from gist_tox.render import registry
 from gist_tox.render.base import BatchReport
 from gist_tox.render.registry import renderer
 
@@ -48,10 +49,23 @@ def batch(
             metavar="PATH...|-",
         ),
     ],
-    fmt: Annotated[BatchFormat, typer.Option("--format", "-f", help="Output format.")] = "table",
+    fmt: Annotated[
+        BatchFormat | None,
+        typer.Option(
+            "--format",
+            "-f",
+            help="Output format (default: as the --output name says, .csv .json .ndjson .html;"
+            " else table).",
+            show_default=False,
+        ),
+    ] = None,
     output: Annotated[
         Path | None,
-        typer.Option("--output", "-o", help="Write to this file (atomically) instead of stdout."),
+        typer.Option(
+            "--output",
+            "-o",
+            help="Write to this file instead of stdout (a regular file atomically).",
+        ),
     ] = None,
     only_actionable: Annotated[
         bool,
@@ -115,18 +129,12 @@ def batch(
     """
     from gist_tox import batch as core
 
+    fmt = chosen_format(fmt, output, registry.BATCH)
     given = _expand_stdin(paths)
     if not given:
         raise UsageError("no visit files given (the list on stdin was empty)")
-    if output is not None and str(output) != "-" and not output.parent.is_dir():
-        raise UsageError(f"--output {output}: the folder {output.parent} does not exist")
     to_stdout = output is None or str(output) == "-"
-    if output is not None and output.suffix.lower() in (".yaml", ".yml") and output.is_file():
-        raise UsageError(
-            f"--output {output}: is a YAML file, likely a visit; it is never"
-            " overwritten, choose another name"
-        )
-    refuse_input_as_output(output, given)
+    check_output(output, given)
     first = since.date().isoformat() if since else None
     last = until.date().isoformat() if until else None
     if first and last and first > last:

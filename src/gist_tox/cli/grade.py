@@ -7,8 +7,17 @@ from typing import Annotated
 
 import typer
 
-from gist_tox.cli.app import CtcaeOption, DateOption, OutputOption, ResultFormat, RulesOption, app
+from gist_tox.cli.app import (
+    CtcaeOption,
+    DateOption,
+    OutputOption,
+    ResultFormat,
+    RulesOption,
+    app,
+    chosen_format,
+)
 from gist_tox.cli.output import open_output
+from gist_tox.render import registry
 from gist_tox.render.registry import renderer
 
 
@@ -20,7 +29,15 @@ def grade(
             help="Visit file (YAML, or JSON by its .json suffix); - reads stdin.", metavar="FILE|-"
         ),
     ],
-    fmt: Annotated[ResultFormat, typer.Option("--format", "-f", help="Output format.")] = "table",
+    fmt: Annotated[
+        ResultFormat | None,
+        typer.Option(
+            "--format",
+            "-f",
+            help="Output format (default: as the --output name says, .json; else table).",
+            show_default=False,
+        ),
+    ] = None,
     rules: RulesOption = None,
     ctcae: CtcaeOption = None,
     output: OutputOption = None,
@@ -38,6 +55,7 @@ def grade(
 
     Exits 0 whenever it prints a result, whatever it recommends; 2 on bad input.
     """
+    fmt = chosen_format(fmt, output, registry.RESULT)
     from gist_tox.pipeline import RuleSets, evaluate_file
 
     if compare_ctcae:

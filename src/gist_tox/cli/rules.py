@@ -137,7 +137,9 @@ def test(
     if junit_xml is not None:
         from gist_tox.cli.output import open_output
 
-        with open_output(junit_xml) as stream:  # atomic; a folder that is missing is exit 2
+        with open_output(
+            junit_xml, option="--junit-xml"
+        ) as stream:  # atomic; a folder that is missing is exit 2
             write_junit(results, stream)
     failed = sum(r.status == "failed" for r in results)
     skipped = sum(r.status == "skipped" for r in results)

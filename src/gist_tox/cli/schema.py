@@ -86,13 +86,16 @@ def render(name: SchemaName | str) -> str:
 
 def write_all(folder: Path) -> list[Path]:
     """Write ``<name>.schema.json`` for every format into ``folder``."""
+    from gist_tox.cli.output import open_output
+
     folder.mkdir(parents=True, exist_ok=True)
     written = []
     for name in SchemaName:
         if name is SchemaName.questionnaire:  # a FHIR resource, not a JSON Schema
             continue
         path = folder / f"{name.value}.schema.json"
-        path.write_text(render(name), encoding="utf-8")
+        with open_output(path) as stream:
+            stream.write(render(name))
         written.append(path)
     return written
 

@@ -6,8 +6,16 @@ from typing import Annotated
 
 import typer
 
-from gist_tox.cli.app import CtcaeOption, OutputOption, RulesOption, TimelineFormat, app
+from gist_tox.cli.app import (
+    CtcaeOption,
+    OutputOption,
+    RulesOption,
+    TimelineFormat,
+    app,
+    chosen_format,
+)
 from gist_tox.cli.output import open_output
+from gist_tox.render import registry
 from gist_tox.render.registry import renderer
 
 
@@ -20,7 +28,15 @@ def timeline(
             metavar="PATIENT|-",
         ),
     ],
-    fmt: Annotated[TimelineFormat, typer.Option("--format", "-f", help="Output format.")] = "table",
+    fmt: Annotated[
+        TimelineFormat | None,
+        typer.Option(
+            "--format",
+            "-f",
+            help="Output format (default: as the --output name says, .json; else table).",
+            show_default=False,
+        ),
+    ] = None,
     rules: RulesOption = None,
     ctcae: CtcaeOption = None,
     output: OutputOption = None,
@@ -30,6 +46,7 @@ def timeline(
 
     Exits 0 whenever it prints a timeline, whatever it recommends; 2 on bad input.
     """
+    fmt = chosen_format(fmt, output, registry.TIMELINE)
     from gist_tox.pipeline import RuleSets
     from gist_tox.timeline import load_patient, replay, timeline_json
 
