@@ -72,6 +72,7 @@ def test_a_new_report_gets_what_the_umask_gives_and_an_old_one_keeps_its_mode(
         ("batch", "r.txt", None),
         ("grade", "r.json", "{"),
         ("grade", "r.txt", None),
+        ("grade", "r.fhir.json", "{"),
     ],
 )
 def test_the_format_follows_the_output_name_when_not_given(
@@ -95,8 +96,9 @@ def test_the_format_follows_the_output_name_when_not_given(
         (["batch", "-f", "table", "-o", "x.csv"], "--format table does not match --output x.csv"),
         (["batch", "-f", "ndjson", "-o", "x.json"], "(a .json name means json)"),
         (["grade", "-f", "json", "-o", "x.html"], "(a .html name means html); choose another"),
-        (["grade", "-o", "x.csv"], "this command writes table or json"),
-        (["timeline", "-o", "x.ndjson"], "this command writes table or json"),
+        (["grade", "-o", "x.csv"], "but this command writes table, json"),
+        (["timeline", "-o", "x.ndjson"], "but this command writes table, json"),
+        (["grade", "-f", "fhir", "-o", "x.csv"], "(a .csv name means csv); choose another"),
     ],
 )
 def test_a_format_the_name_contradicts_is_refused(

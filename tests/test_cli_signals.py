@@ -81,8 +81,9 @@ def test_a_signal_stops_the_workers_and_leaves_no_file(
         workers: set[int] = set()
         while time.monotonic() < deadline and process.poll() is None:
             workers = children(process.pid)
-            if len(workers) >= 2 and list(tmp_path.glob(".out.csv.*")):
-                break
+            partial = list(tmp_path.glob(".out.csv.*"))
+            if len(workers) >= 2 and partial and partial[0].stat().st_size > 0:
+                break  # rows are being written: the workers are up and grading
             time.sleep(0.05)
         assert process.poll() is None, "the batch ended before it could be signalled"
         if group:

@@ -44,7 +44,12 @@ class _Pool:
         )
 
     def submit(self, part: list[Found]) -> None:
-        self.window.append((part, self.pool.submit(_work, _paths(part))))
+        try:
+            future = self.pool.submit(_work, _paths(part))
+        except BrokenProcessPool as exc:  # a worker died since: handled in turn, by oldest()
+            future = Future()
+            future.set_exception(exc)
+        self.window.append((part, future))
 
     def oldest(self) -> tuple[list[Found], list[Outcome]]:
         part, future = self.window.popleft()

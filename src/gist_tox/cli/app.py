@@ -83,7 +83,9 @@ class SafeGroup(TyperGroup):
     def invoke(self, ctx: typer.Context) -> object:  # type: ignore[override]
         previous = signals.install()
         try:
-            return super().invoke(ctx)
+            done = super().invoke(ctx)
+            signals.check()  # a signal whose exception was lost still ends the command so
+            return done
         except (typer.Exit, typer.Abort, typer.TyperException):
             raise
         except GistToxError as exc:
@@ -105,25 +107,26 @@ class SafeGroup(TyperGroup):
 
             os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
             raise typer.Exit(ExitCode.OK) from None
-        except OSError as exc:
-            # The system refused something (a full disk, no permission): what and where, exit
-            # 2; not a bug, so not "internal error".
-            if state.debug:
-                raise
-            where = f"{printable(str(exc.filename))}: " if exc.filename else ""
-            typer.echo(f"gist-tox: {where}{exc.strerror or exc}", err=True)
-            raise typer.Exit(ExitCode.INPUT_ERROR) from None
         except Exception as exc:
+            lost = signals.pending()
+            if lost is not None:  # what a signal whose exception was lost led to
+                signals.say(Terminated(lost))
+                raise typer.Exit(128 + lost) from None
             if state.debug:
                 raise
-            typer.echo(
-                f"gist-tox: internal error: {type(exc).__name__}: {exc} "
-                "(rerun with --debug for the traceback)",
-                err=True,
-            )
+            typer.echo(f"gist-tox: {_describe(exc)}", err=True)
             raise typer.Exit(ExitCode.INPUT_ERROR) from None
         finally:
             signals.restore(previous)
+
+
+def _describe(exc: Exception) -> str:
+    """An exception that is not the input's fault: the system's refusal (a full disk, no
+    permission: what and where; not a bug, so not "internal error"), or a bug."""
+    if isinstance(exc, OSError):
+        where = f"{printable(str(exc.filename))}: " if exc.filename else ""
+        return f"{where}{exc.strerror or exc}"
+    return f"internal error: {type(exc).__name__}: {exc} (rerun with --debug for the traceback)"
 
 
 app = typer.Typer(

@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
+from gist_tox.cli import signals
 from gist_tox.cli.app import BatchFormat, CtcaeOption, RulesOption, app, chosen_format
 from gist_tox.cli.output import check_output, open_output
 from gist_tox.errors import ExitCode, InputError, UsageError, printable
@@ -149,6 +150,7 @@ def batch(
         jobs=jobs or os.cpu_count() or 1,
         indent=render.json_indent,
     )
+    outcomes = signals.checked(outcomes)
     # A bar on stderr, unless results stream to the same terminal (they show progress already).
     if sys.stderr.isatty() and (fmt == "table" or not to_stdout or not sys.stdout.isatty()):
         outcomes = _with_progress(

@@ -32,6 +32,7 @@ from contextlib import contextmanager, suppress
 from pathlib import Path
 from typing import TextIO
 
+from gist_tox.cli import signals
 from gist_tox.errors import OutputError, UsageError
 
 SUFFIX_FORMATS: dict[str, tuple[str, ...]] = {
@@ -258,6 +259,7 @@ def _atomic(path: Path, info: os.stat_result | None) -> Iterator[TextIO]:
             stream.flush()
             os.fsync(stream.fileno())
             _give_mode(stream.fileno(), info)
+        signals.check()  # stopped by a signal: nothing is published
         os.replace(tmp, target)
     except OSError as exc:
         with suppress(OSError):
