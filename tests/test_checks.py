@@ -345,3 +345,11 @@ def test_dosing_rules_without_wording_are_refused(tmp_path: Path) -> None:
     path.write_text(re.sub(r"\nwording:\n(  .*\n|    .*\n)+", "\n", text), encoding="utf-8")
     problems = [p.one_line() for p in check_rules(copy)]
     assert any("no `wording:` block" in p for p in problems), problems
+
+
+def test_a_route_shared_on_purpose_is_not_an_overlap_and_unmarked_it_is(tmp_path: Path) -> None:
+    """CTCAE v6.0 grades an exfoliative eruption over 90% BSA under exfoliative dermatitis and
+    erythroderma, each route marked ``shared``; without the mark the same routes overlap."""
+    assert not any("more than one term" in line for line in lines(RULES))
+    unmarked = edited(tmp_path, "ctcae-6.0/erythroderma.yaml", "    shared: true\n", "")
+    assert any("'exfoliative'" in line and "more than one term" in line for line in lines(unmarked))

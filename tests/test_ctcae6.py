@@ -721,3 +721,13 @@ def test_golden_cases_cover_every_v6_term() -> None:
     covered = {yaml.safe_load(p.read_text())["covers"] for p in CASES.glob("*.yaml")}
     assert covered == {f"ctcae-6.0/{t}" for t in V6_TERMS_ALL}
     assert {p.stem for p in (RULES / "ctcae-6.0").glob("*.yaml")} == V6_TERMS_ALL
+
+
+def test_compare_table_lists_each_versions_review(tmp_path: Path) -> None:
+    """Blisters without detachment fit no SJS or TEN cell under either version: both
+    recommendations are under review, and the comparison says so under each."""
+    skin = {"morphology": "bullous", "bsa_percent": 15, "detachment_bsa_percent": 0}
+    run = invoke(["grade", "--compare-ctcae", str(_write(tmp_path, make_visit(skin=skin)))])
+    assert run.exit_code == 0, run.output
+    assert "!! v5.0 review:" in run.stdout and "!! v6.0 review:" in run.stdout
+    assert "[finding-not-gradable]" in run.stdout

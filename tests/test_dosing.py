@@ -488,6 +488,9 @@ def test_numbers_come_from_the_rule_file(tmp_path: Path) -> None:
             "continue imatinib {dosage} mg/day",
             "unknown placeholder",
         ),
+        ("    - skin.icu_or_burn_unit\n", "    - skin.icu_burn_unit\n", "not a yes/no finding"),
+        ("  counts-not-measured:\n", "  counts-unmeasured:\n", "review: missing"),
+        ("  overruled-dose:\n", "  overruled-doses:\n", "notes: missing"),
     ],
 )
 def test_a_broken_dosing_file_is_refused_naming_file_and_problem(

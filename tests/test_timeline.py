@@ -110,6 +110,18 @@ def test_published_case_table_has_one_row_per_visit() -> None:
     assert rows[-1].split("│")[3].strip() == "continue" and "100" in rows[-1]
 
 
+def test_a_visit_under_review_is_marked_in_its_row_and_its_reasons_listed() -> None:
+    patient = patient_with([OK, {"skin": {"bsa_percent": 0}}])
+    run = invoke(["timeline", "-"], input=json.dumps(patient, default=str))
+    assert run.exit_code == 0, run.output
+    lines = run.stdout.splitlines()
+    row = next(i for i, line in enumerate(lines) if line.startswith("│2024-01-02"))
+    assert "!! review" in lines[row + 1] and "!! review" not in lines[row - 1]
+    assert any(
+        line.startswith("!! review (2024-01-02): Blood counts not measured") for line in lines
+    )
+
+
 def test_progression_on_the_capped_dose_names_sunitinib_never_escalates() -> None:
     patient = load_patient(str(HWANG))
     raw = patient.model_dump(mode="json", exclude_none=True)

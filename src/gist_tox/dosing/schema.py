@@ -194,6 +194,22 @@ class ReviewWhen(_Rule):
     bedside_grade_from: Grade = 3
     """A bedside grade (``skin.clinician_grade``) at or above this, above the computed grade."""
 
+    @model_validator(mode="after")
+    def _known_findings(self) -> ReviewWhen:
+        """A misspelt finding would silently never put a visit under review: each must be a
+        yes/no field of the visit catalogue."""
+        from gist_tox.facts import FIELDS
+
+        for name in self.higher_cell_findings:
+            info = FIELDS.get(name)
+            if info is None or info.kind != "bool":
+                known = sorted(n for n, i in FIELDS.items() if i.kind == "bool")
+                raise ValueError(
+                    f"higher_cell_findings: {name!r} is not a yes/no finding of a visit;"
+                    f" known: {', '.join(known)}"
+                )
+        return self
+
 
 class DosingRules(_Rule):
     """The dosing rules of one drug and indication family (``kind: dosing``)."""

@@ -81,6 +81,11 @@ def render_comparison(console: Console, data: dict[str, Any]) -> None:
                     f"{rec['action']} {rec['dose_mg']} mg/day{resume}",
                 )
             )
+            for item in rec.get("review", []):
+                console.print(
+                    Text(f"!! v{version} review: ", style="bold")
+                    + Text(f"{item['text']} [{item['code']}]")
+                )
         for warning in result.get("warnings", []):
             console.print(Text(f"v{version} warning: ", style="bold yellow") + Text(warning))
     differing = [row for row in data["terms"] if row["differs"]]

@@ -160,14 +160,17 @@ def render_timeline(console: Console, data: dict[str, Any]) -> None:
             dose += f" (resume at {resume if resume is not None else '?'})"
         if rec.get("alternatives"):
             dose += f"; consider {', '.join(rec['alternatives'])}"
-        table.add_row(
-            result["date"],
-            worst_grade(result),
-            Text(action, style=_ACTION_STYLE.get(action, "")),
-            dose,
-            "\n".join(names),
-        )
+        shown = Text(action, style=_ACTION_STYLE.get(action, ""))
+        if rec.get("review"):
+            shown.append("\n!! review", style="bold")
+        table.add_row(result["date"], worst_grade(result), shown, dose, "\n".join(names))
     console.print(table)
+    for result in visits:  # what a clinician must judge first, then the warnings
+        for item in (result.get("recommendation") or {}).get("review", []):
+            console.print(
+                Text(f"!! review ({result['date']}): ", style="bold")
+                + Text(f"{item['text']} [{item['code']}]")
+            )
     for result in visits:
         for warning in result.get("warnings", []):
             console.print(
