@@ -77,12 +77,15 @@ def test_recommendation_has_exactly_the_contract_keys_and_cited_reasons() -> Non
         "dose_mg",
         "resume_when",
         "resume_dose_mg",
+        "max_dose_mg",
+        "caps",
         "alternatives",
         "reasons",
         "review",
     }
     assert r["action"] == "continue" and r["dose_mg"] == 400
     assert r["resume_when"] is None and r["resume_dose_mg"] is None and r["alternatives"] == []
+    assert r["max_dose_mg"] is None and r["caps"] == []
     assert r["reasons"] == [
         {
             "rule": "dosing/imatinib-gist/continue",

@@ -109,6 +109,13 @@ class Evaluation:
             },
             "grades": {k: v.as_json() for k, v in self.grading.grades.items()},
             "other_events": [e.as_json() for e in self.other_events],
+            "patient_factors": getattr(self.recommendation, "patient_factors", None)
+            or {
+                "renal": None,
+                "hepatic_impairment": None,
+                "comedications": [],
+                "cyp3a4_inducer_dose_mg": None,
+            },
         }
         if self.recommendation is not None:
             out["recommendation"] = self.recommendation.as_json()
@@ -187,7 +194,7 @@ def evaluate(
     if ruleset.dosing is not None:
         from gist_tox.dosing import recommend
 
-        recommendation = recommend(visit, grading.grades, ruleset, facts)
+        recommendation = recommend(visit, grading.grades, ruleset, facts, events)
         warnings.extend(getattr(recommendation, "warnings", []))
     return Evaluation(source, visit, ruleset, grading, recommendation, warnings, events)
 

@@ -17,6 +17,7 @@ import re
 from fractions import Fraction
 from typing import TYPE_CHECKING, Any, NamedTuple
 
+from gist_tox.dosing.label import Cap, LabelFamilies
 from gist_tox.dosing.schema import DosingRules
 from gist_tox.memo import per_object
 from gist_tox.units import exact, show
@@ -25,6 +26,7 @@ from gist_tox.visit import HistoryEntry, Visit
 if TYPE_CHECKING:
     from gist_tox.facts import Facts
     from gist_tox.grading import TermGrade
+    from gist_tox.other_events import OtherEvent
     from gist_tox.ruleset.loader import RuleSet
     from gist_tox.ruleset.schema import TermRule
 
@@ -103,9 +105,11 @@ class Recommendation:
     __slots__ = (
         "action",
         "alternatives",
+        "caps",
         "dose_mg",
         "hold_for",
         "new_episodes",
+        "patient_factors",
         "reasons",
         "resume_dose_mg",
         "resume_when",
@@ -126,7 +130,12 @@ class Recommendation:
         hold_for: list[str],
         new_episodes: list[Episode],
         review: list[dict[str, str]] | None = None,
+        caps: list[dict[str, Any]] | None = None,
+        patient_factors: dict[str, Any] | None = None,
     ) -> None:
+        self.caps: list[dict[str, Any]] = [] if caps is None else caps
+        """Every cap at the visit, lowest first (``kind``, ``max_dose_mg``, rule, source, text)."""
+        self.patient_factors = patient_factors
         self.action = action
         self.dose_mg = dose_mg
         self.resume_when = resume_when
@@ -147,6 +156,8 @@ class Recommendation:
             "dose_mg": self.dose_mg,
             "resume_when": self.resume_when,
             "resume_dose_mg": self.resume_dose_mg,
+            "max_dose_mg": self.caps[0]["max_dose_mg"] if self.caps else None,
+            "caps": [dict(c) for c in self.caps],
             "alternatives": list(self.alternatives),
             "reasons": [dict(r) for r in self.reasons],
             "review": [dict(r) for r in self.review],
@@ -206,15 +217,20 @@ def _limits(rules: DosingRules) -> _Limits:
 
 
 def recommend(
-    visit: Visit, grades: dict[str, TermGrade], ruleset: RuleSet, facts: Facts | None = None
+    visit: Visit,
+    grades: dict[str, TermGrade],
+    ruleset: RuleSet,
+    facts: Facts | None = None,
+    events: list[OtherEvent] | None = None,
 ) -> Recommendation:
-    """Recommend the imatinib dose for ``visit`` from its grades and counts."""
+    """Recommend the imatinib dose for ``visit`` from its grades and counts (and the
+    clinician-graded ``other_events``)."""
     if facts is None:
         from gist_tox.facts import build_facts
 
         facts = build_facts(visit, ruleset.default_lln())
     rules: DosingRules = ruleset.dosing
-    return _Engine(visit, grades, rules, facts, ruleset.terms).run()
+    return _Engine(visit, grades, rules, facts, ruleset.terms, events or []).run()
 
 
 class _Engine:
@@ -225,6 +241,7 @@ class _Engine:
         rules: DosingRules,
         facts: Facts,
         terms: list[TermRule] | None = None,
+        events: list[OtherEvent] | None = None,
     ) -> None:
         self.visit = visit
         self.terms: list[TermRule] = [] if terms is None else terms
@@ -263,6 +280,7 @@ class _Engine:
             "dose": self.dose,
         }
         self.cap, self.cap_from = self._skin_cap()
+        self.label = LabelFamilies(self, events or [])
 
     # ---------------------------------------------------------------- helpers
 
@@ -280,9 +298,17 @@ class _Engine:
         return self.ladder.below(lowest.dose_mg), lowest
 
     def _capped(self, dose: int | None) -> int | None:
-        if dose is None or self.cap_from is None:
+        """``dose`` bounded by every cap in force (``None``: a cap allows no dose)."""
+        if dose is None:
             return dose
-        return min(dose, self.cap) if self.cap is not None else None
+        if self.cap_from is not None:
+            if self.cap is None:
+                return None
+            dose = min(dose, self.cap)
+        other = self.label.cap_in_force()
+        if other is not None:
+            dose = min(dose, other) if other > 0 else None
+        return dose
 
     def _add(self, finding: Finding) -> None:
         self.findings.append(finding)
@@ -402,6 +428,7 @@ class _Engine:
         self._hematologic()
         self._skin()
         self._other()
+        self.label.run()
         self._cap()
         self._progression()
         return self._combine()
@@ -769,6 +796,7 @@ class _Engine:
         missing = [n for n, v in (("ANC", self.anc), ("platelets", self.platelets)) if v is None]
         if missing:
             blockers.append(f"escalation needs {' and '.join(missing)} measured at this visit")
+        blockers.extend(self.label.escalation_blockers())
         if blockers:
             self._add(
                 Finding(
@@ -780,7 +808,11 @@ class _Engine:
                 )
             )
         else:
-            self._add(Finding("progression-escalate", "escalate", dose=prog.escalate_to_mg))
+            target = self.label.escalate_to(prog.escalate_to_mg)
+            values: dict[str, Any] = {}
+            if target != prog.escalate_to_mg:
+                values = {"escalate_to": target, "regimen": "once daily, the renal cap"}
+            self._add(Finding("progression-escalate", "escalate", dose=target, values=values))
 
     # ---------------------------------------------------------------- combining
 
@@ -820,7 +852,11 @@ class _Engine:
                 if f.action in ("reduce", "resume") and f.dose is not None
             )
         elif action == "escalate":
-            dose = self.rules.progression.escalate_to_mg
+            dose = min(
+                f.dose or self.rules.progression.escalate_to_mg
+                for f in self.findings
+                if f.action == "escalate"
+            )
         else:
             dose = self.dose
         self._below_label_range(action, dose)
@@ -841,7 +877,15 @@ class _Engine:
             hold_for=hold_for,
             new_episodes=self.episodes,
             review=self._review_items(),
+            caps=self.label.caps_json(self._skin_cap_record()),
+            patient_factors=self.label.patient_factors(),
         )
+
+    def _skin_cap_record(self) -> Cap | None:
+        """The skin cap as one of ``recommendation.caps``."""
+        if self.cap_from is None:
+            return None
+        return Cap("skin", self.cap or 0, "skin-dose-cap", {"lowest": self.cap_from.dose_mg})
 
     def _review_items(self) -> list[dict[str, str]]:
         """Each review code once (the first values given for it), in the order found."""

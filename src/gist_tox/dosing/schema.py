@@ -14,6 +14,13 @@ from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
+from gist_tox.dosing.label_schema import (
+    LABEL_PLACEHOLDERS,
+    LABEL_REVIEW_CODES,
+    LABEL_RULE_IDS,
+    LabelRules,
+)
+
 TermId = Annotated[str, Field(pattern=r"^[a-z][a-z0-9_]*$")]
 Positive = Annotated[float, Field(gt=0, allow_inf_nan=False)]
 Dose = Annotated[int, Field(gt=0, le=2000)]
@@ -43,6 +50,7 @@ RULE_IDS = (
     "continue-review",
     "grade-5-discontinue",
     "below-label-range",
+    *LABEL_RULE_IDS,
 )
 """Every rule branch of the engine; the rule file must give each a source and a text."""
 
@@ -55,6 +63,7 @@ REVIEW_CODES = (
     "consequence-not-graded",
     "bedside-grade-above",
     "counts-not-measured",
+    *LABEL_REVIEW_CODES,
 )
 """Every ``recommendation.review`` code (stable identifiers, documented in the README); the rule
 file must give each a source and a text."""
@@ -92,6 +101,7 @@ PLACEHOLDERS = frozenset(
         "given",
         "computed",
     }
+    | LABEL_PLACEHOLDERS
 )
 _PLACEHOLDER = re.compile(r"\{([^{}]*)\}")
 
@@ -227,6 +237,8 @@ class DosingRules(_Rule):
     progression: ProgressionRules
     label_range: LabelRange
     review_when: ReviewWhen
+    label: LabelRules
+    """The label's other dose rules: liver, fluid, other reactions, kidneys, liver function."""
     rules: dict[str, RuleText]
     notes: dict[str, RuleText]
     """Per :data:`NOTE_IDS`: a text added to an overruled rule's reason."""

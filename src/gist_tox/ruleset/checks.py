@@ -978,7 +978,7 @@ def _walk_dosing(
                 else:
                     named = []
                 for where, name in named:
-                    if isinstance(name, str) and name not in known:
+                    if isinstance(name, str) and name not in known and not _nci_id(name):
                         out.add(
                             doc,
                             relpath,
@@ -992,6 +992,14 @@ def _walk_dosing(
     elif isinstance(node, list):
         for i, item in enumerate(node):
             _walk_dosing(doc, relpath, item, (*path, i), known, out)
+
+
+def _nci_id(name: str) -> bool:
+    """A term id of NCI's list (either version): the label's rules also name terms the
+    clinician grades in ``other_events``."""
+    from gist_tox.nci import VERSIONS, terms
+
+    return any(name in terms(v) for v in VERSIONS)
 
 
 def _check_ladder(

@@ -1,0 +1,690 @@
+"""The label's other dose rules (visit format extension A), run inside the dosing engine.
+
+R1 hepatotoxicity (hold on the label's IULN multiples, resume one level below, hepatic cap),
+R2 severe fluid retention, R3 any other severe non-hematologic reaction (``other_events``),
+R4/R5 renal and hepatic impairment caps, R8 anemia.  Why beside the engine rather than in it:
+each family reads its own inputs and says what it would do as findings, exactly as the
+hematologic and skin families do, so the engine's combination (most protective action wins,
+lowest cap wins) applies unchanged.  Every number comes from the dosing file's ``label:``.
+
+An input that is absent (no liver test, no ``fluid``, no ``renal``...) fires nothing: a visit
+without the extension's sections gets exactly the recommendation it got before.
+"""
+
+from __future__ import annotations
+
+from fractions import Fraction
+from typing import TYPE_CHECKING, Any
+
+from gist_tox.units import exact, show
+
+if TYPE_CHECKING:
+    from gist_tox.dosing.engine import _Engine
+    from gist_tox.other_events import OtherEvent
+
+LIVER = (("bilirubin", "bilirubin"), ("alt", "ALT"), ("ast", "AST"))
+"""Liver tests in the order ties are broken (extension A, "History and holds")."""
+
+
+class Cap:
+    """A highest daily dose one rule allows, with why (``recommendation.caps``)."""
+
+    __slots__ = ("kind", "max_dose_mg", "rule", "values")
+
+    def __init__(self, kind: str, max_dose_mg: int, rule: str, values: dict[str, Any]) -> None:
+        self.kind = kind
+        self.max_dose_mg = max_dose_mg
+        """0 when the cap allows no dose (an episode at the lowest ladder dose)."""
+        self.rule = rule
+        self.values = values
+
+
+KIND_ORDER = ("skin", "hepatic", "fluid", "other_nonhematologic", "renal", "hepatic_impairment")
+
+
+class LabelFamilies:
+    """The extension's rule families for one visit (created by the engine)."""
+
+    def __init__(self, engine: _Engine, events: list[OtherEvent]) -> None:
+        self.e = engine
+        self.rules = engine.rules.label
+        self.events = events
+        self.renal_band: str | None = None
+        self.renal_cap: int | None = None
+        self.renal_start: int | None = None
+        self.caps: list[Cap] = self._history_caps() + self._patient_caps()
+
+    # ---------------------------------------------------------------- caps
+
+    def _below(self, dose: int) -> int:
+        below = self.e.ladder.below(dose)
+        return 0 if below is None else below
+
+    def _history_caps(self) -> list[Cap]:
+        out: list[Cap] = []
+        fluid_from = self.rules.fluid.hold_from_grade
+        other_from = self.rules.other_nonhematologic.hold_from_grade
+        for kind, rule, keep in (
+            ("hepatic", "hepatic-cap", lambda e: True),
+            ("fluid", "fluid-cap", lambda e: e.grade >= fluid_from),
+            ("other_nonhematologic", "other-nonhematologic-cap", lambda e: e.grade >= other_from),
+        ):
+            entries = [
+                e for e in self.e.history if e.category == kind and e.dose_mg > 0 and keep(e)
+            ]
+            if entries:
+                lowest = min(e.dose_mg for e in entries)
+                out.append(Cap(kind, self._step(kind, lowest), rule, {"lowest": lowest}))
+        return out
+
+    def _step(self, kind: str, dose: int) -> int:
+        """One level below ``dose``; for hepatotoxicity the label's own steps first."""
+        if kind == "hepatic":
+            for step in self.rules.hepatic.label_steps:
+                if step.from_mg == dose:
+                    return step.to_mg
+        return self._below(dose)
+
+    def _patient_caps(self) -> list[Cap]:
+        out: list[Cap] = []
+        visit = self.e.visit
+        renal = visit.renal
+        if renal is not None:
+            band = self._renal_band(renal)
+            self.renal_band = band
+            spec = next((b for b in self.rules.renal.bands if b.band == band), None)
+            if spec is not None:
+                self.renal_cap = spec.max_dose_mg
+                self.renal_start = spec.start_dose_mg
+                clearance = (
+                    "dialysis"
+                    if renal.dialysis
+                    else f"{show(exact(renal.creatinine_clearance_ml_min or 0))} mL/min"
+                )
+                out.append(
+                    Cap(
+                        "renal",
+                        spec.max_dose_mg,
+                        "renal-cap",
+                        {"band": band, "clearance": clearance},
+                    )
+                )
+        if visit.hepatic_impairment == "severe":
+            cap = self.rules.hepatic_impairment.severe_max_dose_mg
+            out.append(Cap("hepatic_impairment", cap, "hepatic-impairment-cap", {}))
+        return out
+
+    def _renal_band(self, renal: Any) -> str | None:
+        if renal.dialysis:
+            return self.rules.renal.dialysis_band
+        clearance = exact(renal.creatinine_clearance_ml_min)
+        for band in self.rules.renal.bands:
+            low = exact(band.from_ml_min) if band.from_ml_min is not None else None
+            if (low is None or clearance >= low) and clearance < exact(band.below_ml_min):
+                return band.band
+        return "none"
+
+    def cap_in_force(self) -> int | None:
+        """The lowest cap of this module's caps (``None``: none)."""
+        return min((c.max_dose_mg for c in self.caps), default=None)
+
+    # ---------------------------------------------------------------- families
+
+    def run(self) -> None:
+        self._hepatic()
+        self._fluid()
+        self._other_nonhematologic()
+        self._patient_factors()
+        self._anemia()
+        self._weight()
+
+    # R1 -------------------------------------------------------------------
+
+    def _ratios(self) -> dict[str, Fraction | None]:
+        labs = self.e.visit.labs
+        out: dict[str, Fraction | None] = {}
+        for key, _ in LIVER:
+            test = getattr(labs, key, None) if labs is not None else None
+            out[key] = None if test is None else exact(test.value) / exact(test.uln)
+        return out
+
+    def _hepatic(self) -> None:
+        h = self.rules.hepatic
+        ratios = self._ratios()
+        hold_at = {k: exact(getattr(h.hold_above_x_uln, k)) for k, _ in LIVER}
+        end_at = {k: exact(getattr(h.resume_below_x_uln, k)) for k, _ in LIVER}
+        meeting = [k for k, _ in LIVER if ratios[k] is not None and ratios[k] > hold_at[k]]  # type: ignore[operator]
+        failure = next(
+            (
+                ev
+                for ev in self.events
+                if ev.term_id == "hepatic_failure" and ev.grade >= self.rules.fluid.hold_from_grade
+            ),
+            None,
+        )
+        finding = bool(meeting) or failure is not None
+        label = dict(LIVER)
+        tests_text = "; ".join(
+            f"{label[k]} {show(r)} x ULN" for k, r in ratios.items() if r is not None
+        )
+        on_hold = "hepatic" in self.e.hold_cats
+        history = [x for x in self.e.history if x.category == "hepatic"]
+        self._baseline_reviews(meeting, finding or on_hold)
+        if on_hold:
+            behind = history[-1] if history else None
+            dose = behind.dose_mg if behind is not None and behind.dose_mg > 0 else None
+            if dose is None:
+                self.e._missing_history("hepatic")
+            resume = self._step("hepatic", dose) if dose is not None else None
+            clinician = behind is not None and (
+                behind.grade >= 4 or behind.term == "hepatic_failure"
+            )
+            not_yet = [
+                f"{label[k]} not measured"
+                if ratios[k] is None
+                else f"{label[k]} {show(ratios[k])} x ULN (not yet < {show(end_at[k])})"
+                for k, _ in LIVER
+                if ratios[k] is None or ratios[k] >= end_at[k]  # type: ignore[operator]
+            ]
+            if failure is not None:
+                not_yet.append(f"hepatic failure grade {failure.grade}")
+            values = {"episode_dose": dose or "?", "tests": tests_text or "no liver test"}
+            if not_yet:
+                values["why"] = "; ".join(not_yet)
+                self.e._hold(
+                    "hepatic-hold-continues",
+                    "hepatic",
+                    resume,
+                    "bilirubin < 1.5 x ULN and ALT and AST < 2.5 x ULN (all three measured)",
+                    f"a hepatic episode at {dose} mg/day, the lowest dose",
+                    values,
+                    known=dose is not None,
+                )
+            elif clinician:
+                self._clinician_hold("hepatic", "hepatic-clinician", resume, values, behind)
+            else:
+                self.e._resume(
+                    "hepatic-resume",
+                    "hepatic",
+                    resume,
+                    f"a hepatic episode at {dose} mg/day, the lowest dose",
+                    values,
+                    known=dose is not None,
+                )
+            return
+        if finding:
+            dose = self.e.base_dose
+            term, grade = self._hepatic_episode(meeting, failure, ratios)
+            self.e._episode("hepatic", term, grade)
+            resume = self._step("hepatic", dose) if dose is not None else None
+            clinician = grade >= 4 or term == "hepatic_failure"
+            why = ""
+            if clinician:
+                why = (
+                    f" — grade {grade} ({term}): the clinician decides whether to resume;"
+                    f" consider {', '.join(self.e.rules.alternatives)}"
+                )
+            self.e._hold(
+                "hepatic-recurrence" if history else "hepatic-hold",
+                "hepatic",
+                resume,
+                "bilirubin < 1.5 x ULN and ALT and AST < 2.5 x ULN (all three measured)"
+                + (", then the clinician decides" if clinician else ""),
+                f"hepatotoxicity at {dose} mg/day, the lowest dose",
+                {"episode_dose": dose, "tests": tests_text or term, "why": why},
+                known=dose is not None,
+            )
+            if clinician:
+                self.e.findings[-1].alternatives = list(self.e.rules.alternatives)
+            return
+        measured = [k for k, _ in LIVER if ratios[k] is not None]
+        if not measured:
+            return
+        above = [label[k] for k in measured if ratios[k] > 1]  # type: ignore[operator]
+        if above:
+            self.e._add(_advice("hepatic-monitoring", "hepatic", tests=" and ".join(above)))
+        missing = [label[k] for k, _ in LIVER if ratios[k] is None]
+        if missing:
+            self.e._add(_advice("hepatic-unchecked", "hepatic", tests=" and ".join(missing)))
+        for key, name in LIVER:
+            g = self.e.grades.get(_LIVER_TERMS[key])
+            if g is not None and (g.grade or 0) >= 3 and key not in meeting:
+                self.e.warnings.append(
+                    f"{name} grade {g.grade} without the label's hold criterion (baseline above"
+                    " the ULN): no hold; escalation is ruled out"
+                )
+
+    def _hepatic_episode(
+        self, meeting: list[str], failure: OtherEvent | None, ratios: dict[str, Fraction | None]
+    ) -> tuple[str, int]:
+        h = self.rules.hepatic
+        grades: dict[str, int] = {}
+        for key in meeting:
+            ratio = ratios[key]
+            assert ratio is not None
+            if ratio > exact(getattr(h.grade_4_above_x_uln, key)):
+                grades[key] = 4
+                continue
+            graded = self.e.grades.get(_LIVER_TERMS[key])
+            grade = graded.grade if graded is not None else None
+            grades[key] = 4 if grade is None else grade  # not gradable: the highest it could be
+        best = max(grades.values(), default=0)
+        if failure is not None:
+            return "hepatic_failure", max(best, failure.grade, 1)
+        key = next(k for k, _ in LIVER if grades.get(k) == best)
+        if best == 0:
+            self.e.warnings.append(
+                f"{dict(LIVER)[key]} met the label's hold criterion at CTCAE grade 0 (baseline"
+                " above it): the episode is recorded as grade 1"
+            )
+        return _LIVER_TERMS[key], max(best, 1)
+
+    def _baseline_reviews(self, meeting: list[str], hold: bool) -> None:
+        h = self.rules.hepatic
+        labs = self.e.visit.labs
+        impairment = self.e.visit.hepatic_impairment
+        label = dict(LIVER)
+        for key, _ in LIVER:
+            test = getattr(labs, key, None) if labs is not None else None
+            if test is None:
+                continue
+            base = None if test.baseline is None else exact(test.baseline) / exact(test.uln)
+            over = base is not None and base > exact(getattr(h.hold_above_x_uln, key))
+            if key == "bilirubin" and impairment == "severe":
+                over = True
+            if key in meeting and over:
+                self.e.review.append(("baseline-meets-hold", {"test": label[key]}))
+                self.e.warnings.append(
+                    f"pre-treatment {label[key]} already met the label's hold criterion: the"
+                    " hold may reflect the baseline, not drug toxicity"
+                )
+            blocks = base is not None and base >= exact(getattr(h.resume_below_x_uln, key))
+            if key == "bilirubin" and impairment in ("moderate", "severe"):
+                blocks = True
+            if hold and blocks:
+                self.e.review.append(("baseline-blocks-resume", {"test": label[key]}))
+
+    def _clinician_hold(
+        self, category: str, rule: str, resume: int | None, values: dict[str, Any], behind: Any
+    ) -> None:
+        from gist_tox.dosing.engine import Finding
+
+        capped = self.e._capped(resume)
+        self.e._add(
+            Finding(
+                rule,
+                "hold",
+                category=category,
+                resume_dose=capped,
+                resume_when="the clinician decides whether to resume",
+                alternatives=list(self.e.rules.alternatives),
+                values={
+                    **values,
+                    "resume_dose": "unknown" if capped is None else capped,
+                    "term": behind.term if behind is not None else "?",
+                    "why": f"grade {behind.grade} ({behind.term})" if behind is not None else "",
+                },
+            )
+        )
+
+    # R2 -------------------------------------------------------------------
+
+    def _fluid_grades(self) -> list[tuple[str, str, int | None, bool, bool]]:
+        """(term id, term, grade, assessed, present-but-not-gradable) of every fluid term at the
+        visit: computed terms, then ``other_events`` of category fluid."""
+        f = self.rules.fluid
+        out: list[tuple[str, str, int | None, bool, bool]] = []
+        for tid, g in self.e.grades.items():
+            if tid in f.holding_terms or tid in f.review_only_terms:
+                assessed = not g.absent
+                out.append((tid, g.term, g.grade, assessed, assessed and g.grade is None))
+        for ev in self.events:
+            if ev.category == "fluid":
+                out.append((ev.term_id, ev.term, ev.grade, True, False))
+        return out
+
+    def _holds(self, tid: str, grade: int) -> bool:
+        f = self.rules.fluid
+        if tid in f.hold_at_clinician_grade_terms:
+            return grade >= f.clinician_from_grade
+        return tid in f.holding_terms and grade >= f.hold_from_grade
+
+    def _fluid(self) -> None:
+        f = self.rules.fluid
+        found = self._fluid_grades()
+        for tid, term, grade, _, _ in found:
+            if (
+                tid in f.review_only_terms
+                and grade is not None
+                and grade >= f.hold_from_grade
+                and not self._holds(tid, grade)
+            ):
+                self.e.review.append(("superficial-edema-severe", {"term": term, "grade": grade}))
+        holding = [
+            (tid, term, g) for tid, term, g, _, _ in found if g is not None and self._holds(tid, g)
+        ]
+        history = [x for x in self.e.history if x.category == "fluid"]
+        on_hold = "fluid" in self.e.hold_cats
+        resume_when = (
+            "{term} and every other assessed fluid term that holds grade <="
+            f" {f.resume_at_most_grade}"
+        )
+        if on_hold:
+            behind = history[-1] if history else None
+            dose = behind.dose_mg if behind is not None and behind.dose_mg > 0 else None
+            if dose is None:
+                self.e._missing_history("fluid")
+            resume = self._below(dose) or None if dose is not None else None
+            names = _same_event(behind.term) if behind is not None else set()
+            own = [x for x in found if x[0] in names]
+            problems: list[str] = []
+            if behind is not None and not any(a for _, _, _, a, _ in own):
+                problems.append(f"{behind.term} not assessed at this visit")
+            for tid, term, g, assessed, unsure in found:
+                if not assessed or (tid not in f.holding_terms and tid not in names):
+                    continue
+                if unsure:
+                    problems.append(f"{term} not gradable")
+                elif g is not None and g > f.resume_at_most_grade:
+                    problems.append(f"{term} still grade {g}")
+            term = behind.term if behind is not None else "?"
+            values = {
+                "episode_dose": dose or "?",
+                "term": term,
+                "grade": behind.grade if behind else "?",
+            }
+            if problems:
+                values["why"] = "; ".join(problems)
+                self.e._hold(
+                    "fluid-hold-continues",
+                    "fluid",
+                    resume,
+                    resume_when.format(term=term),
+                    f"a fluid episode at {dose} mg/day, the lowest dose",
+                    values,
+                    known=dose is not None,
+                )
+            elif behind is not None and behind.grade >= f.clinician_from_grade:
+                self._clinician_hold("fluid", "fluid-clinician", resume, values, behind)
+            else:
+                current = max((g for t, _, g, _, _ in own if g is not None), default=0)
+                values["grade"] = current
+                self.e._resume(
+                    "fluid-resume",
+                    "fluid",
+                    resume,
+                    f"a fluid episode at {dose} mg/day, the lowest dose",
+                    values,
+                    known=dose is not None,
+                )
+            return
+        if holding:
+            tid, term, grade = max(holding, key=lambda x: x[2])
+            dose = self.e.base_dose
+            self.e._episode("fluid", tid, grade)
+            resume = self._below(dose) or None if dose is not None else None
+            clinician = grade >= f.clinician_from_grade
+            self.e._hold(
+                "fluid-recurrence" if history else "fluid-hold",
+                "fluid",
+                resume,
+                resume_when.format(term=term)
+                + (", then the clinician decides" if clinician else ""),
+                f"severe fluid retention at {dose} mg/day, the lowest dose",
+                {
+                    "term": term,
+                    "grade": grade,
+                    "episode_dose": dose,
+                    "why": " — grade 4: the clinician decides whether to resume"
+                    if clinician
+                    else "",
+                },
+                known=dose is not None,
+            )
+            if clinician:
+                self.e.findings[-1].alternatives = list(self.e.rules.alternatives)
+            return
+        mild = [(term, g) for _, term, g, _, _ in found if g is not None and g >= 1]
+        if mild:
+            term, grade = max(mild, key=lambda x: x[1])
+            self.e._add(_advice("fluid-supportive-care", "fluid", term=term, grade=grade))
+
+    # R3 -------------------------------------------------------------------
+
+    def _other_nonhematologic(self) -> None:
+        o = self.rules.other_nonhematologic
+        held_events = []
+        for ev in self.events:
+            if ev.category == "investigations_or_blood":
+                if ev.grade >= o.clinician_from_grade:
+                    held_events.append(ev)
+                elif ev.grade >= o.hold_from_grade:
+                    self.e.review.append(
+                        (
+                            "lab-or-blood-event-severe",
+                            {"term": ev.term, "grade": ev.grade, "soc": ev.soc},
+                        )
+                    )
+            elif ev.category == "other_nonhematologic":
+                held_events.append(ev)
+        severe = [ev for ev in held_events if ev.grade >= o.hold_from_grade]
+        history = [x for x in self.e.history if x.category == "other_nonhematologic"]
+        on_hold = "other_nonhematologic" in self.e.hold_cats
+        if on_hold:
+            behind = history[-1] if history else None
+            dose = behind.dose_mg if behind is not None and behind.dose_mg > 0 else None
+            if dose is None:
+                self.e._missing_history("other_nonhematologic")
+            resume = self._below(dose) or None if dose is not None else None
+            listed = {ev.term_id: ev for ev in self.events if ev.category == "other_nonhematologic"}
+            problems: list[str] = []
+            if behind is not None and behind.term not in listed:
+                problems.append(f"{behind.term} not listed at this visit")
+            for ev in listed.values():
+                if ev.grade > o.resume_at_most_grade:
+                    problems.append(f"{ev.term} still grade {ev.grade}")
+            term = behind.term if behind is not None else "?"
+            values = {
+                "episode_dose": dose or "?",
+                "term": term,
+                "grade": behind.grade if behind else "?",
+            }
+            if problems:
+                values["why"] = "; ".join(problems)
+                self.e._hold(
+                    "other-nonhematologic-hold-continues",
+                    "other_nonhematologic",
+                    resume,
+                    f"{term} grade <= {o.resume_at_most_grade} (listed in other_events)",
+                    f"an episode at {dose} mg/day, the lowest dose",
+                    values,
+                    known=dose is not None,
+                )
+            elif behind is not None and behind.grade >= o.clinician_from_grade:
+                self._clinician_hold(
+                    "other_nonhematologic", "other-nonhematologic-clinician", resume, values, behind
+                )
+            else:
+                values["grade"] = listed[term].grade if term in listed else "?"
+                self.e._resume(
+                    "other-nonhematologic-resume",
+                    "other_nonhematologic",
+                    resume,
+                    f"an episode at {dose} mg/day, the lowest dose",
+                    values,
+                    known=dose is not None,
+                )
+            return
+        if severe:
+            ev = max(severe, key=lambda x: x.grade)
+            dose = self.e.base_dose
+            self.e._episode("other_nonhematologic", ev.term_id, ev.grade)
+            resume = self._below(dose) or None if dose is not None else None
+            clinician = ev.grade >= o.clinician_from_grade
+            self.e._hold(
+                "other-nonhematologic-recurrence" if history else "other-nonhematologic-hold",
+                "other_nonhematologic",
+                resume,
+                f"{ev.term} grade <= {o.resume_at_most_grade} (listed in other_events)"
+                + (", then the clinician decides" if clinician else ""),
+                f"{ev.term} at {dose} mg/day, the lowest dose",
+                {
+                    "term": ev.term,
+                    "grade": ev.grade,
+                    "episode_dose": dose,
+                    "why": " — grade 4: the clinician decides whether to resume"
+                    if clinician
+                    else "",
+                },
+                known=dose is not None,
+            )
+            if clinician:
+                self.e.findings[-1].alternatives = list(self.e.rules.alternatives)
+
+    # R4, R5 ---------------------------------------------------------------
+
+    def _patient_factors(self) -> None:
+        from gist_tox.dosing.engine import Finding
+
+        visit = self.e.visit
+        for cap in self.caps:
+            if not self.e.on_hold and self.e.dose > cap.max_dose_mg:
+                if cap.max_dose_mg == 0:
+                    self.e._stop(f"a {cap.kind} episode happened at the lowest dose", cap.kind)
+                    continue
+                self.e._add(
+                    Finding(
+                        cap.rule,
+                        "reduce",
+                        category=cap.kind,
+                        dose=cap.max_dose_mg,
+                        values={**cap.values, "cap": cap.max_dose_mg},
+                    )
+                )
+        start = self.renal_start
+        if start is not None and visit.imatinib.starting_dose_mg > start:
+            cap = next(c for c in self.caps if c.kind == "renal")
+            self.e._add(_advice("renal-start", "renal", start_dose=start, **cap.values))
+        if self.renal_band in self.rules.renal.review_bands:
+            self.e.review.append(
+                ("renal-severe", {"cap": self.renal_cap, "start_dose": self.renal_start})
+            )
+        if visit.hepatic_impairment in ("mild", "moderate"):
+            self.e._add(
+                _advice(
+                    "hepatic-impairment-advice", "hepatic_impairment", band=visit.hepatic_impairment
+                )
+            )
+
+    # R8, weight -----------------------------------------------------------
+
+    def _anemia(self) -> None:
+        g = self.e.grades.get("anemia")
+        if g is not None and g.grade is not None and g.grade >= self.rules.anemia_review_from_grade:
+            self.e.review.append(("anemia-severe", {"grade": g.grade}))
+
+    def _weight(self) -> None:
+        g = self.e.grades.get("weight_gain")
+        if g is not None and g.grade is not None and g.grade >= 1:
+            self.e._add(_advice("weight-gain-investigate", "fluid", grade=g.grade))
+
+    # ---------------------------------------------------------------- progression
+
+    def escalation_blockers(self) -> list[str]:
+        out: list[str] = []
+        for cap in self.caps:
+            if cap.kind == "renal" and self.renal_band == "mild":
+                continue
+            out.append(f"dose cap {cap.max_dose_mg} mg/day ({cap.kind.replace('_', ' ')})")
+        hepatic = [x for x in self.e.history if x.category == "hepatic"]
+        if hepatic:
+            out.append(f"a hepatotoxicity episode on {hepatic[-1].date.isoformat()}")
+        severe = [ev for ev in self.events if ev.grade >= 3]
+        if severe:
+            out.append(
+                "grade >= 3 now: " + ", ".join(f"{ev.term} grade {ev.grade}" for ev in severe)
+            )
+        codes = {code for code, _ in self.e.review if code in _LABEL_REVIEW}
+        if codes:
+            out.append("to review: " + ", ".join(sorted(codes)))
+        return out
+
+    def escalate_to(self, default: int) -> int:
+        target = self.rules.renal.escalate_to_mg.get(self.renal_band or "")
+        return min(default, target) if target is not None else default
+
+    # ---------------------------------------------------------------- output
+
+    def caps_json(self, engine_cap: Cap | None) -> list[dict[str, Any]]:
+        caps = [*([engine_cap] if engine_cap is not None else []), *self.caps]
+        caps.sort(key=lambda c: (c.max_dose_mg, KIND_ORDER.index(c.kind)))
+        out = []
+        for cap in caps:
+            spec = self.e.rules.rules[cap.rule]
+            values = {**cap.values, "cap": cap.max_dose_mg, "dose": self.e.dose}
+            out.append(
+                {
+                    "kind": cap.kind,
+                    "max_dose_mg": cap.max_dose_mg,
+                    "rule": cap.rule,
+                    "source": spec.source,
+                    "text": self.e._fill(spec.text, values),
+                }
+            )
+        return out
+
+    def patient_factors(self) -> dict[str, Any]:
+        visit = self.e.visit
+        renal = None
+        if visit.renal is not None:
+            clearance = visit.renal.creatinine_clearance_ml_min
+            renal = {
+                "creatinine_clearance_ml_min": clearance,
+                "dialysis": visit.renal.dialysis,
+                "band": self.renal_band,
+                "max_dose_mg": self.renal_cap,
+                "start_dose_mg": self.renal_start,
+            }
+        hepatic = None
+        if visit.hepatic_impairment is not None:
+            hepatic = {
+                "class": visit.hepatic_impairment,
+                "max_dose_mg": self.rules.hepatic_impairment.severe_max_dose_mg
+                if visit.hepatic_impairment == "severe"
+                else None,
+            }
+        return {
+            "renal": renal,
+            "hepatic_impairment": hepatic,
+            "comedications": [],
+            "cyp3a4_inducer_dose_mg": None,
+        }
+
+
+_LIVER_TERMS = {
+    "alt": "alanine_aminotransferase_increased",
+    "ast": "aspartate_aminotransferase_increased",
+    "bilirubin": "blood_bilirubin_increased",
+}
+_LABEL_REVIEW = frozenset(
+    {
+        "baseline-meets-hold",
+        "baseline-blocks-resume",
+        "superficial-edema-severe",
+        "lab-or-blood-event-severe",
+        "renal-severe",
+        "anemia-severe",
+    }
+)
+
+
+def _same_event(term: str) -> set[str]:
+    """A history term and its other-version name (NCI maps Edema limbs to Peripheral edema)."""
+    pairs = {"edema_limbs": "peripheral_edema", "peripheral_edema": "edema_limbs"}
+    return {term, pairs[term]} if term in pairs else {term}
+
+
+def _advice(rule: str, category: str, **values: Any) -> Any:
+    from gist_tox.dosing.engine import Finding
+
+    return Finding(rule, "advice", category=category, values=values)
