@@ -19,12 +19,11 @@ from gist_tox.facts import DESCRIBER, FIELDS, Facts, FieldInfo, missing_reason
 from gist_tox.memo import per_object
 from gist_tox.ruleset.conditions import (
     MISSING,
-    Condition,
+    Compiled,
     Record,
     Test,
     Truth,
-    compiled,
-    evaluate,
+    compile_condition,
     fields_read,
 )
 from gist_tox.ruleset.schema import GradeCriterion, TermRule
@@ -270,17 +269,26 @@ class _Criterion(Record):
     """A grade's criterion with its rule id; ``test`` is its condition compiled, which is done
     at the first use (a grade below the one met is not evaluated, so some never are)."""
 
-    __slots__ = ("consequence_only", "criterion", "rule", "test")
+    __slots__ = ("compiled", "consequence_only", "criterion", "rule", "test")
 
     def __init__(self, criterion: GradeCriterion, rule: str, consequence_only: bool) -> None:
         self.criterion = criterion
+        self.compiled: Compiled | None = None
         self.test: Test = self._compile_then_test
         self.rule = rule
         self.consequence_only = consequence_only
 
     def _compile_then_test(self, values: Mapping[str, Any]) -> Truth:
-        self.test = compiled(self.criterion.when)
+        self.compiled = compile_condition(self.criterion.when)
+        self.test = self.compiled.test
         return self.test(values)
+
+    def because(self, values: Mapping[str, Any]) -> str:
+        """The basis text of a criterion that holds: the facts that met it (asked only of the
+        one criterion whose basis is shown), from the same compiled condition."""
+        if self.compiled is None:
+            self.compiled = compile_condition(self.criterion.when)
+        return "; ".join(self.compiled.explain(values, DESCRIBER))
 
 
 def _plain_suffix(unit: str | None) -> str:
@@ -295,15 +303,15 @@ class _Plan(Record):
     """What grading a term needs from its rule, worked out once per rule object: criteria,
     highest grade first; ``present_when``; for skin terms each morphology graded under the term
     with its condition (else ``None``); the inputs to report; the rule id of grade 0.
-    Conditions are compiled when first evaluated (``compiled`` remembers them)."""
+    Presence and routing conditions are compiled with the plan, criteria at their first use."""
 
     __slots__ = ("criteria", "grade_0", "inputs", "present", "reported", "routes", "shown_as")
 
     def __init__(
         self,
         criteria: tuple[_Criterion, ...],
-        present: Condition | None,
-        routes: tuple[tuple[str, Condition | None], ...] | None,
+        present: Compiled | None,
+        routes: tuple[tuple[str, Compiled | None], ...] | None,
         inputs: tuple[_Input, ...],
         grade_0: str,
     ) -> None:
@@ -330,19 +338,16 @@ def _plan(term: TermRule) -> _Plan:
             _Criterion(g, rule_id(term, f"grade-{g.grade}"), _consequence_only(g.when))
             for g in sorted(term.grades, key=lambda g: -g.grade)
         ),
-        present=term.present_when,
+        present=None if term.present_when is None else compile_condition(term.present_when),
         routes=None
         if term.applies_to is None
-        else tuple((r.morphology, r.when) for r in term.applies_to),
+        else tuple(
+            (r.morphology, None if r.when is None else compile_condition(r.when))
+            for r in term.applies_to
+        ),
         inputs=tuple(inputs),
         grade_0=rule_id(term, "grade-0"),
     )
-
-
-def _because(condition: Condition, values: Mapping[str, Any]) -> str:
-    """The basis text of a condition that holds: the facts that met it, as :func:`evaluate`
-    says them (asked only for the one criterion whose basis is shown)."""
-    return "; ".join(evaluate(condition, lambda name: values.get(name, MISSING), DESCRIBER).because)
 
 
 def _inputs(plan: _Plan, values: Mapping[str, Any], notes: Mapping[str, str]) -> dict[str, Any]:
@@ -429,12 +434,12 @@ def _grade_term(term: TermRule, visit: Visit, facts: Facts, values: Mapping[str,
             return _result(term, inputs, 0, plan.grade_0, routed[1])
 
     if plan.present is not None:
-        present, missing, _ = compiled(plan.present)(values)
+        present, missing, _ = plan.present.test(values)
         if present is None:
             # Findings unknown, but a death attributed to this event still is its grade 5.
             for met in plan.criteria:
                 if met.consequence_only and met.test(values)[0] is True:
-                    return _met(term, inputs, met, _because(met.criterion.when, values))
+                    return _met(term, inputs, met, met.because(values))
             return _not_gradable(term, inputs, "; ".join(missing_reason(m) for m in missing))
         if present is False:
             return _result(
@@ -446,7 +451,7 @@ def _grade_term(term: TermRule, visit: Visit, facts: Facts, values: Mapping[str,
     for met in plan.criteria:
         value, missing, failed = met.test(values)
         if value is True:
-            basis = _because(met.criterion.when, values)
+            basis = met.because(values)
             if unknown_above:
                 higher = ", ".join(str(g) for g, _ in unknown_above)
                 reasons = "; ".join(
@@ -562,7 +567,7 @@ def _route(
             continue
         if when is None:
             return None
-        value, missing, _ = compiled(when)(values)
+        value, missing, _ = when.test(values)
         if value is True:
             return None
         if value is None:
@@ -659,6 +664,6 @@ def _graded_under_morphology(term: TermRule, values: Mapping[str, Any], skin: An
     for morphology, when in _plan(term).routes or ():
         if morphology != skin.morphology:
             continue
-        if when is None or compiled(when)(values)[0] is not False:
+        if when is None or when.test(values)[0] is not False:
             return True
     return False

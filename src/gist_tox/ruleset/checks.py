@@ -23,7 +23,7 @@ from __future__ import annotations
 
 import itertools
 import re
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from fractions import Fraction
 from pathlib import Path
@@ -42,7 +42,7 @@ from gist_tox.ruleset.conditions import (
     Condition,
     FieldRef,
     NotOf,
-    evaluate,
+    holds,
 )
 from gist_tox.ruleset.loader import (
     CONFIG_FILE,
@@ -60,17 +60,25 @@ from gist_tox.ruleset.schema import ReferenceRanges, RulesConfig, TermRule
 from gist_tox.units import PLAUSIBLE_CELSIUS, PLAUSIBLE_MAX_COUNT, count_to_canonical, exact, show
 
 
-class _Silent:
-    """A describer that renders nothing: probing needs truth values, not texts."""
+class Probe(Mapping[str, Any]):
+    """The inputs of a probe, each given by a function (:data:`MISSING` when absent), read by
+    the same compiled conditions that grade visits."""
 
-    def label(self, field: str) -> str:
-        return ""
+    def __init__(self, lookup: Callable[[str], Any]) -> None:
+        self.lookup = lookup
 
-    def quantity(self, field: str, value: Any) -> str:
-        return ""
+    def __getitem__(self, name: str) -> Any:
+        value = self.lookup(name)
+        if value is MISSING:
+            raise KeyError(name)
+        return value
 
+    def __iter__(self) -> Iterator[str]:
+        return iter(())
 
-SILENT = _Silent()
+    def __len__(self) -> int:
+        return 0
+
 
 EPSILON = Fraction(1, 10**9)
 """How far "just either side" of a threshold is probed (far below any clinical resolution)."""
@@ -577,11 +585,7 @@ def _probe(
 
     met_at: list[list[tuple[int, int]]] = []
     for value in ordered:
-        met = [
-            (index, c.grade)
-            for index, c in criteria
-            if evaluate(c.when, lookup, SILENT).value is True
-        ]
+        met = [(index, c.grade) for index, c in criteria if holds(c.when, Probe(lookup)) is True]
         met_at.append(met)
         if len(met) > 1:
             grades = " and ".join(f"{g}{line_of(i)}" for i, g in met)
@@ -656,10 +660,6 @@ def _runs(grades: list[int]) -> list[int]:
 # Skin routes
 
 
-def _lookup_in(facts: dict[str, Any]) -> Callable[[str], Any]:
-    return lambda name: facts.get(name, MISSING)
-
-
 def _check_skin_routes(version: str, files: list[RuleFile], out: _Collector) -> None:
     """Every morphology, at every BSA, is graded under some term; under more than one only when
     each of them takes the morphology unconditionally (bullous: SJS and TEN split by
@@ -691,7 +691,7 @@ def _check_skin_routes(version: str, files: list[RuleFile], out: _Collector) -> 
                     if route.when is None:
                         hits.append((rf, i, False))
                         continue
-                    value = evaluate(route.when, _lookup_in(facts), SILENT).value
+                    value = holds(route.when, facts)
                     if value is None:
                         key = f"{rf.relpath}:{i}:unknown"
                         if key not in reported:

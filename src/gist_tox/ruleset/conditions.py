@@ -24,15 +24,10 @@ from typing import Annotated, Any, Literal, Protocol, Union
 
 from pydantic import BaseModel, ConfigDict, Discriminator, Field, Tag, model_validator
 
-from gist_tox.memo import per_object
 from gist_tox.units import exact
 
-BOUND_OPS: dict[str, tuple[str, Callable[[Fraction, Fraction], bool]]] = {
-    "lt": ("<", lambda a, b: a < b),
-    "le": ("<=", lambda a, b: a <= b),
-    "gt": (">", lambda a, b: a > b),
-    "ge": (">=", lambda a, b: a >= b),
-}
+BOUND_SYMBOLS: dict[str, str] = {"lt": "<", "le": "<=", "gt": ">", "ge": ">="}
+"""Each bound of a comparison, in the order it is read and shown, with its symbol."""
 
 NEGATED_SYMBOL = {"<": ">=", "<=": ">", ">": "<=", ">=": "<"}
 
@@ -66,7 +61,7 @@ class Compare(_Node):
         return self
 
     def bounds(self) -> list[tuple[str, Bound]]:
-        return [(op, getattr(self, op)) for op in BOUND_OPS if getattr(self, op) is not None]
+        return [(op, getattr(self, op)) for op in BOUND_SYMBOLS if getattr(self, op) is not None]
 
 
 class IsTrue(_Node):
@@ -143,23 +138,11 @@ Condition = Annotated[
 # no schema is built at import time, and none at all for a cached rule set.
 
 
-_FIELDS_READ: dict[int, tuple[Condition, list[str]]] = {}
-
-
 def fields_read(condition: Condition) -> list[str]:
-    """Every input a condition reads, in order, without repeats (bounds included).
-
-    Rules never change while they are in use, so the answer is remembered per condition object
-    (the object itself is kept with it, so its id cannot be reused).
-    """
-    known = _FIELDS_READ.get(id(condition))
-    if known is not None and known[0] is condition:
-        return known[1]
+    """Every input a condition reads, in order, without repeats (bounds included)."""
     out: list[str] = []
     _collect_fields(condition, out)
-    result = list(dict.fromkeys(out))
-    _FIELDS_READ[id(condition)] = (condition, result)
-    return result
+    return list(dict.fromkeys(out))
 
 
 def _collect_fields(node: Condition, out: list[str]) -> None:
@@ -174,29 +157,14 @@ def _collect_fields(node: Condition, out: list[str]) -> None:
     else:
         out.append(node.field)
         if isinstance(node, Compare):
-            for op in BOUND_OPS:  # the order of ``Compare.bounds``
+            for op in BOUND_SYMBOLS:  # the order of ``Compare.bounds``
                 bound = getattr(node, op)
                 if isinstance(bound, FieldRef):
                     out.append(bound.field)
 
 
-@per_object(limit=4096)
-def _limits(condition: Compare) -> list[tuple[str, Callable[[Fraction, Fraction], bool], Any]]:
-    """The bounds of a comparison with their symbol, test and exact limit (or field reference),
-    worked out once per condition object."""
-    out = []
-    for op, bound in condition.bounds():
-        symbol, test = BOUND_OPS[op]
-        out.append((symbol, test, bound if isinstance(bound, FieldRef) else exact(bound)))
-    return out
-
-
 # --------------------------------------------------------------------------------------------
 # Evaluation
-
-
-Lookup = Callable[[str], Any]
-"""Returns an input's value, or :data:`MISSING`."""
 
 
 class _Missing:
@@ -229,29 +197,6 @@ class Record:
         return f"{type(self).__name__}({shown})"
 
 
-class Outcome(Record):
-    """A three-valued truth, the inputs that were missing, the facts that decided it, and how
-    many leaves failed (for the nearest grade when findings fit no cell)."""
-
-    __slots__ = ("value", "missing", "because", "failed_leaves")  # noqa: RUF023 - repr order
-
-    def __init__(
-        self,
-        value: bool | None,
-        missing: list[str] | None = None,
-        because: list[str] | None = None,
-        failed_leaves: int = 0,
-    ) -> None:
-        self.value = value
-        self.missing: list[str] = [] if missing is None else missing
-        self.because: list[str] = [] if because is None else because
-        self.failed_leaves = failed_leaves
-
-    @property
-    def unknown(self) -> bool:
-        return self.value is None
-
-
 class Describe(Protocol):
     """Renders inputs for people."""
 
@@ -266,85 +211,10 @@ def _shown(describe: Describe, field_name: str, value: Any) -> str:
     return f"{describe.label(field_name)} {describe.quantity(field_name, value)}"
 
 
-def evaluate(condition: Condition, lookup: Lookup, describe: Describe) -> Outcome:
-    if isinstance(condition, AllOf):
-        return _all([evaluate(c, lookup, describe) for c in condition.all])
-    if isinstance(condition, AnyOf):
-        return _any([evaluate(c, lookup, describe) for c in condition.any])
-    if isinstance(condition, NotOf):
-        inner = evaluate(condition.not_, lookup, describe)
-        value = None if inner.value is None else not inner.value
-        return Outcome(value, inner.missing, inner.because, 0 if value else 1)
-    value = lookup(condition.field)
-    if value is MISSING:
-        return Outcome(None, [condition.field])
-    if isinstance(condition, IsTrue):
-        ok = bool(value) is condition.is_
-        text = _shown(describe, condition.field, value)
-        return Outcome(ok, [], [text] if ok else [], 0 if ok else 1)
-    if isinstance(condition, OneOf):
-        ok = value in condition.in_
-        because = [_shown(describe, condition.field, value)] if ok else []
-        return Outcome(ok, [], because, 0 if ok else 1)
-    return _compare(condition, value, lookup, describe)
-
-
-def _compare(condition: Compare, value: Any, lookup: Lookup, describe: Describe) -> Outcome:
-    parts: list[str] = []
-    failed = 0
-    missing: list[str] = []
-    value = exact(value)
-    for symbol, test, bound in _limits(condition):
-        if isinstance(bound, FieldRef):
-            limit = lookup(bound.field)
-            if limit is MISSING:
-                missing.append(bound.field)
-                continue
-            limit = exact(limit)
-            if test(value, limit):
-                parts.append(f"{symbol} {_shown(describe, bound.field, limit)}")
-            else:
-                failed += 1
-        elif test(value, bound):
-            parts.append(f"{symbol} {describe.quantity(condition.field, bound)}")
-        else:
-            failed += 1
-    if failed:
-        return Outcome(False, [], [], failed)
-    if missing:
-        return Outcome(None, missing)
-    return Outcome(True, [], [f"{_shown(describe, condition.field, value)} {' and '.join(parts)}"])
-
-
-def _all(outcomes: list[Outcome]) -> Outcome:
-    failed = sum(o.failed_leaves for o in outcomes)
-    if any(o.value is False for o in outcomes):
-        return Outcome(False, [], [], failed)
-    missing = [m for o in outcomes for m in o.missing]
-    if missing:
-        return Outcome(None, list(dict.fromkeys(missing)), [], failed)
-    return Outcome(True, [], [b for o in outcomes for b in o.because])
-
-
-def _any(outcomes: list[Outcome]) -> Outcome:
-    true = [o for o in outcomes if o.value is True]
-    if true:
-        return Outcome(True, [], [b for o in true for b in o.because])
-    missing = [m for o in outcomes for m in o.missing]
-    failed = min((o.failed_leaves for o in outcomes), default=0)
-    if missing:
-        return Outcome(None, list(dict.fromkeys(missing)), [], failed)
-    return Outcome(False, [], [], failed)
-
-
 # --------------------------------------------------------------------------------------------
-# Compiled evaluation: the truth of a condition without its texts, for grading many visits.
-#
-# :func:`evaluate` above is the reference: it says why (``because``) at every node, which costs
-# a text per comparison although grading shows the texts of one criterion per term at most.
-# :func:`compiled` turns a condition, once per process, into a small tree of closures that give
-# exactly ``evaluate``'s value, missing inputs and failed-leaf count (tests pin the equality);
-# the texts are then asked of ``evaluate`` only for the criterion whose basis is shown.
+# Compiled evaluation: each condition becomes, once, a small tree of closures that gives its
+# truth (value, missing inputs, failed leaves) for grading many visits, and, for a condition
+# that holds, the facts that met it (``explain``), from the same tree.
 
 
 Truth = tuple[bool | None, tuple[str, ...], int]
@@ -367,25 +237,90 @@ _OPERATORS: dict[str, Callable[[int, int], bool]] = {
 denominators (always so in :class:`Fraction`), ``a/b < c/d`` exactly when ``a*d < c*b``."""
 
 
-@per_object(limit=4096)
-def compiled(condition: Condition) -> Test:
-    """The condition as a closure tree, built once per condition object (rules do not change
-    while in use)."""
-    return _compile(condition)
+Explain = Callable[[Mapping[str, Any], "Describe"], list[str]]
+"""The facts that met a compiled condition, asked only of one that holds."""
 
 
-def _compile(condition: Condition) -> Test:
-    if isinstance(condition, AllOf):
-        return _compile_all(tuple(_compile(c) for c in condition.all))
-    if isinstance(condition, AnyOf):
-        return _compile_any(tuple(_compile(c) for c in condition.any))
+class Compiled(Record):
+    """A condition compiled: ``test`` gives its truth, ``explain`` the facts that met it: for a
+    condition that holds, every fact that made it hold (each ``any`` names the branches that
+    hold); ``not`` passes on what its inner condition says; anything else says nothing."""
+
+    __slots__ = ("explain", "test")
+
+    def __init__(self, test: Test, explain: Explain) -> None:
+        self.test = test
+        self.explain = explain
+
+
+def compile_condition(condition: Condition) -> Compiled:
+    """The condition as closures, built once (by the rule set's plans) and used for every visit."""
+    if isinstance(condition, AllOf | AnyOf):
+        every = isinstance(condition, AllOf)
+        children = tuple(
+            compile_condition(c)
+            for c in (condition.all if isinstance(condition, AllOf) else condition.any)
+        )
+        test = (_compile_all if every else _compile_any)(tuple(c.test for c in children))
+
+        def explain_branches(values: Mapping[str, Any], describe: Describe) -> list[str]:
+            if test(values)[0] is not True:
+                return []
+            return [
+                text
+                for child in children
+                if every or child.test(values)[0] is True
+                for text in child.explain(values, describe)
+            ]
+
+        return Compiled(test, explain_branches)
     if isinstance(condition, NotOf):
-        return _compile_not(_compile(condition.not_))
-    if isinstance(condition, IsTrue):
-        return _compile_is(condition.field, condition.is_)
-    if isinstance(condition, OneOf):
-        return _compile_in(condition.field, tuple(condition.in_))
-    return _compile_compare(condition)
+        inner = compile_condition(condition.not_)
+        return Compiled(_compile_not(inner.test), inner.explain)
+    if isinstance(condition, IsTrue | OneOf):
+        name = condition.field
+        test = (
+            _compile_is(name, condition.is_)
+            if isinstance(condition, IsTrue)
+            else _compile_in(name, tuple(condition.in_))
+        )
+
+        def explain_value(values: Mapping[str, Any], describe: Describe) -> list[str]:
+            if test(values)[0] is not True:
+                return []
+            return [_shown(describe, name, values[name])]
+
+        return Compiled(test, explain_value)
+    test = _compile_compare(condition)
+    return Compiled(test, _explain_compare(condition, test))
+
+
+def _explain_compare(condition: Compare, test: Test) -> Explain:
+    """ "ANC 0.42 x10^9/L < 0.5 x10^9/L", each bound with its symbol, a field bound by name."""
+    name = condition.field
+    bounds = [
+        (BOUND_SYMBOLS[op], bound if isinstance(bound, FieldRef) else exact(bound))
+        for op, bound in condition.bounds()
+    ]
+
+    def explain(values: Mapping[str, Any], describe: Describe) -> list[str]:
+        if test(values)[0] is not True:
+            return []
+        parts = [
+            f"{symbol} {_shown(describe, bound.field, exact(values[bound.field]))}"
+            if isinstance(bound, FieldRef)
+            else f"{symbol} {describe.quantity(name, bound)}"
+            for symbol, bound in bounds
+        ]
+        return [f"{_shown(describe, name, exact(values[name]))} {' and '.join(parts)}"]
+
+    return explain
+
+
+def holds(condition: Condition, values: Mapping[str, Any]) -> bool | None:
+    """Whether ``condition`` holds for ``values`` (``None``: unknown), compiled on the spot
+    (for ``rules check``'s probes, which try each condition on a few values)."""
+    return compile_condition(condition).test(values)[0]
 
 
 def _compile_all(children: tuple[Test, ...]) -> Test:
@@ -424,7 +359,7 @@ def _compile_any(children: tuple[Test, ...]) -> Test:
             missing += child_missing
             if fewest < 0 or child_failed < fewest:
                 fewest = child_failed
-        fewest = max(fewest, 0)  # as ``evaluate`` (min of none is 0; the schema forbids none)
+        fewest = max(fewest, 0)  # min of no branches is 0 (the schema forbids none)
         if missing:
             return None, tuple(dict.fromkeys(missing)), fewest
         return False, (), fewest
@@ -436,7 +371,7 @@ def _compile_not(inner: Test) -> Test:
     def test(values: Mapping[str, Any]) -> Truth:
         value, missing, _ = inner(values)
         if value is None:
-            return None, missing, 1  # as ``evaluate``: an unknown ``not`` counts one failed leaf
+            return None, missing, 1  # an unknown ``not`` counts one failed leaf
         return (not value), missing, 1 if value else 0
 
     return test
