@@ -211,3 +211,29 @@ def bundle_of(visit: dict[str, Any]) -> dict[str, Any]:
         "type": "collection",
         "entry": [{"resource": r} for r in resources],
     }
+
+
+def export_of(visits: list[dict[str, Any]]) -> dict[str, list[dict[str, Any]]]:
+    """The FHIR twins of ``visits`` as a Bulk Data export: resources by type (one NDJSON file
+    each), every resource once (a patient's Patient and orders appear once however many of
+    its visits are given)."""
+    files: dict[str, dict[str, dict[str, Any]]] = {}
+    for visit in visits:
+        for entry in bundle_of(visit)["entry"]:
+            resource = dict(entry["resource"])
+            kind = resource["resourceType"]
+            pid = visit["patient"]["id"]
+            if kind != "Patient":
+                resource["id"] = f"{pid}-{resource['id']}"[:64]
+            files.setdefault(kind, {})[resource["id"]] = resource
+    return {kind: list(found.values()) for kind, found in files.items()}
+
+
+def write_export(folder: Any, visits: list[dict[str, Any]]) -> None:
+    import json
+
+    folder.mkdir(parents=True, exist_ok=True)
+    for kind, resources in export_of(visits).items():
+        with (folder / f"{kind}.ndjson").open("w") as out:
+            for resource in resources:
+                out.write(json.dumps(resource, default=str) + "\n")

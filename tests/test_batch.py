@@ -232,10 +232,10 @@ def test_a_file_that_kills_its_worker_is_a_failure_and_no_other_is_lost(
     parent = os.getpid()
     real = batch.Processor.__call__
 
-    def dying(self: batch.Processor, path: str) -> Outcome:
+    def dying(self: batch.Processor, path: str, payload: object = None) -> Outcome:
         if "crash" in path and os.getpid() != parent:
             os._exit(1)  # as if killed by the OOM killer
-        return real(self, path)
+        return real(self, path, payload)
 
     monkeypatch.setattr(batch.Processor, "__call__", dying)
     out = list(run(discover([str(tmp_path)]), rules=RULES, jobs=2, chunk=2))

@@ -133,13 +133,17 @@ class Found:
     path: str
     error: InputError | None = None
     ident: tuple[int, int] | None = None
+    payload: Any = None
+    """For one patient of a FHIR Bulk Data export: its resources and day (``gist_tox.fhir``)."""
 
 
 def _sort_key(item: Found) -> tuple[str, ...]:
     return tuple(os.path.normpath(item.path).split(os.sep))
 
 
-def discover(paths: Iterable[str], *, exclude: Iterable[str] = ()) -> Iterator[Found]:
+def discover(
+    paths: Iterable[str], *, exclude: Iterable[str] = (), every_day: bool = False
+) -> Iterator[Found]:
     """Every visit file under ``paths`` (files are taken whatever their suffix; folders are
     walked for ``*.yaml``, ``*.yml`` and ``*.json``, to any depth), plus one failure per path
     that does not exist, folder that cannot be read or holds no visit files, and symbolic-link
@@ -149,7 +153,8 @@ def discover(paths: Iterable[str], *, exclude: Iterable[str] = ()) -> Iterator[F
     spellings name it (``visits`` and ``/abs/visits``, a link to a file in the same folder, a
     hard link); only the listings of the folders being walked are held, so memory does not grow
     with the number of files.  ``exclude`` names files never to read (the batch's own
-    ``--output``).
+    ``--output``).  A folder given that holds ``*.ndjson`` files is a FHIR Bulk Data export:
+    one item per patient (``every_day``: per patient and day), see :mod:`gist_tox.fhir.export`.
     """
     excluded: set[tuple[int, int]] = set()
     for path in exclude:
@@ -185,7 +190,10 @@ def discover(paths: Iterable[str], *, exclude: Iterable[str] = ()) -> Iterator[F
                 folders.append((path, info))
         elif (info.st_dev, info.st_ino) not in excluded:
             files.append(Found(path, ident=(info.st_dev, info.st_ino)))
-    walks = [_folder(path, info, excluded, roots) for path, info in folders]
+    walks = [
+        _export(path, every_day) if _is_export(path) else _folder(path, info, excluded, roots)
+        for path, info in folders
+    ]
     files = [f for f in files if f.error is not None or not _listed_by_walk(f.path, roots)]
     files.sort(key=_sort_key)
     previous: tuple[str, ...] | None = None
@@ -200,6 +208,21 @@ def discover(paths: Iterable[str], *, exclude: Iterable[str] = ()) -> Iterator[F
                 continue
             seen.add(item.ident)
         yield item
+
+
+def _is_export(folder: str) -> bool:
+    from gist_tox.fhir import is_export
+
+    return is_export(folder)
+
+
+def _export(folder: str, every_day: bool) -> Iterator[Found]:
+    """The patients of a FHIR Bulk Data export folder, each with its resources."""
+    from gist_tox.fhir.export import items
+
+    for item in items(folder, every_day=every_day):
+        payload = None if item.error is not None else (item.resources, item.day)
+        yield Found(item.path, item.error, payload=payload)
 
 
 def _inside(real: str, roots: Iterable[str]) -> bool:
@@ -377,11 +400,17 @@ class Processor:
         visit is read rather than failing every file."""
         self.rulesets.get(self.rulesets.requested or self.rulesets.default_version)
 
-    def __call__(self, path: str) -> Outcome:
+    def __call__(self, path: str, payload: Any = None) -> Outcome:
         from gist_tox.pipeline import evaluate_file
 
         try:
-            result = evaluate_file(path, self.rulesets).as_json()
+            if payload is not None:  # one patient of a FHIR Bulk Data export
+                from gist_tox.fhir.load import evaluate_resources
+
+                resources, day = payload
+                result = evaluate_resources(resources, day, path, self.rulesets).as_json()
+            else:
+                result = evaluate_file(path, self.rulesets).as_json()
             return summarise(result, _dumps(result, self.indent))
         except InputError as exc:
             return failure(exc)
@@ -422,9 +451,9 @@ def _init_worker(rules: Path | None, ctcae: str | None, indent: int | None) -> N
     _worker = Processor(rules, ctcae, indent)
 
 
-def _work(paths: list[str]) -> list[Outcome]:
+def _work(jobs: list[tuple[str, Any]]) -> list[Outcome]:
     assert _worker is not None, "worker used before its initializer ran"
-    return [_worker(path) for path in paths]
+    return [_worker(path, payload) for path, payload in jobs]
 
 
 def run(
@@ -449,7 +478,7 @@ def run(
     head = list(itertools.islice(parts, 2 if jobs > 1 else 0))
     if len(head) < 2:
         graded: Iterator[tuple[list[Found], list[Outcome]]] = (
-            (part, [processor(f.path) for f in part if f.error is None])
+            (part, [processor(f.path, f.payload) for f in part if f.error is None])
             for part in itertools.chain(head, parts)
         )
     else:
@@ -468,8 +497,9 @@ def _chunks(found: Iterable[Found], size: int) -> Iterator[list[Found]]:
         yield part
 
 
-def _paths(part: list[Found]) -> list[str]:
-    return [f.path for f in part if f.error is None]
+def _paths(part: list[Found]) -> list[tuple[str, Any]]:
+    """The work of a chunk: each path to grade, with its payload (see :class:`Found`)."""
+    return [(f.path, f.payload) for f in part if f.error is None]
 
 
 # --------------------------------------------------------------------------------------------

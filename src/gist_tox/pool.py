@@ -14,6 +14,7 @@ from collections.abc import Iterator
 from concurrent.futures import Future, ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from pathlib import Path
+from typing import Any
 
 from gist_tox.batch import Found, Outcome, _init_worker, _paths, _work, failure
 from gist_tox.errors import InputError
@@ -57,7 +58,7 @@ class _Pool:
             return part, future.result()
         except BrokenProcessPool:
             self.pool.shutdown(wait=True, cancel_futures=True)
-            outcomes = [self._alone(path) for path in _paths(part)]
+            outcomes = [self._alone(job) for job in _paths(part)]
             self.pool = self._new(self.jobs)
             waiting = [p for p, _ in self.window]
             self.window.clear()
@@ -65,10 +66,11 @@ class _Pool:
                 self.submit(other)
             return part, outcomes
 
-    def _alone(self, path: str) -> Outcome:
+    def _alone(self, job: tuple[str, Any]) -> Outcome:
+        path = job[0]
         pool = self._new(1)
         try:
-            return pool.submit(_work, [path]).result()[0]
+            return pool.submit(_work, [job]).result()[0]
         except BrokenProcessPool:
             return failure(
                 InputError(

@@ -118,6 +118,14 @@ def batch(
             show_default=False,
         ),
     ] = None,
+    every_day: Annotated[
+        bool,
+        typer.Option(
+            "--every-day",
+            help="FHIR Bulk Data export folders: grade every day with a blood count of each"
+            " patient (default: each patient's latest).",
+        ),
+    ] = False,
     rules: RulesOption = None,
     ctcae: CtcaeOption = None,
 ) -> None:
@@ -144,7 +152,7 @@ def batch(
     render = renderer(fmt)
     tally = core.Tally()
     outcomes: Iterable[core.Outcome] = core.run(
-        core.discover(given, exclude=exclude),
+        core.discover(given, exclude=exclude, every_day=every_day),
         rules=rules,
         ctcae=ctcae.value if ctcae else None,
         jobs=jobs or os.cpu_count() or 1,
@@ -154,7 +162,8 @@ def batch(
     # A bar on stderr, unless results stream to the same terminal (they show progress already).
     if sys.stderr.isatty() and (fmt == "table" or not to_stdout or not sys.stdout.isatty()):
         outcomes = _with_progress(
-            outcomes, lambda: sum(1 for _ in core.discover(given, exclude=exclude))
+            outcomes,
+            lambda: sum(1 for _ in core.discover(given, exclude=exclude, every_day=every_day)),
         )
     outcomes = tally.reading(outcomes)
     filters: list[str] = []

@@ -12,9 +12,21 @@ not pay for it.  This package's ``__init__`` imports nothing heavy: the entry po
 
 from __future__ import annotations
 
+import os
 from typing import Any
+
+EXPORT_SUFFIX = ".ndjson"
 
 
 def is_fhir(data: Any) -> bool:
     """Whether a parsed document is a FHIR resource (it names its ``resourceType``)."""
     return isinstance(data, dict) and "resourceType" in data
+
+
+def is_export(folder: str) -> bool:
+    """Whether ``folder`` is a FHIR Bulk Data export: it holds ``*.ndjson`` files."""
+    try:
+        with os.scandir(folder) as entries:
+            return any(e.name.lower().endswith(EXPORT_SUFFIX) and e.is_file() for e in entries)
+    except OSError:
+        return False

@@ -1,0 +1,117 @@
+"""A FHIR Bulk Data export folder (``Patient.ndjson``, ``Observation.ndjson``, ... one resource
+per line) -> one batch item per patient (or per patient and day).
+
+Why the resources are grouped here, in the process that lists the work: an export is sorted by
+resource type, not by patient, so each patient's resources are spread over every file.  They are
+read once, grouped by the patient they are about (``subject``, or the Patient's own id), and
+each patient's group travels with its item to whichever worker grades it.  The export is held in
+memory while the batch runs (a pharmacist's export of 10,000 patients is tens of megabytes).
+
+A line that is not a JSON object naming its ``resourceType`` becomes a failure record naming
+the file and the line; the other lines and patients are graded.  Resources about no patient
+(a ``Medication``) are given to the patients whose orders name them.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from collections.abc import Iterator
+from typing import Any, NamedTuple
+
+from gist_tox.errors import InputError
+from gist_tox.fhir import EXPORT_SUFFIX
+from gist_tox.fhir.reader import blood_count_day
+from gist_tox.fhir.resources import Resource, reference_id
+
+MAX_LINE_BYTES = 1024 * 1024
+"""A single resource larger than this (1 MiB) is refused, as a visit file that large is."""
+
+
+class Item(NamedTuple):
+    """One thing to grade: ``path`` names it (``export/Patient/p1``, with ``/YYYY-MM-DD`` for one
+    day), ``resources`` and ``day`` are what the reader needs; or ``error`` set."""
+
+    path: str
+    resources: list[Resource] | None = None
+    day: str | None = None
+    error: InputError | None = None
+
+
+def _strict(text: str) -> Any:
+    def refuse(name: str) -> Any:
+        raise ValueError(f"{name} is not a number")
+
+    return json.loads(text, parse_constant=refuse)
+
+
+def read(folder: str) -> tuple[dict[str, list[Resource]], list[InputError]]:
+    """Every patient's resources in the export, and the lines that could not be read."""
+    patients: dict[str, list[Resource]] = {}
+    medications: dict[str, Resource] = {}
+    problems: list[InputError] = []
+    names = sorted(n for n in os.listdir(folder) if n.lower().endswith(EXPORT_SUFFIX))
+    for name in names:
+        path = os.path.join(folder, name)
+        try:
+            handle = open(path, "rb")  # noqa: SIM115 - closed below, read line by line
+        except OSError as exc:
+            problems.append(InputError(path, f"cannot read: {exc.strerror or exc}", code="file"))
+            continue
+        with handle:
+            for number, raw in enumerate(handle, start=1):
+                if not raw.strip():
+                    continue
+                try:
+                    if len(raw) > MAX_LINE_BYTES:
+                        raise ValueError(f"a line of more than {MAX_LINE_BYTES} bytes")
+                    data = _strict(raw.decode("utf-8"))
+                    if not isinstance(data, dict) or not isinstance(data.get("resourceType"), str):
+                        raise ValueError("expected a JSON object that names its resourceType")
+                except (ValueError, UnicodeDecodeError) as exc:
+                    problems.append(InputError(path, f"not a FHIR resource: {exc}", line=number))
+                    continue
+                resource = Resource(data, path, number)
+                kind = data["resourceType"]
+                if kind == "Medication" and isinstance(data.get("id"), str):
+                    medications[data["id"]] = resource
+                    continue
+                owner = data.get("id") if kind == "Patient" else _subject(data)
+                if isinstance(owner, str) and owner:
+                    patients.setdefault(owner, []).append(resource)
+    for resources in patients.values():
+        named = {_medication(r.data) for r in resources} - {None}
+        resources.extend(medications[m] for m in sorted(named) if m in medications)  # type: ignore[type-var]
+    return patients, problems
+
+
+def _subject(data: dict[str, Any]) -> str | None:
+    for key in ("subject", "patient"):
+        ref = data.get(key)
+        if isinstance(ref, dict):
+            return reference_id(ref.get("reference"), "Patient")
+    return None
+
+
+def _medication(data: dict[str, Any]) -> str | None:
+    ref = data.get("medicationReference")
+    return reference_id(ref.get("reference"), "Medication") if isinstance(ref, dict) else None
+
+
+def items(folder: str, *, every_day: bool = False) -> Iterator[Item]:
+    """The export's work in path order: one item per patient (its latest day with a blood
+    count), or with ``every_day`` one per patient and day; then the lines that failed."""
+    patients, problems = read(folder)
+    out: list[Item] = []
+    for pid, resources in patients.items():
+        base = os.path.join(folder, "Patient", pid)
+        if not every_day:
+            out.append(Item(base, resources))
+            continue
+        days = sorted({d for r in resources if (d := blood_count_day(r.data)) is not None})
+        if not days:
+            out.append(Item(base, resources))  # graded to say there is nothing to grade
+        out.extend(Item(os.path.join(base, day), resources, day) for day in days)
+    out.extend(Item(f"{p.source}:{p.line}" if p.line else p.source, error=p) for p in problems)
+    out.sort(key=lambda i: (tuple(os.path.normpath(i.path).split(os.sep)), i.error is not None))
+    yield from out

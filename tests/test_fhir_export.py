@@ -1,0 +1,75 @@
+"""FHIR Bulk Data export folders in ``batch`` (gist_tox.fhir.export)."""
+
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+from typing import Any
+
+from conftest import EXAMPLES, invoke
+from test_fhir_reader import _decided
+
+EXPORT = EXAMPLES / "fhir" / "export"
+TWINS = [
+    EXAMPLES / "fhir" / "hwang-2010-2009-04-27.yaml",
+    EXAMPLES / "hwang-2010-worst-visit.yaml",
+    EXAMPLES / "dosing" / "hematologic-recurrence.yaml",
+    EXAMPLES / "dosing" / "skin-hold-resume.yaml",
+    EXAMPLES / "dosing" / "platelets-hold.yaml",
+]
+
+
+def _batch(*args: str) -> tuple[int, list[dict[str, Any]]]:
+    result = invoke(["batch", *args, "-f", "ndjson", "-j", "1"])
+    return result.exit_code, [json.loads(line) for line in result.stdout.splitlines()]
+
+
+def _by_visit(results: list[dict[str, Any]]) -> dict[tuple[str, str], dict[str, Any]]:
+    return {(r["patient_id"], r["date"]): _decided(r) for r in results}
+
+
+def test_an_export_grades_each_patients_latest_day_as_the_yaml_twins() -> None:
+    code, exported = _batch(str(EXPORT))
+    assert code == 0
+    assert [r["source"] for r in exported] == [
+        f"{EXPORT}/Patient/{pid}" for pid in ("EX-HEME", "EX-PLT", "EX-SKIN", "HWANG-2010")
+    ]
+    _, twins = _batch(*map(str, TWINS[1:]))
+    assert _by_visit(exported) == _by_visit(twins)
+
+
+def test_every_day_grades_each_day_with_a_blood_count() -> None:
+    code, exported = _batch(str(EXPORT), "--every-day")
+    assert code == 0
+    _, twins = _batch(*map(str, TWINS))
+    assert _by_visit(exported) == _by_visit(twins)
+
+
+def test_a_bad_line_is_one_failure_and_every_patient_is_still_graded(tmp_path: Path) -> None:
+    folder = tmp_path / "export"
+    shutil.copytree(EXPORT, folder)
+    with (folder / "Observation.ndjson").open("a") as out:
+        out.write("{not json\n")
+    code, results = _batch(str(folder))
+    assert code == 2
+    failures = [r for r in results if r.get("format") == "gist-tox/file-error@1"]
+    assert len(failures) == 1 and failures[0]["source"].endswith("Observation.ndjson")
+    assert failures[0]["line"] == sum(1 for _ in (EXPORT / "Observation.ndjson").open()) + 1
+    assert len(results) == 5
+
+
+def test_a_bad_resource_fails_only_its_patient(tmp_path: Path) -> None:
+    folder = tmp_path / "export"
+    shutil.copytree(EXPORT, folder)
+    lines = (folder / "Observation.ndjson").read_text().splitlines()
+    first = json.loads(lines[0])
+    first["valueQuantity"]["code"] = "g/dL"
+    lines[0] = json.dumps(first)
+    (folder / "Observation.ndjson").write_text("\n".join(lines) + "\n")
+    code, results = _batch(str(folder))
+    assert code == 2
+    failed = [r for r in results if r.get("format") == "gist-tox/file-error@1"]
+    assert len(failed) == 1 and failed[0]["line"] == 1
+    assert f"Observation/{first['id']} valueQuantity.code" in failed[0]["field"]
+    assert sum(1 for r in results if r.get("format") == "gist-tox/result@1") == 3
