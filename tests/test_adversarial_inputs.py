@@ -145,6 +145,11 @@ BAD: dict[str, str | bytes] = {
     "dose_hex.yaml": _sub("current_dose_mg: 400", "current_dose_mg: 0x190"),
     "dose_base60.yaml": _sub("current_dose_mg: 400", "current_dose_mg: 6:40"),
     "dose_mg_text.yaml": _sub("current_dose_mg: 400", "current_dose_mg: 400 mg"),
+    "dose_tagged_text.yaml": _sub("current_dose_mg: 400", "current_dose_mg: !!int '400'"),
+    "dose_underscore.yaml": _sub("current_dose_mg: 400", "current_dose_mg: 4_00"),
+    "count_underscore.yaml": _sub("value: 1.2", "value: 1_2.5"),
+    "age_free_text.yaml": _sub("age: 60", "age: 'Jane Doe is 71'"),
+    "age_name.json": json.dumps(_json_visit(patient={"id": "ADV-J", "age": "Jane Doe, 71"})),
     "dose_huge.yaml": _sub("current_dose_mg: 400", "current_dose_mg: 40000"),
     "count_comma.yaml": _sub("value: 1.2", "value: 1,2"),
     "count_implausible.yaml": _sub("value: 120,", "value: 120000,"),
@@ -166,6 +171,11 @@ BAD: dict[str, str | bytes] = {
     "date_short.yaml": _sub("date: 2024-03-01", "date: 2024-3-1"),
     "date_time.yaml": _sub("date: 2024-03-01", "date: 2024-03-01T10:00:00"),
     "date_year0.yaml": _sub("date: 2024-03-01", "date: 0000-01-01"),
+    "date_year1.yaml": _sub("date: 2024-03-01", "date: 0001-01-01"),
+    "date_year9999.yaml": _sub("date: 2024-03-01", "date: 9999-12-31"),
+    "date_before_imatinib.json": json.dumps(_json_visit(date="1997-12-31")),
+    "history_year1.yaml": VISIT + "history:\n  - {date: 0001-01-01, category: skin,"
+    " term: rash_maculo_papular, grade: 3, dose_mg: 400}\n",
     "date_quoted_bad.yaml": _sub("date: 2024-03-01", 'date: "2023-02-29"'),
     "date_null.yaml": _sub("date: 2024-03-01", "date:"),
     "date_in_history_bad.yaml": VISIT + "history:\n  - {date: 2024-04-31, category: skin,"
@@ -539,12 +549,23 @@ def test_messages_point_at_the_problem(corpus: Corpus) -> None:
         "dup_flow.yaml": "labs.anc.value: duplicate key 'value'",
         "tag_in_field.yaml": "'!!python/object/apply:os.system' is not allowed",
         "key_cyrillic.yaml": "did you mean 'patient'?",
+        "dose_tagged_text.yaml": "current_dose_mg: '400' is not allowed; expected a whole number",
+        "dose_underscore.yaml": "the number '4_00' is ambiguous (YAML reads it as 400)",
+        "date_year1.yaml": "date: the date 0001-01-01 is out of range; expected 1998-01-01",
+        "date_year9999.yaml": "the date 9999-12-31 is out of range",
+        "age_free_text.yaml": "patient.age: text of 14 characters is not allowed",
+        "id_zero_width.yaml": "patient.id: contains U+200B (ZERO WIDTH SPACE) at character 4",
     }
     for name, words in expect.items():
         _, _, err, _ = run_here(["grade", name], folder)
         assert words in err, (name, err)
     _, _, err, _ = run_here(["grade", ""], folder)
     assert err.startswith("gist-tox: '': no file name given"), err
+    for name in ("age_free_text.yaml", "age_name.json"):  # patient data is never repeated
+        _, _, err, _ = run_here(["grade", name], folder)
+        assert "Jane" not in err and "71" not in err, err
+    _, out, err, _ = run_here(["batch", "age_name.json", "-f", "csv"], folder)
+    assert "Jane" not in out.decode() + err, out
 
 
 def test_valid_control_files_grade(corpus: Corpus) -> None:

@@ -87,3 +87,17 @@ def test_the_software_stamp_changes_when_a_module_changes(
     module = package / "grading.py"
     module.write_text(module.read_text() + "\n# an edit\n")
     assert diskcache.software_stamp.__wrapped__() != before
+
+
+def test_a_relative_xdg_cache_home_is_ignored(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The XDG spec: a relative path in XDG_CACHE_HOME is invalid and ignored, so the cache
+    never lands in the current folder (a shared visits folder, say)."""
+    monkeypatch.delenv("GIST_TOX_CACHE_DIR", raising=False)
+    monkeypatch.delenv("GIST_TOX_NO_CACHE", raising=False)
+    monkeypatch.setenv("HOME", str(tmp_path / "home"))
+    monkeypatch.setenv("XDG_CACHE_HOME", "cache")
+    assert diskcache.cache_dir() == tmp_path / "home" / ".cache" / "gist-tox"
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "xdg"))
+    assert diskcache.cache_dir() == tmp_path / "xdg" / "gist-tox"

@@ -36,7 +36,9 @@ def cache_dir() -> Path | None:
     explicit = os.environ.get("GIST_TOX_CACHE_DIR")
     if explicit:
         return Path(explicit)
-    base = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
+    base = os.environ.get("XDG_CACHE_HOME", "")
+    if not os.path.isabs(base):  # unset, or relative: invalid, to be ignored (the XDG spec)
+        base = os.path.join(os.path.expanduser("~"), ".cache")
     return Path(base) / "gist-tox"
 
 

@@ -32,7 +32,7 @@ from typing import Any, NamedTuple
 
 import yaml
 
-from gist_tox.errors import InputError
+from gist_tox.errors import InputError, echo
 
 MAX_BYTES = 1024 * 1024
 """Files larger than this are refused before they are parsed (1 MiB)."""
@@ -149,7 +149,7 @@ class _Loader(_BaseLoader):  # type: ignore[valid-type,misc]
             value = super().construct_yaml_float(node)
         except ValueError:  # only with an explicit !!float
             raise _unreadable(node, "a number") from None
-        if ":" in str(node.value):  # base 60
+        if ":" in str(node.value) or "_" in str(node.value):  # base 60, ``4_00.5``
             raise _ambiguous_number(node, value)
         return value
 
@@ -165,7 +165,7 @@ def _unreadable(node: yaml.Node, expected: str) -> yaml.constructor.ConstructorE
     return yaml.constructor.ConstructorError(
         None,
         None,
-        f"{shorten(repr(str(node.value)))} tagged {_short_tag(node.tag)} is not {expected}",
+        f"{echo(str(node.value))} tagged {_short_tag(node.tag)} is not {expected}",
         node.start_mark,
     )
 
@@ -180,11 +180,13 @@ def _ambiguous_number(node: yaml.Node, read_as: Any) -> yaml.constructor.Constru
     )
 
 
-_PLAIN_INT = re.compile(r"^[-+]?(0|[1-9][0-9_]*)$")
+_PLAIN_INT = re.compile(r"^[-+]?(0|[1-9][0-9]*)$")
+"""A whole number as people write it: ``4_00`` (YAML 1.1 reads 400) is refused as ambiguous."""
 
 _YAML_TAG = "tag:yaml.org,2002:"
 _STR, _SEQ, _MAP = _YAML_TAG + "str", _YAML_TAG + "seq", _YAML_TAG + "map"
 _INT, _FLOAT, _BOOL, _NULL = (_YAML_TAG + name for name in ("int", "float", "bool", "null"))
+_NUMBER_TAGS = frozenset({_INT, _FLOAT, _BOOL, _NULL})
 _MERGE = _YAML_TAG + "merge"
 
 _Loader.add_constructor("tag:yaml.org,2002:timestamp", _Loader.construct_yaml_timestamp)
@@ -373,7 +375,7 @@ def _kind(data: Any) -> str:
     if data is None:
         return "null"
     if isinstance(data, str):
-        return f"plain text ({shorten(repr(data), 40)})"
+        return f"plain text ({echo(data)})"
     if isinstance(data, bool):
         return "true or false"
     if isinstance(data, int | float):
@@ -585,6 +587,8 @@ class _Builder:
             text: str = node.value
             if tag == _STR:
                 return text
+            if node.style and tag in _NUMBER_TAGS:  # type: ignore[attr-defined]
+                return text  # quoted, or a block (``!!int "400"``): text, never a number
             if tag == _INT:
                 if (
                     len(text) < 19
@@ -596,10 +600,11 @@ class _Builder:
             elif tag == _FLOAT:
                 # PyYAML reads it as ``sign * float(rest)``, ``_`` dropped: ``float(text)``
                 # whenever that reads it (base 60, ``.inf`` and ``.nan`` it does not).
-                try:
-                    return float(text)
-                except ValueError:
-                    pass  # the loader's own constructor, below, reads it or says why not
+                if "_" not in text:  # ``float`` would drop it too: the constructor refuses it
+                    try:
+                        return float(text)
+                    except ValueError:
+                        pass  # the loader's own constructor, below, reads it or says why not
             elif tag == _NULL:
                 return None
             elif tag == _BOOL:

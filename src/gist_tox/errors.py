@@ -25,6 +25,21 @@ def printable(text: str) -> str:
     return "".join(ch if ch.isprintable() else repr(ch)[1:-1] for ch in text)
 
 
+ECHO_MAX = 24
+"""The longest text a message repeats from a file (see :func:`echo`)."""
+
+
+def echo(text: str) -> str:
+    """A text value from a file as a message may repeat it: a single short word (``'g/L'``,
+    ``'hematological'``, ``'2024-02-30'``) quoted, so the writer sees what was read; anything
+    longer or with spaces only by its length.  A message goes to stderr, to a CSV's
+    ``error_message`` and into logs: it must not copy patient data (``age: 'Jane Doe is
+    71'``) there."""
+    if len(text) <= ECHO_MAX and text.isprintable() and not any(c.isspace() for c in text):
+        return repr(text)
+    return f"text of {len(text)} characters"
+
+
 class GistToxError(Exception):
     """Base class of the errors the CLI reports as one line with exit code 2."""
 

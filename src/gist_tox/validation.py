@@ -14,7 +14,7 @@ from typing import Any, TypeVar
 from pydantic import BaseModel, ValidationError
 
 from gist_tox.documents import Document, FieldPath, format_path, shorten
-from gist_tox.errors import InputError
+from gist_tox.errors import InputError, echo
 
 ModelT = TypeVar("ModelT", bound=BaseModel)
 
@@ -106,6 +106,8 @@ def _message(errors: list[Any], path: FieldPath, model: type[BaseModel]) -> str:
         key, words = _BOUNDS[first["type"]]
         limit = first.get("ctx", {}).get(key)
         return f"{_show(value)} is out of range; expected {words} {_show_limit(limit)}"
+    if first["type"] in {"string_too_long", "string_too_short"}:  # free text: never repeated
+        return f"{_length(value)} is not allowed; expected {_expected(first)}"
     if first["type"] in {"too_short", "too_long"}:
         ctx = first.get("ctx", {})
         count = ctx.get("actual_length", "?")
@@ -160,7 +162,13 @@ def _show(value: Any) -> str:
         return "null"
     if isinstance(value, bool):
         return "true" if value else "false"
+    if isinstance(value, str):
+        return echo(value)
     return shorten(repr(value), 40)
+
+
+def _length(value: Any) -> str:
+    return f"text of {len(value)} characters" if isinstance(value, str) else _show(value)
 
 
 def _show_limit(limit: Any) -> str:

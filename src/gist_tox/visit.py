@@ -25,6 +25,7 @@ from pydantic import (
     model_validator,
 )
 
+from gist_tox.errors import echo
 from gist_tox.units import (
     COUNT_UNIT_FACTORS,
     COUNT_UNIT_SPELLINGS,
@@ -57,19 +58,31 @@ VISIT_FORMAT = "gist-tox/visit@1"
 _ISO_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 
 
+FIRST_DATE = dt.date(1998, 1, 1)
+LAST_DATE = dt.date(2099, 12, 31)
+"""The dates a visit or an episode on imatinib can have: imatinib was first given to patients
+in 1998, and a date after 2099 is a typo (``2204`` for ``2024``), as is year 1 or 9999."""
+
+
 def _iso_date(value: Any) -> Any:
-    """Accept a YAML date or an ISO 8601 ``YYYY-MM-DD`` string; never a number or a datetime."""
+    """Accept a YAML date or an ISO 8601 ``YYYY-MM-DD`` string between :data:`FIRST_DATE` and
+    :data:`LAST_DATE`; never a number or a datetime."""
     if isinstance(value, dt.datetime):
         raise ValueError("expected a date (YYYY-MM-DD), not a date and time")
-    if isinstance(value, dt.date):
-        return value
     if isinstance(value, str):
         if not _ISO_DATE.match(value):
-            raise ValueError(f"expected an ISO 8601 date YYYY-MM-DD, got {value!r}")
+            raise ValueError(f"expected an ISO 8601 date YYYY-MM-DD, got {echo(value)}")
         try:
-            return dt.date.fromisoformat(value)
+            value = dt.date.fromisoformat(value)
         except ValueError as exc:
             raise ValueError(f"impossible date {value!r} ({exc})") from None
+    if isinstance(value, dt.date):
+        if not FIRST_DATE <= value <= LAST_DATE:
+            raise ValueError(
+                f"the date {value.isoformat()} is out of range; expected {FIRST_DATE.isoformat()}"
+                f" to {LAST_DATE.isoformat()} (imatinib was first given in 1998)"
+            )
+        return value
     shown = (
         "null"
         if value is None
