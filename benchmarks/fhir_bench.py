@@ -31,6 +31,7 @@ sys.path[:0] = [str(HERE), str(HERE.parent / "tests")]
 
 import yaml  # noqa: E402
 from batch_bench import GIST_TOX, SEED, synthetic_visit  # noqa: E402
+
 from fhir_twin import write_export  # noqa: E402
 
 

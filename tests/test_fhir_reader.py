@@ -238,3 +238,34 @@ def test_grading_a_yaml_visit_does_not_import_fhir() -> None:
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=REPO)
     assert out.returncode == 0, out.stderr
     assert out.stdout.strip() == "[]"
+
+
+def test_timeline_of_a_bundle_replays_every_day_as_the_yaml_timeline(tmp_path: Path) -> None:
+    from fhir_twin import observed
+
+    raw = yaml.safe_load((EXAMPLES / "hwang-2010" / "patient.yaml").read_text())
+    pid = raw["patient"]["id"]
+    resources = {("start",): order("imatinib-start", pid, str(raw["treatment"]["start"]), 400)}
+    for seen in raw["visits"]:
+        drug = {
+            "indication": raw["treatment"]["indication"],
+            "disease_status": seen.get("disease_status"),
+        }
+        visit = {"patient": raw["patient"], "date": str(seen["date"]), "imatinib": drug}
+        visit.update({k: seen[k] for k in ("labs", "fever", "consequences", "skin") if k in seen})
+        resources.update({(r["resourceType"], r["id"]): r for r in observed(visit)})
+    path = _write(
+        tmp_path,
+        {
+            "resourceType": "Bundle",
+            "type": "collection",
+            "entry": [{"resource": r} for r in resources.values()],
+        },
+    )
+
+    def timeline(source: str) -> list[dict[str, Any]]:
+        result = invoke(["timeline", source, "-f", "json"])
+        assert result.exit_code == 0, result.output
+        return [_decided(v) for v in json.loads(result.stdout)["visits"]]
+
+    assert timeline(path) == timeline(str(EXAMPLES / "hwang-2010" / "patient.yaml"))

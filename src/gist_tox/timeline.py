@@ -22,8 +22,15 @@ TIMELINE_FORMAT = "gist-tox/timeline@1"
 
 
 def load_patient(source: str, *, text: str | None = None) -> Patient:
-    """Read and validate a patient timeline file (``-`` for stdin)."""
-    return validate(read_document(source, text=text), Patient)
+    """Read and validate a patient timeline file (``-`` for stdin); a FHIR Bundle is read by
+    :mod:`gist_tox.fhir` into the same timeline (every day with a blood count)."""
+    document = read_document(source, text=text)
+    if "resourceType" in document.data:
+        from gist_tox.fhir.load import patient_from_document
+
+        patient: Patient = patient_from_document(document)
+        return patient
+    return validate(document, Patient)
 
 
 @dataclass
