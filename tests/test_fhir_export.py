@@ -73,3 +73,11 @@ def test_a_bad_resource_fails_only_its_patient(tmp_path: Path) -> None:
     assert len(failed) == 1 and failed[0]["line"] == 1
     assert f"Observation/{first['id']} valueQuantity.code" in failed[0]["field"]
     assert sum(1 for r in results if r.get("format") == "gist-tox/result@1") == 3
+
+
+def test_rules_diff_grades_an_export_and_a_bundle() -> None:
+    bundle = EXAMPLES / "fhir" / "hwang-2010-worst-visit.json"
+    result = invoke(["rules", "diff", "rules", "rules", str(EXPORT), str(bundle), "-f", "json"])
+    assert result.exit_code == 0, result.output
+    report = json.loads(result.stdout)
+    assert (report["visits"], report["changed"], report["unreadable"]) == (5, 0, 0)

@@ -103,13 +103,20 @@ def _is_patient(source: str) -> bool:
     return isinstance(data, dict) and "visits" in data
 
 
-def _outcomes(source: str, rulesets: Any) -> dict[str, dict[str, Any] | str]:
+def _outcomes(source: str, rulesets: Any, payload: Any = None) -> dict[str, dict[str, Any] | str]:
     """Per visit of the file (one, or each visit of a patient timeline, ``file:visits[i]``):
     the compared parts of its result, or the error text when the file is refused.  A timeline
     is replayed with each rule set, so a changed dose step shows at every later visit."""
     from gist_tox.pipeline import evaluate_file
 
     try:
+        if payload is not None:  # one patient of a FHIR Bulk Data export
+            from gist_tox.fhir.load import evaluate_resources
+
+            resources, day = payload
+            return {
+                source: _compared(evaluate_resources(resources, day, source, rulesets).as_json())
+            }
         if _is_patient(source):
             from gist_tox.timeline import load_patient, replay
 
@@ -139,8 +146,8 @@ def diff_visits(old: Path, new: Path, visits: list[str], ctcae: str | None = Non
         if found.error is not None:
             report.visits.append(VisitDiff(found.path, error=found.error.one_line()))
             continue
-        befores = _outcomes(found.path, before_sets)
-        afters = _outcomes(found.path, after_sets)
+        befores = _outcomes(found.path, before_sets, found.payload)
+        afters = _outcomes(found.path, after_sets, found.payload)
         for name in dict.fromkeys([*befores, *afters]):
             report.visits.append(_compare(name, befores.get(name, "—"), afters.get(name, "—")))
     return report
