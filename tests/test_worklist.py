@@ -4,8 +4,10 @@ that reconcile, and the date window."""
 from __future__ import annotations
 
 import csv
+import dataclasses
 import io
 import json
+import os
 from pathlib import Path
 from typing import Any
 
@@ -191,3 +193,32 @@ def test_file_names_are_never_cut_inside_a_name(tmp_path: Path) -> None:
     folder = write(tmp_path / "deep" / "folder" / "of" / "visits", {name: HOLD})
     table = invoke(["batch", str(folder)]).stdout
     assert name in table  # whole on one line, in the table or in the list under it
+
+
+@pytest.mark.parametrize("width", [80, 120, 200])
+def test_the_table_fits_the_terminal_and_keeps_dates_rules_and_names_whole(width: int) -> None:
+    from gist_tox.batch import Tally
+    from gist_tox.render.base import BatchReport
+    from gist_tox.render.console import terminal
+    from gist_tox.render.worklist_table import render_worklist
+
+    rows = [
+        dataclasses.replace(
+            outcome(f"PATIENT-{n}", f"2024-0{n}-1{n}", action),
+            source=f"clinic/ward-{n}/a-long-visit-file-name-number-{n}.yaml",
+            dose_mg=0 if action == "hold" else 300,
+            resume_dose_mg=300 if action == "hold" else None,
+            resume_when="ANC >= 1.5 x10^9/L and platelets >= 75 x10^9/L",
+            rules=("dosing/imatinib-gist/hematologic-recurrence",),
+        )
+        for n, action in enumerate(["hold", "discontinue", "reduce", "escalate"], start=1)
+    ]
+    buffer = io.StringIO()
+    tally = Tally()
+    render_worklist(terminal(buffer, width), BatchReport(tally.reading(rows), tally))
+    text = buffer.getvalue()
+    assert max(len(line.rstrip()) for line in text.splitlines()) <= width
+    for row in rows:
+        assert f"{row.date}" in text and f"{row.patient_id}" in text
+        assert os.path.basename(row.source) in text  # never broken inside the name
+    assert text.count("[hematologic-recurrence]") == len(rows)

@@ -76,39 +76,48 @@ def _counts_table(worklist: Worklist) -> Table:
 
 
 def _worklist_table(rows: list[Outcome], width: int) -> tuple[Table, list[str]]:
-    """patient and date, action, dose, how it goes on, why, file.
+    """patient and date, action and dose, how it goes on, why, file.
 
-    The file column is as wide as the longest file or folder name (or the whole path, when that
-    fits in a quarter of the width) and a path breaks only after a ``/``, never inside a name.
-    When even
-    the longest name would take more than a third of the width, the column holds a number and
-    the paths are listed, whole, under the table (returned as the second value).
+    Every column's width is set here, from the terminal's width, so that nothing is cut inside
+    a word that matters: the date and the dose stay whole, a dosing rule's name fits the
+    ``why`` column, and the file column is as wide as the longest file or folder name (or the
+    whole path, when that fits in a quarter of the width), a path breaking only after a ``/``.
+    When the names would leave too little room for the rest, the file column holds a number
+    and the paths are listed, whole, under the table (returned as the second value).
     """
     paths = [printable(row.source) for row in rows]
+    patient_width = min(
+        max(10, *(len(printable(r.patient_id or "")) for r in rows)), max(14, width // 5)
+    )
+    action_width = max(6, *(len(r.action) for r in rows), *(len(dose_text(r)) for r in rows))
+    rule = min(max((len(short_rule(r)) + 2 for row in rows for r in row.rules), default=0), 30)
+    fixed = patient_width + action_width + 3 * 4 + 2  # " " | " " between columns, edges
     longest_name = max(len(name) for p in paths for name in p.split("/"))
     file_width = min(max(len(p) for p in paths), max(longest_name, width // 4))
-    footnotes = file_width > width // 3
+    footnotes = width - fixed - file_width < 14 + max(rule, 14)
+    if footnotes:
+        file_width = max(len("file"), len(f"[{len(rows)}]"))
+    rest = max(width - fixed - file_width, 28)
+    why_width = min(max(rule, rest // 2), rest - 14)
     table = Table(
         title="visits that need action, most urgent first",
         title_justify="left",
         header_style="bold",
         box=box.SIMPLE_HEAD,
-        expand=True,
         pad_edge=False,
         show_lines=True,
     )
-    table.add_column("patient / date", overflow="fold", ratio=2, min_width=10)
-    table.add_column("action", no_wrap=True)
-    table.add_column("dose", no_wrap=True)
-    table.add_column("then", overflow="fold", ratio=4)
-    longest_rule = max((len(short_rule(r)) for row in rows for r in row.rules), default=0)
-    table.add_column("why", overflow="fold", ratio=4, min_width=min(longest_rule + 2, 30))
+    table.add_column("patient / date", overflow="fold", width=patient_width)
+    table.add_column("action / dose", overflow="fold", width=action_width)
+    table.add_column("then", overflow="fold", width=rest - why_width)
+    table.add_column("why", overflow="fold", width=why_width)
     if footnotes:
-        table.add_column("file", no_wrap=True, justify="right")
+        table.add_column("file", no_wrap=True, justify="right", width=file_width)
     else:
         table.add_column("file", width=file_width, overflow="fold")
     for number, (row, path) in enumerate(zip(rows, paths, strict=True), start=1):
         action = Text(row.action, style=_ACTION_STYLE.get(row.action, "bold"))
+        action.append(f"\n{dose_text(row)}", style="bold")
         if row.review:
             action.append("\nREVIEW", style=_ACTION_STYLE[REVIEW])
         why = Text(worst_text(row), style="dim" if row.worst_grade is None else "")
@@ -120,7 +129,6 @@ def _worklist_table(rows: list[Outcome], width: int) -> tuple[Table, list[str]]:
         table.add_row(
             Text(printable(row.patient_id or "")) + Text(f"\n{row.date}", style="dim"),
             action,
-            dose_text(row),
             Text(printable(resume_text(row))),
             why,
             Text(f"[{number}]" if footnotes else wrap_path(path, file_width)),
