@@ -269,3 +269,34 @@ def test_timeline_of_a_bundle_replays_every_day_as_the_yaml_timeline(tmp_path: P
         return [_decided(v) for v in json.loads(result.stdout)["visits"]]
 
     assert timeline(path) == timeline(str(EXAMPLES / "hwang-2010" / "patient.yaml"))
+
+
+def test_a_unit_given_as_text_only_is_read_by_the_one_spelling_table(tmp_path: Path) -> None:
+    bundle = _bundle()
+    quantity = bundle["entry"][1]["resource"]["valueQuantity"]
+    del quantity["code"], quantity["system"]
+    quantity["unit"], quantity["value"] = "x10^9/L", 0.9
+    result = evaluate_file(_write(tmp_path, bundle), _RULES)
+    assert result.visit.labs is not None and result.visit.labs.anc is not None
+    assert (result.visit.labs.anc.value, result.visit.labs.anc.unit) == (0.9, "10^9/L")
+
+
+def test_an_order_may_name_its_medication_by_the_bundle_entry_url(tmp_path: Path) -> None:
+    bundle = _bundle()
+    start = next(
+        e["resource"]
+        for e in bundle["entry"]
+        if e["resource"]["resourceType"] == "MedicationRequest"
+    )
+    start["medicationReference"] = {"reference": "urn:uuid:0f6e2a47-8b1c-4c43-9d2e-0a1b2c3d4e5f"}
+    del start["medicationCodeableConcept"]
+    medication = {
+        "resourceType": "Medication",
+        "id": "m",
+        "code": {"text": "Imatinib 400 mg tablet"},
+    }
+    bundle["entry"].append(
+        {"fullUrl": "urn:uuid:0f6e2a47-8b1c-4c43-9d2e-0a1b2c3d4e5f", "resource": medication}
+    )
+    result = evaluate_file(_write(tmp_path, bundle), _RULES)
+    assert result.visit.imatinib.current_dose_mg == 400

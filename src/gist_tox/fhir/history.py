@@ -144,7 +144,9 @@ def _dose(
             ("MedicationRequest", "dosageInstruction"),
             ("MedicationStatement", "dosage"),
         ):
-            named = orders.get(f"{kind}/{reference_id(suspect.instance, kind)}")
+            named = orders.get(f"{kind}/{reference_id(suspect.instance, kind)}") or orders.get(
+                str(getattr(suspect.instance, "reference", ""))
+            )
             if named is not None:
                 dose = daily_dose(named, getattr(named.parse(), element) or [], element)
                 if dose is not None:

@@ -147,11 +147,25 @@ def _quantity(resource: Resource, obs: Any) -> Any | None:
 
 
 def _ucum(resource: Resource, element: str, quantity: Any, allowed: dict[str, str]) -> str:
+    """The visit's unit of a Quantity: its UCUM ``code``; without a code, its ``unit`` text
+    read by the visit format's one spelling table (``gist_tox.units``)."""
     code = quantity.code
+    if code is None and quantity.unit is not None:
+        from gist_tox.units import count_unit, temperature_unit
+
+        spelled = (
+            "%"
+            if quantity.unit.strip() == "%"
+            else count_unit(quantity.unit) or temperature_unit(quantity.unit)
+        )
+        if spelled is not None and spelled in allowed.values():
+            return spelled
     if quantity.system not in (None, codes.UCUM):
         raise _fail(resource, f"{element}.system", f"expected UCUM ({codes.UCUM})")
     if code not in allowed:
         shown = "no code" if code is None else repr(code)
+        if code is None and quantity.unit is not None:
+            shown = f"{quantity.unit!r} (unit text, no code)"
         raise _fail(
             resource,
             f"{element}.code",
@@ -170,7 +184,7 @@ def _lln(resource: Resource, obs: Any, unit: str) -> int | float | None:
     low = lows[0]
     low_unit = (
         unit
-        if low.code is None
+        if low.code is None and low.unit is None
         else _ucum(resource, "referenceRange[0].low", low, codes.UCUM_COUNT_UNITS)
     )
     value = number(low.value)
@@ -400,8 +414,8 @@ class Imatinib:
             concept = model.medicationCodeableConcept
             if concept is None and model.medicationReference is not None:
                 concept = medications.get(
-                    reference_id(model.medicationReference, "Medication") or ""
-                )
+                    f"Medication/{reference_id(model.medicationReference, 'Medication')}"
+                ) or medications.get(str(model.medicationReference.reference))
             if not is_imatinib(concept):
                 continue
             if resource.type == "MedicationRequest":
@@ -487,9 +501,12 @@ class PatientRecord:
             self.by_type.setdefault(resource.type, []).append(resource)
         self.patient_id = self._patient_id()
         self.observations = Observations(self.by_type.get("Observation", []))
-        medications = {
-            str(r.data.get("id")): r.parse().code for r in self.by_type.get("Medication", [])
-        }
+        medications: dict[str, Any] = {}
+        for resource in self.by_type.get("Medication", []):
+            code = resource.parse().code
+            medications[f"Medication/{resource.data.get('id')}"] = code
+            if resource.url:
+                medications[resource.url] = code
         self.imatinib = Imatinib(
             [
                 *self.by_type.get("MedicationRequest", []),
@@ -586,9 +603,11 @@ class PatientRecord:
         for link_id, (value, origin) in questionnaire.answers(ours, day).items():
             _answer(data, link_id, value, origin, origins)
         orders = {
-            r.label: r
+            key: r
             for kind in ("MedicationRequest", "MedicationStatement")
             for r in self.by_type.get(kind, [])
+            for key in (r.label, r.url)
+            if key
         }
         entries, where = history(self.by_type.get("AdverseEvent", []), day, self.imatinib, orders)
         if entries:
@@ -644,7 +663,8 @@ def bundle_resources(data: dict[str, Any], source: str) -> list[Resource]:
                 field=f"Bundle entry[{index}]",
                 code="fhir",
             )
-        out.append(Resource(resource, source))
+        url = entry.get("fullUrl")
+        out.append(Resource(resource, source, url=url if isinstance(url, str) else None))
     return out
 
 

@@ -23,6 +23,8 @@ class Resource(NamedTuple):
     data: dict[str, Any]
     file: str
     line: int | None = None
+    url: str | None = None
+    """The Bundle entry's ``fullUrl`` (references may use it: ``urn:uuid:...``)."""
 
     @property
     def type(self) -> str:
