@@ -9,7 +9,6 @@ import pytest
 
 from conftest import make_visit
 from gist_tox.facts import FIELDS, build_facts, missing_reason
-from gist_tox.ruleset.conditions import MISSING
 from gist_tox.visit import Visit
 
 DEFAULT_LLN = {"anc": (Fraction(18, 10), "test anc"), "platelets": (Fraction(150), "test plt")}
@@ -93,14 +92,16 @@ def test_skin_defaults_inside_a_present_section() -> None:
 def test_missing_sections_stay_missing() -> None:
     facts = facts_of()
     assert "skin.bsa_percent" not in facts.values and "labs.anc" not in facts.values
-    assert facts.lookup_for("x")("labs.anc") is MISSING
+    assert "labs.anc" not in facts.values_for(["x"])["x"]
 
 
 def test_consequences_are_per_term() -> None:
     facts = facts_of(consequences={"died": True})
-    facts.per_term = {"consequences.died": {"erythroderma": True}}
-    assert facts.lookup_for("erythroderma")("consequences.died") is True
-    assert facts.lookup_for("febrile_neutropenia")("consequences.died") is False
+    views = facts.values_for(
+        ["erythroderma", "febrile_neutropenia"], {"consequences.died": {"erythroderma": True}}
+    )
+    assert views["erythroderma"]["consequences.died"] is True
+    assert views["febrile_neutropenia"]["consequences.died"] is False
 
 
 def test_every_field_has_a_label_and_missing_reasons_name_the_field() -> None:
@@ -127,39 +128,25 @@ def test_a_tiny_count_in_a_per_microlitre_unit_is_flagged_not_silently_graded() 
     assert not any("check the unit" in w for w in plain["warnings"])
 
 
-@pytest.mark.parametrize(
-    "per_term",
-    [
-        pytest.param({}, id="none"),
-        pytest.param({"consequences.died": {"erythroderma": True}}, id="died"),
-        pytest.param(
-            {
-                "consequences.died": {"erythroderma": True},
-                "consequences.life_threatening": {
-                    "febrile_neutropenia": True,
-                    "erythroderma": True,
-                },
-            },
-            id="both",
-        ),
-    ],
-)
-def test_values_for_reads_what_lookup_for_reads(per_term: dict[str, dict[str, bool]]) -> None:
+def test_per_term_values_reach_only_their_term_and_leave_the_facts_as_they_were() -> None:
     facts = facts_of(
         labs={"anc": {"value": 0.8, "unit": "10^9/L"}},
         consequences={"died": True, "life_threatening": True},
-        skin={"morphology": "maculopapular", "bsa_percent": 5},
     )
-    facts.per_term = per_term
-    terms = ["erythroderma", "febrile_neutropenia", "neutrophil_count_decreased"]
-    views = facts.values_for(terms)
-    for term in terms:
-        lookup = facts.lookup_for(term)
-        for name in [*FIELDS, "not.a.field"]:
-            assert views[term].get(name, MISSING) == lookup(name), (term, name)
-            assert (views[term].get(name, MISSING) is MISSING) == (lookup(name) is MISSING)
-    assert facts.values["consequences.transfusion_indicated"] is False  # values left as they were
-    assert "consequences.died" not in facts.values
+    before = dict(facts.values)
+    per_term = {
+        "consequences.died": {"erythroderma": True},
+        "consequences.life_threatening": {"febrile_neutropenia": True, "erythroderma": True},
+    }
+    views = facts.values_for(
+        ["erythroderma", "febrile_neutropenia", "neutrophil_count_decreased"], per_term
+    )
+    assert views["erythroderma"]["consequences.died"] is True
+    assert views["febrile_neutropenia"]["consequences.died"] is False
+    assert views["febrile_neutropenia"]["consequences.life_threatening"] is True
+    assert views["neutrophil_count_decreased"]["consequences.life_threatening"] is False
+    assert all(view["labs.anc"] == facts.values["labs.anc"] for view in views.values())
+    assert facts.values == before
 
 
 def test_facts_records_are_read_only_where_shared_and_survive_pickling() -> None:

@@ -8,12 +8,12 @@ it; the grading engine reads values through :class:`Facts`.  Counts are exact fr
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from fractions import Fraction
 from typing import Any, Literal
 
 from gist_tox.facts_extension import EXTENSION_FIELDS, extension_facts
-from gist_tox.ruleset.conditions import MISSING, Record
+from gist_tox.ruleset.conditions import Record
 from gist_tox.units import count_to_canonical, exact, show, temperature_to_celsius
 from gist_tox.visit import Visit, anc_from_differential
 
@@ -154,35 +154,27 @@ class Facts(Record):
     """The normalised inputs of one visit, with notes on where derived values came from.
 
     ``notes``: per field, how a value was obtained when it was not read directly (derived,
-    default).  ``per_term``: consequences resolved to the term they belong to: field -> term
-    id -> value."""
+    default).  Built once per visit (:func:`build_facts`) and never modified afterwards: grading
+    and dosing only read them."""
 
-    __slots__ = ("values", "notes", "warnings", "per_term")  # noqa: RUF023 - repr order
+    __slots__ = ("values", "notes", "warnings")  # noqa: RUF023 - repr order
 
     def __init__(
         self,
         values: dict[str, Any],
         notes: dict[str, str] | None = None,
         warnings: list[str] | None = None,
-        per_term: dict[str, dict[str, bool]] | None = None,
     ) -> None:
         self.values = values
         self.notes: dict[str, str] = {} if notes is None else notes
         self.warnings: list[str] = [] if warnings is None else warnings
-        self.per_term: dict[str, dict[str, bool]] = {} if per_term is None else per_term
 
-    def lookup_for(self, term_id: str) -> Any:
-        def lookup(name: str) -> Any:
-            info = FIELDS.get(name)
-            if info is not None and info.per_term:
-                return self.per_term.get(name, {}).get(term_id, False)
-            return self.values.get(name, MISSING)
-
-        return lookup
-
-    def values_for(self, term_ids: Iterable[str]) -> dict[str, dict[str, Any]]:
-        """What each term's rule reads, as one mapping per term: :meth:`lookup_for` as plain
-        dicts (an absent key is a missing input), for compiled conditions.
+    def values_for(
+        self, term_ids: Iterable[str], per_term: Mapping[str, Mapping[str, bool]] | None = None
+    ) -> dict[str, dict[str, Any]]:
+        """What each term's rule reads, as one mapping per term (an absent key is a missing
+        input), for compiled conditions.  ``per_term``: consequences resolved to the term they
+        belong to (field -> term id -> value); every other term reads them as no.
 
         The values are copied once for all terms; a term that a consequence is attributed to
         gets its own copy, so a death attributed to one term is never read by another.
@@ -190,14 +182,14 @@ class Facts(Record):
         shared = dict(self.values)
         for name in PER_TERM_FIELDS:
             shared[name] = False
-        if not self.per_term:
+        if not per_term:
             return dict.fromkeys(term_ids, shared)
         out: dict[str, dict[str, Any]] = {}
         for term_id in term_ids:
             own = [
-                (name, self.per_term[name][term_id])
+                (name, per_term[name][term_id])
                 for name in PER_TERM_FIELDS
-                if term_id in self.per_term.get(name, ())
+                if term_id in per_term.get(name, ())
             ]
             out[term_id] = {**shared, **dict(own)} if own else shared
         return out

@@ -16,7 +16,6 @@ from typing import Any
 
 from gist_tox.errors import InputError
 from gist_tox.facts import DESCRIBER, FIELDS, Facts, FieldInfo, missing_reason
-from gist_tox.memo import per_object
 from gist_tox.ruleset.conditions import (
     MISSING,
     Compiled,
@@ -102,10 +101,8 @@ class TermGrade(Record):
 _NO_INFO = FieldInfo("bool", "")
 
 
-@per_object(limit=4096)
 def _consequence_only(condition: Any) -> bool:
-    """A criterion met only by a consequence of the event (death): no finding gives it.
-    Worked out once per condition object (rules do not change while in use)."""
+    """A criterion met only by a consequence of the event (death): no finding gives it."""
     return all(FIELDS.get(n, _NO_INFO).per_term for n in fields_read(condition))
 
 
@@ -132,28 +129,29 @@ class Grading(Record):
 def grade_visit(
     visit: Visit,
     facts: Facts,
-    terms: list[TermRule],
+    plans: Mapping[str, Plan],
     source: str,
     listed: set[str] | frozenset[str] = frozenset(),
 ) -> Grading:
-    """Grade every term; consequences are first attributed to the adverse event they belong to."""
+    """Grade every term (``plans``: the rule set's, one per term in its order); consequences are
+    first attributed to the adverse event they belong to."""
+    terms = [plan.term for plan in plans.values()]
     warnings: list[str] = list(facts.warnings)
-    facts.per_term = {}
     ids = [t.id for t in terms]
     values = facts.values_for(ids)
-    first = {t.id: _grade_term(t, visit, facts, values[t.id]) for t in terms}
+    first = {t.id: _grade_term(plans[t.id], visit, facts, values[t.id]) for t in terms}
     # A term graded by the clinician (findings could not grade it) is present too, so that a
     # death attributed to it gives its grade 5.
     seen = dict(first)
-    _apply_clinician_grade(visit, values, terms, seen, [])
-    facts.per_term = _attribute_consequences(visit, terms, seen, warnings, source, listed)
-    if facts.per_term:
-        values = facts.values_for(ids)
-        grades = {t.id: _grade_term(t, visit, facts, values[t.id]) for t in terms}
-        _apply_clinician_grade(visit, values, terms, grades, warnings)
+    _apply_clinician_grade(visit, values, plans, seen, [])
+    per_term = _attribute_consequences(visit, terms, seen, warnings, source, listed)
+    if per_term:
+        values = facts.values_for(ids, per_term)
+        grades = {t.id: _grade_term(plans[t.id], visit, facts, values[t.id]) for t in terms}
+        _apply_clinician_grade(visit, values, plans, grades, warnings)
     else:
         grades = first
-        _apply_clinician_grade(visit, values, terms, grades, warnings)
+        _apply_clinician_grade(visit, values, plans, grades, warnings)
     return Grading(grades, warnings)
 
 
@@ -234,9 +232,8 @@ def _attribute_consequences(
     return out
 
 
-@per_object(limit=256)
 def term_inputs(term: TermRule) -> list[str]:
-    """Every input a term's rule reads (routing, presence, grades), worked out once per rule."""
+    """Every input a term's rule reads (routing, presence, grades)."""
     names: list[str] = []
     for route in term.applies_to or []:
         names.append("skin.morphology")
@@ -299,22 +296,34 @@ def _plain_suffix(unit: str | None) -> str:
     return f"{'' if shown == '%' else ' '}{shown}"
 
 
-class _Plan(Record):
-    """What grading a term needs from its rule, worked out once per rule object: criteria,
+class Plan(Record):
+    """What grading a term needs from its rule, worked out once when the rules are loaded
+    (:func:`plan_terms`; kept by the rule set, never cached on disk): the term; criteria,
     highest grade first; ``present_when``; for skin terms each morphology graded under the term
     with its condition (else ``None``); the inputs to report; the rule id of grade 0.
     Presence and routing conditions are compiled with the plan, criteria at their first use."""
 
-    __slots__ = ("criteria", "grade_0", "inputs", "present", "reported", "routes", "shown_as")
+    __slots__ = (
+        "criteria",
+        "grade_0",
+        "inputs",
+        "present",
+        "reported",
+        "routes",
+        "shown_as",
+        "term",
+    )
 
     def __init__(
         self,
+        term: TermRule,
         criteria: tuple[_Criterion, ...],
         present: Compiled | None,
         routes: tuple[tuple[str, Compiled | None], ...] | None,
         inputs: tuple[_Input, ...],
         grade_0: str,
     ) -> None:
+        self.term = term
         self.criteria = criteria
         self.present = present
         self.routes = routes
@@ -326,14 +335,19 @@ class _Plan(Record):
         self.grade_0 = grade_0
 
 
-@per_object(limit=256)
-def _plan(term: TermRule) -> _Plan:
+def plan_terms(terms: list[TermRule]) -> dict[str, Plan]:
+    """The plan of every term, by id, in the rule set's order."""
+    return {term.id: _plan(term) for term in terms}
+
+
+def _plan(term: TermRule) -> Plan:
     inputs = []
     for name in term_inputs(term):
         info = FIELDS.get(name)
         unit = _JSON_UNITS.get(info.unit, info.unit) if info is not None and info.unit else None
         inputs.append(_Input(name, info is not None and info.per_term, unit, DESCRIBER.label(name)))
-    return _Plan(
+    return Plan(
+        term=term,
         criteria=tuple(
             _Criterion(g, rule_id(term, f"grade-{g.grade}"), _consequence_only(g.when))
             for g in sorted(term.grades, key=lambda g: -g.grade)
@@ -350,7 +364,7 @@ def _plan(term: TermRule) -> _Plan:
     )
 
 
-def _inputs(plan: _Plan, values: Mapping[str, Any], notes: Mapping[str, str]) -> dict[str, Any]:
+def _inputs(plan: Plan, values: Mapping[str, Any], notes: Mapping[str, str]) -> dict[str, Any]:
     out: dict[str, Any] = {}
     for name, per_term, unit in plan.reported:
         value = values.get(name, MISSING)
@@ -416,9 +430,9 @@ def _met(term: TermRule, inputs: dict[str, Any], met: _Criterion, basis: str) ->
     )
 
 
-def _grade_term(term: TermRule, visit: Visit, facts: Facts, values: Mapping[str, Any]) -> TermGrade:
+def _grade_term(plan: Plan, visit: Visit, facts: Facts, values: Mapping[str, Any]) -> TermGrade:
     """Grade one term from ``values`` (what its rule reads, see ``Facts.values_for``)."""
-    plan = _plan(term)
+    term = plan.term
     inputs = _inputs(plan, values, facts.notes)
     if term.category in EXTENSION_CATEGORIES and _inputs_absent(plan, values):
         # the first input a rule reads is its section's (present_when, or the measurement)
@@ -498,7 +512,7 @@ EXTENSION_CATEGORIES = frozenset({"hepatic", "fluid", "anemia", "weight"})
 """Categories of the terms visit format extension A added: absent inputs make them "absent"."""
 
 
-def _inputs_absent(plan: _Plan, values: Mapping[str, Any]) -> bool:
+def _inputs_absent(plan: Plan, values: Mapping[str, Any]) -> bool:
     """No input of the term is in the visit (a consequence only counts when it is true)."""
     for name, per_term, _ in plan.reported:
         if per_term:
@@ -518,7 +532,7 @@ _SETTLED_BY = {
 }
 
 
-def _shown_inputs(plan: _Plan, inputs: dict[str, Any]) -> str:
+def _shown_inputs(plan: Plan, inputs: dict[str, Any]) -> str:
     """``label value unit; ...`` for a grade 0 basis: what ``_plain`` gives after each input's
     label, with the label and the unit's text worked out once per rule (``plan.shown_as``)."""
     parts = []
@@ -542,7 +556,7 @@ def _plain(value: Any) -> str:
 
 
 def _route(
-    term: TermRule, plan: _Plan, visit: Visit, values: Mapping[str, Any]
+    term: TermRule, plan: Plan, visit: Visit, values: Mapping[str, Any]
 ) -> tuple[int | None, str] | None:
     """Decide whether the skin findings are graded under ``term``.
 
@@ -583,7 +597,7 @@ def _route(
 def _apply_clinician_grade(
     visit: Visit,
     values: Mapping[str, Mapping[str, Any]],
-    terms: list[TermRule],
+    plans: Mapping[str, Plan],
     grades: dict[str, TermGrade],
     warnings: list[str],
 ) -> None:
@@ -591,7 +605,9 @@ def _apply_clinician_grade(
     if skin is None or skin.clinician_grade is None or skin.morphology is None:
         return
     given = skin.clinician_grade
-    routed = [t for t in terms if _graded_under_morphology(t, values[t.id], skin)]
+    routed = [
+        p.term for p in plans.values() if _graded_under_morphology(p, values[p.term.id], skin)
+    ]
     if not routed:
         return
     computed = [grades[t.id] for t in routed if grades[t.id].grade is not None]
@@ -658,10 +674,10 @@ def _apply_clinician_grade(
         )
 
 
-def _graded_under_morphology(term: TermRule, values: Mapping[str, Any], skin: Any) -> bool:
+def _graded_under_morphology(plan: Plan, values: Mapping[str, Any], skin: Any) -> bool:
     """The examined morphology is (or may be, when the routing input is missing) graded under
     ``term``; a term the morphology routes elsewhere is not."""
-    for morphology, when in _plan(term).routes or ():
+    for morphology, when in plan.routes or ():
         if morphology != skin.morphology:
             continue
         if when is None or when.test(values)[0] is not False:

@@ -188,7 +188,7 @@ def evaluate(
             visit, ruleset.ctcae_version, _computed(ruleset), source, document, event_warnings
         )
     facts = build_facts(visit, ruleset.default_lln())
-    grading = grade_visit(visit, facts, ruleset.terms, source, {e.term_id for e in events})
+    grading = grade_visit(visit, facts, ruleset.plans, source, {e.term_id for e in events})
     warnings = [*visit_warnings(visit, ruleset), *grading.warnings, *event_warnings]
     recommendation = None
     if ruleset.dosing is not None:
@@ -208,11 +208,9 @@ def _nci_term(term_id: str) -> bool:
 
 def _computed(ruleset: RuleSet) -> dict[str, str]:
     """Every term id the rule set computes (aliases too), with the first input it reads."""
-    from gist_tox.grading import term_inputs
-
     out: dict[str, str] = {}
-    for term in ruleset.terms:
-        first = term_inputs(term)[0]
+    for plan in ruleset.plans.values():
+        term, first = plan.term, plan.reported[0][0]
         for name in (term.id, *term.aliases):
             out[name] = first
     return out

@@ -19,7 +19,6 @@ from typing import TYPE_CHECKING, Any, NamedTuple
 
 from gist_tox.dosing.label import Cap, LabelFamilies
 from gist_tox.dosing.schema import DosingRules
-from gist_tox.memo import per_object
 from gist_tox.units import exact, show
 from gist_tox.visit import HistoryEntry, Visit
 
@@ -189,9 +188,8 @@ class _Limits(NamedTuple):
     """The rule-derived values of the texts' placeholders."""
 
 
-@per_object(limit=8)
 def _limits(rules: DosingRules) -> _Limits:
-    """Once per rule object: a batch asks for the same rules' limits at every visit."""
+    """The dosing rules' limits as exact numbers, and the values of the texts' placeholders."""
     heme = rules.hematologic
     return _Limits(
         anc_hold=exact(heme.hold_below.anc),
@@ -220,15 +218,11 @@ def recommend(
     visit: Visit,
     grades: dict[str, TermGrade],
     ruleset: RuleSet,
-    facts: Facts | None = None,
+    facts: Facts,
     events: list[OtherEvent] | None = None,
 ) -> Recommendation:
     """Recommend the imatinib dose for ``visit`` from its grades and counts (and the
     clinician-graded ``other_events``)."""
-    if facts is None:
-        from gist_tox.facts import build_facts
-
-        facts = build_facts(visit, ruleset.default_lln())
     rules: DosingRules = ruleset.dosing
     return _Engine(visit, grades, rules, facts, ruleset.terms, events or []).run()
 

@@ -18,7 +18,7 @@ from __future__ import annotations
 import hashlib
 from fractions import Fraction
 from pathlib import Path
-from typing import Any, NamedTuple
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 from pydantic import BaseModel
 
@@ -37,6 +37,9 @@ from gist_tox.ruleset.conditions import (
 from gist_tox.ruleset.schema import ReferenceRanges, RulesConfig, TermRule
 from gist_tox.units import count_to_canonical
 from gist_tox.validation import to_input_error
+
+if TYPE_CHECKING:
+    from gist_tox.grading import Plan
 
 CONFIG_FILE = "config.yaml"
 RANGES_FILE = "reference-ranges.yaml"
@@ -153,6 +156,8 @@ class RuleSet:
         self._known_term_ids = known_term_ids
         self.outside = outside
         """Files read from outside the rules folder: (path relative to it, sha256 of bytes)."""
+        self.plans: dict[str, Plan] = {}
+        """Per term id, what grading needs from its rule (:meth:`plan`)."""
 
     def __repr__(self) -> str:
         return f"RuleSet(ctcae_version={self.ctcae_version}, {self.digest})"
@@ -161,7 +166,17 @@ class RuleSet:
         """What the rule-set cache stores: the rule set, not what a process derived from it."""
         state = dict(self.__dict__)
         state.pop("_default_lln", None)
+        state.pop("plans", None)
         return state
+
+    def plan(self) -> RuleSet:
+        """Work out, once, what grading needs from each term rule (``grading.plan_terms``:
+        compiled conditions, inputs to report): kept by this rule set for every visit graded
+        with it, never cached on disk (closures are not data)."""
+        from gist_tox.grading import plan_terms
+
+        self.plans = plan_terms(self.terms)
+        return self
 
     @property
     def term_ids(self) -> list[str]:
@@ -250,7 +265,7 @@ def load_ruleset(root: Path | None = None, version: str | None = None) -> RuleSe
     if ruleset is None or not _same_outside(ruleset, source):
         ruleset = _validate_ruleset(root, version, source)
         cache.store(key, ruleset)
-    return ruleset
+    return ruleset.plan()
 
 
 def _same_outside(ruleset: RuleSet, source: RuleBytes) -> bool:
