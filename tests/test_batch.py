@@ -209,7 +209,8 @@ def test_a_bug_in_one_file_is_a_record_too(tmp_path: Path, monkeypatch: pytest.M
     monkeypatch.setattr(pipeline, "evaluate_file", flaky)
     out = list(run(list(discover([str(tmp_path)])), rules=RULES))
     assert [o.ok for o in out] == [False, True]
-    assert "internal error: ZeroDivisionError: boom" in out[0].error["message"]
+    assert out[0].problem is not None
+    assert "internal error: ZeroDivisionError: boom" in out[0].problem.message
 
 
 def test_the_order_and_results_do_not_depend_on_jobs(tmp_path: Path) -> None:
@@ -241,7 +242,8 @@ def test_a_file_that_kills_its_worker_is_a_failure_and_no_other_is_lost(
     out = list(run(discover([str(tmp_path)]), rules=RULES, jobs=2, chunk=2))
     assert len(out) == 12
     assert [o.ok for o in out] == [i != 5 for i in range(12)]
-    assert "worker process grading this file died" in out[5].error["message"]
+    assert out[5].problem is not None
+    assert "worker process grading this file died" in out[5].problem.message
 
 
 def test_input_files_are_never_modified(tmp_path: Path) -> None:

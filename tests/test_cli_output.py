@@ -20,7 +20,6 @@ import pytest
 import yaml
 
 from conftest import EXAMPLES, invoke, make_visit
-from gist_tox.cli import output
 
 VISIT = str(EXAMPLES / "hwang-2010-worst-visit.yaml")
 GIST_TOX = Path(sys.executable).with_name("gist-tox")
@@ -230,7 +229,7 @@ def test_a_rename_the_system_refuses_says_why(
     def refused(src: str, dst: str) -> None:
         raise PermissionError(errno.EPERM, "Operation not permitted", dst)
 
-    monkeypatch.setattr(output.os, "replace", refused)
+    monkeypatch.setattr(os, "replace", refused)
     result = invoke(["grade", VISIT, "-o", str(report)])
     assert result.exit_code == 2
     assert result.stderr == (

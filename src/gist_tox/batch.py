@@ -31,11 +31,11 @@ import os
 import signal
 import stat
 from collections.abc import Iterable, Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from gist_tox.errors import GistToxError, InputError
+from gist_tox.errors import GistToxError, InputError, Problem
 
 VISIT_SUFFIXES = (".yaml", ".yml", ".json")
 FILE_ERROR_FORMAT = "gist-tox/file-error@1"
@@ -86,7 +86,7 @@ class Outcome:
     not_gradable: int = 0
     warnings: tuple[str, ...] = ()
     digest: str | None = None
-    error: dict[str, Any] = field(default_factory=dict)
+    problem: Problem | None = None  # why a file failed
     resume_dose_mg: int | None = None
     resume_when: str | None = None
     alternatives: tuple[str, ...] = ()
@@ -341,8 +341,8 @@ def _os_error(path: str, exc: OSError, what: str) -> InputError:
 
 
 def failure(error: InputError) -> Outcome:
-    record = {"format": FILE_ERROR_FORMAT, **error.as_dict()}
-    return Outcome(source=error.source, ok=False, text=_dumps(record, None), error=record)
+    record = {"format": FILE_ERROR_FORMAT, **error.problem.as_dict()}
+    return Outcome(source=error.source, ok=False, text=_dumps(record, None), problem=error.problem)
 
 
 def summarise(result: dict[str, Any], text: str) -> Outcome:

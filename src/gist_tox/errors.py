@@ -49,11 +49,17 @@ class GistToxError(Exception):
         return str(self)
 
 
-class InputError(GistToxError):
-    """A file that cannot be read as what it should be.
+class Problem:
+    """One problem with one file, from where it is found to where it is shown: the file, the
+    line and column when known, the field as a dotted path (``labs.anc.unit``, list items as
+    ``history[0].date``), a short code and the message.  A bad visit (:class:`InputError`), a
+    failed file in a batch (its ``gist-tox/file-error@1`` record, its CSV row, its table row,
+    its stderr line) all carry this one record; nothing rebuilds it from a dict.
 
-    ``field`` is a dotted path such as ``labs.anc.unit`` (list items as ``history[0].date``).
-    """
+    (A plain slotted class, not a dataclass: every dataclass costs about a millisecond at
+    start-up, and this module is imported by every command.)"""
+
+    __slots__ = ("code", "column", "field", "line", "message", "source")
 
     def __init__(
         self,
@@ -71,21 +77,37 @@ class InputError(GistToxError):
         self.line = line
         self.column = column
         self.code = code
-        super().__init__(self.one_line())
 
-    def one_line(self) -> str:
-        where = printable(self.source)  # a file name's new line shows as \n
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, Problem) and self.as_dict() == other.as_dict()
+
+    def __hash__(self) -> int:
+        return hash(tuple(self.as_dict().values()))
+
+    def __repr__(self) -> str:
+        return f"Problem({self.one_line()!r}, code={self.code!r})"
+
+    @property
+    def where(self) -> str:
+        """``FILE[:LINE[:COLUMN]]``."""
+        where = self.source
         if self.line is not None:
             where += f":{self.line}"
             if self.column is not None:
                 where += f":{self.column}"
-        parts = [where]
+        return where
+
+    def one_line(self) -> str:
+        """``FILE[:LINE[:COLUMN]]: [FIELD: ]MESSAGE``, as compilers say it (control
+        characters escaped: a file name's new line shows as ``\\n``)."""
+        parts = [printable(self.where)]
         if self.field:
             parts.append(self.field)
         parts.append(self.message)
         return printable(": ".join(parts).replace("\n", " "))
 
     def as_dict(self) -> dict[str, object]:
+        """The fields of a ``gist-tox/file-error@1`` record, in its order."""
         return {
             "source": self.source,
             "field": self.field,
@@ -94,6 +116,53 @@ class InputError(GistToxError):
             "code": self.code,
             "message": self.message,
         }
+
+
+class InputError(GistToxError):
+    """A file that cannot be read as what it should be: raised with its :class:`Problem`."""
+
+    def __init__(
+        self,
+        source: str,
+        message: str,
+        *,
+        field: str | None = None,
+        line: int | None = None,
+        column: int | None = None,
+        code: str = "input",
+    ) -> None:
+        self.problem = Problem(source, message, field=field, line=line, column=column, code=code)
+        super().__init__(self.problem.one_line())
+
+    @property
+    def source(self) -> str:
+        return self.problem.source
+
+    @property
+    def message(self) -> str:
+        return self.problem.message
+
+    @property
+    def field(self) -> str | None:
+        return self.problem.field
+
+    @property
+    def line(self) -> int | None:
+        return self.problem.line
+
+    @property
+    def column(self) -> int | None:
+        return self.problem.column
+
+    @property
+    def code(self) -> str:  # type: ignore[override]
+        return self.problem.code
+
+    def one_line(self) -> str:
+        return self.problem.one_line()
+
+    def as_dict(self) -> dict[str, object]:
+        return self.problem.as_dict()
 
 
 class RulesError(GistToxError):

@@ -18,7 +18,7 @@ import typer
 from gist_tox.cli import signals
 from gist_tox.cli.app import BatchFormat, CtcaeOption, RulesOption, app, chosen_format
 from gist_tox.cli.output import check_output, open_output
-from gist_tox.errors import ExitCode, InputError, UsageError, printable
+from gist_tox.errors import ExitCode, UsageError, printable
 from gist_tox.render import registry
 from gist_tox.render.base import BatchReport
 from gist_tox.render.registry import renderer
@@ -207,16 +207,8 @@ class _Watch:
     def count(self, outcomes: Iterable[Outcome]) -> Iterator[Outcome]:
         for outcome in outcomes:
             if not outcome.ok:
-                error = outcome.error
-                self.failures.append(
-                    InputError(
-                        outcome.source,
-                        str(error.get("message")),
-                        field=error.get("field"),
-                        line=error.get("line"),
-                        column=error.get("column"),
-                    ).one_line()
-                )
+                assert outcome.problem is not None, "a failed outcome carries its problem"
+                self.failures.append(outcome.problem.one_line())
             elif self.fail_on is not None and (
                 bool(outcome.review) if self.fail_on == "review" else outcome.at_least(self.fail_on)
             ):

@@ -30,6 +30,7 @@ from __future__ import annotations
 import uuid
 from typing import Any
 
+from gist_tox.errors import Problem
 from gist_tox.fhir import codes
 
 _NAMESPACE = uuid.uuid5(uuid.NAMESPACE_URL, codes.BASE)
@@ -282,18 +283,17 @@ def validate(resource: dict[str, Any]) -> None:
     get_fhir_model_class(resource["resourceType"]).model_validate(resource)  # entries too
 
 
-def operation_outcome(error: dict[str, Any]) -> dict[str, Any]:
+def operation_outcome(problem: Problem | None) -> dict[str, Any]:
     """A file that could not be graded (``gist-tox/file-error@1``) as an OperationOutcome."""
-    where = str(error.get("source"))
-    if error.get("line") is not None:
-        where += f":{error['line']}"
+    assert problem is not None, "a failed outcome carries its problem"
+    where = problem.source if problem.line is None else f"{problem.source}:{problem.line}"
     issue: dict[str, Any] = {
         "severity": "error",
-        "code": "invalid" if error.get("code") != "file" else "not-found",
-        "diagnostics": f"{where}: {error.get('message')}",
+        "code": "invalid" if problem.code != "file" else "not-found",
+        "diagnostics": f"{where}: {problem.message}",
     }
-    if error.get("field"):
-        issue["expression"] = [str(error["field"])]
+    if problem.field:
+        issue["expression"] = [problem.field]
     out = {"resourceType": "OperationOutcome", "issue": [issue]}
     validate(out)
     return out

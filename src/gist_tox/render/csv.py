@@ -76,7 +76,7 @@ def neutralise(cell: Any) -> Any:
 
 
 def csv_row(outcome: Outcome) -> list[Any]:
-    error = outcome.error
+    problem = outcome.problem
     return [
         outcome.source,
         "ok" if outcome.ok else "error",
@@ -90,10 +90,10 @@ def csv_row(outcome: Outcome) -> list[Any]:
         outcome.not_gradable if outcome.ok else None,
         " | ".join(outcome.warnings),
         outcome.digest,
-        error.get("field"),
-        error.get("line"),
-        error.get("column"),
-        error.get("message"),
+        problem and problem.field,
+        problem and problem.line,
+        problem and problem.column,
+        problem and problem.message,
         outcome.resume_dose_mg,
         outcome.resume_when,
         " | ".join(outcome.alternatives),

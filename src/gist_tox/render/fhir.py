@@ -35,7 +35,7 @@ class FhirRenderer(Renderer):
             if outcome.ok:
                 stream.write(_line(bundle([json.loads(outcome.text)])))
             else:
-                stream.write(_line(operation_outcome(outcome.error)))
+                stream.write(_line(operation_outcome(outcome.problem)))
             stream.write("\n")
 
 

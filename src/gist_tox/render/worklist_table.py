@@ -167,13 +167,9 @@ def _failed_table(rows: list[Outcome]) -> Table:
     table.add_column("field", overflow="fold", ratio=2)
     table.add_column("reason", overflow="fold", ratio=5)
     for row in rows:
-        error = row.error
-        where = ":".join(
-            [row.source, *(str(error[k]) for k in ("line", "column") if error.get(k) is not None)]
-        )
-        table.add_row(
-            _plain(where), _plain(error.get("field")), _plain(str(error.get("message", "")))
-        )
+        problem = row.problem
+        assert problem is not None, "a failed outcome carries its problem"
+        table.add_row(_plain(problem.where), _plain(problem.field), _plain(problem.message))
     return table
 
 
