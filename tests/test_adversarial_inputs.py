@@ -647,13 +647,13 @@ def test_batch_lists_everything(corpus: Corpus) -> None:
         json.loads(line)["source"] for line in outputs["ndjson"].splitlines()
     ]
     for row in rows:
-        want = expected.get(row["source"])
-        if want is None:
+        wanted = expected.get(row["source"])
+        if wanted is None:
             assert row["status"] == "error" and row["error_message"], row
         else:
             assert row["status"] == "ok"
-            assert row["action"] == want["recommendation"]["action"], row
-            assert row["warnings"] == " | ".join(want["warnings"]), row
+            assert row["action"] == wanted["recommendation"]["action"], row
+            assert row["warnings"] == " | ".join(wanted["warnings"]), row
     assert not (root / PWNED).exists()
 
 

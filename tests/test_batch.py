@@ -142,7 +142,7 @@ def test_an_unreadable_folder_is_a_failure(tmp_path: Path, monkeypatch: pytest.M
             raise PermissionError(13, "Permission denied")
         return real(path)
 
-    monkeypatch.setattr(batch.os, "scandir", scandir)
+    monkeypatch.setattr("gist_tox.batch.os.scandir", scandir)
     found = list(discover([str(tmp_path)]))
     assert [(Path(f.path).name, f.error and f.error.message) for f in found] == [
         ("locked", "permission denied")

@@ -14,8 +14,9 @@ import yaml
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from conftest import RULES, deep_merge, invoke, make_visit, result_of
+from conftest import RULES, invoke, make_visit, result_of
 from gist_tox.errors import InputError
+from gist_tox.ruleset.cases import deep_merge
 
 CASES = Path(__file__).resolve().parents[1] / "cases" / "ctcae-6.0"
 
@@ -49,11 +50,13 @@ V6_TERMS_ALL = V6_TERMS | EXTENSION | {"peripheral_edema"}
 
 
 def grade6(**sections: Any) -> dict[str, Any]:
-    return result_of(make_visit(**sections), "6.0")["grades"]
+    grades: dict[str, Any] = result_of(make_visit(**sections), "6.0")["grades"]
+    return grades
 
 
 def grade5(**sections: Any) -> dict[str, Any]:
-    return result_of(make_visit(**sections), "5.0")["grades"]
+    grades: dict[str, Any] = result_of(make_visit(**sections), "5.0")["grades"]
+    return grades
 
 
 def anc(value: float, unit: str = "10^9/L", **extra: Any) -> dict[str, Any]:

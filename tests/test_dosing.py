@@ -196,7 +196,10 @@ def test_first_hematologic_episode_at_100_resumes_at_100() -> None:
     assert (r["action"], r["resume_dose_mg"]) == ("hold", 100)
 
 
-HEME_HOLD = {"imatinib": drug(0, "hematologic"), "history": [episode("hematologic", 400, 4)]}
+HEME_HOLD: dict[str, Any] = {
+    "imatinib": drug(0, "hematologic"),
+    "history": [episode("hematologic", 400, 4)],
+}
 
 
 @pytest.mark.parametrize(

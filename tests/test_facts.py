@@ -154,7 +154,7 @@ def test_facts_records_are_read_only_where_shared_and_survive_pickling() -> None
 
     info = FIELDS["labs.anc"]
     with pytest.raises(AttributeError):
-        info.unit = "/uL"  # type: ignore[misc]
+        info.unit = "/uL"
     assert pickle.loads(pickle.dumps(info)) == info
     assert hash(pickle.loads(pickle.dumps(info))) == hash(info)
     facts = facts_of(labs={"anc": {"value": 0.8, "unit": "10^9/L"}})

@@ -84,7 +84,7 @@ def _one_line_error(tmp_path: Path, bundle: dict[str, Any], *args: str) -> str:
     assert result.exit_code == 2, result.output
     lines = result.stderr.strip().splitlines()
     assert len(lines) == 1
-    return lines[0]
+    return str(lines[0])
 
 
 def test_two_different_values_of_one_lab_on_one_day_are_refused_naming_both(

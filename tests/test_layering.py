@@ -72,3 +72,37 @@ def test_renderers_know_no_command_line(path: Path) -> None:
     imported = _imports(path)
     assert not {n for n in imported if n.split(".")[0] in {"typer", "click"}}
     assert not {n for n in imported if n.startswith("gist_tox.cli")}
+
+
+def test_reading_grading_dosing_and_rules_load_neither_typer_nor_rich() -> None:
+    """The core as it runs (not only as it is written): a visit read, graded and dosed, a
+    patient replayed and the rules checked, in a fresh interpreter, import no terminal library."""
+    import subprocess
+    import sys
+
+    code = (
+        "import sys\n"
+        "from pathlib import Path\n"
+        "from gist_tox.pipeline import RuleSets, evaluate_file\n"
+        "from gist_tox.timeline import load_patient, replay\n"
+        "from gist_tox.ruleset.checks import check_rules\n"
+        "from gist_tox.ruleset.loader import shipped_rules_dir\n"
+        "evaluate_file(sys.argv[1], RuleSets()).as_json()\n"
+        "replay(load_patient(sys.argv[2]), RuleSets(), sys.argv[2])\n"
+        "check_rules(shipped_rules_dir())\n"
+        "print(sorted(m.split('.')[0] for m in sys.modules if m.split('.')[0] in"
+        " {'typer', 'rich', 'click'}))\n"
+    )
+    examples = Path(__file__).resolve().parents[1] / "examples"
+    visit, patient = (
+        examples / "hwang-2010-worst-visit.yaml",
+        examples / "hwang-2010" / "patient.yaml",
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", code, str(visit), str(patient)],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip() == "[]"

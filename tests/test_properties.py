@@ -134,7 +134,7 @@ def test_exfoliative_grade_never_falls_as_bsa_rises(
         )["grades"]
         values = [grades[t]["grade"] for t in ("rash_maculo_papular", "erythroderma")]
         assert None not in values, grades
-        return max(values)
+        return int(max(values))
 
     assert worst(high) >= worst(low)
 
@@ -168,7 +168,7 @@ def test_bullous_grade_never_falls_as_detachment_rises(
             grades[t]["grade"] for t in ("stevens_johnson_syndrome", "toxic_epidermal_necrolysis")
         ]
         assert None not in values, grades
-        return max(values)
+        return int(max(values))
 
     assert worst(high) >= worst(low)
 
