@@ -87,3 +87,10 @@ def test_absent_present_false_is_grade_0_with_clinician_grade_0_allowed() -> Non
     fluid = {"face_edema": {"present": False, "clinician_grade": 0}}
     got = result_of(make_visit(fluid=fluid))["grades"]["edema_face"]
     assert (got["grade"], got["basis"]) == (0, "assessed, no face edema")
+
+
+def test_fluid_clinician_grade_is_compared_with_the_computed_grade() -> None:
+    fluid = {"face_edema": {"present": True, "swelling": "localized", "clinician_grade": 2}}
+    result = result_of(make_visit(fluid=fluid))
+    assert result["grades"]["edema_face"]["grade"] == 1
+    assert any("fluid.face_edema.clinician_grade 2 differs" in w for w in result["warnings"])

@@ -152,6 +152,8 @@ def grade_visit(
     else:
         grades = first
         _apply_clinician_grade(visit, values, plans, grades, warnings)
+    if visit.fluid is not None:
+        _apply_fluid_clinician_grades(visit, terms, grades, warnings)
     return Grading(grades, warnings)
 
 
@@ -683,3 +685,51 @@ def _graded_under_morphology(plan: Plan, values: Mapping[str, Any], skin: Any) -
         if when is None or when.test(values)[0] is not False:
             return True
     return False
+
+
+FLUID_SUBSECTIONS = {
+    "edema_limbs": "limb_edema",
+    "peripheral_edema": "limb_edema",
+    "periorbital_edema": "periorbital_edema",
+    "edema_face": "face_edema",
+    "pleural_effusion": "pleural_effusion",
+}
+"""The ``fluid`` subsection each fluid term is graded from (its ``clinician_grade`` too)."""
+
+
+def _apply_fluid_clinician_grades(
+    visit: Visit, terms: list[TermRule], grades: dict[str, TermGrade], warnings: list[str]
+) -> None:
+    """A fluid ``clinician_grade`` means what ``skin.clinician_grade`` means: the grade when the
+    findings cannot grade the term, otherwise compared, a difference being a warning."""
+    for term in terms:
+        name = FLUID_SUBSECTIONS.get(term.id)
+        section = getattr(visit.fluid, name) if name is not None else None
+        given = getattr(section, "clinician_grade", None)
+        if section is None or given is None:
+            continue
+        current = grades[term.id]
+        field = f"fluid.{name}.clinician_grade"
+        if current.grade is not None:
+            if current.grade != given:
+                warnings.append(
+                    f"{field} {given} differs from the computed {term.term} grade"
+                    f" {current.grade} ({current.basis}); the computed grade is used — please"
+                    " review"
+                )
+            continue
+        criterion = next((g for g in term.grades if g.grade == given), None)
+        grades[term.id] = TermGrade(
+            term_id=term.id,
+            term=term.term,
+            meddra_code=term.meddra_code,
+            category=term.category,
+            grade=given,
+            rule=rule_id(term, "clinician"),
+            basis=f"clinician grade {given} ({field}); the findings cannot grade it:"
+            f" {current.not_gradable}",
+            inputs={**current.inputs, field: given},
+            source=criterion.source if criterion else term.source,
+            ctcae=criterion.ctcae if criterion else None,
+            present=given > 0,
+        )
