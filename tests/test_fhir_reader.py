@@ -16,9 +16,17 @@ from conftest import EXAMPLES, REPO, invoke
 from fhir_twin import adverse_event, bundle_of, observation, order
 from gist_tox.pipeline import RuleSets, evaluate_file
 
+EXTENSION_A = {"weight", "fluid", "renal", "hepatic_impairment", "comedications", "other_events"}
+EXTENSION_A_LABS = {"alt", "ast", "bilirubin", "hemoglobin"}
 YAML_EXAMPLES = sorted(
-    p for p in EXAMPLES.rglob("*.yaml") if "visits" not in yaml.safe_load(p.read_text())
+    p
+    for p in EXAMPLES.rglob("*.yaml")
+    if "visits" not in yaml.safe_load(p.read_text())
+    and not EXTENSION_A.intersection(yaml.safe_load(p.read_text()))
+    and not EXTENSION_A_LABS.intersection(yaml.safe_load(p.read_text()).get("labs") or {})
 )
+"""Every single-visit example but those using visit format extension A's sections, which the
+FHIR reader does not map yet (liver tests, hemoglobin, weight, fluid, renal, other events)."""
 _RULES = RuleSets()
 
 

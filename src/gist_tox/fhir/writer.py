@@ -103,6 +103,9 @@ class _Visit:
             graded = {
                 k: v for k, v in grades.get(term_id, {}).items() if k in ("term", "meddra_code")
             }
+            listed = [e for e in self.result.get("other_events", []) if e["term_id"] == term_id]
+            if not graded and listed:  # a clinician-graded other_events term (extension A)
+                graded = {"term": listed[0]["term"], "meddra_code": listed[0]["meddra_code"]}
             urls.append(self._adverse_event(term_id, graded, episode["grade"], version, episode))
         return urls
 
