@@ -12,7 +12,9 @@ NDJSON file per resource type, written by ``tests/fhir_twin.py`` as an EHR would
 MedicationRequests, QuestionnaireResponses, AdverseEvents).  Nothing is committed.  Then, side
 by side in one run, it times ``gist-tox batch --format ndjson`` over each (a new process,
 start-up included) for each ``--jobs``, checks that both give the same grades and
-recommendation for every patient, and prints the ratio.  Goal: the export within 3x the YAML.
+recommendation for every patient, and prints the ratios of wall time and of CPU time (the batch
+process and its workers; steadier than wall time on a shared machine).  Goal: the export within
+3x the YAML.
 """
 
 from __future__ import annotations
@@ -50,7 +52,16 @@ def generate(folder: Path, n: int) -> None:
     write_export(folder / "export", visits)
 
 
-def run(path: Path, jobs: int) -> tuple[float, list[str]]:
+def _children_cpu() -> float:
+    import resource
+
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return usage.ru_utime + usage.ru_stime
+
+
+def run(path: Path, jobs: int) -> tuple[float, float, list[str]]:
+    """Wall seconds, CPU seconds (the batch and its workers) and the output lines."""
+    cpu = _children_cpu()
     started = time.perf_counter()
     out = subprocess.run(
         [GIST_TOX, "batch", "--jobs", str(jobs), "--format", "ndjson", str(path)],
@@ -58,9 +69,10 @@ def run(path: Path, jobs: int) -> tuple[float, list[str]]:
         text=True,
     )
     seconds = time.perf_counter() - started
+    cpu = _children_cpu() - cpu
     if out.returncode != 0:
         raise SystemExit(f"gist-tox batch {path} exited {out.returncode}: {out.stderr[-500:]}")
-    return seconds, out.stdout.splitlines()
+    return seconds, cpu, out.stdout.splitlines()
 
 
 def decided(lines: list[str]) -> dict[str, Any]:
@@ -87,16 +99,23 @@ def main() -> None:
             f" (export {size / 1e6:.1f} MB)"
         )
         run(folder / "yaml" / "clinic-0", 1)  # warm the per-user caches
-        print(f"{'jobs':>4}  {'YAML s':>8}  {'FHIR s':>8}  {'ratio':>6}")
+        print(
+            f"{'jobs':>4}  {'YAML s':>8}  {'FHIR s':>8}  {'ratio':>6}"
+            f"  {'YAML cpu':>8}  {'FHIR cpu':>8}  {'ratio':>6}"
+        )
         for jobs in args.jobs:
-            best_yaml = best_fhir = float("inf")
-            for _ in range(args.repeat):
-                seconds_yaml, yaml_lines = run(folder / "yaml", jobs)
-                seconds_fhir, fhir_lines = run(folder / "export", jobs)
-                best_yaml, best_fhir = min(best_yaml, seconds_yaml), min(best_fhir, seconds_fhir)
-            same = decided(yaml_lines) == decided(fhir_lines)
+            wall = {"yaml": float("inf"), "export": float("inf")}
+            cpu = dict(wall)
+            lines: dict[str, list[str]] = {}
+            for _ in range(args.repeat):  # interleaved, so that load weighs on both alike
+                for name in ("yaml", "export"):
+                    seconds, used, lines[name] = run(folder / name, jobs)
+                    wall[name], cpu[name] = min(wall[name], seconds), min(cpu[name], used)
+            same = decided(lines["yaml"]) == decided(lines["export"])
             print(
-                f"{jobs:>4}  {best_yaml:8.2f}  {best_fhir:8.2f}  {best_fhir / best_yaml:6.2f}"
+                f"{jobs:>4}  {wall['yaml']:8.2f}  {wall['export']:8.2f}"
+                f"  {wall['export'] / wall['yaml']:6.2f}  {cpu['yaml']:8.2f}"
+                f"  {cpu['export']:8.2f}  {cpu['export'] / cpu['yaml']:6.2f}"
                 f"  {'identical results' if same else 'RESULTS DIFFER'}"
             )
             if not same:
