@@ -5,7 +5,10 @@ Why the resources are grouped here, in the process that lists the work: an expor
 resource type, not by patient, so each patient's resources are spread over every file.  They are
 read once, grouped by the patient they are about (``subject``, or the Patient's own id), and
 each patient's group travels with its item to whichever worker grades it.  The export is held in
-memory while the batch runs (a pharmacist's export of 10,000 patients is tens of megabytes).
+memory while the batch runs as the lines' bytes (a pharmacist's export of 10,000 patients is
+tens of megabytes), not as parsed objects: bytes are compact and the garbage collector never
+scans them, where millions of parsed dicts made every collection walk the whole export.  The
+worker parses its patient's lines again (microseconds each).
 
 A line that is not a JSON object naming its ``resourceType`` becomes a failure record naming
 the file and the line; the other lines and patients are graded.  Resources about no patient
@@ -28,12 +31,16 @@ MAX_LINE_BYTES = 1024 * 1024
 """A single resource larger than this (1 MiB) is refused, as a visit file that large is."""
 
 
+Raw = tuple[str, int, bytes]
+"""One line of an export: the file, the line number and the resource's JSON text."""
+
+
 class Item(NamedTuple):
     """One thing to grade: ``path`` names it (``export/Patient/p1``, with ``/YYYY-MM-DD`` for one
     day), ``resources`` and ``day`` are what the reader needs; or ``error`` set."""
 
     path: str
-    resources: list[Resource] | None = None
+    resources: list[Raw] | None = None
     day: str | None = None
     error: InputError | None = None
 
@@ -45,10 +52,20 @@ def _strict(text: str) -> Any:
     return json.loads(text, parse_constant=refuse)
 
 
-def read(folder: str) -> tuple[dict[str, list[Resource]], list[InputError]]:
-    """Every patient's resources in the export, and the lines that could not be read."""
-    patients: dict[str, list[Resource]] = {}
-    medications: dict[str, Resource] = {}
+def resources(raw: list[Raw]) -> list[Resource]:
+    """A patient's lines parsed (in the worker that grades it)."""
+    return [Resource(_strict(text.decode("utf-8")), file, line) for file, line, text in raw]
+
+
+def read(
+    folder: str,
+) -> tuple[dict[str, list[Raw]], dict[str, set[str]], list[InputError]]:
+    """Every patient's lines in the export, the days each has a blood count, and the lines
+    that could not be read."""
+    patients: dict[str, list[Raw]] = {}
+    days: dict[str, set[str]] = {}
+    medications: dict[str, Raw] = {}
+    meds_named: dict[str, set[str]] = {}
     problems: list[InputError] = []
     names = sorted(n for n in os.listdir(folder) if n.lower().endswith(EXPORT_SUFFIX))
     for name in names:
@@ -71,18 +88,23 @@ def read(folder: str) -> tuple[dict[str, list[Resource]], list[InputError]]:
                 except (ValueError, UnicodeDecodeError) as exc:
                     problems.append(InputError(path, f"not a FHIR resource: {exc}", line=number))
                     continue
-                resource = Resource(data, path, number)
+                line: Raw = (path, number, raw)
                 kind = data["resourceType"]
                 if kind == "Medication" and isinstance(data.get("id"), str):
-                    medications[data["id"]] = resource
+                    medications[data["id"]] = line
                     continue
                 owner = data.get("id") if kind == "Patient" else _subject(data)
                 if isinstance(owner, str) and owner:
-                    patients.setdefault(owner, []).append(resource)
-    for resources in patients.values():
-        named = {_medication(r.data) for r in resources} - {None}
-        resources.extend(medications[m] for m in sorted(named) if m in medications)  # type: ignore[type-var]
-    return patients, problems
+                    patients.setdefault(owner, []).append(line)
+                    day = blood_count_day(data)
+                    if day is not None:
+                        days.setdefault(owner, set()).add(day)
+                    named = _medication(data)
+                    if named is not None:
+                        meds_named.setdefault(owner, set()).add(named)
+    for owner, named_ids in meds_named.items():
+        patients[owner].extend(medications[m] for m in sorted(named_ids) if m in medications)
+    return patients, days, problems
 
 
 def _subject(data: dict[str, Any]) -> str | None:
@@ -101,17 +123,14 @@ def _medication(data: dict[str, Any]) -> str | None:
 def items(folder: str, *, every_day: bool = False) -> Iterator[Item]:
     """The export's work in path order: one item per patient (its latest day with a blood
     count), or with ``every_day`` one per patient and day; then the lines that failed."""
-    patients, problems = read(folder)
+    patients, days, problems = read(folder)
     out: list[Item] = []
-    for pid, resources in patients.items():
+    for pid, lines in patients.items():
         base = os.path.join(folder, "Patient", pid)
-        if not every_day:
-            out.append(Item(base, resources))
+        if not every_day or not days.get(pid):  # none: graded to say there is nothing to grade
+            out.append(Item(base, lines))
             continue
-        days = sorted({d for r in resources if (d := blood_count_day(r.data)) is not None})
-        if not days:
-            out.append(Item(base, resources))  # graded to say there is nothing to grade
-        out.extend(Item(os.path.join(base, day), resources, day) for day in days)
+        out.extend(Item(os.path.join(base, day), lines, day) for day in sorted(days[pid]))
     out.extend(Item(f"{p.source}:{p.line}" if p.line else p.source, error=p) for p in problems)
     out.sort(key=lambda i: (tuple(os.path.normpath(i.path).split(os.sep)), i.error is not None))
     yield from out

@@ -29,13 +29,15 @@ def visit_from_resources(
 
 
 def evaluate_resources(
-    resources: list[Resource], day: str | None, source: str, rulesets: RuleSets
+    lines: list[tuple[str, int, bytes]], day: str | None, source: str, rulesets: RuleSets
 ) -> Evaluation:
-    """Grade one patient of a Bulk Data export (``day``: one day, or the latest)."""
+    """Grade one patient of a Bulk Data export, given as its lines (``day``: one day, or the
+    latest)."""
+    from gist_tox.fhir.export import resources
     from gist_tox.pipeline import evaluate
 
     asked = dt.date.fromisoformat(day) if day else None
-    visit, document = visit_from_resources(resources, source, asked)
+    visit, document = visit_from_resources(resources(lines), source, asked)
     return evaluate(visit, rulesets.for_visit(visit, source), source, document)
 
 
