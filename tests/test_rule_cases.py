@@ -28,6 +28,16 @@ def test_golden_case(golden: Case) -> None:
     assert result.status == "passed", "\n".join(result.messages)
 
 
+def test_every_dosing_rule_branch_has_a_case() -> None:
+    from gist_tox.dosing.schema import RULE_IDS
+
+    dosing = [c for c in CASES if c.display.startswith("dosing/")]
+    assert dosing
+    expected = " ".join(str(c.spec.expect) for c in dosing if c.spec is not None)
+    missing = [r for r in RULE_IDS if f"dosing/imatinib-gist/{r}'" not in expected]
+    assert not missing
+
+
 def test_every_ctcae_5_rule_file_has_cases() -> None:
     missing = [name for name in uncovered_rule_files(RULES, CASES) if name.startswith("ctcae-5.0/")]
     assert missing == []
