@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import EXAMPLES, invoke
+from conftest import EXAMPLES, RULES, invoke
 from gist_tox.render import registry
 from gist_tox.render.base import Renderer
 
@@ -35,6 +35,7 @@ COMMANDS = {
     ],
     registry.TIMELINE: ["timeline", str(EXAMPLES / "hwang-2010" / "patient.yaml")],
     registry.BATCH: ["batch", "--jobs", "1", str(EXAMPLES / "dosing")],
+    registry.DIFF: ["rules", "diff", str(RULES), str(RULES), str(EXAMPLES / "dosing")],
 }
 
 
@@ -45,9 +46,10 @@ def test_every_format_a_command_offers_renders_through_the_command(
     kind: str, name: str, tmp_path: Path
 ) -> None:
     out = tmp_path / f"out.{name}"
-    result = invoke([*COMMANDS[kind], "--format", name, "--output", str(out)])
+    to_file = [] if kind == registry.DIFF else ["--output", str(out)]  # diff prints to stdout
+    result = invoke([*COMMANDS[kind], "--format", name, *to_file])
     assert result.exit_code == 0, result.output
-    text = out.read_text(encoding="utf-8")
+    text = result.stdout if kind == registry.DIFF else out.read_text(encoding="utf-8")
     assert text.strip()
     if name == "json":
         json.loads(text)

@@ -28,10 +28,12 @@ if TYPE_CHECKING:
     ResultFormat: TypeAlias = str
     TimelineFormat: TypeAlias = str
     BatchFormat: TypeAlias = str
+    DiffFormat: TypeAlias = str
 else:
     ResultFormat = registry.choices(registry.RESULT, "ResultFormat")
     TimelineFormat = registry.choices(registry.TIMELINE, "TimelineFormat")
     BatchFormat = registry.choices(registry.BATCH, "BatchFormat")
+    DiffFormat = registry.choices(registry.DIFF, "DiffFormat")
 
 
 class SafeGroup(TyperGroup):

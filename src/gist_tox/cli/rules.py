@@ -7,18 +7,15 @@ failed cases, changed visits) and 2 on a usage or input error, so that CI can ga
 
 from __future__ import annotations
 
-from enum import StrEnum
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated
+from typing import Annotated
 
 import typer
 
-from gist_tox.cli.app import RULES_ENV, CtcaeOption, RulesOption, SafeGroup, app
+from gist_tox.cli.app import RULES_ENV, CtcaeOption, DiffFormat, RulesOption, SafeGroup, app
 from gist_tox.cli.conventions import state
+from gist_tox.cli.output import open_output
 from gist_tox.errors import ExitCode
-
-if TYPE_CHECKING:
-    from gist_tox.regress import DiffReport
 
 rules_app = typer.Typer(
     name="rules",
@@ -154,11 +151,6 @@ def test(
         raise typer.Exit(ExitCode.FINDINGS)
 
 
-class DiffFormat(StrEnum):
-    table = "table"
-    json = "json"
-
-
 @rules_app.command("diff")
 def diff(
     old: Annotated[
@@ -174,9 +166,7 @@ def diff(
             metavar="VISITS",
         ),
     ],
-    fmt: Annotated[DiffFormat, typer.Option("--format", "-f", help="Output format.")] = (
-        DiffFormat.table
-    ),
+    fmt: Annotated[DiffFormat, typer.Option("--format", "-f", help="Output format.")] = "table",
     ctcae: CtcaeOption = None,
 ) -> None:
     """Grade and dose every visit with OLD and NEW rules; list each visit whose grades or
@@ -189,37 +179,12 @@ def diff(
     old, new = _root(old), _root(new)
     report = diff_visits(old, new, visits, ctcae.value if ctcae else None)
     problems = [p.one_line(new) for p in check_rules(new)]
-    if fmt is DiffFormat.json:
-        from gist_tox.render.json import dumps
+    for visit in report.unreadable:
+        typer.echo(f"not compared (refused with both rule sets): {visit.error}", err=True)
+    from gist_tox.render.registry import renderer
 
-        typer.echo(dumps({**report.as_json(), "new_rules_problems": problems}))
-    else:
-        _render_diff(report)
-        for problem in problems:
-            typer.echo(f"NEW rules problem: {problem}")
+    with open_output(None) as stream:
+        renderer(fmt).diff(stream, {**report.as_json(), "new_rules_problems": problems})
     if report.unreadable:  # as in batch: every other visit is compared, then 2 wins over 1
         raise typer.Exit(ExitCode.INPUT_ERROR)
     raise typer.Exit(ExitCode.FINDINGS if report.changed or problems else ExitCode.OK)
-
-
-def _render_diff(report: DiffReport) -> None:
-    """One line per change, ``visit: what: before -> after``, then the count."""
-    for visit in report.changed:
-        for change in visit.changes:
-            typer.echo(
-                f"{visit.source}: {change.what}: {_cell(change.before)} -> {_cell(change.after)}"
-            )
-    for visit in report.unreadable:
-        typer.echo(f"not compared (refused with both rule sets): {visit.error}", err=True)
-    typer.echo(
-        f"{len(report.changed)} of {len(report.visits)} visit(s) changed"
-        f" ({report.old} -> {report.new})"
-    )
-
-
-def _cell(value: object) -> str:
-    if value is None:
-        return "—"
-    if isinstance(value, list):
-        return ", ".join(map(str, value)) or "[]"
-    return str(value)

@@ -56,3 +56,7 @@ class Renderer:
     def batch(self, stream: TextIO, report: BatchReport) -> None:
         """Many visits and the files that failed."""
         raise NotImplementedError
+
+    def diff(self, stream: TextIO, data: dict[str, Any]) -> None:
+        """``rules diff`` (``gist-tox/rules-diff@1``): what a rule change does to visits."""
+        raise NotImplementedError

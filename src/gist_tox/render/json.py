@@ -30,6 +30,9 @@ class JsonRenderer(Renderer):
     def timeline(self, stream: TextIO, data: dict[str, Any]) -> None:
         stream.write(dumps(data, ascii=not encodes(stream)) + "\n")
 
+    def diff(self, stream: TextIO, data: dict[str, Any]) -> None:
+        stream.write(dumps(data) + "\n")
+
     def batch(self, stream: TextIO, report: BatchReport) -> None:
         """A JSON array of ``gist-tox/result@1`` and ``gist-tox/file-error@1`` objects."""
         stream.write("[")

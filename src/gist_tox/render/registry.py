@@ -20,7 +20,8 @@ RESULT = "result"
 COMPARISON = "comparison"
 TIMELINE = "timeline"
 BATCH = "batch"
-KINDS = (RESULT, COMPARISON, TIMELINE, BATCH)
+DIFF = "diff"
+KINDS = (RESULT, COMPARISON, TIMELINE, BATCH, DIFF)
 
 FORMATS: dict[str, tuple[str, frozenset[str]]] = {
     "table": ("gist_tox.render.table", frozenset(KINDS)),

@@ -215,5 +215,29 @@ class TableRenderer(Renderer):
 
         render_worklist(terminal(stream, None if stream.isatty() else 120), report)
 
+    def diff(self, stream: TextIO, data: dict[str, Any]) -> None:
+        """One line per change, ``visit: what: before -> after``, the count, then any problem
+        ``rules check`` finds in the new rules.  Plain lines: they are read in CI logs."""
+        for visit in data["changes"]:
+            for change in visit["changes"]:
+                stream.write(
+                    f"{printable(visit['source'])}: {change['what']}: "
+                    f"{_diff_cell(change['before'])} -> {_diff_cell(change['after'])}\n"
+                )
+        stream.write(
+            f"{data['changed']} of {data['visits']} visit(s) changed"
+            f" ({data['old']} -> {data['new']})\n"
+        )
+        for problem in data.get("new_rules_problems", []):
+            stream.write(f"NEW rules problem: {problem}\n")
+
+
+def _diff_cell(value: object) -> str:
+    if value is None:
+        return "—"
+    if isinstance(value, list):
+        return ", ".join(map(str, value)) or "[]"
+    return str(value)
+
 
 RENDERER = TableRenderer()
