@@ -515,7 +515,7 @@ def test_a_broken_dosing_file_is_refused_naming_file_and_problem(
 def test_grade_table_shows_the_recommendation_panel_with_reasons() -> None:
     from conftest import EXAMPLES
 
-    run = invoke(["grade", str(EXAMPLES / "hwang-2010-worst-visit.yaml")])
+    run = invoke(["grade", "-v", str(EXAMPLES / "hwang-2010-worst-visit.yaml")])
     assert run.exit_code == 0, run.output
     assert "HOLD" in run.stdout and "dosing/imatinib-gist/skin-hold" in run.stdout
     assert run.stdout.index("recommendation") < run.stdout.index("Febrile neutropenia")

@@ -50,7 +50,7 @@ def test_each_v5_term_has_an_example_showing_its_graded_finding(term_id: str) ->
     assert grade["rule"] == f"ctcae-5.0/{term_id}/grade-{EXPECTED[term_id]}"
     assert grade["basis"]
     assert result["warnings"] == []
-    table = invoke(["grade", str(path)])
+    table = invoke(["grade", "-v", str(path)])
     assert table.exit_code == 0
     assert f"[{term_id}/grade-{EXPECTED[term_id]}]" in table.stdout
 

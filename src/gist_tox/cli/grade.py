@@ -16,6 +16,7 @@ from gist_tox.cli.app import (
     app,
     chosen_format,
 )
+from gist_tox.cli.conventions import state
 from gist_tox.cli.output import open_output
 from gist_tox.render import registry
 from gist_tox.render.registry import renderer
@@ -70,8 +71,9 @@ def grade(
         return
     rulesets = RuleSets(rules, ctcae.value if ctcae else None)
     result = evaluate_file(file, rulesets, date=date).as_json()
+    shown = renderer(fmt).configured(quiet=state.quiet, verbose=state.verbose)
     with open_output(output, [file]) as stream:
-        renderer(fmt).result(stream, result)
+        shown.result(stream, result)
 
 
 def _compare(file: str, fmt: str, rules: Path | None, output: Path | None) -> None:

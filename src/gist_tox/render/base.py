@@ -41,6 +41,11 @@ class Renderer:
     """How ``batch`` workers serialise each result's JSON for this format (``None``: compact);
     they do it once, in the worker, so the parent never re-encodes a result."""
 
+    def configured(self, *, quiet: bool = False, verbose: bool = False) -> Renderer:
+        """This format with less (``-q``) or more (``-v``) detail, where it has such levels
+        (the table of one visit does); a format without them is itself."""
+        return self
+
     def result(self, stream: TextIO, result: dict[str, Any]) -> None:
         """One graded visit (``gist-tox/result@1``), as ``grade`` prints it."""
         raise NotImplementedError

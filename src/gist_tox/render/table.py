@@ -197,10 +197,27 @@ def _shown(stream: TextIO, data: dict[str, Any]) -> dict[str, Any]:
 
 
 class TableRenderer(Renderer):
-    """``--format table``: for people, on a terminal (colour only there) or in a file."""
+    """``--format table``: for people, on a terminal (colour only there) or in a file.
+
+    One visit has three levels of detail: the one-screen view (``render/one_screen.py``), the
+    full view (``-v``: every term, reason and rule id) and the decision alone (``-q``)."""
+
+    def __init__(self, detail: str = "screen") -> None:
+        self.detail = detail
+
+    def configured(self, *, quiet: bool = False, verbose: bool = False) -> Renderer:
+        return TableRenderer("quiet" if quiet else "full" if verbose else "screen")
 
     def result(self, stream: TextIO, result: dict[str, Any]) -> None:
-        render_result(terminal(stream), _shown(stream, result))
+        from gist_tox.render import one_screen
+
+        console, shown = terminal(stream), _shown(stream, result)
+        if self.detail == "full":
+            render_result(console, shown)
+        elif self.detail == "quiet":
+            one_screen.print_line(console, one_screen.closing_line(shown.get("recommendation")))
+        else:
+            one_screen.render_one_screen(console, shown)
 
     def comparison(self, stream: TextIO, data: dict[str, Any]) -> None:
         from gist_tox.render.compare import render_comparison

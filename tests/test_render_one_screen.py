@@ -1,0 +1,97 @@
+"""One visit on one screen (``render/one_screen.py``): the action first and last, every term
+shown (graded, folded at 0, or grouped as not gradable), the full view with ``-v``, the
+decision alone with ``-q``."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+from typer.testing import CliRunner
+
+from conftest import EXAMPLES, make_visit
+from gist_tox.cli import full_app
+
+SEED = str(EXAMPLES / "hwang-2010-worst-visit.yaml")
+SCREEN = {"COLUMNS": "80", "LINES": "24"}
+
+
+def grade(*args: str) -> Any:
+    return CliRunner().invoke(full_app(), ["grade", *args], env=SCREEN)
+
+
+def write(tmp_path: Path, **sections: object) -> str:
+    path = tmp_path / "visit.yaml"
+    path.write_text(yaml.safe_dump(make_visit(**sections)), encoding="utf-8")
+    return str(path)
+
+
+def test_the_seed_visit_fits_one_80x24_screen_with_the_action_first_and_last() -> None:
+    run = grade(SEED)
+    assert run.exit_code == 0, run.output
+    lines = run.stdout.splitlines()
+    assert len(lines) <= 23  # and the shell's prompt below it
+    assert max(len(line) for line in lines) <= 80
+    assert lines[0].startswith("HOLD  imatinib 0 mg/day")
+    assert lines[-1].startswith("HOLD  imatinib 0 mg/day") and "resume at 300 mg/day" in lines[-1]
+    assert lines[1].startswith("resume at 300 mg/day when ANC >= 1.5")
+
+
+def test_graded_terms_worst_first_then_grade_0_folded_into_one_line() -> None:
+    lines = grade(SEED).stdout.splitlines()
+    rows = [line.split()[0] for line in lines if line[:3].strip().isdigit()]
+    assert rows == ["4", "4", "3", "1", "0"]
+    zero = next(i for i, line in enumerate(lines) if line.startswith(" 0  "))
+    folded = " ".join(lines[zero : zero + 2])
+    for name in ("Erythema multiforme", "Erythroderma", "Stevens-Johnson syndrome", "Toxic"):
+        assert name in folded
+        assert sum(name in line for line in lines) == 1
+
+
+def test_not_gradable_terms_are_grouped_by_their_shared_reason(tmp_path: Path) -> None:
+    visit = write(tmp_path, labs={"anc": {"value": 3, "unit": "10^9/L"}})  # no skin section
+    lines = grade(visit).stdout.splitlines()
+    start = next(i for i, line in enumerate(lines) if line.startswith(" –  Erythema multiforme"))
+    group = " ".join(lines[start : start + 3])
+    assert group.count("skin findings absent") == 1
+    for name in ("Erythroderma", "Rash maculo-papular", "Stevens-Johnson", "Toxic epidermal"):
+        assert group.index(name) < group.index(": not gradable, skin findings absent")
+    assert " ".join(lines).count("skin findings absent") == 1
+
+
+@pytest.mark.parametrize("path", sorted((EXAMPLES / "terms").glob("*.yaml")), ids=lambda p: p.stem)
+def test_every_term_of_the_result_is_on_the_screen(path: Path) -> None:
+    """Folding never hides a term: each is a row, in the grade-0 line or in a not-gradable
+    group."""
+    result = json.loads(grade("-f", "json", str(path)).stdout)
+    text = " ".join(grade(str(path)).stdout.split())
+    for term in result["grades"].values():
+        assert term["term"] in text
+
+
+def test_review_comes_right_after_the_action_and_in_the_closing_line(tmp_path: Path) -> None:
+    lines = grade(write(tmp_path, labs=None)).stdout.splitlines()
+    assert lines[0].startswith("CONTINUE")
+    assert lines[1].startswith("!! REVIEW BEFORE ACTING: 1 thing")
+    assert "REVIEW 1 above first" in lines[-1]
+
+
+def test_verbose_is_the_full_table_with_every_reason_and_rule_id() -> None:
+    text = grade("-v", SEED).stdout
+    assert "recommendation" in text and "[dosing/imatinib-gist/skin-hold;" in text
+    assert "[erythroderma/grade-0]" in text
+    assert len(text.splitlines()) > 24
+
+
+def test_quiet_is_the_decision_in_one_line() -> None:
+    run = grade(SEED, "-q")
+    assert run.stdout.splitlines() == [
+        "HOLD  imatinib 0 mg/day from today; resume at 300 mg/day (when: above)"
+    ]
+
+
+def test_json_is_the_same_whatever_the_detail() -> None:
+    assert grade("-f", "json", SEED).stdout == grade("-f", "json", "-v", SEED).stdout
