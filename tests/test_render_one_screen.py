@@ -51,15 +51,22 @@ def test_graded_terms_worst_first_then_grade_0_folded_into_one_line() -> None:
         assert sum(name in line for line in lines) == 1
 
 
-def test_not_gradable_terms_are_grouped_by_their_shared_reason(tmp_path: Path) -> None:
-    visit = write(tmp_path, labs={"anc": {"value": 3, "unit": "10^9/L"}})  # no skin section
-    lines = grade(visit).stdout.splitlines()
-    start = next(i for i, line in enumerate(lines) if line.startswith(" –  Erythema multiforme"))
+def test_terms_with_nothing_recorded_share_one_line() -> None:
+    lines = grade(SEED).stdout.splitlines()
+    start = next(i for i, line in enumerate(lines) if line.startswith(" –  "))
     group = " ".join(lines[start : start + 3])
-    assert group.count("skin findings absent") == 1
-    for name in ("Erythroderma", "Rash maculo-papular", "Stevens-Johnson", "Toxic epidermal"):
-        assert group.index(name) < group.index(": not gradable, skin findings absent")
-    assert " ".join(lines).count("skin findings absent") == 1
+    assert "Anemia" in group and "Pleural effusion" in group
+    assert group.count("not recorded at this visit") == 1
+
+
+def test_not_gradable_terms_are_grouped_by_their_shared_reason(tmp_path: Path) -> None:
+    skin = {"morphology": "target_lesions", "bsa_percent": 20}  # fits no cell: own words
+    lines = grade(write(tmp_path, skin=skin)).stdout.splitlines()
+    text = " ".join(lines)
+    assert text.count("Erythema multiforme: not gradable, findings fit no CTCAE") == 1
+    start = next(i for i, line in enumerate(lines) if "not recorded at this visit" in line)
+    assert "Neutrophil count decreased" in " ".join(lines[start - 3 : start + 1])
+    assert text.count("not recorded at this visit") == 1
 
 
 @pytest.mark.parametrize("path", sorted((EXAMPLES / "terms").glob("*.yaml")), ids=lambda p: p.stem)

@@ -18,6 +18,7 @@ everything that bears on the decision and folds what does not:
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from rich.console import Console
@@ -134,9 +135,7 @@ def reason_lines(rec: dict[str, Any] | None) -> list[Text]:
 
 def findings_table(result: dict[str, Any], *, rule_ids: bool = False) -> Table:
     """One row per term graded 1-5, worst first: grade, term, basis."""
-    table = Table(
-        box=None, show_header=True, header_style="bold", pad_edge=False, expand=True, padding=(0, 1)
-    )
+    table = Table(box=None, show_header=False, pad_edge=False, expand=True, padding=(0, 1))
     table.add_column("gr", justify="right", no_wrap=True, width=2)
     table.add_column("term", no_wrap=False, max_width=28)
     table.add_column("basis", ratio=1, overflow="fold")
@@ -157,6 +156,15 @@ def findings_table(result: dict[str, Any], *, rule_ids: bool = False) -> Table:
     return table
 
 
+NOT_RECORDED = "not recorded at this visit"
+"""The reason shared by terms whose only reason is an input the visit does not give."""
+
+_NOT_RECORDED = re.compile(r"^[^;]*\b(not measured|not assessed|absent|missing)(\s*\([^;]*\))?$")
+"""A reason that is one missing input ("ALT not measured", "skin findings absent (no skin
+section)"), as opposed to findings that fit no cell or a higher grade that cannot be ruled out,
+which keep their own words."""
+
+
 def folded_lines(result: dict[str, Any]) -> list[Text]:
     """Grade 0 in one line; not-gradable terms grouped by their shared reason."""
     lines: list[Text] = []
@@ -166,9 +174,9 @@ def folded_lines(result: dict[str, Any]) -> list[Text]:
     groups: dict[str, list[str]] = {}
     for term_id, grade in result["grades"].items():
         if grade["grade"] is None:
-            groups.setdefault(grade.get("not_gradable") or "", []).append(
-                grade.get("term", term_id)
-            )
+            reason = grade.get("not_gradable") or ""
+            key = NOT_RECORDED if _NOT_RECORDED.match(reason) else reason
+            groups.setdefault(key, []).append(grade.get("term", term_id))
     for reason, names in groups.items():
         lines.append(
             Text.assemble(
