@@ -175,9 +175,7 @@ def open_output(
         yield stream
 
 
-_WRITE_ERRNOS = frozenset(
-    {errno.ENOSPC, errno.EDQUOT, errno.EFBIG, errno.EIO, errno.EROFS, errno.EPIPE}
-)
+_WRITE_ERRNOS = frozenset({errno.ENOSPC, errno.EDQUOT, errno.EFBIG, errno.EIO, errno.EROFS})
 
 
 @contextmanager
@@ -201,12 +199,16 @@ class _File(io.TextIOWrapper):
     def write(self, text: str) -> int:
         try:
             return super().write(text)
+        except BrokenPipeError:
+            raise  # a reader that went away (``-o /proc/self/fd/1 | head``): not an error
         except OSError as exc:
             raise OutputError(self.shown, f"cannot write: {exc.strerror or exc}") from None
 
     def flush(self) -> None:
         try:
             super().flush()
+        except BrokenPipeError:
+            raise
         except OSError as exc:
             raise OutputError(self.shown, f"cannot write: {exc.strerror or exc}") from None
 
@@ -235,6 +237,8 @@ def _through(path: Path) -> Iterator[TextIO]:
         with _text(fd, str(path)) as stream:
             yield stream
             stream.flush()
+    except BrokenPipeError:
+        raise
     except OSError as exc:  # closing flushes what is left
         raise OutputError(str(path), f"cannot write: {exc.strerror or exc}") from None
 
