@@ -300,3 +300,44 @@ def test_each_visit_result_names_its_place_in_the_file_and_errors_do_too(tmp_pat
     )
     assert run.exit_code == 2
     assert "visits[1]" in run.stderr and "ambiguous" in run.stderr
+
+
+def test_a_hepatic_episode_is_derived_held_resumed_and_capped() -> None:
+    """Extension A: the timeline derives hepatic holds and caps as it does the others."""
+    import yaml
+
+    from gist_tox.patient import Patient
+    from gist_tox.pipeline import RuleSets
+    from gist_tox.timeline import replay
+    from gist_tox.validators import validate
+
+    cbc = {"anc": {"value": 3.0, "unit": "10^9/L"}, "platelets": {"value": 200, "unit": "10^9/L"}}
+
+    def liver(alt: float) -> dict[str, object]:
+        return {
+            **cbc,
+            "alt": {"value": alt, "unit": "U/L", "uln": 40},
+            "ast": {"value": 30, "unit": "U/L", "uln": 40},
+            "bilirubin": {"value": 10, "unit": "umol/L", "uln": 21},
+        }
+
+    patient = {
+        "patient": {"id": "T-LIVER"},
+        "treatment": {
+            "indication": "gist-metastatic",
+            "start": "2025-01-06",
+            "starting_dose_mg": 400,
+        },
+        "visits": [
+            {"date": "2025-03-03", "labs": liver(212)},
+            {"date": "2025-03-24", "labs": liver(95)},
+            {"date": "2025-09-01", "labs": liver(30)},
+        ],
+    }
+    parsed = validate(Patient, yaml.safe_load(yaml.safe_dump(patient)))
+    steps = [e.recommendation.as_json() for e in replay(parsed, RuleSets(), "p.yaml")]
+    assert [(r["action"], r["dose_mg"], r["max_dose_mg"]) for r in steps] == [
+        ("hold", 0, None),
+        ("resume", 300, 300),
+        ("continue", 300, 300),
+    ]

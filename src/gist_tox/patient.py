@@ -21,6 +21,7 @@ from gist_tox.visit import (
     Skin,
 )
 from gist_tox.visit import Patient as PatientBlock
+from gist_tox.visit_sections import Comedication, Fluid, OtherEvent, Renal, Weight
 
 PATIENT_FORMAT = "gist-tox/patient@1"
 
@@ -48,6 +49,12 @@ class TimelineVisit(_Strict):
     fever: Fever | None = None
     consequences: Consequences | None = None
     skin: Skin | None = None
+    weight: Weight | None = None
+    fluid: Fluid | None = None
+    renal: Renal | None = None
+    hepatic_impairment: Literal["none", "mild", "moderate", "severe"] | None = None
+    comedications: list[Comedication] | None = None
+    other_events: list[OtherEvent] | None = None
     note: Annotated[str, Field(max_length=500)] | None = None
     """Free text for the reader (e.g. where the findings come from); never interpreted."""
 

@@ -66,6 +66,12 @@ def replay(patient: Patient, rulesets: RuleSets, source: str) -> list[Evaluation
                 "fever": observed.fever,
                 "consequences": observed.consequences,
                 "skin": observed.skin,
+                # visit format extension A's sections, each as observed that day
+                **{
+                    name: getattr(observed, name)
+                    for name in EXTENSION_SECTIONS
+                    if getattr(observed, name) is not None
+                },
                 "history": list(state.history),
             },
         )
@@ -73,6 +79,16 @@ def replay(patient: Patient, rulesets: RuleSets, source: str) -> list[Evaluation
         out.append(evaluation)
         state = next_state(state, evaluation, observed.date)
     return out
+
+
+EXTENSION_SECTIONS = (
+    "weight",
+    "fluid",
+    "renal",
+    "hepatic_impairment",
+    "comedications",
+    "other_events",
+)
 
 
 def next_state(state: State, evaluation: Evaluation, date: Any) -> State:
