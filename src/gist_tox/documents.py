@@ -356,7 +356,7 @@ def read_document(
             )
         marks = _json_marks(text)
     else:
-        data, marks = _parse_yaml(source, text)
+        data, marks, plain = _parse_yaml(source, text)
     if not isinstance(data, dict):
         raise InputError(
             source,
@@ -364,7 +364,8 @@ def read_document(
             code="shape",
         )
     document = Document(source=source, data=data, marks=marks)
-    _refuse_unsafe_values(document, data, ())
+    if json_mode or not plain:
+        _refuse_unsafe_values(document, data, ())
     return document
 
 
@@ -489,8 +490,11 @@ def _json_marks(text: str, source: str | None = None) -> dict[FieldPath, tuple[i
     return marks
 
 
-def _parse_yaml(source: str, text: str) -> tuple[Any, Marks]:
-    """Data and key positions of a YAML text, built in one pass (:class:`_Builder`)."""
+def _parse_yaml(source: str, text: str) -> tuple[Any, Marks, bool]:
+    """Data and key positions of a YAML text, built in one pass (:class:`_Builder`), and
+    whether it is plainly safe: no number that is not finite, and no escape (backslash) or
+    unsafe character anywhere in the text, so that no value can hold one
+    (:func:`_refuse_unsafe_values` need not look)."""
     loader = _Loader(text)
     try:
         if len(text) > _COUNT_FIRST_ABOVE:
@@ -501,7 +505,9 @@ def _parse_yaml(source: str, text: str) -> tuple[Any, Marks]:
         if "*" in text or len(text) > _COUNT_FIRST_ABOVE:  # only an alias (*name) can expand
             _check_size(source, node)
         builder = _Builder(source, loader)
-        return builder.build(node), builder.marks
+        data = builder.build(node)
+        plain = not builder.nonfinite and "\\" not in text and not _UNSAFE_TEXT.search(text)
+        return data, builder.marks, plain
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         problem = exc.problem or "invalid YAML"
@@ -565,6 +571,7 @@ class _Builder:
         self.values = values
         self.marks: Marks = {}
         self.order = 0
+        self.nonfinite = False
         self.unreadable: list[tuple[int, int, Exception]] = []
 
     def build(self, root: yaml.Node) -> Any:
@@ -602,9 +609,12 @@ class _Builder:
                 # whenever that reads it (base 60, ``.inf`` and ``.nan`` it does not).
                 if "_" not in text:  # ``float`` would drop it too: the constructor refuses it
                     try:
-                        return float(text)
+                        number = float(text)
                     except ValueError:
                         pass  # the loader's own constructor, below, reads it or says why not
+                    else:
+                        self.nonfinite = self.nonfinite or not math.isfinite(number)
+                        return number
             elif tag == _NULL:
                 return None
             elif tag == _BOOL:
@@ -682,10 +692,17 @@ class _Builder:
         """A value in a rarer form, by the loader's own constructor (with our checks); what it
         cannot read is kept, to be reported if it is the first PyYAML would meet."""
         try:
-            return self.loader.construct_object(node, deep=True)
+            value = self.loader.construct_object(node, deep=True)
         except (yaml.constructor.ConstructorError, ValueError, OverflowError) as exc:
             self.unreadable.append((depth, order, exc))
             return None
+        if (
+            (isinstance(value, float)
+            and not math.isfinite(value))
+            or isinstance(value, str | list | dict)
+        ):
+            self.nonfinite = True  # the values walk looks at it (rare forms only)
+        return value
 
     def _worded(self, exc: Exception) -> Exception:
         """A value YAML cannot build (an impossible date, an ambiguous number), naming its field;

@@ -144,7 +144,8 @@ def grade_visit(
     # death attributed to it gives its grade 5.
     seen = dict(first)
     _apply_clinician_grade(visit, values, plans, seen, [])
-    per_term = _attribute_consequences(visit, terms, seen, warnings, source, listed)
+    grade_reads = {p.term.id: p.grade_reads for p in plans.values()}
+    per_term = _attribute_consequences(visit, terms, grade_reads, seen, warnings, source, listed)
     if per_term:
         values = facts.values_for(ids, per_term)
         grades = {t.id: _grade_term(plans[t.id], visit, facts, values[t.id]) for t in terms}
@@ -163,13 +164,14 @@ def grade_visit(
 def _attribute_consequences(
     visit: Visit,
     terms: list[TermRule],
+    grade_reads: Mapping[str, frozenset[str]],
     first: dict[str, TermGrade],
     warnings: list[str],
     source: str,
     listed: set[str] | frozenset[str] = frozenset(),
 ) -> dict[str, dict[str, bool]]:
-    """Which term each consequence belongs to.  ``listed``: the ``other_events`` ids (their own
-    consequences are read there)."""
+    """Which term each consequence belongs to.  ``grade_reads``: per term, the inputs its grades
+    read; ``listed``: the ``other_events`` ids (their own consequences are read there)."""
     out: dict[str, dict[str, bool]] = {}
     consequences = visit.consequences
     if consequences is None:
@@ -184,7 +186,7 @@ def _attribute_consequences(
         value = getattr(consequences, name)
         if value is False:
             continue
-        readers = [t for t in terms if any(fieldname in fields_read(g.when) for g in t.grades)]
+        readers = [t for t in terms if fieldname in grade_reads[t.id]]
         if value is True:
             present = [t.id for t in readers if first[t.id].present]
             if len(present) == 1:
@@ -308,6 +310,7 @@ class Plan(Record):
     __slots__ = (
         "criteria",
         "grade_0",
+        "grade_reads",
         "inputs",
         "present",
         "reported",
@@ -326,6 +329,8 @@ class Plan(Record):
         grade_0: str,
     ) -> None:
         self.term = term
+        self.grade_reads = frozenset(n for g in term.grades for n in fields_read(g.when))
+        """The inputs the term's grades read (which consequences can grade it)."""
         self.criteria = criteria
         self.present = present
         self.routes = routes

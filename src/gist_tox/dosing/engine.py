@@ -188,8 +188,9 @@ class _Limits(NamedTuple):
     """The rule-derived values of the texts' placeholders."""
 
 
-def _limits(rules: DosingRules) -> _Limits:
-    """The dosing rules' limits as exact numbers, and the values of the texts' placeholders."""
+def dosing_limits(rules: DosingRules) -> _Limits:
+    """The dosing rules' limits as exact numbers, and the values of the texts' placeholders:
+    worked out once when the rules are loaded (``RuleSet.plan``), used at every visit."""
     heme = rules.hematologic
     return _Limits(
         anc_hold=exact(heme.hold_below.anc),
@@ -224,7 +225,9 @@ def recommend(
     """Recommend the imatinib dose for ``visit`` from its grades and counts (and the
     clinician-graded ``other_events``)."""
     rules: DosingRules = ruleset.dosing
-    return _Engine(visit, grades, rules, facts, ruleset.terms, events or []).run()
+    return _Engine(
+        visit, grades, rules, facts, ruleset.terms, events or [], ruleset.dosing_limits
+    ).run()
 
 
 class _Engine:
@@ -236,12 +239,13 @@ class _Engine:
         facts: Facts,
         terms: list[TermRule] | None = None,
         events: list[OtherEvent] | None = None,
+        ruleset_limits: _Limits | None = None,
     ) -> None:
         self.visit = visit
         self.terms: list[TermRule] = [] if terms is None else terms
         self.grades = grades
         self.rules = rules
-        self.limits = _limits(rules)
+        self.limits: _Limits = ruleset_limits or dosing_limits(rules)
         self.ladder = self.limits.ladder
         self.findings: list[Finding] = []
         self.warnings: list[str] = []

@@ -158,6 +158,8 @@ class RuleSet:
         """Files read from outside the rules folder: (path relative to it, sha256 of bytes)."""
         self.plans: dict[str, Plan] = {}
         """Per term id, what grading needs from its rule (:meth:`plan`)."""
+        self.dosing_limits: Any = None
+        """The dosing rules' limits as exact numbers (:meth:`plan`)."""
 
     def __repr__(self) -> str:
         return f"RuleSet(ctcae_version={self.ctcae_version}, {self.digest})"
@@ -167,6 +169,7 @@ class RuleSet:
         state = dict(self.__dict__)
         state.pop("_default_lln", None)
         state.pop("plans", None)
+        state.pop("dosing_limits", None)
         return state
 
     def plan(self) -> RuleSet:
@@ -176,6 +179,10 @@ class RuleSet:
         from gist_tox.grading import plan_terms
 
         self.plans = plan_terms(self.terms)
+        if self.dosing is not None:
+            from gist_tox.dosing.engine import dosing_limits
+
+            self.dosing_limits = dosing_limits(self.dosing)
         return self
 
     @property
