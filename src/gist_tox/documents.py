@@ -696,10 +696,8 @@ class _Builder:
         except (yaml.constructor.ConstructorError, ValueError, OverflowError) as exc:
             self.unreadable.append((depth, order, exc))
             return None
-        if (
-            (isinstance(value, float)
-            and not math.isfinite(value))
-            or isinstance(value, str | list | dict)
+        if (isinstance(value, float) and not math.isfinite(value)) or isinstance(
+            value, str | list | dict
         ):
             self.nonfinite = True  # the values walk looks at it (rare forms only)
         return value
