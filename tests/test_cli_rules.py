@@ -358,3 +358,95 @@ def test_an_unreadable_case_file_is_exit_2_after_the_other_cases(tmp_path: Path)
     assert "FAILED bad.yaml::(file)" in result.stdout
     assert f"{tmp_path / 'bad.yaml'}:2:1" in result.stdout
     assert " passed, 1 failed" in result.stdout
+
+
+# --------------------------------------------------------------------------------------------
+# CI-native output and the README's CI examples
+
+
+def test_check_formats_json_and_github(tmp_path: Path) -> None:
+    root = edited_copy(tmp_path, EDITS["threshold"][:1])
+    as_json = invoke(["rules", "check", "--rules", str(root), "--format", "json"])
+    assert as_json.exit_code == 1
+    data = json.loads(as_json.stdout)
+    assert data["format"] == "gist-tox/rules-check@1" and data["ok"] is False
+    first = data["problems"][0]
+    assert first["file"].endswith(ANC) and isinstance(first["line"], int) and first["message"]
+    github = invoke(["rules", "check", "--rules", str(root), "-f", "github"])
+    assert github.exit_code == 1
+    line = github.stdout.splitlines()[0]
+    assert line.startswith(f"::error file={root / ANC},line={first['line']},title=gist-tox")
+    clean = invoke(["rules", "check", "--rules", str(RULES), "-f", "json"])
+    assert clean.exit_code == 0 and json.loads(clean.stdout)["problems"] == []
+
+
+def test_github_annotations_escape_what_github_reads_as_syntax() -> None:
+    from gist_tox.cli.rules import github_annotation
+
+    line = github_annotation("error", "50% of\nit", file="a,b:c.yaml", line=3, title="t")
+    assert line == "::error file=a%2Cb%3Ac.yaml,line=3,title=t::50%25 of%0Ait"
+
+
+def test_rules_test_formats_json_and_github(tmp_path: Path) -> None:
+    root = edited_copy(tmp_path, EDITS["threshold"])
+    args = ["rules", "test", *CASE_DIRS, "--rules", str(root)]
+    data = json.loads(invoke([*args, "-f", "json"]).stdout)
+    assert data["format"] == "gist-tox/rules-test@1" and data["failed"] > 0
+    assert {c["status"] for c in data["cases"]} >= {"passed", "failed"}
+    github = invoke([*args, "-f", "github"])
+    assert github.exit_code == 1
+    assert all(line.startswith("::") for line in github.stdout.splitlines())
+    assert "::error " in github.stdout and "passed" in github.stderr
+
+
+def test_quiet_check_prints_only_problems_and_verbose_test_lists_passes() -> None:
+    assert invoke(["rules", "check", "--rules", str(RULES), "-q"]).stdout == ""
+    one = [str(CASES / "ctcae-5.0" / "neutrophil_count_decreased.yaml")]
+    verbose = invoke(["rules", "test", *one, "--rules", str(RULES), "-v"]).stdout
+    assert "neutrophil_count_decreased.yaml::g0-at-lab-lln" in verbose
+    assert verbose.count("PASSED ") > 1
+
+
+def test_diff_writes_its_report_with_output(tmp_path: Path, visits: Path) -> None:
+    root = edited_copy(tmp_path, EDITS["threshold"])
+    report = tmp_path / "diff.txt"
+    out = invoke(["rules", "diff", str(RULES), str(root), str(visits), "-o", str(report)])
+    assert out.exit_code == 1 and out.stdout == ""
+    assert "anc-045" in report.read_text(encoding="utf-8")
+
+
+def _readme_ci_commands() -> list[str]:
+    blocks = [yaml.safe_load(b) for b in _readme_yaml_blocks() if "covers:" not in b]
+    workflow = next(b for b in blocks if "jobs" in b)
+    gitlab = next(b for b in blocks if "rules" in b and "script" in b["rules"])
+    lines = [s.get("run", "") for s in workflow["jobs"]["rules"]["steps"]]
+    lines += gitlab["rules"]["script"]
+    return [
+        line.strip()
+        for text in lines
+        for line in text.splitlines()
+        if line.strip().startswith("gist-tox")
+    ]
+
+
+def test_readme_ci_examples_name_no_placeholder_host_or_tag() -> None:
+    section = (REPO / "README.md").read_text(encoding="utf-8")
+    assert "example.org" not in section and "@v0." not in section and "rev: v" not in section
+    commands = _readme_ci_commands()
+    assert any(c.startswith("gist-tox rules diff") for c in commands)
+
+
+def test_readme_ci_commands_pass_in_a_copied_rules_repository(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """As pasted: run in a rules repository (rules/, cases/, examples/), the approved rules
+    checked out beside it."""
+    repository = tmp_path / "my-rules"
+    for name in ("rules", "cases", "examples"):
+        shutil.copytree(REPO / name, repository / name)
+    shutil.copytree(REPO / "rules", tmp_path / "approved" / "rules")
+    monkeypatch.chdir(repository)
+    for command in _readme_ci_commands():
+        words = shlex.split(command.split("||")[0], comments=True)[1:]
+        out = invoke(words)
+        assert out.exit_code == 0, f"{command}\n{out.output}"

@@ -7,12 +7,21 @@ failed cases, changed visits) and 2 on a usage or input error, so that CI can ga
 
 from __future__ import annotations
 
+from enum import StrEnum
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 
-from gist_tox.cli.app import RULES_ENV, CtcaeOption, DiffFormat, RulesOption, SafeGroup, app
+from gist_tox.cli.app import (
+    RULES_ENV,
+    CtcaeOption,
+    DiffFormat,
+    OutputOption,
+    RulesOption,
+    SafeGroup,
+    app,
+)
 from gist_tox.cli.conventions import state
 from gist_tox.cli.output import open_output
 from gist_tox.errors import ExitCode
@@ -66,20 +75,95 @@ def _default_cases(root: Path) -> Path:
     return beside if not here.exists() and beside.is_dir() else here
 
 
+class CheckFormat(StrEnum):
+    """How ``rules check`` and ``rules test`` report: lines for people, JSON for tools, GitHub
+    Actions annotations (shown on the pull request's lines)."""
+
+    text = "text"
+    json = "json"
+    github = "github"
+
+
+CheckFormatOption = Annotated[
+    CheckFormat,
+    typer.Option(
+        "--format",
+        "-f",
+        help="text, json, or github (workflow annotations, as ruff's --output-format github).",
+    ),
+]
+
+
+def github_annotation(
+    level: str, message: str, *, file: str | None = None, line: int | None = None, title: str = ""
+) -> str:
+    """One GitHub Actions workflow command (``::error file=...,line=...::message``), escaped as
+    GitHub documents: ``%``, CR and LF everywhere; ``:`` and ``,`` in properties too."""
+
+    def data(text: str) -> str:
+        return text.replace("%", "%25").replace("\r", "%0D").replace("\n", "%0A")
+
+    def prop(text: str) -> str:
+        return data(text).replace(":", "%3A").replace(",", "%2C")
+
+    props = [f"{k}={prop(v)}" for k, v in (("file", file), ("title", title)) if v]
+    if line is not None:
+        props.insert(1 if file else 0, f"line={line}")
+    return (
+        f"::{level} {','.join(props)}::{data(message)}" if props else f"::{level}::{data(message)}"
+    )
+
+
 @rules_app.command("check")
-def check(rules: RulesOption = None) -> None:
+def check(rules: RulesOption = None, fmt: CheckFormatOption = CheckFormat.text) -> None:
     """Validate every rule file (schema, then semantics); each problem names file, YAML path
-    and line.  Exits 1 when there are problems."""
+    and line.  Inside a rules repository (a folder holding rules/config.yaml) its rules/ are
+    checked.  Exits 1 when there are problems."""
     from gist_tox.ruleset.checks import check_rules
 
     root = _repository_root(rules)
     problems = check_rules(root)
-    for problem in problems:
-        typer.echo(problem.one_line(root))
+    if fmt is CheckFormat.json:
+        from gist_tox.render.json import dumps
+
+        typer.echo(
+            dumps(
+                {
+                    "format": "gist-tox/rules-check@1",
+                    "rules": str(root),
+                    "ok": not problems,
+                    "problems": [
+                        {
+                            "file": str(root / p.file),
+                            "line": p.line,
+                            "path": p.path,
+                            "message": p.message,
+                        }
+                        for p in problems
+                    ],
+                }
+            )
+        )
+    for problem in problems if fmt is not CheckFormat.json else ():
+        if fmt is CheckFormat.github:
+            message = f"{problem.path}: {problem.message}" if problem.path else problem.message
+            typer.echo(
+                github_annotation(
+                    "error",
+                    message,
+                    file=str(root / problem.file),
+                    line=problem.line,
+                    title="gist-tox rules check",
+                )
+            )
+        else:
+            typer.echo(problem.one_line(root))
     if problems:
-        typer.echo(f"{len(problems)} problem(s) in {root}", err=True)
+        if not state.quiet:
+            typer.echo(f"{len(problems)} problem(s) in {root}", err=True)
         raise typer.Exit(ExitCode.FINDINGS)
-    typer.echo(f"rules OK: {root}")
+    if fmt is CheckFormat.text and not state.quiet:
+        typer.echo(f"rules OK: {root}")
 
 
 @rules_app.command("test")
@@ -108,6 +192,7 @@ def test(
     allow_skipped: Annotated[
         bool, typer.Option("--allow-skipped", help="Do not fail on skipped cases.")
     ] = False,
+    fmt: CheckFormatOption = CheckFormat.text,
 ) -> None:
     """Run golden cases, showing expected and actual for each failure.
 
@@ -124,13 +209,7 @@ def test(
     checked = rules_check_result(root)
     if checked is not None and found:
         results.insert(0, checked)
-    for result in results:
-        if result.status == "failed":
-            typer.echo(f"FAILED {result.nodeid}")
-            for message in result.messages:
-                typer.echo(f"    {message}")
-        elif result.status == "skipped":
-            typer.echo(f"SKIPPED {result.nodeid}: {'; '.join(result.messages)}")
+    _report_cases(results, fmt)
     if junit_xml is not None:
         from gist_tox.cli.output import open_output
 
@@ -141,7 +220,25 @@ def test(
     failed = sum(r.status == "failed" for r in results)
     skipped = sum(r.status == "skipped" for r in results)
     passed = len(results) - failed - skipped
-    typer.echo(f"{passed} passed, {failed} failed, {skipped} skipped")
+    if fmt is CheckFormat.json:
+        from gist_tox.render.json import dumps
+
+        typer.echo(
+            dumps(
+                {
+                    "format": "gist-tox/rules-test@1",
+                    "rules": str(root),
+                    "passed": passed,
+                    "failed": failed,
+                    "skipped": skipped,
+                    "cases": [_case_json(r) for r in results],
+                }
+            )
+        )
+    elif not state.quiet or failed or skipped:
+        typer.echo(
+            f"{passed} passed, {failed} failed, {skipped} skipped", err=fmt is not CheckFormat.text
+        )
     if not results:
         typer.echo("no cases found" + (f" for term {select!r}" if select else ""), err=True)
         raise typer.Exit(ExitCode.FINDINGS)
@@ -149,6 +246,41 @@ def test(
         raise typer.Exit(ExitCode.INPUT_ERROR)  # is an input error, as everywhere
     if failed or (skipped and not allow_skipped):
         raise typer.Exit(ExitCode.FINDINGS)
+
+
+def _report_cases(results: list[Any], fmt: CheckFormat) -> None:
+    """Each failed and skipped case (``-v``: each passed one too), as lines or annotations."""
+    for result in results:
+        if fmt is CheckFormat.json:
+            continue
+        if fmt is CheckFormat.github:
+            if result.status != "passed":
+                level = "error" if result.status == "failed" else "warning"
+                typer.echo(
+                    github_annotation(
+                        level,
+                        "\n".join(result.messages) or result.status,
+                        file=result.file or None,
+                        title=f"{result.status.upper()} {result.nodeid}",
+                    )
+                )
+        elif result.status == "failed":
+            typer.echo(f"FAILED {result.nodeid}")
+            for message in result.messages:
+                typer.echo(f"    {message}")
+        elif result.status == "skipped":
+            typer.echo(f"SKIPPED {result.nodeid}: {'; '.join(result.messages)}")
+        elif state.verbose:
+            typer.echo(f"PASSED {result.nodeid}")
+
+
+def _case_json(result: Any) -> dict[str, Any]:
+    return {
+        "id": result.nodeid,
+        "file": result.file,
+        "status": result.status,
+        "messages": list(result.messages),
+    }
 
 
 @rules_app.command("diff")
@@ -168,11 +300,13 @@ def diff(
     ],
     fmt: Annotated[DiffFormat, typer.Option("--format", "-f", help="Output format.")] = "table",
     ctcae: CtcaeOption = None,
+    output: OutputOption = None,
 ) -> None:
     """Grade and dose every visit with OLD and NEW rules; list each visit whose grades or
     recommendation change (before -> after), and any problem `rules check` finds in NEW.
     Exits 0 when nothing changes, 1 when something does (or NEW has problems), 2 when a
-    visit file is refused by both rule sets (after all the others are compared)."""
+    visit file is refused by both rule sets (after all the others are compared) or on a usage
+    error."""
     from gist_tox.regress import diff_visits
     from gist_tox.ruleset.checks import check_rules
 
@@ -183,7 +317,7 @@ def diff(
         typer.echo(f"not compared (refused with both rule sets): {visit.error}", err=True)
     from gist_tox.render.registry import renderer
 
-    with open_output(None) as stream:
+    with open_output(output, visits) as stream:
         renderer(fmt).diff(stream, {**report.as_json(), "new_rules_problems": problems})
     if report.unreadable:  # as in batch: every other visit is compared, then 2 wins over 1
         raise typer.Exit(ExitCode.INPUT_ERROR)

@@ -119,8 +119,11 @@ def schema(
     from gist_tox.errors import UsageError
 
     if write is not None:
+        from gist_tox.cli.conventions import state
+
         for path in write_all(write):
-            typer.echo(f"wrote {path}")
+            if not state.quiet:
+                typer.echo(f"wrote {path}")
         return
     if name is None:
         raise UsageError(
