@@ -155,6 +155,8 @@ def grade_visit(
         _apply_clinician_grade(visit, values, plans, grades, warnings)
     if visit.fluid is not None:
         _apply_fluid_clinician_grades(visit, terms, grades, warnings)
+        if terms and terms[0].ctcae_version == "6.0":
+            _v6_fluid_warnings(visit, warnings)
     return Grading(grades, warnings)
 
 
@@ -737,4 +739,23 @@ def _apply_fluid_clinician_grades(
             source=criterion.source if criterion else term.source,
             ctcae=criterion.ctcae if criterion else None,
             present=given > 0,
+        )
+
+
+def _v6_fluid_warnings(visit: Visit, warnings: list[str]) -> None:
+    """Findings the visit format accepts that CTCAE v6.0 no longer reads: said, never dropped
+    silently."""
+    fluid = visit.fluid
+    assert fluid is not None
+    limb = fluid.limb_edema
+    if limb is not None and limb.discrepancy_percent is not None:
+        warnings.append(
+            "fluid.limb_edema.discrepancy_percent is not used: CTCAE v6.0 Peripheral edema has no"
+            " inter-limb discrepancy criterion"
+        )
+    eye = fluid.periorbital_edema
+    if eye is not None and "optic_neuritis" in eye.ocular_findings:
+        warnings.append(
+            "fluid.periorbital_edema.ocular_findings optic_neuritis is not used: CTCAE v6.0"
+            " removed it from periorbital edema grade 3; give optic_neuritis in other_events"
         )
