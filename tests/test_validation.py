@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -199,3 +200,43 @@ def test_known_fields_follow_nested_models_and_lists() -> None:
     assert "anc" in known_fields(Visit, ("labs",))
     assert "dose_mg" in known_fields(Visit, ("history", 0))
     assert known_fields(Visit, ("nothing",)) == []
+
+
+def test_every_problem_of_a_file_is_listed_one_a_line_in_file_order(tmp_path: Path) -> None:
+    """As ruff lists them: a file with four mistakes needs one run, not four."""
+    from conftest import invoke
+
+    path = tmp_path / "four.yaml"
+    path.write_text(
+        "patient: {id: T-1}\ndate: 2024-02-03\n"
+        "imatinib: {starting_dose_mg: 400, current_dose_mg: -4}\n"
+        "labs:\n  anc: {value: 1.2, unit: g/L}\n  acn: 3\n"
+        "skin: {morphology: none, bsa_percent: 0}\n",
+        encoding="utf-8",
+    )
+    out = invoke(["grade", str(path)])
+    assert out.exit_code == 2 and out.stdout == ""
+    lines = out.stderr.splitlines()
+    assert len(lines) == 4
+    assert lines[0].startswith(f"gist-tox: {path}:6:3: labs.acn: unknown field")
+    assert lines[0].endswith("(and 3 more problems)")
+    assert [line.split(": ")[1].rsplit(":", 2)[1:] for line in lines[1:]] == [
+        ["3", "35"],
+        ["5", "21"],
+        ["7", "8"],
+    ]
+    assert "imatinib.current_dose_mg" in lines[1] and "labs.anc.unit" in lines[2]
+
+
+def test_the_list_of_problems_is_capped() -> None:
+    from gist_tox.cli.app import SHOWN_PROBLEMS
+    from gist_tox.documents import read_document
+    from gist_tox.validation import MAX_PROBLEMS, validate
+    from gist_tox.visit import Visit
+
+    history = "".join(f"  - {{date: 2024-01-0{i % 9 + 1}, bad{i}: 1}}\n" for i in range(80))
+    text = "patient: {id: T-1}\ndate: 2024-02-03\nimatinib: {starting_dose_mg: 400}\n"
+    document = read_document("many.yaml", text=text + "history:\n" + history)
+    with pytest.raises(InputError) as caught:
+        validate(document, Visit)
+    assert len(caught.value.also) == MAX_PROBLEMS > SHOWN_PROBLEMS

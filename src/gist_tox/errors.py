@@ -132,6 +132,9 @@ class InputError(GistToxError):
         code: str = "input",
     ) -> None:
         self.problem = Problem(source, message, field=field, line=line, column=column, code=code)
+        self.also: list[Problem] = []
+        """The file's other problems, in file order (a visit with four mistakes is reported
+        with all four at once); the message above counts them."""
         super().__init__(self.problem.one_line())
 
     @property

@@ -56,7 +56,19 @@ def to_input_error(document: Document, exc: ValidationError, model: type[BaseMod
     more = len(paths) - 1
     if more > 0:
         message += f" (and {more} more problem{'s' if more > 1 else ''})"
-    return document.error(path, message, code=f"visit.{by_path[path][0]['type']}")
+    refused = document.error(path, message, code=f"visit.{by_path[path][0]['type']}")
+    rest = sorted(paths[1:], key=lambda p: document.position(p)[0] or float("inf"))
+    refused.also = [
+        document.error(
+            p, _message(by_path[p], p, model), code=f"visit.{by_path[p][0]['type']}"
+        ).problem
+        for p in rest[:MAX_PROBLEMS]
+    ]
+    return refused
+
+
+MAX_PROBLEMS = 50
+"""Problems of one file listed besides the first; the first line counts them all."""
 
 
 def _strip_union_tags(path: FieldPath) -> FieldPath:

@@ -36,6 +36,11 @@ else:
     DiffFormat = registry.choices(registry.DIFF, "DiffFormat")
 
 
+SHOWN_PROBLEMS = 19
+"""A bad file's problems are listed one a line, as ruff lists them: the first and at most this
+many others (the first line counts them all)."""
+
+
 class SafeGroup(TyperGroup):
     """Maps errors to exit codes: a :class:`GistToxError` is one line on stderr and exit 2; any
     other exception is an "internal error" line, exit 2; a usage error is one line with a hint,
@@ -94,6 +99,8 @@ class SafeGroup(TyperGroup):
             if state.debug:
                 raise
             typer.echo(f"gist-tox: {exc.one_line()}", err=True)
+            for problem in getattr(exc, "also", ())[:SHOWN_PROBLEMS]:
+                typer.echo(f"gist-tox: {problem.one_line()}", err=True)
             raise typer.Exit(ExitCode.INPUT_ERROR) from None
         except KeyboardInterrupt:
             typer.echo("gist-tox: interrupted", err=True)
