@@ -278,7 +278,8 @@ class _Engine:
             "dose": self.dose,
         }
         self.cap, self.cap_from = self._skin_cap()
-        self.label = LabelFamilies(self, events or [])
+        self.events: list[OtherEvent] = events or []
+        self.label = LabelFamilies(self, self.events)
 
     # ---------------------------------------------------------------- helpers
 
@@ -536,15 +537,17 @@ class _Engine:
         self._supportive(worst)
 
     def _death(self) -> None:
-        """Any grade 5 (only ever from ``consequences.died``) stops imatinib: no dose to resume."""
-        dead = [g for g in self.grades.values() if g.grade == 5]
+        """Any grade 5 stops imatinib: no dose to resume.  A computed term reaches grade 5 only
+        from ``consequences.died``; a clinician-graded ``other_events`` term may carry it too."""
+        dead = [(g.term, g.category) for g in self.grades.values() if g.grade == 5]
+        dead += [(e.term, e.category) for e in self.events if e.grade == 5]
         if dead:
             self._add(
                 Finding(
                     "grade-5-discontinue",
                     "discontinue",
-                    category=dead[0].category,
-                    values={"term": ", ".join(g.term for g in dead)},
+                    category=dead[0][1],
+                    values={"term": ", ".join(term for term, _ in dead)},
                 )
             )
 
