@@ -94,3 +94,15 @@ def deep_folders(top: Path, levels: list[str], files: dict[int, str]) -> Iterato
                 path.unlink()  # the folder below is gone by now: only files are left
             os.rmdir(levels[depth - 1])
         os.chdir(home)
+
+
+def refusal_lines(stderr: str) -> list[str]:
+    """The lines of a refused file: one per problem, the first counting the others ("(and 3
+    more problems)"), at most 20; each starts with ``gist-tox: ``."""
+    import re
+
+    lines = stderr.strip().splitlines()
+    more = re.search(r"\(and (\d+) more problems?\)$", lines[0]) if lines else None
+    assert len(lines) == 1 + (min(int(more.group(1)), 19) if more else 0), stderr
+    assert all(line.startswith("gist-tox: ") for line in lines), stderr
+    return lines

@@ -16,7 +16,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from conftest import EXAMPLES, REPO, invoke, make_visit
+from conftest import EXAMPLES, REPO, invoke, make_visit, refusal_lines
 
 CORPUS = Path(__file__).parent / "bad_inputs"
 EXPECTED: dict[str, list[str]] = yaml.safe_load((CORPUS / "expected.yaml").read_text())
@@ -31,9 +31,8 @@ def assert_refused(result: object, name: str) -> str:
     stderr: str = result.stderr  # type: ignore[attr-defined]
     assert "Traceback" not in stderr and "Traceback" not in result.stdout  # type: ignore[attr-defined]
     assert result.stdout == ""  # type: ignore[attr-defined]
-    lines = stderr.splitlines()
-    assert len(lines) == 1, lines
-    assert lines[0].startswith(f"gist-tox: {name}"), lines[0]
+    lines = refusal_lines(stderr)
+    assert all(line.startswith(f"gist-tox: {name}") for line in lines), lines
     return lines[0]
 
 
@@ -180,7 +179,7 @@ def test_the_installed_command_refuses_cleanly(name: str) -> None:
     run = subprocess.run([str(GIST_TOX), "grade", path], capture_output=True, text=True, timeout=60)
     assert run.returncode == 2
     assert run.stdout == ""
-    assert run.stderr.startswith(f"gist-tox: {path}") and run.stderr.count("\n") == 1
+    assert run.stderr.startswith(f"gist-tox: {path}") and refusal_lines(run.stderr)
     for expected in EXPECTED[name]:
         assert expected in run.stderr
 
