@@ -12,7 +12,7 @@ from typing import Any
 import pytest
 import yaml
 
-from conftest import EXAMPLES, REPO, invoke
+from conftest import EXAMPLES, REPO, invoke, refusal_lines
 from fhir_twin import adverse_event, bundle_of, observation, order
 from gist_tox.pipeline import RuleSets, evaluate_file
 
@@ -90,8 +90,7 @@ def _add(bundle: dict[str, Any], *resources: dict[str, Any]) -> dict[str, Any]:
 def _one_line_error(tmp_path: Path, bundle: dict[str, Any], *args: str) -> str:
     result = invoke(["grade", _write(tmp_path, bundle), *args])
     assert result.exit_code == 2, result.output
-    lines = result.stderr.strip().splitlines()
-    assert len(lines) == 1
+    lines = refusal_lines(result.stderr)
     return str(lines[0])
 
 
