@@ -701,16 +701,17 @@ class _Engine:
                 "imatinib is on hold for another reason (on_hold_for: other):"
                 " the clinician ends that hold; it is kept"
             )
-        self._add(
-            Finding(
-                "other-hold",
-                "hold",
-                category="other",
-                resume_dose=self._capped(resume),
-                resume_when="the clinician ends the hold for the other reason",
-                values={"resume_dose": _dose_text(self._capped(resume))},
-            )
+        capped = self._capped(resume)
+        finding = Finding(
+            "other-hold",
+            "hold",
+            category="other",
+            resume_dose=capped,
+            resume_when="the clinician ends the hold for the other reason",
+            values={"resume_dose": _dose_text(capped)},
         )
+        self._note_cap(finding, resume, capped)
+        self._add(finding)
 
     def _cap(self) -> None:
         if self.cap_from is None or self.on_hold:
