@@ -17,16 +17,8 @@ from gist_tox.errors import printable
 from gist_tox.render.ascii import ascii_data, encodes
 from gist_tox.render.base import BatchReport, Renderer
 from gist_tox.render.console import terminal
-
-_GRADE_STYLE = {0: "green", 1: "yellow", 2: "yellow", 3: "bold red", 4: "bold red", 5: "bold red"}
-_ACTION_STYLE = {
-    "continue": "green",
-    "escalate": "cyan",
-    "resume": "yellow",
-    "reduce": "yellow",
-    "hold": "bold red",
-    "discontinue": "bold red",
-}
+from gist_tox.render.one_screen import ACTION_STYLE as _ACTION_STYLE
+from gist_tox.render.one_screen import GRADE_STYLE as _GRADE_STYLE
 
 
 def render_result(console: Console, result: dict[str, Any]) -> None:
