@@ -171,10 +171,7 @@ class LabelFamilies:
         history = [x for x in self.e.history if x.category == "hepatic"]
         self._baseline_reviews(meeting, finding or on_hold)
         if on_hold:
-            behind = history[-1] if history else None
-            dose = behind.dose_mg if behind is not None and behind.dose_mg > 0 else None
-            if dose is None:
-                self.e._missing_history("hepatic")
+            behind, dose = self._held_episode("hepatic", history)
             resume = self._step("hepatic", dose) if dose is not None else None
             clinician = behind is not None and (
                 behind.grade >= 4 or behind.term == "hepatic_failure"
@@ -188,29 +185,17 @@ class LabelFamilies:
             ]
             if failure is not None:
                 not_yet.append(f"hepatic failure grade {failure.grade}")
-            values = {"episode_dose": dose or "?", "tests": tests_text or "no liver test"}
-            if not_yet:
-                values["why"] = "; ".join(not_yet)
-                self.e._hold(
-                    "hepatic-hold-continues",
-                    "hepatic",
-                    resume,
-                    "bilirubin < 1.5 x ULN and ALT and AST < 2.5 x ULN (all three measured)",
-                    f"a hepatic episode at {dose} mg/day, the lowest dose",
-                    values,
-                    known=dose is not None,
-                )
-            elif clinician:
-                self._clinician_hold("hepatic", "hepatic-clinician", resume, values, behind)
-            else:
-                self.e._resume(
-                    "hepatic-resume",
-                    "hepatic",
-                    resume,
-                    f"a hepatic episode at {dose} mg/day, the lowest dose",
-                    values,
-                    known=dose is not None,
-                )
+            self._end_hold(
+                "hepatic",
+                behind,
+                dose,
+                resume,
+                "bilirubin < 1.5 x ULN and ALT and AST < 2.5 x ULN (all three measured)",
+                f"a hepatic episode at {dose} mg/day, the lowest dose",
+                {"episode_dose": dose or "?", "tests": tests_text or "no liver test"},
+                not_yet,
+                clinician,
+            )
             return
         if finding:
             dose = self.e.base_dose
@@ -304,6 +289,52 @@ class LabelFamilies:
             if hold and blocks:
                 self.e.review.append(("baseline-blocks-resume", {"test": label[key]}))
 
+    def _held_episode(self, category: str, history: list[Any]) -> tuple[Any, int | None]:
+        """The episode behind a hold of ``category`` (the last of its category in ``history``)
+        and the dose it happened at; a hold with no such episode is said, not guessed."""
+        behind = history[-1] if history else None
+        dose = behind.dose_mg if behind is not None and behind.dose_mg > 0 else None
+        if dose is None:
+            self.e._missing_history(category)
+        return behind, dose
+
+    def _end_hold(
+        self,
+        category: str,
+        behind: Any,
+        dose: int | None,
+        resume: int | None,
+        resume_when: str,
+        lowest: str,
+        values: dict[str, Any],
+        not_yet: list[str],
+        clinician: bool,
+        resume_grade: Any = None,
+    ) -> None:
+        """A hold of ``category`` ends only on evidence: while anything in ``not_yet`` stands it
+        continues; a severe episode leaves the resume to the clinician; otherwise resume.  The
+        rules are ``<rule>-hold-continues``, ``<rule>-clinician`` and ``<rule>-resume``."""
+        rule = category.replace("_", "-")
+        if not_yet:
+            values["why"] = "; ".join(not_yet)
+            self.e._hold(
+                f"{rule}-hold-continues",
+                category,
+                resume,
+                resume_when,
+                lowest,
+                values,
+                known=dose is not None,
+            )
+        elif clinician:
+            self._clinician_hold(category, f"{rule}-clinician", resume, values, behind)
+        else:
+            if resume_grade is not None:
+                values["grade"] = resume_grade
+            self.e._resume(
+                f"{rule}-resume", category, resume, lowest, values, known=dose is not None
+            )
+
     def _clinician_hold(
         self, category: str, rule: str, resume: int | None, values: dict[str, Any], behind: Any
     ) -> None:
@@ -370,10 +401,7 @@ class LabelFamilies:
             f" {f.resume_at_most_grade}"
         )
         if on_hold:
-            behind = history[-1] if history else None
-            dose = behind.dose_mg if behind is not None and behind.dose_mg > 0 else None
-            if dose is None:
-                self.e._missing_history("fluid")
+            behind, dose = self._held_episode("fluid", history)
             resume = self._below(dose) or None if dose is not None else None
             names = _same_event(behind.term) if behind is not None else set()
             own = [x for x in found if x[0] in names]
@@ -388,35 +416,23 @@ class LabelFamilies:
                 elif g is not None and g > f.resume_at_most_grade:
                     problems.append(f"{term} still grade {g}")
             term = behind.term if behind is not None else "?"
-            values = {
-                "episode_dose": dose or "?",
-                "term": term,
-                "grade": behind.grade if behind else "?",
-            }
-            if problems:
-                values["why"] = "; ".join(problems)
-                self.e._hold(
-                    "fluid-hold-continues",
-                    "fluid",
-                    resume,
-                    resume_when.format(term=term),
-                    f"a fluid episode at {dose} mg/day, the lowest dose",
-                    values,
-                    known=dose is not None,
-                )
-            elif behind is not None and behind.grade >= f.clinician_from_grade:
-                self._clinician_hold("fluid", "fluid-clinician", resume, values, behind)
-            else:
-                current = max((g for t, _, g, _, _ in own if g is not None), default=0)
-                values["grade"] = current
-                self.e._resume(
-                    "fluid-resume",
-                    "fluid",
-                    resume,
-                    f"a fluid episode at {dose} mg/day, the lowest dose",
-                    values,
-                    known=dose is not None,
-                )
+            current = max((g for t, _, g, _, _ in own if g is not None), default=0)
+            self._end_hold(
+                "fluid",
+                behind,
+                dose,
+                resume,
+                resume_when.format(term=term),
+                f"a fluid episode at {dose} mg/day, the lowest dose",
+                {
+                    "episode_dose": dose or "?",
+                    "term": term,
+                    "grade": behind.grade if behind else "?",
+                },
+                problems,
+                behind is not None and behind.grade >= f.clinician_from_grade,
+                resume_grade=current,
+            )
             return
         if holding:
             tid, term, grade = max(holding, key=lambda x: x[2])
@@ -471,10 +487,7 @@ class LabelFamilies:
         history = [x for x in self.e.history if x.category == "other_nonhematologic"]
         on_hold = "other_nonhematologic" in self.e.hold_cats
         if on_hold:
-            behind = history[-1] if history else None
-            dose = behind.dose_mg if behind is not None and behind.dose_mg > 0 else None
-            if dose is None:
-                self.e._missing_history("other_nonhematologic")
+            behind, dose = self._held_episode("other_nonhematologic", history)
             resume = self._below(dose) or None if dose is not None else None
             listed = {ev.term_id: ev for ev in self.events if ev.category == "other_nonhematologic"}
             problems: list[str] = []
@@ -484,36 +497,22 @@ class LabelFamilies:
                 if ev.grade > o.resume_at_most_grade:
                     problems.append(f"{ev.term} still grade {ev.grade}")
             term = behind.term if behind is not None else "?"
-            values = {
-                "episode_dose": dose or "?",
-                "term": term,
-                "grade": behind.grade if behind else "?",
-            }
-            if problems:
-                values["why"] = "; ".join(problems)
-                self.e._hold(
-                    "other-nonhematologic-hold-continues",
-                    "other_nonhematologic",
-                    resume,
-                    f"{term} grade <= {o.resume_at_most_grade} (listed in other_events)",
-                    f"an episode at {dose} mg/day, the lowest dose",
-                    values,
-                    known=dose is not None,
-                )
-            elif behind is not None and behind.grade >= o.clinician_from_grade:
-                self._clinician_hold(
-                    "other_nonhematologic", "other-nonhematologic-clinician", resume, values, behind
-                )
-            else:
-                values["grade"] = listed[term].grade if term in listed else "?"
-                self.e._resume(
-                    "other-nonhematologic-resume",
-                    "other_nonhematologic",
-                    resume,
-                    f"an episode at {dose} mg/day, the lowest dose",
-                    values,
-                    known=dose is not None,
-                )
+            self._end_hold(
+                "other_nonhematologic",
+                behind,
+                dose,
+                resume,
+                f"{term} grade <= {o.resume_at_most_grade} (listed in other_events)",
+                f"an episode at {dose} mg/day, the lowest dose",
+                {
+                    "episode_dose": dose or "?",
+                    "term": term,
+                    "grade": behind.grade if behind else "?",
+                },
+                problems,
+                behind is not None and behind.grade >= o.clinician_from_grade,
+                resume_grade=listed[term].grade if term in listed else "?",
+            )
             return
         if severe:
             ev = max(severe, key=lambda x: x.grade)
