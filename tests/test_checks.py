@@ -86,6 +86,27 @@ def test_threshold_not_in_the_cited_wording(tmp_path: Path) -> None:
     ), found
 
 
+EDEMA = "ctcae-5.0/edema_limbs.yaml"
+
+
+@pytest.mark.parametrize(
+    ("old", "new", "expected"),
+    [
+        ("between: [2, 3]", "between: [2, 4]", "grade 4 is not a grade of Edema limbs"),
+        (
+            "discrepancy_percent, gt: 30}\n    reason",
+            "discrepancy_percent, gt: 35}\n    reason",
+            "gaps[0].when.all[1].gt: threshold 35 is not stated",
+        ),
+    ],
+)
+def test_a_gap_names_grades_and_thresholds_of_its_term(
+    tmp_path: Path, old: str, new: str, expected: str
+) -> None:
+    found = lines(edited(tmp_path, EDEMA, old, new))
+    assert any(expected in line for line in found), found
+
+
 def test_consistent_threshold_change_with_a_note_is_accepted(tmp_path: Path) -> None:
     root = edited(tmp_path, ANC, "lt: 1.0, ge: 0.5}", "lt: 1.0, ge: 0.4}\n    note: local 0.4")
     path = root / ANC

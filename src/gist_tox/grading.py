@@ -25,7 +25,7 @@ from gist_tox.ruleset.conditions import (
     compile_condition,
     fields_read,
 )
-from gist_tox.ruleset.schema import GradeCriterion, TermRule
+from gist_tox.ruleset.schema import GradeCriterion, GradeGap, TermRule
 from gist_tox.units import exact, to_json_number
 from gist_tox.visit import Visit
 
@@ -249,6 +249,8 @@ def term_inputs(term: TermRule) -> list[str]:
         names.extend(fields_read(term.present_when))
     for grade in term.grades:
         names.extend(fields_read(grade.when))
+    for gap in term.gaps:
+        names.extend(fields_read(gap.when))
     return list(dict.fromkeys(names))
 
 
@@ -311,6 +313,7 @@ class Plan(Record):
 
     __slots__ = (
         "criteria",
+        "gaps",
         "grade_0",
         "grade_reads",
         "inputs",
@@ -329,8 +332,11 @@ class Plan(Record):
         routes: tuple[tuple[str, Compiled | None], ...] | None,
         inputs: tuple[_Input, ...],
         grade_0: str,
+        gaps: tuple[tuple[Compiled, GradeGap], ...] = (),
     ) -> None:
         self.term = term
+        self.gaps = gaps
+        """The term's holes between cells (``rules``' ``gaps``), each with its condition."""
         self.grade_reads = frozenset(n for g in term.grades for n in fields_read(g.when))
         """The inputs the term's grades read (which consequences can grade it)."""
         self.criteria = criteria
@@ -370,6 +376,7 @@ def _plan(term: TermRule) -> Plan:
         ),
         inputs=tuple(inputs),
         grade_0=rule_id(term, "grade-0"),
+        gaps=tuple((compile_condition(g.when), g) for g in term.gaps),
     )
 
 
@@ -469,9 +476,13 @@ def _grade_term(plan: Plan, visit: Visit, facts: Facts, values: Mapping[str, Any
                 term, inputs, 0, plan.grade_0, term.absent_basis or f"no {_name(term)} found"
             )
 
+    # Findings in a hole between two cells: only a grade at or above the hole can be met.
+    gap = next((g for test, g in plan.gaps if test.test(values)[0] is True), None)
     unknown_above: list[tuple[int, tuple[str, ...]]] = []
     failures: list[tuple[int, int]] = []
     for met in plan.criteria:
+        if gap is not None and met.criterion.grade < gap.between[1]:
+            break
         value, missing, failed = met.test(values)
         if value is True:
             basis = met.because(values)
@@ -493,6 +504,18 @@ def _grade_term(plan: Plan, visit: Visit, facts: Facts, values: Mapping[str, Any
         elif not met.consequence_only:
             # A grade given only by a consequence (death) is never a "nearest" cell of findings.
             failures.append((met.criterion.grade, failed))
+    if gap is not None:
+        low, high = gap.between
+        unknown = "".join(
+            dict.fromkeys(f"; {missing_reason(m)}" for _, ms in unknown_above for m in ms)
+        )
+        return _not_gradable(
+            term,
+            inputs,
+            f"findings fit no CTCAE v{term.ctcae_version} cell of {term.term}: {gap.reason};"
+            f" nearest grades {low} and {high}{unknown}{_settled_by(term)}",
+            present=True,
+        )
     if unknown_above:
         reasons = "; ".join(dict.fromkeys(missing_reason(m) for _, ms in unknown_above for m in ms))
         return _not_gradable(term, inputs, reasons)
@@ -504,7 +527,7 @@ def _grade_term(plan: Plan, visit: Visit, facts: Facts, values: Mapping[str, Any
             term,
             inputs,
             f"findings fit no CTCAE v{term.ctcae_version} cell of {term.term} ({shown}); nearest"
-            f" grade(s): {', '.join(map(str, nearest))}{_SETTLED_BY.get(term.category, '')}",
+            f" grade(s): {', '.join(map(str, nearest))}{_settled_by(term)}",
             present=True,
         )
     shown = _shown_inputs(plan, inputs)
@@ -539,6 +562,14 @@ _SETTLED_BY = {
     "skin": "; a clinician grade (skin.clinician_grade) can settle it",
     "hepatic": "; the clinician grades it",
 }
+
+
+def _settled_by(term: TermRule) -> str:
+    """What can settle a term that fits no cell, for its not-gradable reason."""
+    if term.id in FLUID_SUBSECTIONS:
+        field = f"fluid.{FLUID_SUBSECTIONS[term.id]}.clinician_grade"
+        return f"; a clinician grade ({field}) can settle it"
+    return _SETTLED_BY.get(term.category, "")
 
 
 def _shown_inputs(plan: Plan, inputs: dict[str, Any]) -> str:

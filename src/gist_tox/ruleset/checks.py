@@ -266,6 +266,7 @@ def _check_terms(
                     out,
                     None if criterion.note else _boundaries_in(criterion.ctcae),
                 )
+        _check_gaps(rf, term, out)
         numbers = sorted(g.grade for g in term.grades)
         missing = sorted(set(range(numbers[0], numbers[-1] + 1)) - set(numbers))
         if missing:
@@ -297,6 +298,26 @@ def _check_terms(
                     )
         _check_numeric(rf, term, ranges, out)
         _check_consistent_bounds(rf, term, out)
+
+
+def _check_gaps(rf: RuleFile, term: TermRule, out: _Collector) -> None:
+    """A hole between cells names two grades the term has, and its thresholds are numbers its
+    CTCAE wording (or the gap's note) states, as a grade's must be."""
+    graded = {0} | {g.grade for g in term.grades}
+    cells = " ".join(f"{g.ctcae} {g.note or ''}" for g in term.grades)
+    for i, gap in enumerate(term.gaps):
+        for grade in gap.between:
+            if grade not in graded:
+                out.add(
+                    rf.document,
+                    rf.relpath,
+                    ("gaps", i, "between"),
+                    f"grade {grade} is not a grade of {term.term} (grades: {sorted(graded)})",
+                )
+        wording = _numbers_in(f"{cells} {gap.note or ''}")
+        for path, cond in _leaves(gap.when, ("gaps", i, "when")):
+            _check_plausible(rf, cond, path, out)
+            _check_wording(rf, cond, path, wording, out)
 
 
 def _check_consistent_bounds(rf: RuleFile, term: TermRule, out: _Collector) -> None:

@@ -35,6 +35,28 @@ class GradeCriterion(_Rule):
     """How this project reads the cell where the wording needs a decision."""
 
 
+class GradeGap(_Rule):
+    """Findings that NCI's cells leave between two grades (a hole in the table, not a grade):
+    when ``when`` holds, only a criterion of grade ``between[1]`` or above can grade the term;
+    otherwise it is present but not gradable, naming ``reason`` and the two nearest grades.
+    Stated as data because which grades are "nearest" is a reading of the cells, not something
+    the conditions' arithmetic can tell (CTCAE v6.0 ALT above a baseline > 5 x ULN: 2 and 4)."""
+
+    between: tuple[Annotated[int, Field(ge=0, le=5)], Annotated[int, Field(ge=1, le=5)]]
+    """The nearest grades below and above the hole."""
+    when: Condition
+    reason: Annotated[str, Field(min_length=1)]
+    """Why no cell fits, for the not-gradable reason."""
+    note: str | None = None
+    """How this project reads the cells here (where the hole comes from)."""
+
+    @model_validator(mode="after")
+    def _ordered(self) -> GradeGap:
+        if self.between[0] >= self.between[1]:
+            raise ValueError("between: the lower nearest grade comes first")
+        return self
+
+
 class SkinRoute(_Rule):
     """A morphology graded under this term, optionally only when a condition holds."""
 
@@ -71,6 +93,8 @@ class TermRule(_Rule):
     """The basis of grade 0 when ``present_when`` is false."""
     assumptions: list[str] = Field(default_factory=list)
     grades: list[GradeCriterion] = Field(min_length=1)
+    gaps: list[GradeGap] = Field(default_factory=list)
+    """Findings that fit no cell, with their nearest grades (see :class:`GradeGap`)."""
 
     @model_validator(mode="after")
     def _grades_unique(self) -> TermRule:
