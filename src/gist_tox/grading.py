@@ -26,7 +26,7 @@ from gist_tox.ruleset.conditions import (
     fields_read,
 )
 from gist_tox.ruleset.schema import GradeCriterion, GradeGap, TermRule
-from gist_tox.units import exact, to_json_number
+from gist_tox.units import exact, show, to_json_number
 from gist_tox.visit import Visit
 
 
@@ -579,7 +579,7 @@ def _shown_inputs(plan: Plan, inputs: dict[str, Any]) -> str:
     for name, value in inputs.items():
         label, suffix = plan.shown_as[name]
         if type(value) is dict:
-            number = f"{value['value']}{suffix}".strip()
+            number = f"{_number(value['value'])}{suffix}".strip()
             parts.append(f"{label} {number}")
         else:
             parts.append(f"{label} {_plain(value)}")
@@ -589,10 +589,16 @@ def _shown_inputs(plan: Plan, inputs: dict[str, Any]) -> str:
 def _plain(value: Any) -> str:
     if isinstance(value, dict):
         unit = {"10^9/L": "x10^9/L"}.get(value.get("unit", ""), value.get("unit", ""))
-        return f"{value['value']}{'' if unit == '%' else ' '}{unit}".strip()
+        return f"{_number(value['value'])}{'' if unit == '%' else ' '}{unit}".strip()
     if isinstance(value, bool):
         return "yes" if value else "no"
-    return str(value)
+    return _number(value)
+
+
+def _number(value: Any) -> str:
+    """A number as every basis shows it (``units.show``: exact up to six decimals, else rounded
+    to two and marked "~"); a ratio such as 15/21 x ULN is never printed as 0.7142857142857143."""
+    return show(exact(value)) if type(value) is float else str(value)
 
 
 def _route(
