@@ -374,3 +374,20 @@ def test_a_route_shared_on_purpose_is_not_an_overlap_and_unmarked_it_is(tmp_path
     assert not any("more than one term" in line for line in lines(RULES))
     unmarked = edited(tmp_path, "ctcae-6.0/erythroderma.yaml", "    shared: true\n", "")
     assert any("'exfoliative'" in line and "more than one term" in line for line in lines(unmarked))
+
+
+def test_interaction_names_alike_once_normalised_are_a_problem(tmp_path: Path) -> None:
+    root = edited(
+        tmp_path, "interactions.yaml", "synonyms: [rifampin]", "synonyms: [rifampin, Rifampin.]"
+    )
+    found = lines(root)
+    assert any(
+        "interactions.yaml" in line and "'Rifampin.' reads as 'rifampin'" in line for line in found
+    ), found
+
+
+def test_dosing_rules_without_an_interaction_list_are_a_problem(tmp_path: Path) -> None:
+    root = tmp_path / "rules"
+    shutil.copytree(RULES, root)
+    (root / "interactions.yaml").unlink()
+    assert any("interactions.yaml" in line and "missing" in line for line in lines(root))

@@ -14,6 +14,7 @@ from gist_tox.ruleset.loader import load_ruleset
 
 ANC = "ctcae-5.0/neutrophil_count_decreased.yaml"
 RASH = "ctcae-5.0/rash_maculo_papular.yaml"
+INTERACTIONS = "interactions.yaml"
 
 
 @pytest.mark.parametrize(
@@ -83,6 +84,34 @@ RASH = "ctcae-5.0/rash_maculo_papular.yaml"
             'ctcae_version: "5.0"\napplies_to:\n  - {morphology: maculopapular}\n',
             "skin terms (and only they) must list the morphologies they grade",
             id="applies-to-on-a-term-that-is-not-skin",
+        ),
+        pytest.param(
+            INTERACTIONS,
+            "synonyms: [rifampin]",
+            "synonyms: [rifampin, Rifampicin]",
+            "'Rifampicin' reads as 'rifampicin' once normalised, as 'rifampicin' does",
+            id="interaction-synonym-repeats-its-id",
+        ),
+        pytest.param(
+            INTERACTIONS,
+            "synonyms: [phenobarbitone]",
+            "synonyms: [phenobarbitone, St. John's Wort]",
+            "reads as 'st johns wort' once normalised",
+            id="interaction-name-of-two-entries",
+        ),
+        pytest.param(
+            INTERACTIONS,
+            "synonyms: [grapefruit]",
+            "synonyms: [grapefruit, '---']",
+            "'---' has no letter or digit to match on",
+            id="interaction-name-with-nothing-to-match",
+        ),
+        pytest.param(
+            INTERACTIONS,
+            "class: coumarin_anticoagulant\n    source: *coumarin",
+            "class: anticoagulant\n    source: *coumarin",
+            "class: 'anticoagulant' is not allowed",
+            id="interaction-class-unknown",
         ),
     ],
 )

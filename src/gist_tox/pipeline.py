@@ -192,9 +192,11 @@ def evaluate(
     warnings = [*visit_warnings(visit, ruleset), *grading.warnings, *event_warnings]
     recommendation = None
     if ruleset.dosing is not None:
+        from gist_tox.comedications import match
         from gist_tox.dosing import recommend
 
-        recommendation = recommend(visit, grading.grades, ruleset, facts, events)
+        comedications = match(visit.comedications, ruleset.interactions, warnings)
+        recommendation = recommend(visit, grading.grades, ruleset, facts, events, comedications)
         warnings.extend(getattr(recommendation, "warnings", []))
     return Evaluation(source, visit, ruleset, grading, recommendation, warnings, events)
 

@@ -35,9 +35,10 @@ def _rules_type() -> Any:
 
     from pydantic import Field
 
+    from gist_tox.ruleset.interactions import InteractionList
     from gist_tox.ruleset.schema import ReferenceRanges, RulesConfig, TermRule
 
-    kinds: list[Any] = [TermRule, ReferenceRanges, RulesConfig]
+    kinds: list[Any] = [TermRule, ReferenceRanges, RulesConfig, InteractionList]
     try:
         from gist_tox.dosing.schema import DosingRules
 

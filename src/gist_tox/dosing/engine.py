@@ -17,12 +17,14 @@ import re
 from fractions import Fraction
 from typing import TYPE_CHECKING, Any, NamedTuple
 
+from gist_tox.dosing.interactions import add_advice
 from gist_tox.dosing.label import Cap, LabelFamilies
 from gist_tox.dosing.schema import DosingRules
 from gist_tox.units import exact, show
 from gist_tox.visit import HistoryEntry, Visit
 
 if TYPE_CHECKING:
+    from gist_tox.comedications import Comedication
     from gist_tox.facts import Facts
     from gist_tox.grading import TermGrade
     from gist_tox.other_events import OtherEvent
@@ -221,13 +223,17 @@ def recommend(
     ruleset: RuleSet,
     facts: Facts,
     events: list[OtherEvent] | None = None,
+    comedications: list[Comedication] | None = None,
 ) -> Recommendation:
     """Recommend the imatinib dose for ``visit`` from its grades and counts (and the
-    clinician-graded ``other_events``)."""
+    clinician-graded ``other_events``, and the co-medications matched to the interaction
+    list)."""
     rules: DosingRules = ruleset.dosing
-    return _Engine(
+    engine = _Engine(
         visit, grades, rules, facts, ruleset.terms, events or [], ruleset.dosing_limits
-    ).run()
+    )
+    engine.comedications = comedications or []
+    return engine.run()
 
 
 class _Engine:
@@ -279,6 +285,7 @@ class _Engine:
         }
         self.cap, self.cap_from = self._skin_cap()
         self.events: list[OtherEvent] = events or []
+        self.comedications: list[Comedication] = []
         self.label = LabelFamilies(self, self.events)
 
     # ---------------------------------------------------------------- helpers
@@ -863,6 +870,15 @@ class _Engine:
             dose = self.dose
         self._below_label_range(action, dose)
         self._note_overruled(action, resume_dose if action == "hold" else dose)
+        caps = self.label.caps_json(self._skin_cap_record())
+        inducer_dose = add_advice(
+            self,
+            self.comedications,
+            action,
+            dose,
+            resume_dose,
+            caps[0]["max_dose_mg"] if caps else None,
+        )
         alternatives = _unique(a for f in self.findings for a in f.alternatives)
         order = sorted(self.findings, key=lambda f: -PRIORITY.get(f.action, -1))
         reasons = [self._reason(f) for f in order]
@@ -879,8 +895,10 @@ class _Engine:
             hold_for=hold_for,
             new_episodes=self.episodes,
             review=self._review_items(),
-            caps=self.label.caps_json(self._skin_cap_record()),
-            patient_factors=self.label.patient_factors(),
+            caps=caps,
+            patient_factors=self.label.patient_factors(
+                [c.as_json() for c in self.comedications], inducer_dose
+            ),
         )
 
     def _skin_cap_record(self) -> Cap | None:

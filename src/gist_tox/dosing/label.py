@@ -632,7 +632,9 @@ class LabelFamilies:
             )
         return out
 
-    def patient_factors(self) -> dict[str, Any]:
+    def patient_factors(
+        self, comedications: list[dict[str, Any]], inducer_dose: int | None
+    ) -> dict[str, Any]:
         visit = self.e.visit
         renal = None
         if visit.renal is not None:
@@ -655,8 +657,8 @@ class LabelFamilies:
         return {
             "renal": renal,
             "hepatic_impairment": hepatic,
-            "comedications": [],
-            "cyp3a4_inducer_dose_mg": None,
+            "comedications": comedications,
+            "cyp3a4_inducer_dose_mg": inducer_dose,
         }
 
 

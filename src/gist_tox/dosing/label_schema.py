@@ -1,8 +1,9 @@
 """The dosing rule file's ``label:`` section: the label's other dose rules (extension A).
 
 Hepatotoxicity (R1), severe fluid retention (R2), any other severe non-hematologic reaction
-(R3), renal (R4) and hepatic (R5) impairment caps, anemia (R8).  Every number here stands in its
-quoted source wording (``wording: label.<...>``), as everywhere in the dosing file.
+(R3), renal (R4) and hepatic (R5) impairment caps, co-medications (R6, R7), anemia (R8).  Every
+number here stands in its quoted source wording (``wording: label.<...>``), as everywhere in the
+dosing file.
 """
 
 from __future__ import annotations
@@ -43,7 +44,13 @@ LABEL_RULE_IDS = (
     "renal-start",
     "hepatic-impairment-cap",
     "hepatic-impairment-advice",
+    "cyp3a4-inducer",
+    "cyp3a4-inhibitor",
+    "coumarin",
+    "levothyroxine",
 )
+LABEL_NOTE_IDS = ("inducer-dose", "inducer-capped", "inducer-above-ladder", "inducer-no-dose")
+"""How the inducer advice ends: the dose the label's increase gives, or why none is given."""
 LABEL_REVIEW_CODES = (
     "baseline-meets-hold",
     "baseline-blocks-resume",
@@ -53,7 +60,23 @@ LABEL_REVIEW_CODES = (
     "anemia-severe",
 )
 LABEL_PLACEHOLDERS = frozenset(
-    {"tests", "test", "kind", "band", "clearance", "start_dose", "category", "soc", "value"}
+    {
+        "tests",
+        "test",
+        "kind",
+        "band",
+        "clearance",
+        "start_dose",
+        "category",
+        "soc",
+        "value",
+        "drugs",
+        "increase",
+        "base",
+        "target",
+        "inducer_dose",
+        "top",
+    }
 )
 
 
@@ -127,6 +150,14 @@ class HepaticImpairmentRules(_Rule):
     severe_max_dose_mg: Dose
 
 
+class ComedicationRules(_Rule):
+    """Co-medications (R6, R7): advice only, never a dose change."""
+
+    inducer_increase_percent: Annotated[int, Field(gt=0, le=1000)]
+    """The label's increase for a strong CYP3A4 inducer ("by at least 50%"): shown as the dose
+    it would give, the smallest ladder dose at or above it (project policy, D6)."""
+
+
 class LabelRules(_Rule):
     hepatic: HepaticRules
     fluid: FluidRules
@@ -134,3 +165,4 @@ class LabelRules(_Rule):
     renal: RenalRules
     hepatic_impairment: HepaticImpairmentRules
     anemia_review_from_grade: Grade
+    comedications: ComedicationRules

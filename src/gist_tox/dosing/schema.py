@@ -15,6 +15,7 @@ from typing import Annotated, Literal
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from gist_tox.dosing.label_schema import (
+    LABEL_NOTE_IDS,
     LABEL_PLACEHOLDERS,
     LABEL_REVIEW_CODES,
     LABEL_RULE_IDS,
@@ -54,7 +55,7 @@ RULE_IDS = (
 )
 """Every rule branch of the engine; the rule file must give each a source and a text."""
 
-NOTE_IDS = ("overruled-action", "overruled-dose")
+NOTE_IDS = ("overruled-action", "overruled-dose", *LABEL_NOTE_IDS)
 """Texts added to a reason (not reasons of their own): how a rule was overruled."""
 
 REVIEW_CODES = (
@@ -241,7 +242,8 @@ class DosingRules(_Rule):
     """The label's other dose rules: liver, fluid, other reactions, kidneys, liver function."""
     rules: dict[str, RuleText]
     notes: dict[str, RuleText]
-    """Per :data:`NOTE_IDS`: a text added to an overruled rule's reason."""
+    """Per :data:`NOTE_IDS`: a text added to a rule's reason (how it was overruled; how the
+    inducer advice ends)."""
     review: dict[str, RuleText]
     """Per review code (:data:`REVIEW_CODES`): what the clinician must check, and why."""
     wording: dict[str, Annotated[str, Field(min_length=1)]] = Field(default_factory=dict)

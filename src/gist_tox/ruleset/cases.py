@@ -47,6 +47,9 @@ class Expect(_Strict):
     grades: dict[TermId, GradeValue | dict[str, Any] | None] | None = None
     """Per term: a grade (shorthand for ``{grade: N}``), null, or a partial term result."""
     recommendation: dict[str, Any] | None = None
+    patient_factors: dict[str, Any] | None = None
+    """A partial ``patient_factors`` (renal, hepatic impairment, co-medications matched, the
+    inducer dose)."""
     warnings: list[str] | None = None
     """Each text must occur in some warning."""
 
@@ -314,6 +317,10 @@ def compare(expect: Expect, actual: dict[str, Any]) -> list[str]:
             out.append("recommendation: expected one, but these rules give none (no dosing rules?)")
         else:
             out.extend(match(expect.recommendation, rec, "recommendation"))
+    if expect.patient_factors is not None:
+        out.extend(
+            match(expect.patient_factors, actual.get("patient_factors", {}), "patient_factors")
+        )
     if expect.warnings is not None:
         out.extend(_match_texts(expect.warnings, actual.get("warnings", []), "warnings"))
     return out

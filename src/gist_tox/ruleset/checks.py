@@ -160,8 +160,21 @@ def check_rules(root: Path) -> list[Problem]:
         check_quotations(version, files, out)
     if config is not None:
         name = config.model.dosing  # type: ignore[attr-defined]
-        _check_dosing(root, root / DOSING_DIR / f"{name}.yaml", all_ids, out)
+        dosing = root / DOSING_DIR / f"{name}.yaml"
+        _check_dosing(root, dosing, all_ids, out)
+        _check_interactions(root, required=dosing.is_file(), out=out)
     return out.found
+
+
+def _check_interactions(root: Path, *, required: bool, out: _Collector) -> None:
+    """The interaction list: its schema, and no two names alike once normalised.  Required
+    beside dosing rules (their co-medication advice reads it)."""
+    from gist_tox.ruleset.interactions import INTERACTIONS_FILE, InteractionList
+    from gist_tox.ruleset.loader import check_interactions
+
+    rf = _read(root, root / INTERACTIONS_FILE, InteractionList, out, required=required)
+    if rf is not None:
+        check_interactions(rf, out)
 
 
 def _read(

@@ -7,6 +7,7 @@ A rule set is a folder::
     ctcae-5.0/<term>.yaml    kind: ctcae_term — one file per term, file name = term id
     ctcae-6.0/<term>.yaml
     dosing/<name>.yaml       kind: dosing
+    interactions.yaml        kind: interactions — the co-medications an interaction rule checks
 
 Only the CTCAE version asked for is parsed.  Every file is validated (schema, then the semantic
 checks that grading relies on) before any visit is graded; problems name file, line and key.
@@ -143,6 +144,7 @@ class RuleSet:
         terms: list[TermRule],
         reference_ranges: ReferenceRanges,
         dosing: Any = None,
+        interactions: Any = None,
         digest: str = "",
         known_term_ids: frozenset[str] = frozenset(),
         outside: tuple[tuple[str, str], ...] = (),
@@ -152,6 +154,8 @@ class RuleSet:
         self.terms = terms
         self.reference_ranges = reference_ranges
         self.dosing = dosing
+        self.interactions = interactions
+        """The interaction list (:class:`gist_tox.ruleset.interactions.InteractionList`)."""
         self.digest = digest
         self._known_term_ids = known_term_ids
         self.outside = outside
@@ -341,6 +345,8 @@ def _validate_ruleset(root: Path, version: str | None, source: RuleBytes) -> Rul
         except InputError as exc:
             problems.items.append(exc.one_line())
 
+    interactions = _load_interactions(root, source, files, problems)
+
     if problems.items:
         raise RulesError(problems.items)
     assert ranges is not None
@@ -355,10 +361,45 @@ def _validate_ruleset(root: Path, version: str | None, source: RuleBytes) -> Rul
         terms=terms,
         reference_ranges=ranges,
         dosing=dosing,
+        interactions=interactions,
         digest=digest_of(files),
         known_term_ids=frozenset(known),
         outside=source.outside_digests(),
     )
+
+
+def _load_interactions(
+    root: Path, source: RuleBytes, files: list[RuleFile], problems: _Problems
+) -> Any:
+    """The interaction list, schema-checked and with no two names alike once normalised."""
+    from gist_tox.ruleset.interactions import INTERACTIONS_FILE, InteractionList
+
+    path = root / INTERACTIONS_FILE
+    if not path.is_file():
+        problems.add(
+            None,
+            INTERACTIONS_FILE,
+            (),
+            "missing; a rule set needs its interaction list (kind: interactions)",
+        )
+        return None
+    try:
+        rf = read_rule_file(root, path, InteractionList, source)
+    except InputError as exc:
+        problems.items.append(exc.one_line())
+        return None
+    files.append(rf)
+    check_interactions(rf, problems)
+    return rf.model
+
+
+def check_interactions(rf: RuleFile, problems: _Problems) -> None:
+    """Two ids or synonyms that read alike once normalised (or a name with nothing to match
+    on) would make a visit's match depend on the list's order: each is a problem."""
+    from gist_tox.comedications import duplicates
+
+    for path, message in duplicates(rf.model):  # type: ignore[arg-type]
+        problems.add(rf.document, rf.relpath, path, message)
 
 
 def digest_of(files: list[RuleFile]) -> str:

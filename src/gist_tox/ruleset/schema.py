@@ -128,4 +128,4 @@ class RulesConfig(_Rule):
     dosing: Annotated[str, Field(min_length=1)] = "imatinib-gist"
 
 
-RULE_KINDS = ("ctcae_term", "reference_ranges", "config", "dosing")
+RULE_KINDS = ("ctcae_term", "reference_ranges", "config", "dosing", "interactions")
