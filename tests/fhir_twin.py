@@ -24,6 +24,18 @@ LOINC = {
     "neutrophils_percent": "770-8",
     "bands_percent": "764-1",
 }
+MORE_UCUM = {"IU/L": "[IU]/L"}
+"""Visit format extension A's units whose UCUM code differs from the visit's spelling."""
+MORE_LOINC = {
+    ("alt", None): "1742-6",
+    ("ast", None): "1920-8",
+    ("bilirubin", "umol/L"): "14631-6",
+    ("bilirubin", "mg/dL"): "1975-2",
+    ("hemoglobin", "mmol/L"): "59260-0",
+    ("hemoglobin", None): "718-7",
+}
+BASELINE_DAY = "2000-01-03"
+"""Where ``observed`` puts baselines when it is not told the day treatment started."""
 
 
 def quantity(value: Any, unit: str) -> dict[str, Any]:
@@ -31,7 +43,14 @@ def quantity(value: Any, unit: str) -> dict[str, Any]:
 
 
 def observation(
-    oid: str, pid: str, code: str, when: str, value: Any, unit: str, low: Any = None
+    oid: str,
+    pid: str,
+    code: str,
+    when: str,
+    value: Any,
+    unit: str,
+    low: Any = None,
+    high: Any = None,
 ) -> dict[str, Any]:
     out: dict[str, Any] = {
         "resourceType": "Observation",
@@ -42,9 +61,70 @@ def observation(
         "effectiveDateTime": when,
         "valueQuantity": quantity(value, unit),
     }
-    if low is not None:
-        out["referenceRange"] = [{"low": quantity(low, unit)}]
+    limits = {
+        side: quantity(limit, unit)
+        for side, limit in (("low", low), ("high", high))
+        if limit is not None
+    }
+    if limits:
+        out["referenceRange"] = [limits]
     return out
+
+
+def _more_loinc(name: str, unit: str) -> str:
+    return MORE_LOINC.get((name, unit)) or MORE_LOINC[(name, None)]
+
+
+def _measured(visit: dict[str, Any], when: str, baseline_day: str) -> list[dict[str, Any]]:
+    """Extension A's measurements: liver tests (ULN as referenceRange.high, the baseline an
+    Observation before treatment started), hemoglobin, weight (and baseline weight), CrCL."""
+    pid = visit["patient"]["id"]
+    day = str(visit["date"])
+    before = f"{baseline_day}T08:00:00Z"
+    out: list[dict[str, Any]] = []
+    for name, lab in (visit.get("labs") or {}).items():
+        if name not in ("alt", "ast", "bilirubin", "hemoglobin"):
+            continue
+        unit = MORE_UCUM.get(lab["unit"], lab["unit"])
+        code = _more_loinc(name, lab["unit"])
+        out.append(
+            observation(
+                f"{name}-{day}", pid, code, when, lab["value"], unit, lab.get("lln"), lab.get("uln")
+            )
+        )
+        if lab.get("baseline") is not None:
+            out.append(observation(f"{name}-baseline", pid, code, before, lab["baseline"], unit))
+    weight = visit.get("weight")
+    if weight:
+        out.append(observation(f"weight-{day}", pid, "29463-7", when, weight["value_kg"], "kg"))
+        out.append(
+            observation("weight-baseline", pid, "29463-7", before, weight["baseline_kg"], "kg")
+        )
+    clearance = (visit.get("renal") or {}).get("creatinine_clearance_ml_min")
+    if clearance is not None:
+        out.append(observation(f"crcl-{day}", pid, "2164-2", when, clearance, "mL/min"))
+    for index, name in enumerate(visit.get("comedications") or []):
+        out.append(
+            {
+                "resourceType": "MedicationStatement",
+                "id": f"comedication-{index}-{day}",
+                "status": "active",
+                "medicationCodeableConcept": {"text": name},
+                "subject": {"reference": f"Patient/{pid}"},
+                "effectiveDateTime": day,
+            }
+        )
+    return out
+
+
+def _answer(value: Any) -> dict[str, Any]:
+    if isinstance(value, bool):
+        return {"valueBoolean": value}
+    if isinstance(value, int):
+        return {"valueInteger": value}
+    if isinstance(value, float):
+        return {"valueDecimal": value}
+    return {"valueCoding": {"code": value}}
 
 
 def order(
@@ -147,17 +227,47 @@ def _answers(visit: dict[str, Any]) -> list[dict[str, Any]]:
             add(f"skin.{name}", [{"valueCoding": {"code": value}}])
     if "consequences" in visit and not visit["consequences"]:
         add("consequences.transfusion_indicated", [{"valueBoolean": False}])
+    for finding, fields in (visit.get("fluid") or {}).items():
+        for name, value in fields.items():
+            link_id = f"fluid.{finding}.{name}"
+            if isinstance(value, list):
+                add(link_id, [_answer(v) for v in value])
+            elif name == "discrepancy_percent":
+                add(link_id, [{"valueDecimal": value}])
+            elif value is not None:
+                add(link_id, [_answer(value)])
+    if (visit.get("renal") or {}).get("dialysis") is not None:
+        add("renal.dialysis", [{"valueBoolean": visit["renal"]["dialysis"]}])
+    if visit.get("hepatic_impairment") is not None:
+        add("hepatic_impairment", [_answer(visit["hepatic_impairment"])])
+    for event in visit.get("other_events") or []:
+        children = [
+            {
+                "linkId": "other_events.term",
+                "answer": [{"valueCoding": {"system": codes.TERM_SYSTEM, "code": event["term"]}}],
+            },
+            {"linkId": "other_events.grade", "answer": [{"valueInteger": event["grade"]}]},
+        ]
+        if event.get("specify") is not None:
+            children.append(
+                {"linkId": "other_events.specify", "answer": [{"valueString": event["specify"]}]}
+            )
+        items.append({"linkId": "other_events", "item": children})
     return items
 
 
-def observed(visit: dict[str, Any]) -> list[dict[str, Any]]:
-    """What was observed on the visit's day: the Patient, labs, temperature and the clinician's
-    QuestionnaireResponse (no imatinib orders, no history)."""
+def observed(visit: dict[str, Any], baseline_day: str = BASELINE_DAY) -> list[dict[str, Any]]:
+    """What was observed on the visit's day: the Patient, labs, temperature, weight, CrCL,
+    co-medications and the clinician's QuestionnaireResponse (no imatinib orders, no history);
+    baselines as Observations on ``baseline_day`` (before treatment started)."""
     pid = visit["patient"]["id"]
     day = str(visit["date"])
     when = f"{day}T09:00:00+01:00"
     resources: list[dict[str, Any]] = [{"resourceType": "Patient", "id": pid}]
+    resources.extend(_measured(visit, when, baseline_day))
     for name, lab in (visit.get("labs") or {}).items():
+        if name not in LOINC:
+            continue
         oid = f"{name.replace('_', '-')}-{day}"
         if isinstance(lab, dict):
             unit = UCUM[lab["unit"]]
@@ -190,11 +300,11 @@ def bundle_of(visit: dict[str, Any]) -> dict[str, Any]:
     """The FHIR twin of ``visit``."""
     pid = visit["patient"]["id"]
     day = str(visit["date"])
-    resources = observed(visit)
     drug = visit["imatinib"]
     history = visit.get("history", [])
     first = dt.date.fromisoformat(str(history[0]["date"]) if history else day)
     start = first - dt.timedelta(days=60)
+    resources = observed(visit, (start - dt.timedelta(days=7)).isoformat())
     resources.append(order("imatinib-start", pid, start.isoformat(), drug["starting_dose_mg"]))
     if drug["current_dose_mg"] != drug["starting_dose_mg"] or drug["current_dose_mg"] == 0:
         previous = (dt.date.fromisoformat(day) - dt.timedelta(days=1)).isoformat()

@@ -169,6 +169,22 @@ def test_the_shipped_questionnaire_names_visit_fields_and_is_valid_fhir() -> Non
     assert {"skin.bsa_percent", "imatinib.indication", "consequences.life_threatening"} <= links
     morphology = next(i for i in written["item"] if i["linkId"] == "skin.morphology")
     assert "exfoliative" in {o["valueCoding"]["code"] for o in morphology["answerOption"]}
+    by_link = {i["linkId"]: i for i in written["item"]}
+    intervention = by_link["fluid.pleural_effusion.intervention"]["answerOption"]
+    assert "chest_tube" in {o["valueCoding"]["code"] for o in intervention}
+    assert [o["valueCoding"]["code"] for o in by_link["hepatic_impairment"]["answerOption"]] == [
+        "none",
+        "mild",
+        "moderate",
+        "severe",
+    ]
+    events = by_link["other_events"]
+    assert events["type"] == "group" and events["repeats"] is True
+    assert [i["linkId"] for i in events["item"]] == [
+        "other_events.term",
+        "other_events.grade",
+        "other_events.specify",
+    ]
 
 
 def test_batch_format_fhir_writes_one_bundle_per_visit_and_failures_as_outcomes(

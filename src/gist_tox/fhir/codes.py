@@ -36,6 +36,49 @@ LAB_CODES: dict[str, str] = {
 }
 """LOINC code -> the visit's ``labs`` field."""
 
+MORE_LAB_CODES: dict[str, str] = {
+    # alanine aminotransferase (serum or plasma; with P-5'-P; blood)
+    "1742-6": "alt",
+    "1743-4": "alt",
+    "76625-3": "alt",
+    # aspartate aminotransferase (serum or plasma; second method)
+    "1920-8": "ast",
+    "30239-8": "ast",
+    # TOTAL bilirubin (mass/volume in serum or plasma, in blood; moles/volume in serum or plasma)
+    "1975-2": "bilirubin",
+    "42719-5": "bilirubin",
+    "14631-6": "bilirubin",
+    # hemoglobin (mass/volume in blood, in arterial blood; moles/volume in blood)
+    "718-7": "hemoglobin",
+    "30313-1": "hemoglobin",
+    "59260-0": "hemoglobin",
+    # body weight; body weight measured
+    "29463-7": "weight",
+    "3141-9": "weight",
+    # creatinine clearance: measured (24 h urine and serum or plasma); Cockcroft-Gault estimate
+    "2164-2": "creatinine_clearance",
+    "35591-7": "creatinine_clearance",
+}
+"""LOINC code -> what visit format extension A reads from it.  These never make a day a visit
+day (that stays the day of a blood count).  eGFR codes (33914-3, 62238-1, 98979-8, ...) are not
+read: the label's renal bands are creatinine clearance in mL/min, and the contract's ``renal``
+section takes a CrCL only (an eGFR, normalised to 1.73 m2, is not one)."""
+
+LIVER_LABS = frozenset({"alt", "ast", "bilirubin"})
+"""Labs that carry the laboratory's ULN (``referenceRange.high``, required) and a baseline."""
+
+UCUM_MORE_UNITS: dict[str, dict[str, str]] = {
+    "alt": {"U/L": "U/L", "[IU]/L": "IU/L", "ukat/L": "ukat/L"},
+    "ast": {"U/L": "U/L", "[IU]/L": "IU/L", "ukat/L": "ukat/L"},
+    "bilirubin": {"umol/L": "umol/L", "mg/dL": "mg/dL"},
+    "hemoglobin": {"g/dL": "g/dL", "g/L": "g/L", "mmol/L": "mmol/L"},
+    "weight": {"kg": "kg"},
+    "creatinine_clearance": {"mL/min": "mL/min"},
+}
+"""UCUM code -> the visit format's unit, per extension-A measurement: exactly the units the
+visit format accepts (``gist_tox.visit_sections``; weight and CrCL are kg and mL/min, named by
+their fields).  Any other unit is refused, never converted by a guess."""
+
 COUNT_LABS = frozenset({"anc", "platelets", "wbc"})
 PERCENT_LABS = frozenset({"neutrophils_percent", "bands_percent"})
 BLOOD_COUNT_LABS = frozenset(LAB_CODES.values())

@@ -41,7 +41,18 @@ def evaluate_resources(
     return evaluate(visit, rulesets.for_visit(visit, source), source, document)
 
 
-OBSERVED = ("labs", "fever", "consequences", "skin")
+OBSERVED = (
+    "labs",
+    "fever",
+    "consequences",
+    "skin",
+    "weight",
+    "fluid",
+    "renal",
+    "hepatic_impairment",
+    "comedications",
+    "other_events",
+)
 """What a timeline visit holds: what was observed that day (dose, hold and history are derived
 by the replay, so the Bundle's orders after the start and its AdverseEvents are not used)."""
 

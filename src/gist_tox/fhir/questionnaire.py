@@ -45,21 +45,121 @@ ITEMS: dict[str, tuple[str, str]] = {
     "skin.fluid_electrolyte_abnormalities": ("Fluid or electrolyte abnormalities", "boolean"),
     "skin.icu_or_burn_unit": ("ICU or burn unit care indicated", "boolean"),
     "skin.clinician_grade": ("Bedside CTCAE grade of the skin reaction (0-5)", "integer"),
+    # -- visit format extension A
+    "consequences.red_cell_transfusion_indicated": ("Red cell transfusion indicated", "boolean"),
+    "labs.alt.baseline": (
+        "ALT before the first imatinib dose, in the unit of the day's ALT result",
+        "decimal",
+    ),
+    "labs.ast.baseline": (
+        "AST before the first imatinib dose, in the unit of the day's AST result",
+        "decimal",
+    ),
+    "labs.bilirubin.baseline": (
+        "Total bilirubin before the first imatinib dose, in the unit of the day's result",
+        "decimal",
+    ),
+    "weight.baseline_kg": ("Body weight before the first imatinib dose (kg)", "decimal"),
+    "fluid.limb_edema.present": ("Limb edema assessed: present", "boolean"),
+    "fluid.limb_edema.appearance": ("Limb edema: how it is seen", "choice"),
+    "fluid.limb_edema.discrepancy_percent": (
+        "Limb edema: inter-limb discrepancy at the point of greatest visible difference (%)",
+        "decimal",
+    ),
+    "fluid.limb_edema.discrepancy_measure": ("Limb edema: discrepancy measured by", "choice"),
+    "fluid.limb_edema.adl_limitation": ("Limb edema: limitation of ADL", "choice"),
+    "fluid.limb_edema.clinician_grade": ("Bedside CTCAE grade of the limb edema (0-3)", "integer"),
+    "fluid.periorbital_edema.present": ("Periorbital edema assessed: present", "boolean"),
+    "fluid.periorbital_edema.pitting": ("Periorbital edema: pitting", "boolean"),
+    "fluid.periorbital_edema.indurated": ("Periorbital edema: indurated", "boolean"),
+    "fluid.periorbital_edema.topical_intervention_indicated": (
+        "Periorbital edema: topical intervention indicated",
+        "boolean",
+    ),
+    "fluid.periorbital_edema.visual_disturbance": (
+        "Periorbital edema: visual disturbance associated with the edema",
+        "boolean",
+    ),
+    "fluid.periorbital_edema.ocular_findings": ("Periorbital edema: ocular findings", "choice"),
+    "fluid.periorbital_edema.diuretics_indicated": (
+        "Periorbital edema: diuretics indicated",
+        "boolean",
+    ),
+    "fluid.periorbital_edema.operative_intervention_indicated": (
+        "Periorbital edema: operative intervention indicated",
+        "boolean",
+    ),
+    "fluid.periorbital_edema.clinician_grade": (
+        "Bedside CTCAE grade of the periorbital edema (0-3)",
+        "integer",
+    ),
+    "fluid.face_edema.present": ("Face edema assessed: present", "boolean"),
+    "fluid.face_edema.swelling": ("Face edema: swelling", "choice"),
+    "fluid.face_edema.adl_limitation": ("Face edema: limitation of ADL", "choice"),
+    "fluid.face_edema.clinician_grade": ("Bedside CTCAE grade of the face edema (0-3)", "integer"),
+    "fluid.pleural_effusion.present": (
+        "Pleural effusion assessed (examination or imaging): present",
+        "boolean",
+    ),
+    "fluid.pleural_effusion.symptomatic": ("Pleural effusion: symptomatic", "boolean"),
+    "fluid.pleural_effusion.intervention": (
+        "Pleural effusion: the most invasive intervention indicated",
+        "choice",
+    ),
+    "fluid.pleural_effusion.respiratory_distress": (
+        "Pleural effusion: respiratory distress",
+        "boolean",
+    ),
+    "fluid.pleural_effusion.hypoxia": ("Pleural effusion: hypoxia", "boolean"),
+    "fluid.pleural_effusion.clinician_grade": (
+        "Bedside CTCAE grade of the pleural effusion (0-3)",
+        "integer",
+    ),
+    "renal.creatinine_clearance_ml_min": ("Creatinine clearance (mL/min)", "decimal"),
+    "renal.dialysis": ("On maintenance dialysis", "boolean"),
+    "hepatic_impairment": (
+        "Hepatic impairment class of baseline liver function (the label's table)",
+        "choice",
+    ),
+    "other_events": ("Another CTCAE adverse event graded by the clinician", "group"),
+    "other_events.term": (
+        "CTCAE term id of the chosen version (e.g. diarrhea; NCI's term list)",
+        "string",
+    ),
+    "other_events.grade": ("Its CTCAE grade (0-4; 0 = assessed and absent)", "integer"),
+    "other_events.specify": ("The event, for an '- Other, specify' term", "string"),
 }
 
-REPEATS = frozenset({"imatinib.on_hold_for", "consequences.life_threatening", "consequences.died"})
+REPEATS = frozenset(
+    {
+        "imatinib.on_hold_for",
+        "consequences.life_threatening",
+        "consequences.died",
+        "fluid.periorbital_edema.ocular_findings",
+        "other_events",
+    }
+)
+GROUPS = frozenset({"other_events"})
+"""Repeating groups: each repetition is one item of the visit's list (its children's linkIds
+are the group's, dotted with the item's field)."""
 
 
 def options(link_id: str) -> list[str]:
     """The codes a coded item allows, read from the visit model's annotation."""
+    from pydantic import BaseModel
+
     from gist_tox import visit
 
-    section, _, name = link_id.rpartition(".")
-    model: Any = {
-        "": visit.Visit,
-        "imatinib": visit.Imatinib,
-        "skin": visit.Skin,
-    }[section]
+    *sections, name = link_id.split(".")
+    model: Any = visit.Visit
+    for section in sections:  # the model of each section on the path
+        stack = [model.model_fields[section].annotation]
+        while stack:
+            kind = stack.pop(0)
+            if isinstance(kind, type) and issubclass(kind, BaseModel):
+                model = kind
+                break
+            stack.extend(typing.get_args(kind))
     found: list[str] = []
     stack = [model.model_fields[name].annotation]
     while stack:
@@ -85,8 +185,13 @@ def term_ids() -> list[str]:
 def questionnaire() -> dict[str, Any]:
     """The Questionnaire resource (validated with fhir.resources)."""
     items: list[dict[str, Any]] = []
+    groups: dict[str, dict[str, Any]] = {}
     for link_id, (text, kind) in ITEMS.items():
         item: dict[str, Any] = {"linkId": link_id, "text": text, "type": kind}
+        parent = link_id.rpartition(".")[0]
+        if kind == "group":
+            groups[link_id] = item
+            item["item"] = []
         if kind == "choice":
             item["answerOption"] = [{"valueCoding": {"code": c}} for c in options(link_id)]
         elif kind == "terms":
@@ -96,7 +201,7 @@ def questionnaire() -> dict[str, Any]:
             ]
         if link_id in REPEATS:
             item["repeats"] = True
-        items.append(item)
+        (groups[parent]["item"] if parent in groups else items).append(item)
     resource = {
         "resourceType": "Questionnaire",
         "id": "gist-tox-visit",
@@ -144,7 +249,13 @@ def answers(resources: list[Any], day: Any) -> dict[str, tuple[Any, str]]:
             raise resource.error("authored", "no date; expected the day it was answered")
         if day_of(model.authored) != day:
             continue
+        mine: dict[str, tuple[Any, str]] = {}
         for link_id, value, element in _walk(resource, model.item or [], "item"):
+            if link_id in GROUPS and link_id in mine:  # another repetition of the group
+                mine[link_id] = ([*mine[link_id][0], *value], mine[link_id][1])
+            else:
+                mine[link_id] = (value, element)
+        for link_id, (value, element) in mine.items():
             if link_id in found and found[link_id][0] != value:
                 raise resource.error(
                     element,
@@ -160,6 +271,9 @@ def _walk(resource: Any, items: list[Any], where: str) -> list[tuple[str, Any, s
     out: list[tuple[str, Any, str]] = []
     for index, item in enumerate(items):
         element = f"{where}[{index}]"
+        if item.linkId in GROUPS:
+            out.append((item.linkId, [_group(resource, item, element)], element))
+            continue
         if item.item:
             out.extend(_walk(resource, item.item, f"{element}.item"))
         if not item.answer:
@@ -187,6 +301,18 @@ def _walk(resource: Any, items: list[Any], where: str) -> list[tuple[str, Any, s
     return out
 
 
+def _group(resource: Any, item: Any, element: str) -> dict[str, Any]:
+    """One repetition of a group: its children's answers by field (``other_events.grade``
+    -> ``grade``); a child the Questionnaire does not have is refused."""
+    fields: dict[str, Any] = {}
+    for link_id, value, child in _walk(resource, item.item or [], f"{element}.item"):
+        parent, _, name = link_id.rpartition(".")
+        if parent != item.linkId:
+            raise resource.error(f"{child}.linkId", f"{link_id} is not an item of {item.linkId}")
+        fields[name] = value
+    return fields
+
+
 def _value(resource: Any, kind: str, answer: Any, element: str) -> Any:
     from gist_tox.fhir.resources import number
 
@@ -194,7 +320,7 @@ def _value(resource: Any, kind: str, answer: Any, element: str) -> Any:
         if answer.valueBoolean is None:
             raise resource.error(element, "expected valueBoolean")
         return answer.valueBoolean
-    if kind in ("choice", "terms"):
+    if kind in ("choice", "terms", "string"):
         if answer.valueCoding is not None and answer.valueCoding.code:
             return answer.valueCoding.code
         if answer.valueString is not None:

@@ -28,6 +28,7 @@ from typing import Any
 
 from gist_tox.errors import InputError
 from gist_tox.fhir import codes
+from gist_tox.fhir.measurements import Measurements
 from gist_tox.fhir.resources import Resource, day_of, number, reference_id
 from gist_tox.fhir.temperature import Reading, as_hours, highest, hours_at_or_above
 from gist_tox.units import COUNT_UNIT_FACTORS, count_to_canonical, exact
@@ -89,7 +90,9 @@ def _loinc_codes(data: dict[str, Any]) -> list[str]:
 def observation_kind(data: dict[str, Any]) -> str | None:
     """``anc``, ``platelets``, ... , ``temperature`` or ``None`` for an Observation."""
     kinds = {
-        codes.LAB_CODES.get(c) or ("temperature" if c in codes.TEMPERATURE_CODES else None)
+        codes.LAB_CODES.get(c)
+        or codes.MORE_LAB_CODES.get(c)
+        or ("temperature" if c in codes.TEMPERATURE_CODES else None)
         for c in _loinc_codes(data)
     } - {None}
     if len(kinds) > 1:
@@ -146,16 +149,17 @@ def _quantity(resource: Resource, obs: Any) -> Any | None:
     return quantity
 
 
-def _ucum(resource: Resource, element: str, quantity: Any, allowed: dict[str, str]) -> str:
+def ucum(resource: Resource, element: str, quantity: Any, allowed: dict[str, str]) -> str:
     """The visit's unit of a Quantity: its UCUM ``code``; without a code, its ``unit`` text
     read by the visit format's one spelling table (``gist_tox.units``)."""
     code = quantity.code
     if code is None and quantity.unit is not None:
         from gist_tox.units import count_unit, temperature_unit
 
+        text = quantity.unit.strip()
         spelled = (
-            "%"
-            if quantity.unit.strip() == "%"
+            text
+            if text == "%" or text in allowed.values()
             else count_unit(quantity.unit) or temperature_unit(quantity.unit)
         )
         if spelled is not None and spelled in allowed.values():
@@ -185,7 +189,7 @@ def _lln(resource: Resource, obs: Any, unit: str) -> int | float | None:
     low_unit = (
         unit
         if low.code is None and low.unit is None
-        else _ucum(resource, "referenceRange[0].low", low, codes.UCUM_COUNT_UNITS)
+        else ucum(resource, "referenceRange[0].low", low, codes.UCUM_COUNT_UNITS)
     )
     value = number(low.value)
     if low_unit == unit:
@@ -203,11 +207,13 @@ def _lln(resource: Resource, obs: Any, unit: str) -> int | float | None:
 
 
 class Observations:
-    """The blood counts and temperatures of one patient, by day."""
+    """The blood counts, temperatures and extension A's measurements (``more``) of one
+    patient, by day."""
 
     def __init__(self, resources: Iterable[Resource]) -> None:
         self.labs: dict[dt.date, dict[str, list[_Lab]]] = {}
         self.temperatures: dict[dt.date, list[Reading]] = {}
+        self.more = Measurements()
         for resource in resources:
             kind = observation_kind(resource.data)
             if kind is None:
@@ -221,17 +227,20 @@ class Observations:
             day, when = _effective(resource, obs)
             value = number(quantity.value)
             if kind == "temperature":
-                unit = _ucum(resource, "valueQuantity", quantity, codes.UCUM_TEMPERATURE_UNITS)
+                unit = ucum(resource, "valueQuantity", quantity, codes.UCUM_TEMPERATURE_UNITS)
                 self.temperatures.setdefault(day, []).append(
                     Reading(when, value, unit, resource.label)
                 )
+            elif kind in codes.UCUM_MORE_UNITS:
+                unit = ucum(resource, "valueQuantity", quantity, codes.UCUM_MORE_UNITS[kind])
+                self.more.add(kind, day, resource, obs, value, unit)
             elif kind in codes.PERCENT_LABS:
-                _ucum(resource, "valueQuantity", quantity, {codes.UCUM_PERCENT: "%"})
+                ucum(resource, "valueQuantity", quantity, {codes.UCUM_PERCENT: "%"})
                 self.labs.setdefault(day, {}).setdefault(kind, []).append(
                     _Lab(resource, value, None, None)
                 )
             else:
-                unit = _ucum(resource, "valueQuantity", quantity, codes.UCUM_COUNT_UNITS)
+                unit = ucum(resource, "valueQuantity", quantity, codes.UCUM_COUNT_UNITS)
                 self.labs.setdefault(day, {}).setdefault(kind, []).append(
                     _Lab(resource, value, unit, _lln(resource, obs, unit))
                 )
@@ -507,6 +516,7 @@ class PatientRecord:
             medications[f"Medication/{resource.data.get('id')}"] = code
             if resource.url:
                 medications[resource.url] = code
+        self.medications = medications
         self.imatinib = Imatinib(
             [
                 *self.by_type.get("MedicationRequest", []),
@@ -576,6 +586,7 @@ class PatientRecord:
     def visit(self, day: dt.date) -> tuple[dict[str, Any], dict[str, str]]:
         """The visit document of ``day`` and, per dotted field, the resource it came from."""
         from gist_tox.fhir import questionnaire
+        from gist_tox.fhir.comedications import comedications
         from gist_tox.fhir.history import history
 
         origins: dict[str, str] = {}
@@ -600,7 +611,25 @@ class PatientRecord:
             for r in self.by_type.get("QuestionnaireResponse", [])
             if questionnaire.is_ours(r.data)
         ]
-        for link_id, (value, origin) in questionnaire.answers(ours, day).items():
+        answered = questionnaire.answers(ours, day)
+        started = next((o.day for o in self.imatinib.orders if o.dose is not None), None)
+        more = self.observations.more.sections(day, started, set(answered), origins)
+        data.setdefault("labs", {}).update(more.pop("labs", {}))
+        if not data["labs"]:
+            del data["labs"]
+        data.update(more)
+        taken, where = comedications(
+            [
+                *self.by_type.get("MedicationRequest", []),
+                *self.by_type.get("MedicationStatement", []),
+            ],
+            self.medications,
+            day,
+        )
+        if taken:
+            data["comedications"] = taken
+            origins.update(where)
+        for link_id, (value, origin) in answered.items():
             _answer(data, link_id, value, origin, origins)
         orders = {
             key: r
