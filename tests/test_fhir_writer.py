@@ -37,6 +37,15 @@ def test_every_resource_written_is_valid_fhir_and_says_what_the_result_says(path
         get_fhir_model_class(resource["resourceType"]).model_validate(resource)
     result = evaluation.as_json()
     graded = {k: g["grade"] for k, g in result["grades"].items() if (g["grade"] or 0) >= 1}
+    listed = {e["term_id"]: e for e in result["other_events"]}
+    episodes = {e["term"]: e["grade"] for e in (result["next_visit"] or {}).get("history", [])}
+    for term_id, event in listed.items():
+        if event["grade"] >= 1:
+            graded[term_id] = episodes.get(term_id, event["grade"])
+    for term_id, grade in episodes.items():
+        graded.setdefault(term_id, grade)
+    meddra_codes = {k: g["meddra_code"] for k, g in result["grades"].items()}
+    meddra_codes.update({k: e["meddra_code"] for k, e in listed.items()})
     events = _resources(written, "AdverseEvent")
     found = {}
     for event in events:
@@ -44,7 +53,7 @@ def test_every_resource_written_is_valid_fhir_and_says_what_the_result_says(path
         term = next(c for c in event["event"]["coding"] if c["system"] == codes.TERM_SYSTEM)
         meddra = next(c for c in event["event"]["coding"] if c["system"] == codes.MEDDRA)
         found[term["code"]] = int(grade["valueCodeableConcept"]["coding"][0]["code"])
-        assert meddra["code"] == result["grades"][term["code"]]["meddra_code"]
+        assert meddra["code"] == meddra_codes[term["code"]]
         assert meddra["version"] == result["rules"]["ctcae_version"]
         assert event["meta"]["profile"] == [codes.CTCAE_PROFILE]
         assert event["subject"]["reference"] == f"Patient/{result['patient_id']}"

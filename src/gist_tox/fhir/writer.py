@@ -2,12 +2,13 @@
 
 What is written, and why each resource:
 
-* **AdverseEvent** per term graded >= 1, following the HL7 CTC Adverse Event IG: its profile,
-  the CTCAE grade extension, ``event`` coded by MedDRA code (``version``: the CTCAE version)
-  and by gist-tox term id, the subject, the visit's date, imatinib (a Medication entry) as the
-  suspect entity.  A gist-tox extension says whether it is a dose-limiting episode (a
-  ``history`` entry of later visits), its category and the daily dose it happened at, and
-  carries the rule, basis and source of the grade.
+* **AdverseEvent** per term graded >= 1 (computed, or listed in ``other_events``), following
+  the HL7 CTC Adverse Event IG: its profile, the CTCAE grade extension, ``event`` coded by
+  MedDRA code (``version``: the CTCAE version) and by gist-tox term id, the subject, the
+  visit's date, imatinib (a Medication entry) as the suspect entity.  A gist-tox extension
+  says whether it is a dose-limiting episode (a ``history`` entry of later visits), its
+  category and the daily dose it happened at, and carries the rule, basis and source of the
+  grade.
 * **MedicationRequest**, intent ``proposal``, status ``draft`` (it needs a clinician's sign-off)
   for the recommendation: for a dose (continue, reduce, resume, escalate) the daily dose; for a
   hold or a stop ``doNotPerform: true`` -- "do not give imatinib" is what FHIR R4 has for a
@@ -99,13 +100,26 @@ class _Visit:
                 continue
             episode = episodes.pop(term_id, None)
             urls.append(self._adverse_event(term_id, graded, graded["grade"], version, episode))
+        for listed in self.result.get("other_events", []):  # clinician-graded (extension A)
+            if listed["grade"] < 1 or listed["term_id"] in grades:
+                continue
+            episode = episodes.pop(listed["term_id"], None)
+            grade = listed["grade"] if episode is None else episode["grade"]
+            term = (
+                listed["term"]
+                if not listed.get("specify")
+                else f"{listed['term']}: {listed['specify']}"
+            )
+            graded = {
+                "term": term,
+                "meddra_code": listed["meddra_code"],
+                "basis": "graded by the clinician (other_events)",
+            }
+            urls.append(self._adverse_event(listed["term_id"], graded, grade, version, episode))
         for term_id, episode in episodes.items():  # an episode of a term not graded >= 1
             graded = {
                 k: v for k, v in grades.get(term_id, {}).items() if k in ("term", "meddra_code")
             }
-            listed = [e for e in self.result.get("other_events", []) if e["term_id"] == term_id]
-            if not graded and listed:  # a clinician-graded other_events term (extension A)
-                graded = {"term": listed[0]["term"], "meddra_code": listed[0]["meddra_code"]}
             urls.append(self._adverse_event(term_id, graded, episode["grade"], version, episode))
         return urls
 
