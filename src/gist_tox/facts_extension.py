@@ -19,166 +19,63 @@ LIVER_TESTS = (("alt", "ALT"), ("ast", "AST"), ("bilirubin", "bilirubin"))
 HEMOGLOBIN_UNITS = {"g/dL": "g_dl", "g/L": "g_l", "mmol/L": "mmol_l"}
 OCULAR = ("increased_intraocular_pressure", "glaucoma", "retinal_hemorrhage", "optic_neuritis")
 
-# field -> (kind, label, unit, missing reason, enum values)
 Spec = tuple[str, str, str, str, tuple[str, ...]]
+"""A field's kind, label, unit, reason when missing and enum values (``facts.FieldInfo``)."""
+
+_FLUID = ("limb_edema", "periorbital_edema", "face_edema", "pleural_effusion")
+_LIMB, _EYE, _FACE, _PLEURA = (f"{s.replace('_', ' ')} not assessed" for s in _FLUID)
+_HB = "hemoglobin not measured"
+_ADL = ("none", "instrumental", "self_care")
+_APPEARANCE = ("close_inspection", "readily_apparent", "gross")
+_MEASURE = ("none", "volume", "circumference")
+_SWELLING = ("localized", "moderate", "severe")
+_INTERVENTION = ("none", "diuretics", "thoracentesis", "other_medical")
+_INTERVENTION_OPERATIVE = ("chest_tube", "pleurodesis", "other_operative")
+_EYE_SIGNS = ("pitting", "indurated", "topical_intervention_indicated", "visual_disturbance")
+_EYE_ACTIONS = ("diuretics_indicated", "operative_intervention_indicated")
+_PLEURA_SIGNS = ("symptomatic", "respiratory_distress", "hypoxia")
 
 
-def _liver_fields() -> dict[str, Spec]:
+def _yes_no(prefix: str, names: tuple[str, ...], absent: str) -> dict[str, Spec]:
+    """Yes/no findings, each labelled with its name in words."""
+    return {f"{prefix}.{n}": ("bool", n.replace("_", " "), "", absent, ()) for n in names}
+
+
+def _fields() -> dict[str, Spec]:
+    """Every field of the extension, in the catalogue's order (``rules check`` lists them)."""
     out: dict[str, Spec] = {}
     for key, label in LIVER_TESTS:
-        absent = f"{label} not measured"
-        out[f"labs.{key}.x_uln"] = ("number", f"{label} / ULN", "x ULN", absent, ())
-        out[f"labs.{key}.x_baseline"] = (
-            "number",
-            f"{label} / baseline",
-            "x baseline",
-            absent,
-            (),
-        )
-        out[f"labs.{key}.baseline_x_uln"] = (
-            "number",
-            f"{label} baseline / ULN",
-            "x ULN",
-            absent,
-            (),
-        )
-        out[f"labs.{key}.baseline_normal"] = (
-            "bool",
-            f"{label} baseline <= ULN",
-            "",
-            absent,
-            (),
-        )
-    return out
-
-
-_FLUID_ABSENT = {
-    "limb_edema": "limb edema not assessed",
-    "periorbital_edema": "periorbital edema not assessed",
-    "face_edema": "face edema not assessed",
-    "pleural_effusion": "pleural effusion not assessed",
-}
-_ADL = ("none", "instrumental", "self_care")
-
-
-def _fluid_fields() -> dict[str, Spec]:
-    out: dict[str, Spec] = {}
-    for section, absent in _FLUID_ABSENT.items():
+        absent, x = f"{label} not measured", f"labs.{key}"
+        out[f"{x}.x_uln"] = ("number", f"{label} / ULN", "x ULN", absent, ())
+        out[f"{x}.x_baseline"] = ("number", f"{label} / baseline", "x baseline", absent, ())
+        out[f"{x}.baseline_x_uln"] = ("number", f"{label} baseline / ULN", "x ULN", absent, ())
+        out[f"{x}.baseline_normal"] = ("bool", f"{label} baseline <= ULN", "", absent, ())
+    for section, absent in zip(_FLUID, (_LIMB, _EYE, _FACE, _PLEURA), strict=True):
         out[f"fluid.{section}.present"] = ("bool", section.replace("_", " "), "", absent, ())
-    limb = "fluid.limb_edema"
-    out[f"{limb}.appearance"] = (
-        "enum",
-        "limb edema appearance",
-        "",
-        _FLUID_ABSENT["limb_edema"],
-        ("close_inspection", "readily_apparent", "gross"),
-    )
-    out[f"{limb}.discrepancy_percent"] = (
-        "number",
-        "inter-limb discrepancy",
-        "%",
-        "inter-limb discrepancy not measured",
-        (),
-    )
-    out[f"{limb}.discrepancy_measure"] = (
-        "enum",
-        "discrepancy measured by",
-        "",
-        _FLUID_ABSENT["limb_edema"],
-        ("none", "volume", "circumference"),
-    )
-    out[f"{limb}.adl_limitation"] = (
-        "enum",
-        "ADL limitation",
-        "",
-        _FLUID_ABSENT["limb_edema"],
-        _ADL,
-    )
-    eye = "fluid.periorbital_edema"
-    for name in (
-        "pitting",
-        "indurated",
-        "topical_intervention_indicated",
-        "visual_disturbance",
-        *OCULAR,
-        "diuretics_indicated",
-        "operative_intervention_indicated",
-    ):
-        out[f"{eye}.{name}"] = (
-            "bool",
-            name.replace("_", " "),
-            "",
-            _FLUID_ABSENT["periorbital_edema"],
-            (),
-        )
-    face = "fluid.face_edema"
-    out[f"{face}.swelling"] = (
-        "enum",
-        "facial swelling",
-        "",
-        _FLUID_ABSENT["face_edema"],
-        ("localized", "moderate", "severe"),
-    )
-    out[f"{face}.adl_limitation"] = (
-        "enum",
-        "ADL limitation",
-        "",
-        _FLUID_ABSENT["face_edema"],
-        _ADL,
-    )
-    pleura = "fluid.pleural_effusion"
-    for name in ("symptomatic", "respiratory_distress", "hypoxia"):
-        out[f"{pleura}.{name}"] = (
-            "bool",
-            name.replace("_", " "),
-            "",
-            _FLUID_ABSENT["pleural_effusion"],
-            (),
-        )
-    out[f"{pleura}.intervention"] = (
-        "enum",
-        "intervention indicated",
-        "",
-        _FLUID_ABSENT["pleural_effusion"],
-        (
-            "none",
-            "diuretics",
-            "thoracentesis",
-            "other_medical",
-            "chest_tube",
-            "pleurodesis",
-            "other_operative",
-        ),
-    )
-    return out
-
-
-def _other_fields() -> dict[str, Spec]:
-    hb = "hemoglobin not measured"
-    out: dict[str, Spec] = {
-        "labs.hemoglobin.unit": ("enum", "hemoglobin unit", "", hb, tuple(HEMOGLOBIN_UNITS)),
-        "labs.hemoglobin.lln": (
-            "number",
-            "hemoglobin LLN",
-            "",
-            "grade 0 or 1: no lab LLN (labs.hemoglobin.lln)",
-            (),
-        ),
-        "consequences.red_cell_transfusion_indicated": (
-            "bool",
-            "red cell transfusion indicated",
-            "",
-            "",
-            (),
-        ),
-        "weight.gain_percent": ("number", "weight change from baseline", "%", "weight absent", ()),
-    }
+    limb, eye, face, pleura = (f"fluid.{s}" for s in _FLUID)
+    gap = "inter-limb discrepancy not measured"
+    out[f"{limb}.appearance"] = ("enum", "limb edema appearance", "", _LIMB, _APPEARANCE)
+    out[f"{limb}.discrepancy_percent"] = ("number", "inter-limb discrepancy", "%", gap, ())
+    out[f"{limb}.discrepancy_measure"] = ("enum", "discrepancy measured by", "", _LIMB, _MEASURE)
+    out[f"{limb}.adl_limitation"] = ("enum", "ADL limitation", "", _LIMB, _ADL)
+    out.update(_yes_no(eye, (*_EYE_SIGNS, *OCULAR, *_EYE_ACTIONS), _EYE))
+    out[f"{face}.swelling"] = ("enum", "facial swelling", "", _FACE, _SWELLING)
+    out[f"{face}.adl_limitation"] = ("enum", "ADL limitation", "", _FACE, _ADL)
+    out.update(_yes_no(pleura, _PLEURA_SIGNS, _PLEURA))
+    interventions = (*_INTERVENTION, *_INTERVENTION_OPERATIVE)
+    out[f"{pleura}.intervention"] = ("enum", "intervention indicated", "", _PLEURA, interventions)
+    hb, no_lln = "labs.hemoglobin", "grade 0 or 1: no lab LLN (labs.hemoglobin.lln)"
+    out[f"{hb}.unit"] = ("enum", "hemoglobin unit", "", _HB, tuple(HEMOGLOBIN_UNITS))
+    out[f"{hb}.lln"] = ("number", "hemoglobin LLN", "", no_lln, ())
+    transfusion = "consequences.red_cell_transfusion_indicated"
+    out[transfusion] = ("bool", "red cell transfusion indicated", "", "", ())
+    out["weight.gain_percent"] = ("number", "weight change from baseline", "%", "weight absent", ())
     for unit, key in HEMOGLOBIN_UNITS.items():
-        out[f"labs.hemoglobin.{key}"] = ("number", "hemoglobin", unit, hb, ())
+        out[f"labs.hemoglobin.{key}"] = ("number", "hemoglobin", unit, _HB, ())
     return out
 
 
-EXTENSION_FIELDS: dict[str, Spec] = {**_liver_fields(), **_fluid_fields(), **_other_fields()}
+EXTENSION_FIELDS: dict[str, Spec] = _fields()
 
 
 def extension_facts(
@@ -256,14 +153,7 @@ def _fluid(visit: Visit, values: dict[str, Any]) -> None:
     if eye is not None:
         values["fluid.periorbital_edema.present"] = eye.present
         if eye.present:
-            for name in (
-                "pitting",
-                "indurated",
-                "topical_intervention_indicated",
-                "visual_disturbance",
-                "diuretics_indicated",
-                "operative_intervention_indicated",
-            ):
+            for name in (*_EYE_SIGNS, *_EYE_ACTIONS):
                 values[f"fluid.periorbital_edema.{name}"] = getattr(eye, name)
             for name in OCULAR:
                 values[f"fluid.periorbital_edema.{name}"] = name in eye.ocular_findings

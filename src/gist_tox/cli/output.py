@@ -34,17 +34,7 @@ from typing import TextIO
 
 from gist_tox.cli import signals
 from gist_tox.errors import OutputError, UsageError
-
-SUFFIX_FORMATS: dict[str, tuple[str, ...]] = {
-    ".csv": ("csv",),
-    ".json": ("json", "fhir"),
-    ".ndjson": ("ndjson", "fhir"),
-    ".jsonl": ("ndjson", "fhir"),
-    ".html": ("html",),
-    ".htm": ("html",),
-}
-"""The formats an ``--output`` name's suffix may hold, the one it implies first (FHIR is JSON,
-or NDJSON for a batch); any other suffix implies nothing."""
+from gist_tox.render.registry import suffix_formats
 
 
 def output_format(
@@ -54,7 +44,7 @@ def output_format(
     ``default``.  A format that contradicts the suffix (``-f table -o report.csv``) is refused:
     a file named ``.csv`` holding a table would open as garbage in a spreadsheet."""
     suffix = output.suffix if output is not None and str(output) != "-" else ""
-    fitting = SUFFIX_FORMATS.get(suffix.lower(), ())
+    fitting = suffix_formats(suffix)
     offered = list(offered)
     if given is None:
         if not fitting:

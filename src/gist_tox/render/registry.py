@@ -23,20 +23,33 @@ BATCH = "batch"
 DIFF = "diff"
 KINDS = (RESULT, COMPARISON, TIMELINE, BATCH, DIFF)
 
-FORMATS: dict[str, tuple[str, frozenset[str]]] = {
-    "table": ("gist_tox.render.table", frozenset(KINDS)),
-    "json": ("gist_tox.render.json", frozenset(KINDS)),
-    "ndjson": ("gist_tox.render.ndjson", frozenset({BATCH})),
-    "csv": ("gist_tox.render.csv", frozenset({BATCH})),
-    "fhir": ("gist_tox.render.fhir", frozenset({RESULT, TIMELINE, BATCH})),
-    "html": ("gist_tox.render.html", frozenset({BATCH})),
+FORMATS: dict[str, tuple[str, frozenset[str], tuple[str, ...]]] = {
+    "table": ("gist_tox.render.table", frozenset(KINDS), ()),
+    "json": ("gist_tox.render.json", frozenset(KINDS), (".json",)),
+    "ndjson": ("gist_tox.render.ndjson", frozenset({BATCH}), (".ndjson", ".jsonl")),
+    "csv": ("gist_tox.render.csv", frozenset({BATCH}), (".csv",)),
+    "fhir": (
+        "gist_tox.render.fhir",
+        frozenset({RESULT, TIMELINE, BATCH}),
+        (".json", ".ndjson", ".jsonl"),
+    ),
+    "html": ("gist_tox.render.html", frozenset({BATCH}), (".html", ".htm")),
 }
-"""``--format`` name -> (module defining ``RENDERER``, the kinds of documents it shows)."""
+"""``--format`` name -> (module defining ``RENDERER``, the kinds of documents it shows, the
+``--output`` suffixes that may hold it).  FHIR is JSON (NDJSON for a batch), so a suffix may
+fit two formats: the one listed first here is the one it implies."""
+
+
+def suffix_formats(suffix: str) -> tuple[str, ...]:
+    """The formats an ``--output`` name ending in ``suffix`` may hold, the one it implies first
+    (none: the suffix implies nothing)."""
+    suffix = suffix.lower()
+    return tuple(name for name, (_, _, suffixes) in FORMATS.items() if suffix in suffixes)
 
 
 def names(kind: str) -> list[str]:
     """The formats that can show ``kind``, in the order above (the first is the default)."""
-    return [name for name, (_, kinds) in FORMATS.items() if kind in kinds]
+    return [name for name, (_, kinds, _) in FORMATS.items() if kind in kinds]
 
 
 def choices(kind: str, class_name: str) -> type[StrEnum]:
@@ -46,6 +59,6 @@ def choices(kind: str, class_name: str) -> type[StrEnum]:
 
 def renderer(name: str) -> Renderer:
     """The renderer of format ``name`` (its module is imported now, and only now)."""
-    module, _ = FORMATS[name]
+    module, _, _ = FORMATS[name]
     found: Renderer = importlib.import_module(module).RENDERER
     return found
