@@ -1,6 +1,7 @@
-"""CTCAE v6.0 beside v5.0: the v6.0 thresholds (both sides), the same visits under both versions
-where they differ, how the version is chosen (option, pin, configured default), the side-by-side
-comparison, and hematologic dosing that must not depend on the version."""
+"""CTCAE v6.0 beside v5.0: v6.0 criteria beyond the golden cases (cases/ctcae-6.0/), the same
+visits under both versions where they differ, how the version is chosen (option, pin, configured
+default), the side-by-side comparison, and hematologic dosing that must not depend on the
+version."""
 
 from __future__ import annotations
 
@@ -68,88 +69,13 @@ def plt(value: float, unit: str = "10^9/L", **extra: Any) -> dict[str, Any]:
 
 
 # --------------------------------------------------------------------------------------------
-# v6.0 thresholds, both sides
-
-
-@pytest.mark.parametrize(
-    ("value", "unit", "expected"),
-    [
-        (1.5, "10^9/L", 0),
-        (1.499, "10^9/L", 1),
-        (1.0, "10^9/L", 1),
-        (0.999, "10^9/L", 2),
-        (999, "/uL", 2),
-        (0.5, "10^9/L", 2),
-        (0.499, "10^9/L", 3),
-        (100, "/mm3", 3),
-        (0.099, "10^9/L", 4),
-        (0, "10^9/L", 4),
-    ],
-)
-def test_neutrophils_v6_both_sides(value: float, unit: str, expected: int) -> None:
-    lln = 1.8 * (1000 if unit in ("/uL", "/mm3") else 1)  # an LLN is in the value's unit
-    got = grade6(labs=anc(value, unit, lln=lln))["neutrophil_count_decreased"]
-    assert got["grade"] == expected
-    if expected:
-        assert got["source"] == f"CTCAE v6.0, Neutrophil count decreased, grade {expected}"
-        assert got["meddra_code"] == "10029366"
+# v6.0 thresholds (both sides of each count threshold, in every unit: cases/ctcae-6.0/)
 
 
 def test_neutrophils_v6_grade_1_ignores_the_lln() -> None:
     # 1.6 is below the lab's LLN of 1.8: grade 1 in v5.0, grade 0 in v6.0.
     assert grade5(labs=anc(1.6, lln=1.8))["neutrophil_count_decreased"]["grade"] == 1
     assert grade6(labs=anc(1.6, lln=1.8))["neutrophil_count_decreased"]["grade"] == 0
-
-
-@pytest.mark.parametrize(
-    ("value", "unit", "extra", "expected"),
-    [
-        (150, "10^9/L", {"lln": 150}, 0),
-        (149.9, "10^9/L", {"lln": 150}, 1),
-        (75, "10^9/L", {}, 1),
-        (74.9, "10^9/L", {}, 2),
-        (50000, "/mm3", {}, 2),
-        (49.9, "10^9/L", {}, 3),
-        (10, "10^9/L", {}, 3),
-        (9999, "/uL", {}, 4),
-        (9.99, "10^9/L", {}, 4),
-    ],
-)
-def test_thrombocytopenia_v6_both_sides(
-    value: float, unit: str, extra: dict[str, Any], expected: int
-) -> None:
-    got = grade6(labs=plt(value, unit, **extra))["thrombocytopenia"]
-    assert got["grade"] == expected
-    if expected:
-        assert got["source"].startswith(f"CTCAE v6.0, Thrombocytopenia, grade {expected}")
-        assert got["meddra_code"] == "10043554"
-
-
-def test_thrombocytopenia_transfusion_indicated_is_grade_3() -> None:
-    both = {"labs": plt(60)}
-    assert grade6(**both)["thrombocytopenia"]["grade"] == 2
-    got = grade6(**both, consequences={"transfusion_indicated": True})["thrombocytopenia"]
-    assert got["grade"] == 3
-    assert "transfusion indicated" in got["basis"]
-
-
-def test_thrombocytopenia_transfusion_without_count_cannot_rule_out_grade_4() -> None:
-    got = grade6(consequences={"transfusion_indicated": True})["thrombocytopenia"]
-    assert got["grade"] is None
-    assert "at least grade 3" in got["not_gradable"]
-
-
-def test_thrombocytopenia_life_threatening_and_death() -> None:
-    assert (
-        grade6(labs=plt(30), consequences={"life_threatening": ["thrombocytopenia"]})[
-            "thrombocytopenia"
-        ]["grade"]
-        == 4
-    )
-    assert (
-        grade6(labs=plt(30), consequences={"died": "thrombocytopenia"})["thrombocytopenia"]["grade"]
-        == 5
-    )
 
 
 @pytest.mark.parametrize(
@@ -433,22 +359,6 @@ def test_forty_percent_sloughing_sjs_grade_4_in_v6_beyond_the_v5_band() -> None:
     assert grade6(skin=findings)["stevens_johnson_syndrome"]["grade"] == 4
     assert grade5(skin=findings)["toxic_epidermal_necrolysis"]["grade"] == 4
     assert grade6(skin=findings)["toxic_epidermal_necrolysis"]["grade"] == 4
-
-
-def test_history_may_name_the_v5_platelet_term_under_v6() -> None:
-    visit = make_visit(
-        labs=plt(80),
-        history=[
-            {
-                "date": "2024-01-01",
-                "category": "hematologic",
-                "term": "platelet_count_decreased",
-                "grade": 3,
-                "dose_mg": 400,
-            }
-        ],
-    )
-    assert result_of(visit, "6.0")["grades"]["thrombocytopenia"]["grade"] == 1
 
 
 # --------------------------------------------------------------------------------------------
