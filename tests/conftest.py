@@ -44,13 +44,19 @@ _RULESETS: dict[str, RuleSets] = {}
 
 
 def result_of(
-    visit: dict[str, Any], ctcae: str | None = None, rules: Path = RULES
+    visit: dict[str, Any] | Path, ctcae: str | None = None, rules: Path = RULES
 ) -> dict[str, Any]:
-    """The ``gist-tox/result@1`` JSON of a visit given as a dict (as ``grade --format json``)."""
+    """The ``gist-tox/result@1`` JSON of a visit given as a dict or a file, as ``grade --format
+    json [--ctcae V]`` gives it, without the command's start (rule sets loaded once a run)."""
     key = f"{rules}|{ctcae}"
     rulesets = _RULESETS.setdefault(key, RuleSets(rules, ctcae))
-    parsed, _ = load_visit("visit.json", text=json.dumps(visit, default=str))
-    return evaluate(parsed, rulesets.for_visit(parsed, "visit.json"), "visit.json").as_json()
+    if isinstance(visit, Path):
+        source = str(visit)
+        parsed, _ = load_visit(source)
+    else:
+        source = "visit.json"
+        parsed, _ = load_visit(source, text=json.dumps(visit, default=str))
+    return evaluate(parsed, rulesets.for_visit(parsed, source), source).as_json()
 
 
 def grades_of(visit: dict[str, Any], ctcae: str | None = None) -> dict[str, int | None]:
