@@ -102,3 +102,12 @@ def test_quiet_is_the_decision_in_one_line() -> None:
 
 def test_json_is_the_same_whatever_the_detail() -> None:
     assert grade("-f", "json", SEED).stdout == grade("-f", "json", "-v", SEED).stdout
+
+
+def test_co_medications_in_one_line_with_the_inducer_dose_first(tmp_path: Path) -> None:
+    lines = grade(write(tmp_path, comedications=["rifampin"])).stdout.splitlines()
+    [line] = [line for line in lines if line.startswith("co-medications")]
+    assert line.startswith("co-medications (inducer dose 600 mg/day, advice only): rifampin")
+    assert lines[0].startswith("CONTINUE  imatinib 400 mg/day")
+    lines = grade(write(tmp_path, comedications=["aspirin"])).stdout.splitlines()
+    assert "co-medications: aspirin (not on the list)" in lines

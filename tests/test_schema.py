@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import EXAMPLES, REPO, RULES, invoke, result_of
+from conftest import EXAMPLES, REPO, RULES, invoke, make_visit, result_of
 from gist_tox.cli.schema import SchemaName, render, schema_of
 from gist_tox.result_schema import validate_result
 
@@ -97,3 +97,19 @@ def test_results_follow_the_result_schema() -> None:
     result = result_of(json.loads(json.dumps(visit, default=str)))
     parsed = validate_result(result)
     assert parsed.grades["febrile_neutropenia"].grade == 4
+
+
+def test_patient_factors_follow_the_result_schema() -> None:
+    visit = make_visit(
+        labs={
+            "anc": {"value": 3.0, "unit": "10^9/L"},
+            "platelets": {"value": 200, "unit": "10^9/L"},
+        },
+        comedications=["rifampin", "aspirin"],
+    )
+    factors = validate_result(result_of(visit)).patient_factors
+    assert factors is not None and factors.cyp3a4_inducer_dose_mg == 600
+    assert [(c.id, c.class_) for c in factors.comedications] == [
+        ("rifampicin", "strong_cyp3a4_inducer"),
+        (None, None),
+    ]

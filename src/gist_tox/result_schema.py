@@ -69,6 +69,35 @@ class Recommendation(_Open):
     tool could not judge. The action is still the most protective the rules give."""
 
 
+class Comedication(_Open):
+    """One ``comedications`` item of the visit, matched against the interaction list."""
+
+    name: str
+    """As the visit writes it."""
+    id: str | None
+    """The interaction list's entry; null when the name is not on the list (a warning says
+    that no interaction rule was checked for it)."""
+    class_: (
+        Literal[
+            "strong_cyp3a4_inducer", "cyp3a4_inhibitor", "coumarin_anticoagulant", "levothyroxine"
+        ]
+        | None
+    ) = Field(alias="class")
+    source: str | None
+
+
+class PatientFactors(_Open):
+    """What the visit says about the patient beside the findings: kidneys, liver function,
+    co-medications.  They make caps and advice, never episodes."""
+
+    renal: dict[str, Any] | None
+    hepatic_impairment: dict[str, Any] | None
+    comedications: list[Comedication]
+    cyp3a4_inducer_dose_mg: Annotated[int, Field(gt=0)] | None
+    """The dose a strong CYP3A4 inducer's label increase would give (advice only; never the
+    recommended dose)."""
+
+
 class Result(_Open):
     """One graded visit (``gist-tox grade --format json``; one line of ``batch --format
     ndjson``)."""
@@ -79,6 +108,7 @@ class Result(_Open):
     date: Annotated[str, Field(pattern=r"^\d{4}-\d{2}-\d{2}$")]
     rules: RulesUsed
     grades: dict[str, TermResult]
+    patient_factors: PatientFactors | None = None
     recommendation: Recommendation | None = None
     warnings: list[str]
 

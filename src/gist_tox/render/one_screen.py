@@ -7,7 +7,8 @@ everything that bears on the decision and folds what does not:
 - the first line is the action and today's dose (then the patient, date and CTCAE version);
   then what the tool could not judge (``review``), when and at what dose to resume, and each
   reason on one line (its rule's name and the start of its text; ``-v`` gives every reason and
-  source in full);
+  source in full); the co-medications, when the visit lists any, in one line with the inducer
+  dose (advice only);
 - one row per term graded 1-5 with its basis (``-v`` adds the rule ids);
 - terms graded 0 folded into one line, not-gradable terms grouped by their shared reason (a term
   that cannot be graded is never hidden, only grouped);
@@ -48,6 +49,9 @@ def render_one_screen(console: Console, result: dict[str, Any]) -> None:
         console.print(line)
     for line in reason_lines(rec):
         print_line(console, line)
+    comedications = comedication_line(result)
+    if comedications is not None:
+        print_line(console, comedications)
     console.print(findings_table(result))
     for line in folded_lines(result):
         console.print(line)
@@ -131,6 +135,26 @@ def reason_lines(rec: dict[str, Any] | None) -> list[Text]:
         Text.assemble(("why ", "dim"), (r["rule"].rsplit("/", 1)[-1], "bold"), ": ", r["text"])
         for r in (rec or {}).get("reasons", [])
     ]
+
+
+def comedication_line(result: dict[str, Any]) -> Text | None:
+    """The visit's co-medications in one line, each with its interaction class (or "not on
+    the list"), and the inducer dose when there is one; ``None`` when the visit lists none."""
+    factors = result.get("patient_factors") or {}
+    items = factors.get("comedications") or []
+    if not items:
+        return None
+    line = Text("co-medications", style="bold")
+    dose = factors.get("cyp3a4_inducer_dose_mg")
+    if dose is not None:  # first, so that a narrow screen keeps it
+        line.append(f" (inducer dose {dose} mg/day, advice only)")
+    named = []
+    for item in items:
+        klass = item.get("class")
+        kind = klass.replace("_", " ").replace("cyp3a4", "CYP3A4") if klass else "not on the list"
+        named.append(f"{item['name']} ({kind})")
+    line.append(": " + ", ".join(named))
+    return line
 
 
 def findings_table(result: dict[str, Any], *, rule_ids: bool = False) -> Table:

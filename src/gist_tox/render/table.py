@@ -19,6 +19,7 @@ from gist_tox.render.base import BatchReport, Renderer
 from gist_tox.render.console import terminal
 from gist_tox.render.one_screen import ACTION_STYLE as _ACTION_STYLE
 from gist_tox.render.one_screen import GRADE_STYLE as _GRADE_STYLE
+from gist_tox.render.one_screen import comedication_line
 
 
 def render_result(console: Console, result: dict[str, Any]) -> None:
@@ -34,6 +35,9 @@ def render_result(console: Console, result: dict[str, Any]) -> None:
     recommendation = result.get("recommendation")
     if recommendation:
         console.print(recommendation_panel(recommendation))
+    comedications = comedication_line(result)
+    if comedications is not None:
+        console.print(comedications)
     console.print(grades_table(result))
     for warning in result.get("warnings", []):
         console.print(Text("warning: ", style="bold yellow") + Text(warning))
