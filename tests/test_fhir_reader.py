@@ -65,7 +65,10 @@ def test_each_worked_example_of_extension_a_and_its_fhir_twin_give_the_same_resu
         evaluate_file(str(source), _RULES),
         evaluate_file(twin, _RULES),
     )
-    same = {"format": True, "imatinib": {"on_hold_for"}}  # "fluid" reads as ["fluid"]
+    same: dict[str, bool | set[str]] = {
+        "format": True,
+        "imatinib": {"on_hold_for"},
+    }  # "fluid" reads as ["fluid"]
     assert fhir_evaluation.visit.model_dump(exclude=same) == yaml_evaluation.visit.model_dump(
         exclude=same
     )
