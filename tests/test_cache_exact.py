@@ -251,3 +251,23 @@ def test_every_cached_answer_equals_the_uncached_one(
             )
     for name, runs in outputs.items():
         assert runs[0] == runs[1] == runs[2], name
+
+
+def test_an_edited_interaction_list_is_matched_and_digested_at_once(
+    cache_mode: str, tmp_path: Path
+) -> None:
+    """The interaction list is part of the key and of the digest: a synonym removed after the
+    rules were cached is no longer matched, and the digest printed is the new list's."""
+    rules = tmp_path / "rules"
+    shutil.copytree(RULES, rules)
+    visit = _write_visit(tmp_path / "visit.json", comedications=["rifampin"])
+    code, before = _grade("--rules", str(rules), visit)
+    assert code == 0 and isinstance(before, dict)
+    assert before["patient_factors"]["comedications"][0]["id"] == "rifampicin"
+    listing = rules / "interactions.yaml"
+    listing.write_text(listing.read_text().replace("synonyms: [rifampin]", "synonyms: []"))
+    code, after = _grade("--rules", str(rules), visit)
+    assert code == 0 and isinstance(after, dict)
+    assert after["patient_factors"]["comedications"][0]["id"] is None
+    assert after["patient_factors"]["cyp3a4_inducer_dose_mg"] is None
+    assert after["rules"]["digest"] != before["rules"]["digest"]
