@@ -518,6 +518,11 @@ MESSAGES = {
     "date_year9999.yaml": "the date 9999-12-31 is out of range",
     "age_free_text.yaml": "patient.age: text of 14 characters is not allowed",
     "id_zero_width.yaml": "patient.id: contains U+200B (ZERO WIDTH SPACE) at character 4",
+    "tag_os_system.yaml": "is not allowed (tags are never executed; plain data only)",
+    "tag_subprocess.yaml": "is not allowed (tags are never executed; plain data only)",
+    "tag_new.yaml": "is not allowed (tags are never executed; plain data only)",
+    "alias_bomb.yaml": "YAML aliases would expand to more than 20000 nodes",
+    "one_mib_plus_one.yaml": "file is 1048577 bytes; the limit is 1048576 (1 MiB)",
 }
 """What some refusals must say: each points at the problem."""
 
