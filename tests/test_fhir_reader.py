@@ -227,6 +227,28 @@ def test_an_adverse_event_an_ehr_wrote_is_history_at_the_dose_then(tmp_path: Pat
     ]
 
 
+@pytest.mark.parametrize(
+    ("term", "grade", "category"),
+    [
+        ("diarrhea", 3, "other_nonhematologic"),
+        ("diarrhea", 2, None),  # no episode: R3 holds from grade 3
+        ("ascites", 3, "fluid"),
+        ("hepatic_failure", 3, "hepatic"),
+        ("lipase_increased", 3, None),  # Investigations: review, no hold
+        ("lipase_increased", 4, "other_nonhematologic"),
+        ("anemia", 3, None),  # anemia never holds imatinib
+        ("alanine_aminotransferase_increased", 3, "hepatic"),
+    ],
+)
+def test_an_ehrs_adverse_event_of_extension_a_is_history_in_the_category_dosing_gives_it(
+    tmp_path: Path, term: str, grade: int, category: str | None
+) -> None:
+    entry = {"date": "2024-02-10", "term": term, "grade": grade}
+    ehr = adverse_event("ae", "P1", {**entry, "category": "?", "dose_mg": 0}, extension=False)
+    history = evaluate_file(_write(tmp_path, _add(_bundle(), ehr)), _RULES).visit.history
+    assert [(e.term, e.category) for e in history] == ([(term, category)] if category else [])
+
+
 def test_a_questionnaire_answer_must_agree_with_the_orders(tmp_path: Path) -> None:
     bundle = _bundle()
     qr = next(

@@ -208,3 +208,85 @@ def test_batch_format_fhir_writes_one_bundle_per_visit_and_failures_as_outcomes(
     for line in lines:
         get_fhir_model_class(line["resourceType"]).model_validate(line)
     assert "bad.yaml" in lines[0]["issue"][0]["diagnostics"]
+
+
+WORKED = {
+    c["id"].split("-")[0]: c["visit"]
+    for c in yaml.safe_load(
+        (EXAMPLES.parent / "cases" / "dosing" / "extension-a-worked-examples.yaml").read_text()
+    )["cases"]
+    if "visit" in c
+}
+OTHER_ENDS = {
+    **WORKED["W11"],
+    "date": "2025-05-26",
+    "imatinib": {
+        "indication": "gist-metastatic",
+        "starting_dose_mg": 400,
+        "current_dose_mg": 0,
+        "on_hold_for": "other_nonhematologic",
+    },
+    "other_events": [{"term": "diarrhea", "grade": 1}],
+    "history": [
+        {
+            "date": "2025-05-05",
+            "category": "other_nonhematologic",
+            "term": "diarrhea",
+            "grade": 3,
+            "dose_mg": 400,
+        }
+    ],
+}
+"""W11's patient three weeks later, the diarrhoea down to grade 1 (the contract's W2 and W9
+are the hepatic and fluid holds' next visits)."""
+
+
+@pytest.mark.parametrize(
+    ("first", "then"),
+    [(WORKED["W1"], WORKED["W2"]), (WORKED["W8"], WORKED["W9"]), (WORKED["W11"], OTHER_ENDS)],
+    ids=["hepatic", "fluid", "other_nonhematologic"],
+)
+def test_a_hold_of_extension_a_written_as_fhir_reads_back_as_the_next_visits_history(
+    first: dict[str, Any], then: dict[str, Any], tmp_path: Path
+) -> None:
+    """The hold's visit is graded from FHIR, gist-tox's Bundle (its AdverseEvents, its
+    proposal accepted as an on-hold order) joins the record, and the next visit, read from
+    FHIR, decides as its YAML twin that states the history and the hold."""
+    pid = first["patient"]["id"]
+    start = order("imatinib-start", pid, "2025-01-01", first["imatinib"]["starting_dose_mg"])
+    visit = {k: v for k, v in first.items() if k != "history"}
+    record = {("MedicationRequest", "imatinib-start"): start}
+
+    def graded(seen: dict[str, Any], name: str) -> dict[str, Any]:
+        record.update({(r["resourceType"], r["id"]): r for r in observed(seen)})
+        path = tmp_path / name
+        path.write_text(
+            json.dumps(
+                {
+                    "resourceType": "Bundle",
+                    "type": "collection",
+                    "entry": [{"resource": r} for r in record.values()],
+                },
+                default=str,
+            )
+        )
+        return evaluate_file(str(path), _RULES).as_json()
+
+    held = graded(visit, "first.json")
+    assert held["recommendation"]["action"] == "hold"
+    written = bundle([held])
+    category = then["history"][0]["category"]
+    assert any(
+        {"url": "category", "valueCode": category} in x.get("extension", [])
+        for e in _resources(written, "AdverseEvent")
+        for x in e["extension"]
+    )
+    record.update({(r["resourceType"], r["id"]): r for r in _resources(written, "AdverseEvent")})
+    (proposal,) = _resources(written, "MedicationRequest")
+    accepted = _accepted(proposal, str(first["date"]), pid)
+    record[("MedicationRequest", accepted["id"])] = accepted
+    later = graded({k: v for k, v in then.items() if k != "history"}, "then.json")
+    twin = tmp_path / "then.yaml"
+    twin.write_text(yaml.safe_dump(then))
+    assert _decided(later) == _decided(evaluate_file(str(twin), _RULES).as_json())
+    assert later["recommendation"]["action"] == "resume"

@@ -2,12 +2,13 @@
 
 An AdverseEvent is a history entry when it is dated before the visit, carries a CTCAE grade
 >= 1 (the HL7 CTC Adverse Event IG's grade extension) and names a term gist-tox grades (by the
-gist-tox term coding, or by MedDRA code).  Its category and the daily dose it happened at come
-from the gist-tox episode extension when gist-tox wrote it; an AdverseEvent gist-tox wrote with
+gist-tox term coding, or by MedDRA code) or, by the gist-tox term coding, any NCI CTCAE term
+(an ``other_events`` term).  Its category and the daily dose it happened at come from the
+gist-tox episode extension when gist-tox wrote it; an AdverseEvent gist-tox wrote with
 ``doseLimiting: false`` (a finding of a visit that was not an episode) is not history.  For one
-an EHR wrote: the category is the term's, and the dose is that of the imatinib order named as
-its suspect entity, else of the order in effect on its date; when neither is known it is
-refused (the dose an episode happened at decides the dose to resume at).
+an EHR wrote: the category is the term's (:func:`_category`), and the dose is that of the
+imatinib order named as its suspect entity, else of the order in effect on its date; when
+neither is known it is refused (the dose an episode happened at decides the dose to resume at).
 """
 
 from __future__ import annotations
@@ -54,21 +55,58 @@ def _episode(model: Any) -> dict[str, Any] | None:
     return None
 
 
+@lru_cache(maxsize=1)
+def _nci_terms() -> dict[str, Any]:
+    """Every NCI term id of either CTCAE version (v6.0's entry where both have one): the terms
+    an ``other_events`` item may name, and so a history entry too."""
+    from gist_tox.nci import VERSIONS, terms
+
+    found: dict[str, Any] = {}
+    for version in reversed(VERSIONS):
+        for term_id, term in terms(version).items():
+            found.setdefault(term_id, term)
+    return found
+
+
 def _term(resource: Resource, model: Any) -> str | None:
-    by_code, _ = _shipped_terms()
+    by_code, computed = _shipped_terms()
     codings = model.event.coding if model.event is not None and model.event.coding else []
     for index, coding in enumerate(codings):
         if coding.system == codes.TERM_SYSTEM and coding.code:
-            if coding.code not in _shipped_terms()[1]:
+            if coding.code not in computed and coding.code not in _nci_terms():
                 raise resource.error(
                     f"event.coding[{index}].code",
-                    f"unknown gist-tox term id {coding.code!r}",
+                    f"unknown gist-tox term id {coding.code!r} (neither a term gist-tox grades"
+                    " nor an NCI CTCAE term id)",
                 )
             return str(coding.code)
     for coding in codings:
         if coding.system == codes.MEDDRA and coding.code in by_code:
             return by_code[coding.code]
     return None
+
+
+def _category(term: str, grade: int) -> str | None:
+    """The history category of an episode an EHR recorded (no gist-tox episode extension), or
+    ``None`` when the event is no episode gist-tox weighs: a computed term's own category when
+    it is one (anemia and weight gain are not: they never hold imatinib); an NCI term listed as
+    ``other_events`` by the category dosing R3 gives it, at grade >= 3 (an event of the
+    Investigations or Blood SOC only at grade 4, when it is dosed as a non-hematologic one)."""
+    from typing import get_args
+
+    from gist_tox.other_events import category_of
+    from gist_tox.visit import Category
+
+    computed = _shipped_terms()[1]
+    if term in computed:
+        category = computed[term]
+        return category if category in get_args(Category) else None
+    if grade < 3:
+        return None
+    category = category_of(term, _nci_terms()[term].soc)
+    if category == "investigations_or_blood":
+        return "other_nonhematologic" if grade >= 4 else None
+    return category
 
 
 def history(
@@ -104,7 +142,9 @@ def history(
         if episode is not None and "category" in episode:
             category = episode["category"].valueCode
         if category is None:
-            category = _shipped_terms()[1].get(term, "other")
+            category = _category(term, grade)
+            if category is None:
+                continue  # not an episode gist-tox weighs (anemia, an other event below 3)
         dose = _dose(resource, model, episode, happened, imatinib, orders)
         entries.append(
             (
