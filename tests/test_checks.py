@@ -25,7 +25,7 @@ def edited(tmp_path: Path, relpath: str, old: str, new: str, count: int = 1) -> 
 
 
 def lines(root: Path) -> list[str]:
-    return [p.one_line(root) for p in check_rules(root)]
+    return [p.one_line(column=False) for p in check_rules(root)]
 
 
 ANC = "ctcae-5.0/neutrophil_count_decreased.yaml"
@@ -266,7 +266,13 @@ grades:
 def one_term_rules(tmp_path: Path, text: str) -> Path:
     root = tmp_path / "rules"
     (root / "ctcae-5.0").mkdir(parents=True, exist_ok=True)
-    for name in ("config.yaml", "reference-ranges.yaml"):
+    (root / "dosing").mkdir(exist_ok=True)
+    for name in (
+        "config.yaml",
+        "reference-ranges.yaml",
+        "interactions.yaml",
+        "dosing/imatinib-gist.yaml",
+    ):
         shutil.copy(RULES / name, root / name)
     (root / "ctcae-5.0" / "neutrophil_count_decreased.yaml").write_text(text)
     return root
@@ -374,6 +380,16 @@ def test_a_route_shared_on_purpose_is_not_an_overlap_and_unmarked_it_is(tmp_path
     assert not any("more than one term" in line for line in lines(RULES))
     unmarked = edited(tmp_path, "ctcae-6.0/erythroderma.yaml", "    shared: true\n", "")
     assert any("'exfoliative'" in line and "more than one term" in line for line in lines(unmarked))
+
+
+def test_a_missing_dosing_file_is_found_as_loading_finds_it(tmp_path: Path) -> None:
+    root = tmp_path / "rules"
+    shutil.copytree(RULES, root)
+    (root / "dosing" / "imatinib-gist.yaml").unlink()
+    assert lines(root) == [
+        f"{root / 'config.yaml'}:8: dosing: names dosing rules 'imatinib-gist', but"
+        " dosing/imatinib-gist.yaml does not exist"
+    ]
 
 
 def test_interaction_names_alike_once_normalised_are_a_problem(tmp_path: Path) -> None:

@@ -32,7 +32,7 @@ from typing import Any, NamedTuple
 
 import yaml
 
-from gist_tox.errors import InputError, echo
+from gist_tox.errors import InputError, Problem, echo
 
 MAX_BYTES = 1024 * 1024
 """Files larger than this are refused before they are parsed (1 MiB)."""
@@ -97,16 +97,14 @@ class Document(NamedTuple):
                 return mark
         return None, None
 
-    def error(self, path: FieldPath, message: str, code: str = "input") -> InputError:
+    def problem(self, path: FieldPath, message: str, code: str = "input") -> Problem:
+        """A problem at ``path`` of this document (file, line, column and field filled in)."""
         line, column = self.position(path)
-        return InputError(
-            self.source,
-            message,
-            field=format_path(path) or None,
-            line=line,
-            column=column,
-            code=code,
-        )
+        field = format_path(path) or None
+        return Problem(self.source, message, field=field, line=line, column=column, code=code)
+
+    def error(self, path: FieldPath, message: str, code: str = "input") -> InputError:
+        return InputError.of(self.problem(path, message, code))
 
 
 class _Loader(_BaseLoader):  # type: ignore[valid-type,misc]

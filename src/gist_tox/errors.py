@@ -54,7 +54,8 @@ class Problem:
     line and column when known, the field as a dotted path (``labs.anc.unit``, list items as
     ``history[0].date``), a short code and the message.  A bad visit (:class:`InputError`), a
     failed file in a batch (its ``gist-tox/file-error@1`` record, its CSV row, its table row,
-    its stderr line) all carry this one record; nothing rebuilds it from a dict.
+    its stderr line), a broken rule file (:class:`RulesError`, ``rules check``) and a golden
+    case's failure (``rules test``) all carry this one record; nothing rebuilds it from a dict.
 
     (A plain slotted class, not a dataclass: every dataclass costs about a millisecond at
     start-up, and this module is imported by every command.)"""
@@ -88,19 +89,22 @@ class Problem:
         return f"Problem({self.one_line()!r}, code={self.code!r})"
 
     @property
+    def at_line(self) -> str:
+        """``FILE[:LINE]``."""
+        return self.source if self.line is None else f"{self.source}:{self.line}"
+
+    @property
     def where(self) -> str:
         """``FILE[:LINE[:COLUMN]]``."""
-        where = self.source
-        if self.line is not None:
-            where += f":{self.line}"
-            if self.column is not None:
-                where += f":{self.column}"
-        return where
+        if self.line is None or self.column is None:
+            return self.at_line
+        return f"{self.at_line}:{self.column}"
 
-    def one_line(self) -> str:
+    def one_line(self, column: bool = True) -> str:
         """``FILE[:LINE[:COLUMN]]: [FIELD: ]MESSAGE``, as compilers say it (control
-        characters escaped: a file name's new line shows as ``\\n``)."""
-        parts = [printable(self.where)]
+        characters escaped: a file name's new line shows as ``\\n``); ``rules check`` has
+        always named file and line only (``column=False``)."""
+        parts = [printable(self.where if column else self.at_line)]
         if self.field:
             parts.append(self.field)
         parts.append(self.message)
@@ -136,6 +140,12 @@ class InputError(GistToxError):
         """The file's other problems, in file order (a visit with four mistakes is reported
         with all four at once); the message above counts them."""
         super().__init__(self.problem.one_line())
+
+    @classmethod
+    def of(cls, problem: Problem) -> InputError:
+        """The error that refuses a file for ``problem``."""
+        p = problem
+        return cls(p.source, p.message, field=p.field, line=p.line, column=p.column, code=p.code)
 
     @property
     def source(self) -> str:
@@ -173,12 +183,12 @@ class RulesError(GistToxError):
 
     code = "rules"
 
-    def __init__(self, problems: list[str]) -> None:
+    def __init__(self, problems: list[Problem]) -> None:
         self.problems = problems
-        super().__init__("; ".join(problems))
+        super().__init__("; ".join(p.one_line() for p in problems))
 
     def one_line(self) -> str:
-        first = self.problems[0] if self.problems else "invalid rules"
+        first = self.problems[0].one_line() if self.problems else "invalid rules"
         more = len(self.problems) - 1
         hint = f" (and {more} more problem(s); run `gist-tox rules check`)" if more else ""
         return first + hint

@@ -133,12 +133,7 @@ def check(rules: RulesOption = None, fmt: CheckFormatOption = CheckFormat.text) 
                     "rules": str(root),
                     "ok": not problems,
                     "problems": [
-                        {
-                            "file": str(root / p.file),
-                            "line": p.line,
-                            "path": p.path,
-                            "message": p.message,
-                        }
+                        {"file": p.source, "line": p.line, "path": p.field, "message": p.message}
                         for p in problems
                     ],
                 }
@@ -146,18 +141,18 @@ def check(rules: RulesOption = None, fmt: CheckFormatOption = CheckFormat.text) 
         )
     for problem in problems if fmt is not CheckFormat.json else ():
         if fmt is CheckFormat.github:
-            message = f"{problem.path}: {problem.message}" if problem.path else problem.message
+            message = f"{problem.field}: {problem.message}" if problem.field else problem.message
             typer.echo(
                 github_annotation(
                     "error",
                     message,
-                    file=str(root / problem.file),
+                    file=problem.source,
                     line=problem.line,
                     title="gist-tox rules check",
                 )
             )
         else:
-            typer.echo(problem.one_line(root))
+            typer.echo(problem.one_line(column=False))
     if problems:
         if not state.quiet:
             typer.echo(f"{len(problems)} problem(s) in {root}", err=True)
@@ -312,7 +307,7 @@ def diff(
 
     old, new = _root(old), _root(new)
     report = diff_visits(old, new, visits, ctcae.value if ctcae else None)
-    problems = [p.one_line(new) for p in check_rules(new)]
+    problems = [p.one_line(column=False) for p in check_rules(new)]
     for visit in report.unreadable:
         typer.echo(f"not compared (refused with both rule sets): {visit.error}", err=True)
     from gist_tox.render.registry import renderer

@@ -27,7 +27,7 @@ from typing import Annotated, Any, Literal, TextIO
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from gist_tox.documents import Document, read_document
-from gist_tox.errors import GistToxError, InputError, RulesError
+from gist_tox.errors import GistToxError, InputError, Problem, RulesError
 from gist_tox.units import exact
 
 CASE_SUFFIXES = (".yaml", ".yml")
@@ -96,7 +96,7 @@ class Case:
     display: str
     spec: CaseSpec | None
     case_file: CaseFile | None
-    error: str | None = None
+    error: Problem | None = None
 
     @property
     def nodeid(self) -> str:
@@ -109,14 +109,34 @@ class Case:
         return bool(grades and term in grades)
 
 
+CASE = "case"
+"""The code of a problem with a case's own result (a difference from what it expects, why it
+was skipped or not run): shown as ``[field: ]message`` under the case's id."""
+
+
 @dataclass
 class CaseResult:
+    """How a case went, and each of its problems (:data:`CASE`, or a problem of another file:
+    the case file unreadable, a rule file ``rules check`` finds wrong)."""
+
     nodeid: str
     status: Literal["passed", "failed", "skipped"]
-    messages: list[str] = field(default_factory=list)
+    problems: list[Problem] = field(default_factory=list)
     seconds: float = 0.0
     file: str = ""
     case_id: str = ""
+    columns: bool = True
+    """Whether a problem of another file names its column (``rules check`` names the line)."""
+
+    @property
+    def messages(self) -> list[str]:
+        """Each problem as one line, as every report (text, JSON, GitHub, JUnit) shows it."""
+        return [
+            (f"{p.field}: {p.message}" if p.field else p.message)
+            if p.code == CASE
+            else p.one_line(column=self.columns)
+            for p in self.problems
+        ]
 
 
 # --------------------------------------------------------------------------------------------
@@ -164,15 +184,15 @@ def collect(paths: Iterable[Path]) -> list[Case]:
 
             case_file = validate(document, CaseFile)
         except InputError as exc:
-            out.append(Case(path, display, None, None, error=exc.one_line()))
+            out.append(Case(path, display, None, None, error=exc.problem))
             continue
         seen: dict[str, int] = {}
         for index, spec in enumerate(case_file.cases):
             if spec.id in seen:
-                error = document.error(
+                error = document.problem(
                     ("cases", index, "id"), f"case id {spec.id!r} is used twice in this file"
                 )
-                out.append(Case(path, display, spec, case_file, error=error.one_line()))
+                out.append(Case(path, display, spec, case_file, error=error))
                 continue
             seen[spec.id] = index
             out.append(Case(path, display, spec, case_file))
@@ -218,11 +238,15 @@ class Runner:
         return result
 
     def _run(self, case: Case) -> CaseResult:
+        def failed(message: str) -> CaseResult:
+            return CaseResult(case.nodeid, "failed", [Problem(case.display, message, code=CASE)])
+
         if case.error is not None or case.spec is None or case.case_file is None:
-            return CaseResult(case.nodeid, "failed", [case.error or "unreadable case"])
+            error = case.error or Problem(case.display, "unreadable case", code=CASE)
+            return CaseResult(case.nodeid, "failed", [error])
         spec = case.spec
         if spec.skip is not None:
-            return CaseResult(case.nodeid, "skipped", [spec.skip])
+            return CaseResult(case.nodeid, "skipped", [Problem(case.display, spec.skip, code=CASE)])
         from gist_tox.pipeline import evaluate, load_visit
         from gist_tox.validation import validate
         from gist_tox.visit import Visit
@@ -239,10 +263,8 @@ class Runner:
             rulesets = self._rulesets_for(case.case_file.ctcae_version)
             key = (case.case_file.ctcae_version, visit.ctcae_version)
             if key in self._broken:  # invalid rules fail every case; load and show them once
-                return CaseResult(
-                    case.nodeid,
-                    "failed",
-                    ["not run: the rules are invalid (shown at the first case that needed them)"],
+                return failed(
+                    "not run: the rules are invalid (shown at the first case that needed them)"
                 )
             try:
                 ruleset = rulesets.for_visit(visit, source)
@@ -251,29 +273,21 @@ class Runner:
                 raise
             actual = evaluate(visit, ruleset, source).as_json()
         except RulesError as exc:
-            return CaseResult(case.nodeid, "failed", [f"the rules are invalid: {exc.one_line()}"])
+            return failed(f"the rules are invalid: {exc.one_line()}")
         except GistToxError as exc:
             text = exc.one_line()
             if spec.expect_error is None:
-                return CaseResult(case.nodeid, "failed", [f"the visit was refused: {text}"])
+                return failed(f"the visit was refused: {text}")
             if spec.expect_error not in text:
-                return CaseResult(
-                    case.nodeid,
-                    "failed",
-                    [f"expected an error containing {spec.expect_error!r}, got: {text}"],
-                )
+                return failed(f"expected an error containing {spec.expect_error!r}, got: {text}")
             return CaseResult(case.nodeid, "passed")
         if spec.expect_error is not None:
-            return CaseResult(
-                case.nodeid,
-                "failed",
-                [
-                    f"expected the visit to be refused with {spec.expect_error!r}, but it was"
-                    f" graded: {_summary(actual)}"
-                ],
+            return failed(
+                f"expected the visit to be refused with {spec.expect_error!r}, but it was"
+                f" graded: {_summary(actual)}"
             )
         assert spec.expect is not None
-        problems = compare(spec.expect, actual)
+        problems = compare(spec.expect, actual, case.display)
         return CaseResult(case.nodeid, "failed" if problems else "passed", problems)
 
     def run_all(self, cases: Iterable[Case]) -> list[CaseResult]:
@@ -291,51 +305,62 @@ def _summary(actual: dict[str, Any]) -> str:
 # Matching
 
 
-def compare(expect: Expect, actual: dict[str, Any]) -> list[str]:
-    """Every difference between what a case expects and the actual result, as
-    ``path: expected X, got Y`` lines (empty when it matches)."""
-    out: list[str] = []
+Difference = tuple[str, str]
+"""Where a result differs from what a case expects (a dotted path in it) and how."""
+
+
+def compare(expect: Expect, actual: dict[str, Any], source: str = "") -> list[Problem]:
+    """Every difference between what a case (in file ``source``) expects and the actual result,
+    each a problem at its path: ``expected X, got Y`` (empty when it matches)."""
+    out: list[Difference] = []
+    detail: dict[int, str] = {}
     if expect.grades is not None:
         grades = actual.get("grades", {})
         for term, wanted in expect.grades.items():
             wanted_map = wanted if isinstance(wanted, dict) else {"grade": wanted}
             if term not in grades:
                 out.append(
-                    f"grades.{term}: expected {_show(wanted_map)}, but these rules do not"
-                    f" grade {term} (terms: {', '.join(grades)})"
+                    (
+                        f"grades.{term}",
+                        f"expected {_show(wanted_map)}, but these rules do not grade {term}"
+                        f" (terms: {', '.join(grades)})",
+                    )
                 )
                 continue
             found = match(wanted_map, grades[term], f"grades.{term}")
             if found:
                 got = grades[term]
-                detail = got.get("not_gradable") or got.get("basis")
                 out.extend(found)
-                out.append(f"  actual {term}: grade {got.get('grade')}; {detail}")
+                shown = got.get("not_gradable") or got.get("basis")
+                detail[len(out) - 1] = f"  actual {term}: grade {got.get('grade')}; {shown}"
     if expect.recommendation is not None:
         rec = actual.get("recommendation")
         if rec is None:
-            out.append("recommendation: expected one, but these rules give none (no dosing rules?)")
+            out.append(
+                ("recommendation", "expected one, but these rules give none (no dosing rules?)")
+            )
         else:
             out.extend(match(expect.recommendation, rec, "recommendation"))
-    if expect.patient_factors is not None:
-        out.extend(
-            match(expect.patient_factors, actual.get("patient_factors", {}), "patient_factors")
-        )
     if expect.warnings is not None:
         out.extend(_match_texts(expect.warnings, actual.get("warnings", []), "warnings"))
-    return out
+    problems: list[Problem] = []
+    for i, (path, message) in enumerate(out):
+        problems.append(Problem(source, message, field=path, code=CASE))
+        if i in detail:  # what the term was graded, under the last of its differences
+            problems.append(Problem(source, detail[i], code=CASE))
+    return problems
 
 
-def match(expected: Any, actual: Any, path: str, key: str = "") -> list[str]:
+def match(expected: Any, actual: Any, path: str, key: str = "") -> list[Difference]:
     """Partial, recursive comparison (see the module docstring)."""
     if isinstance(expected, dict):
         if not isinstance(actual, dict):
-            return [f"{path}: expected {_show(expected)}, got {_show(actual)}"]
-        out: list[str] = []
+            return [(path, f"expected {_show(expected)}, got {_show(actual)}")]
+        out: list[Difference] = []
         for name, wanted in expected.items():
             here = f"{path}.{name}"
             if name not in actual:
-                out.append(f"{here}: expected {_show(wanted)}, got nothing (no such key)")
+                out.append((here, f"expected {_show(wanted)}, got nothing (no such key)"))
             elif isinstance(wanted, list) and (
                 name == "reasons" or (name == "review" and wanted)
             ):  # each expected item matches some actual one; `review: []` is exact
@@ -347,12 +372,12 @@ def match(expected: Any, actual: Any, path: str, key: str = "") -> list[str]:
         return out
     if isinstance(expected, list):
         if not isinstance(actual, list) or len(actual) != len(expected):
-            return [f"{path}: expected {_show(expected)}, got {_show(actual)}"]
+            return [(path, f"expected {_show(expected)}, got {_show(actual)}")]
         if key == "alternatives":
             return (
                 []
                 if expected == actual
-                else [f"{path}: expected {_show(expected)}, got {_show(actual)}"]
+                else [(path, f"expected {_show(expected)}, got {_show(actual)}")]
             )
         return [
             p
@@ -362,7 +387,7 @@ def match(expected: Any, actual: Any, path: str, key: str = "") -> list[str]:
     if _same(expected, actual, key):
         return []
     how = "containing " if isinstance(expected, str) and key in SUBSTRING_KEYS else ""
-    return [f"{path}: expected {how}{_show(expected)}, got {_show(actual)}"]
+    return [(path, f"expected {how}{_show(expected)}, got {_show(actual)}")]
 
 
 def _same(expected: Any, actual: Any, key: str) -> bool:
@@ -381,19 +406,19 @@ def _same(expected: Any, actual: Any, key: str) -> bool:
     return bool(expected == actual)
 
 
-def _match_texts(expected: list[str], actual: Any, path: str) -> list[str]:
+def _match_texts(expected: list[str], actual: Any, path: str) -> list[Difference]:
     texts = [t for t in actual if isinstance(t, str)] if isinstance(actual, list) else []
     return [
-        f"{path}: expected one containing {text!r}, got {_show(texts)}"
+        (path, f"expected one containing {text!r}, got {_show(texts)}")
         for text in expected
         if not any(str(text) in t for t in texts)
     ]
 
 
-def _match_reasons(expected: list[Any], actual: Any, path: str) -> list[str]:
+def _match_reasons(expected: list[Any], actual: Any, path: str) -> list[Difference]:
     items = actual if isinstance(actual, list) else []
     return [
-        f"{path}: expected one matching {_show(wanted)}, got {_show(items)}"
+        (path, f"expected one matching {_show(wanted)}, got {_show(items)}")
         for wanted in expected
         if not any(not match(wanted, item, path) for item in items)
     ]
@@ -462,11 +487,7 @@ def rules_check_result(rules: Path | None) -> CaseResult | None:
     if not problems:
         return None
     return CaseResult(
-        "rules check",
-        "failed",
-        [p.one_line(root) for p in problems],
-        file=str(root),
-        case_id="rules check",
+        "rules check", "failed", problems, file=str(root), case_id="rules check", columns=False
     )
 
 

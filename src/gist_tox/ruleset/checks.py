@@ -1,7 +1,9 @@
 """``gist-tox rules check``: every rule file validated, then the semantics a grader relies on.
 
-The loader already refuses what would make grading wrong for one file (unknown inputs, a grade 5
-not read from death, ...).  This module adds what only shows across a whole term or rule set:
+The rule set is read as loading reads it (``loader.read_rule_files``: each file validated into
+its model, and what would make grading wrong for one file refused: unknown inputs, a grade 5
+not read from death, ...).  This module inspects the loaded files for what only shows across a
+whole term or rule set:
 
 * a numeric term's grades leave no gap and no overlap over the plausible range and are monotone
   (a lower count never gives a lower grade), probed with exact fractions at every threshold and
@@ -24,39 +26,34 @@ from __future__ import annotations
 import itertools
 import re
 from collections.abc import Callable, Iterator, Mapping
-from dataclasses import dataclass
 from fractions import Fraction
 from pathlib import Path
 from typing import Any
 
-from pydantic import BaseModel
-
-from gist_tox.documents import Document, FieldPath, format_path
-from gist_tox.errors import InputError, RulesError
+from gist_tox.documents import Document, FieldPath
+from gist_tox.errors import Problem
 from gist_tox.facts import DESCRIBER, FIELDS
 from gist_tox.ruleset.conditions import (
     MISSING,
     AllOf,
     AnyOf,
     Compare,
+    Compiled,
     Condition,
     FieldRef,
     NotOf,
-    holds,
+    compile_condition,
 )
 from gist_tox.ruleset.loader import (
     CONFIG_FILE,
-    DOSING_DIR,
-    RANGES_FILE,
     VERSIONS,
+    RuleBytes,
     RuleFile,
-    _Problems,
-    check_term,
-    read_rule_file,
+    read_rule_files,
     version_dir,
 )
 from gist_tox.ruleset.quotations import check_quotations
-from gist_tox.ruleset.schema import ReferenceRanges, RulesConfig, TermRule
+from gist_tox.ruleset.schema import ReferenceRanges, TermRule
 from gist_tox.units import PLAUSIBLE_CELSIUS, PLAUSIBLE_MAX_COUNT, count_to_canonical, exact, show
 
 
@@ -84,112 +81,58 @@ EPSILON = Fraction(1, 10**9)
 """How far "just either side" of a threshold is probed (far below any clinical resolution)."""
 
 
-@dataclass(frozen=True)
-class Problem:
-    """One finding: the file (relative to the rule set), YAML path, line and what is wrong."""
+class _Collector:
+    """Collects the problems of a rule set, each named by its file's document (file, line,
+    column, YAML path) or, for a problem of no one file, by a path under the rule set."""
 
-    file: str
-    path: str | None
-    line: int | None
-    message: str
-
-    def one_line(self, root: Path | None = None) -> str:
-        where = str(root / self.file) if root is not None else self.file
-        if self.line is not None:
-            where += f":{self.line}"
-        return f"{where}: {self.path}: {self.message}" if self.path else f"{where}: {self.message}"
-
-
-class _Collector(_Problems):
-    """Collects :class:`Problem` records; also accepted by :func:`loader.check_term`."""
-
-    def __init__(self) -> None:
-        super().__init__()
-        self.found: list[Problem] = []
+    def __init__(self, root: Path, found: list[Problem]) -> None:
+        self.root = root
+        self.found = found
 
     def add(self, doc: Document | None, relpath: str, path: tuple[Any, ...], message: str) -> None:
-        line = doc.position(tuple(path))[0] if doc is not None else None
-        self.found.append(Problem(relpath, format_path(tuple(path)) or None, line, message))
-
-    def from_error(self, relpath: str, exc: InputError) -> None:
-        self.found.append(Problem(relpath, exc.field, exc.line, exc.message))
+        if doc is None:
+            self.found.append(Problem(str(self.root / relpath), message, code="rules"))
+        else:
+            self.found.append(doc.problem(path, message, code="rules"))
 
 
 def check_rules(root: Path) -> list[Problem]:
-    """Every problem in the rule set at ``root`` (empty when it is sound)."""
-    out = _Collector()
+    """Every problem in the rule set at ``root`` (empty when it is sound): what reading it
+    finds, through the path loading takes (:func:`loader.read_rule_files`: schema and the
+    checks grading relies on, for every CTCAE version present), then what only shows across a
+    term, a version or the whole set."""
     if not root.is_dir():
-        return [Problem(str(root), None, None, "not a folder of rules")]
-    config = _read(root, root / CONFIG_FILE, RulesConfig, out, required=True)
-    ranges_file = _read(root, root / RANGES_FILE, ReferenceRanges, out, required=True)
-    ranges: ReferenceRanges | None = ranges_file.model if ranges_file else None  # type: ignore[assignment]
-    if ranges_file is not None and ranges is not None:
-        _check_reference_ranges(ranges_file, ranges, out)
-
-    terms_by_version: dict[str, list[RuleFile]] = {}
-    for version in VERSIONS:
-        folder = root / version_dir(version)
-        paths = sorted(folder.glob("*.yaml")) if folder.is_dir() else []
-        if not paths:
-            continue
-        files: list[RuleFile] = []
-        for path in paths:
-            rf = _read(root, path, TermRule, out)
-            if rf is None:
-                continue
-            check_term(rf, rf.model, version, out)  # type: ignore[arg-type]
-            files.append(rf)
-        terms_by_version[version] = files
-    if config is not None:
-        default = config.model.default_ctcae_version  # type: ignore[attr-defined]
-        if default not in terms_by_version:
+        return [Problem(str(root), "not a folder of rules", code="rules")]
+    source = RuleBytes(root)
+    present = [v for v in VERSIONS if source.term_files(v)]
+    files = read_rule_files(root, source, present)
+    out = _Collector(root, files.problems)
+    if files.ranges is not None:
+        _check_reference_ranges(files.ranges, files.ranges.model, out)  # type: ignore[arg-type]
+    ranges: ReferenceRanges | None = files.ranges.model if files.ranges else None  # type: ignore[assignment]
+    if files.config is not None:
+        default = files.config.model.default_ctcae_version  # type: ignore[attr-defined]
+        if default not in files.terms:
             out.add(
-                config.document,
+                files.config.document,
                 CONFIG_FILE,
                 ("default_ctcae_version",),
                 f"CTCAE v{default} is the default but {version_dir(default)}/ has no term files",
             )
     # ids by file name, so that one unreadable term file does not cascade into other problems
-    all_ids = {
-        v: {p.stem for p in (root / version_dir(v)).glob("*.yaml")} for v in terms_by_version
-    }
-    for version, files in terms_by_version.items():
+    all_ids = {v: {Path(rel).stem for rel in source.term_files(v)} for v in present}
+    for version, terms in files.terms.items():
         others = set().union(*(ids for v, ids in all_ids.items() if v != version))
-        _check_terms(version, files, ranges, others, out)
-        _check_skin_routes(version, files, out)
-        check_quotations(version, files, out)
-    if config is not None:
-        name = config.model.dosing  # type: ignore[attr-defined]
-        dosing = root / DOSING_DIR / f"{name}.yaml"
-        _check_dosing(root, dosing, all_ids, out)
-        _check_interactions(root, required=dosing.is_file(), out=out)
+        _check_terms(version, terms, ranges, others, out)
+        _check_skin_routes(version, terms, out)
+        check_quotations(version, terms, out)
+    if files.dosing is not None:
+        doc, relpath = files.dosing.document, files.dosing.relpath
+        known = set().union(*all_ids.values())
+        _walk_dosing(doc, relpath, doc.data, (), known, out)
+        _check_dose_steps(doc, relpath, doc.data, out)
+        _check_dosing_wording(doc, relpath, doc.data, known, out)
     return out.found
-
-
-def _check_interactions(root: Path, *, required: bool, out: _Collector) -> None:
-    """The interaction list: its schema, and no two names alike once normalised.  Required
-    beside dosing rules (their co-medication advice reads it)."""
-    from gist_tox.ruleset.interactions import INTERACTIONS_FILE, InteractionList
-    from gist_tox.ruleset.loader import check_interactions
-
-    rf = _read(root, root / INTERACTIONS_FILE, InteractionList, out, required=required)
-    if rf is not None:
-        check_interactions(rf, out)
-
-
-def _read(
-    root: Path, path: Path, model: type[BaseModel], out: _Collector, required: bool = False
-) -> RuleFile | None:
-    relpath = path.relative_to(root).as_posix()
-    if not path.is_file():
-        if required:
-            out.add(None, relpath, (), "missing; every rule set needs this file")
-        return None
-    try:
-        return read_rule_file(root, path, model)
-    except InputError as exc:
-        out.from_error(relpath, exc)
-        return None
 
 
 def _check_reference_ranges(rf: RuleFile, ranges: ReferenceRanges, out: _Collector) -> None:
@@ -565,6 +508,7 @@ def _check_numeric(
         thresholds: set[Fraction] = set()
         for _, criterion in criteria:
             thresholds |= _thresholds(criterion.when)
+        compiled = [(i, c.grade, compile_condition(c.when)) for i, c in criteria]
         defaults = {r: _default_of(r, ranges) for r in refs}
         variants: list[dict[str, Fraction]] = []
         if refs:
@@ -585,7 +529,7 @@ def _check_numeric(
             return f" (line {line})" if line is not None else ""
 
         for variant in variants:
-            for key, message, index in _probe(name, bounds, thresholds, variant, criteria, line_of):
+            for key, message, index in _probe(name, bounds, thresholds, variant, compiled, line_of):
                 if key in reported:
                     continue
                 reported.add(key)
@@ -597,10 +541,12 @@ def _probe(
     bounds: tuple[Fraction, Fraction],
     thresholds: set[Fraction],
     variant: dict[str, Fraction],
-    criteria: list[tuple[int, Any]],
+    criteria: list[tuple[int, int, Compiled]],
     line_of: Callable[[int], str],
 ) -> Iterator[tuple[str, str, int]]:
-    """Yield ``(dedup key, message, grade index)`` for each finding at one LLN variant."""
+    """Yield ``(dedup key, message, grade index)`` for each finding at one LLN variant: each
+    criterion (grade index, grade, compiled condition) is tried by the evaluator that grades
+    visits."""
     low, high = bounds
     marks = {low, high, *thresholds, *variant.values()}
     points = {m + d for m in marks for d in (-EPSILON, 0, EPSILON)}
@@ -619,7 +565,7 @@ def _probe(
 
     met_at: list[list[tuple[int, int]]] = []
     for value in ordered:
-        met = [(index, c.grade) for index, c in criteria if holds(c.when, Probe(lookup)) is True]
+        met = [(i, grade) for i, grade, test in criteria if test.test(Probe(lookup))[0] is True]
         met_at.append(met)
         if len(met) > 1:
             grades = " and ".join(f"{g}{line_of(i)}" for i, g in met)
@@ -701,6 +647,12 @@ def _check_skin_routes(version: str, files: list[RuleFile], out: _Collector) -> 
     routed: list[tuple[RuleFile, Any]] = [
         (rf, rf.model) for rf in files if getattr(rf.model, "applies_to", None) is not None
     ]
+    tests = {
+        (rf.relpath, i): compile_condition(route.when)
+        for rf, term in routed
+        for i, route in enumerate(term.applies_to)
+        if route.when is not None
+    }
     if not routed:
         return
     thresholds: set[Fraction] = set()
@@ -725,7 +677,7 @@ def _check_skin_routes(version: str, files: list[RuleFile], out: _Collector) -> 
                     if route.when is None:
                         hits.append((rf, i, False))
                         continue
-                    value = holds(route.when, facts)
+                    value = tests[rf.relpath, i].test(facts)[0]
                     if value is None:
                         key = f"{rf.relpath}:{i}:unknown"
                         if key not in reported:
@@ -790,36 +742,6 @@ def _is_term_key(key: Any) -> bool:
     return isinstance(key, str) and (
         key in ("term", "term_id") or key.endswith(("terms", "term_ids"))
     )
-
-
-def _check_dosing(root: Path, path: Path, term_ids: dict[str, set[str]], out: _Collector) -> None:
-    relpath = path.relative_to(root).as_posix()
-    if not path.is_file():
-        return
-    model: type[BaseModel] | None
-    try:
-        from gist_tox.dosing.schema import DosingRules  # owned by the dosing engine
-
-        model = DosingRules
-    except ImportError:
-        model = None
-    if model is not None:
-        rf = _read(root, path, model, out)
-        if rf is None:
-            return
-        doc = rf.document
-    else:
-        try:
-            from gist_tox.documents import read_document
-
-            doc = read_document(str(path))
-        except InputError as exc:
-            out.from_error(relpath, exc)
-            return
-    known = set().union(*term_ids.values()) if term_ids else set()
-    _walk_dosing(doc, relpath, doc.data, (), known, out)
-    _check_dose_steps(doc, relpath, doc.data, out)
-    _check_dosing_wording(doc, relpath, doc.data, known, out)
 
 
 def _numeric_leaves(node: Any, path: FieldPath) -> Iterator[tuple[FieldPath, Fraction]]:
@@ -1052,10 +974,3 @@ def _check_ladder(
                 (*path, j),
                 f"the dose ladder must strictly decrease: {b} mg follows {a} mg",
             )
-
-
-def raise_on_problems(root: Path) -> None:
-    """For callers that want an exception rather than a list."""
-    problems = check_rules(root)
-    if problems:
-        raise RulesError([p.one_line(root) for p in problems])

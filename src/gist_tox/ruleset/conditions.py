@@ -317,12 +317,6 @@ def _explain_compare(condition: Compare, test: Test) -> Explain:
     return explain
 
 
-def holds(condition: Condition, values: Mapping[str, Any]) -> bool | None:
-    """Whether ``condition`` holds for ``values`` (``None``: unknown), compiled on the spot
-    (for ``rules check``'s probes, which try each condition on a few values)."""
-    return compile_condition(condition).test(values)[0]
-
-
 def _compile_all(children: tuple[Test, ...]) -> Test:
     def test(values: Mapping[str, Any]) -> Truth:
         # Every branch is evaluated: a false ``all`` counts the failed leaves of all of them.

@@ -17,6 +17,7 @@ The digest covers the bytes of exactly the files used, so a result can be traced
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Iterable
 from fractions import Fraction
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, NamedTuple
@@ -24,7 +25,7 @@ from typing import TYPE_CHECKING, Any, NamedTuple
 from pydantic import BaseModel
 
 from gist_tox.documents import Document, decode, read_bytes, read_document
-from gist_tox.errors import InputError, RulesError
+from gist_tox.errors import InputError, Problem, RulesError
 from gist_tox.ruleset.conditions import (
     AllOf,
     AnyOf,
@@ -82,7 +83,8 @@ def shipped_rules_dir() -> Path:
     packaged = resources.files("gist_tox") / "_shipped_rules"
     if packaged.is_dir():
         return Path(str(packaged))
-    raise RulesError(["the shipped rules are missing from this installation; reinstall gist-tox"])
+    missing = "missing from this installation; reinstall gist-tox"
+    raise RulesError([Problem(str(packaged), missing, code="rules")])
 
 
 class RuleFile(NamedTuple):
@@ -211,17 +213,6 @@ class RuleSet:
         return self._known_term_ids
 
 
-class _Problems:
-    def __init__(self) -> None:
-        self.items: list[str] = []
-
-    def add(self, doc: Document | None, relpath: str, path: tuple[Any, ...], message: str) -> None:
-        if doc is not None:
-            self.items.append(doc.error(path, message, code="rules").one_line())
-        else:
-            self.items.append(f"{relpath}: {message}")
-
-
 def read_rule_file(
     root: Path, path: Path, model: type[BaseModel], source: RuleBytes | None = None
 ) -> RuleFile:
@@ -240,6 +231,81 @@ def read_rule_file(
     return RuleFile(relpath, document, parsed, raw)
 
 
+class RuleFiles(NamedTuple):
+    """A rule folder as read through the one typed path that loading and ``rules check`` share
+    (:func:`read_rule_files`): each file parsed and validated into its model, each term put
+    through the checks grading relies on (:func:`check_term`), and every problem found on the
+    way, in reading order.  A file that could not be read is ``None`` (or missing from
+    ``terms``) and its problem is listed."""
+
+    config: RuleFile | None
+    ranges: RuleFile | None
+    terms: dict[str, list[RuleFile]]
+    """Per CTCAE version read, its term files in name order."""
+    dosing: RuleFile | None
+    interactions: RuleFile | None
+    problems: list[Problem]
+
+
+def read_rule_files(
+    root: Path, source: RuleBytes, versions: Iterable[str], config: RuleFile | None = None
+) -> RuleFiles:
+    """Read the rule set at ``root`` (its CTCAE ``versions``) from ``source``'s bytes; ``config``
+    when the caller has read it already (the loader needs it to know the version)."""
+    problems: list[Problem] = []
+
+    def read(relpath: str, model: type[BaseModel], needed: str | None = None) -> RuleFile | None:
+        path = root / relpath
+        if not path.is_file():
+            if needed is not None:
+                problems.append(
+                    Problem(str(path), f"missing; a rule set needs {needed}", code="rules")
+                )
+            return None
+        try:
+            return read_rule_file(root, path, model, source)
+        except InputError as exc:
+            problems.append(exc.problem)
+            return None
+
+    if config is None:
+        config = read(CONFIG_FILE, RulesConfig, f"{CONFIG_FILE} (kind: config)")
+    ranges = read(RANGES_FILE, ReferenceRanges, "default reference ranges")
+    terms: dict[str, list[RuleFile]] = {}
+    for version in versions:
+        relpaths = source.term_files(version)
+        if not relpaths:
+            problems.append(
+                Problem(version_dir(version), f"no CTCAE v{version} term files", code="rules")
+            )
+        terms[version] = []
+        for relpath in relpaths:
+            rf = read(relpath, TermRule)
+            if rf is not None:
+                problems.extend(check_term(rf, version))
+                terms[version].append(rf)
+    dosing, with_dosing = None, False
+    if config is not None:
+        name = config.model.dosing  # type: ignore[attr-defined]
+        relpath = f"{DOSING_DIR}/{name}.yaml"
+        with_dosing = (root / relpath).is_file()
+        if with_dosing:
+            from gist_tox.dosing.schema import DosingRules  # kept off the start-up path
+
+            dosing = read(relpath, DosingRules)
+        else:
+            missing = f"names dosing rules {name!r}, but {relpath} does not exist"
+            problems.append(config.document.problem(("dosing",), missing, code="rules"))
+    from gist_tox.ruleset.interactions import INTERACTIONS_FILE, InteractionList
+
+    # the interaction list is needed beside dosing rules (their co-medication advice reads it)
+    needed = "its interaction list (kind: interactions)" if with_dosing else None
+    interactions = read(INTERACTIONS_FILE, InteractionList, needed)
+    if interactions is not None:
+        problems.extend(check_interactions(interactions))
+    return RuleFiles(config, ranges, terms, dosing, interactions, problems)
+
+
 def resolve_version(root: Path, requested: str | None) -> str:
     """The CTCAE version to use: the one requested, else the rule set's configured default."""
     if requested is not None:
@@ -250,11 +316,12 @@ def resolve_version(root: Path, requested: str | None) -> str:
 def load_config(root: Path, source: RuleBytes | None = None) -> RuleFile:
     path = root / CONFIG_FILE
     if not path.is_file():
-        raise RulesError([f"{path}: missing; a rule set needs {CONFIG_FILE} (kind: config)"])
+        missing = f"missing; a rule set needs {CONFIG_FILE} (kind: config)"
+        raise RulesError([Problem(str(path), missing, code="rules")])
     try:
         return read_rule_file(root, path, RulesConfig, source)
     except InputError as exc:
-        raise RulesError([exc.one_line()]) from None
+        raise RulesError([exc.problem]) from None
 
 
 def load_ruleset(root: Path | None = None, version: str | None = None) -> RuleSet:
@@ -269,7 +336,7 @@ def load_ruleset(root: Path | None = None, version: str | None = None) -> RuleSe
 
     root = shipped_rules_dir() if root is None else root
     if not root.is_dir():
-        raise RulesError([f"{root}: not a folder of rules"])
+        raise RulesError([Problem(str(root), "not a folder of rules", code="rules")])
     source = RuleBytes(root)
     key = cache.key(source.folder, version)
     ruleset = cache.load(key)
@@ -292,64 +359,14 @@ def _same_outside(ruleset: RuleSet, source: RuleBytes) -> bool:
 
 
 def _validate_ruleset(root: Path, version: str | None, source: RuleBytes) -> RuleSet:
-    problems = _Problems()
     config_file = load_config(root, source)
     config: RulesConfig = config_file.model  # type: ignore[assignment]
     version = version or config.default_ctcae_version
-    files: list[RuleFile] = [config_file]
-
-    ranges_path = root / RANGES_FILE
-    ranges: ReferenceRanges | None = None
-    if not ranges_path.is_file():
-        problems.add(None, RANGES_FILE, (), "missing; a rule set needs default reference ranges")
-    else:
-        try:
-            rf = read_rule_file(root, ranges_path, ReferenceRanges, source)
-            files.append(rf)
-            ranges = rf.model  # type: ignore[assignment]
-        except InputError as exc:
-            problems.items.append(exc.one_line())
-
-    terms: list[TermRule] = []
-    paths = [root / relpath for relpath in source.term_files(version)]
-    if not paths:
-        problems.add(None, version_dir(version), (), f"no CTCAE v{version} term files")
-    for path in paths:
-        try:
-            rf = read_rule_file(root, path, TermRule, source)
-        except InputError as exc:
-            problems.items.append(exc.one_line())
-            continue
-        files.append(rf)
-        term: TermRule = rf.model  # type: ignore[assignment]
-        check_term(rf, term, version, problems)
-        terms.append(term)
-
-    dosing = None
-    dosing_path = root / DOSING_DIR / f"{config.dosing}.yaml"
-    if not dosing_path.is_file():
-        problems.add(
-            config_file.document,
-            CONFIG_FILE,
-            ("dosing",),
-            f"names dosing rules {config.dosing!r}, but {DOSING_DIR}/{config.dosing}.yaml"
-            " does not exist",
-        )
-    else:
-        try:
-            from gist_tox.dosing.schema import DosingRules  # kept off the start-up path
-
-            rf = read_rule_file(root, dosing_path, DosingRules, source)
-            files.append(rf)
-            dosing = rf.model
-        except InputError as exc:
-            problems.items.append(exc.one_line())
-
-    interactions = _load_interactions(root, source, files, problems)
-
-    if problems.items:
-        raise RulesError(problems.items)
-    assert ranges is not None
+    files = read_rule_files(root, source, [version], config_file)
+    if files.problems:
+        raise RulesError(files.problems)
+    assert files.ranges and files.dosing and files.interactions  # else a problem was listed
+    terms: list[TermRule] = [rf.model for rf in files.terms[version]]  # type: ignore[misc]
     terms.sort(key=lambda t: (_CATEGORY_ORDER[t.category], t.id))
     known = {Path(rel).stem for v in VERSIONS for rel in source.term_files(v)}
     known.update(t.id for t in terms)
@@ -359,47 +376,26 @@ def _validate_ruleset(root: Path, version: str | None, source: RuleBytes) -> Rul
         config=config,
         ctcae_version=version,
         terms=terms,
-        reference_ranges=ranges,
-        dosing=dosing,
-        interactions=interactions,
-        digest=digest_of(files),
+        reference_ranges=files.ranges.model,  # type: ignore[arg-type]
+        dosing=files.dosing.model,
+        interactions=files.interactions.model,
+        digest=digest_of(
+            [config_file, files.ranges, *files.terms[version], files.dosing, files.interactions]
+        ),
         known_term_ids=frozenset(known),
         outside=source.outside_digests(),
     )
 
 
-def _load_interactions(
-    root: Path, source: RuleBytes, files: list[RuleFile], problems: _Problems
-) -> Any:
-    """The interaction list, schema-checked and with no two names alike once normalised."""
-    from gist_tox.ruleset.interactions import INTERACTIONS_FILE, InteractionList
-
-    path = root / INTERACTIONS_FILE
-    if not path.is_file():
-        problems.add(
-            None,
-            INTERACTIONS_FILE,
-            (),
-            "missing; a rule set needs its interaction list (kind: interactions)",
-        )
-        return None
-    try:
-        rf = read_rule_file(root, path, InteractionList, source)
-    except InputError as exc:
-        problems.items.append(exc.one_line())
-        return None
-    files.append(rf)
-    check_interactions(rf, problems)
-    return rf.model
-
-
-def check_interactions(rf: RuleFile, problems: _Problems) -> None:
+def check_interactions(rf: RuleFile) -> list[Problem]:
     """Two ids or synonyms that read alike once normalised (or a name with nothing to match
     on) would make a visit's match depend on the list's order: each is a problem."""
     from gist_tox.comedications import duplicates
 
-    for path, message in duplicates(rf.model):  # type: ignore[arg-type]
-        problems.add(rf.document, rf.relpath, path, message)
+    return [
+        rf.document.problem(path, message, code="rules")
+        for path, message in duplicates(rf.model)  # type: ignore[arg-type]
+    ]
 
 
 def digest_of(files: list[RuleFile]) -> str:
@@ -413,24 +409,26 @@ def digest_of(files: list[RuleFile]) -> str:
 # Semantic checks grading relies on (``rules check`` adds coverage checks on top).
 
 
-def check_term(rf: RuleFile, term: TermRule, version: str, problems: _Problems) -> None:
+def check_term(rf: RuleFile, version: str) -> list[Problem]:
+    """The problems of one term file that would make grading wrong."""
     from gist_tox.facts import FIELDS
 
-    doc = rf.document
+    term: TermRule = rf.model  # type: ignore[assignment]
+    found: list[Problem] = []
+
+    def add(path: tuple[Any, ...], message: str) -> None:
+        found.append(rf.document.problem(path, message, code="rules"))
+
     stem = Path(rf.relpath).stem
     if term.id != stem:
-        problems.add(doc, rf.relpath, ("id",), f"id {term.id!r} must match the file name {stem!r}")
+        add(("id",), f"id {term.id!r} must match the file name {stem!r}")
     if term.ctcae_version != version:
-        problems.add(
-            doc,
-            rf.relpath,
+        add(
             ("ctcae_version",),
             f"{term.ctcae_version!r} but the file is in {version_dir(version)}/",
         )
     if (term.applies_to is not None) != (term.category == "skin"):
-        problems.add(
-            doc,
-            rf.relpath,
+        add(
             ("applies_to",),
             "skin terms (and only they) must list the morphologies they grade",
         )
@@ -447,18 +445,14 @@ def check_term(rf: RuleFile, term: TermRule, version: str, problems: _Problems) 
             return
         info = FIELDS.get(cond.field)
         if info is None:
-            problems.add(
-                doc,
-                rf.relpath,
+            add(
                 (*path, "field"),
                 f"unknown input {cond.field!r}; known: {', '.join(FIELDS)}",
             )
             return
         if isinstance(cond, Compare):
             if info.kind != "number":
-                problems.add(
-                    doc,
-                    rf.relpath,
+                add(
                     (*path, "field"),
                     f"{cond.field} is {info.kind}, not a number; use 'is' or 'in'",
                 )
@@ -466,23 +460,19 @@ def check_term(rf: RuleFile, term: TermRule, version: str, problems: _Problems) 
                 if isinstance(bound, FieldRef):
                     other = FIELDS.get(bound.field)
                     if other is None or other.kind != "number":
-                        problems.add(
-                            doc,
-                            rf.relpath,
+                        add(
                             (*path, op),
                             f"bound {bound.field!r} is not a numeric input",
                         )
         elif isinstance(cond, IsTrue) and info.kind != "bool":
-            problems.add(doc, rf.relpath, (*path, "field"), f"{cond.field} is not yes/no")
+            add((*path, "field"), f"{cond.field} is not yes/no")
         elif isinstance(cond, OneOf):
             if info.kind != "enum":
-                problems.add(doc, rf.relpath, (*path, "field"), f"{cond.field} is not enumerated")
+                add((*path, "field"), f"{cond.field} is not enumerated")
             else:
                 for value in cond.in_:
                     if value not in info.values:
-                        problems.add(
-                            doc,
-                            rf.relpath,
+                        add(
                             (*path, "in"),
                             f"{value!r} is not a value of {cond.field}; "
                             f"expected one of {', '.join(info.values)}",
@@ -495,21 +485,18 @@ def check_term(rf: RuleFile, term: TermRule, version: str, problems: _Problems) 
             and grade.when.field == "consequences.died"
             and grade.when.is_
         ):
-            problems.add(
-                doc,
-                rf.relpath,
+            add(
                 ("grades", i, "when"),
                 "grade 5 must be exactly {field: consequences.died, is: true}",
             )
         elif grade.grade != 5 and _reads(grade.when, "consequences.died"):
-            problems.add(
-                doc, rf.relpath, ("grades", i, "when"), "only grade 5 may read consequences.died"
-            )
+            add(("grades", i, "when"), "only grade 5 may read consequences.died")
     if term.present_when is not None:
         check(term.present_when, ("present_when",))
     for i, route in enumerate(term.applies_to or []):
         if route.when is not None:
             check(route.when, ("applies_to", i, "when"))
+    return found
 
 
 def _reads(cond: Condition, name: str) -> bool:
