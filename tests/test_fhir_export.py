@@ -81,3 +81,21 @@ def test_rules_diff_grades_an_export_and_a_bundle() -> None:
     assert result.exit_code == 0, result.output
     report = json.loads(result.stdout)
     assert (report["visits"], report["changed"], report["unreadable"]) == (5, 0, 0)
+
+
+def test_an_export_of_extension_a_visits_grades_each_as_its_yaml_twin(tmp_path: Path) -> None:
+    """One visit per patient of the worked examples W1-W21 (a patient with two of them keeps
+    its first), written as one export."""
+    from fhir_twin import write_export
+    from test_fhir_reader import WORKED_VISITS
+
+    visits: dict[str, dict[str, Any]] = {}
+    for case in WORKED_VISITS:
+        visits.setdefault(case["visit"]["patient"]["id"], case["visit"])
+    write_export(tmp_path / "export", list(visits.values()))
+    for pid, visit in visits.items():
+        (tmp_path / f"{pid}.yaml").write_text(json.dumps(visit))
+    code, exported = _batch(str(tmp_path / "export"))
+    assert code == 0 and len(exported) == len(visits)
+    _, twins = _batch(*(str(tmp_path / f"{pid}.yaml") for pid in visits))
+    assert _by_visit(exported) == _by_visit(twins)

@@ -13,7 +13,7 @@ import pytest
 import yaml
 
 from conftest import EXAMPLES, REPO, invoke, refusal_lines
-from fhir_twin import adverse_event, bundle_of, observation, order
+from fhir_twin import adverse_event, bundle_of, observation, observed, order
 from gist_tox.pipeline import RuleSets, evaluate_file
 
 YAML_EXAMPLES = sorted(
@@ -291,8 +291,6 @@ def test_grading_a_yaml_visit_does_not_import_fhir() -> None:
 
 
 def test_timeline_of_a_bundle_replays_every_day_as_the_yaml_timeline(tmp_path: Path) -> None:
-    from fhir_twin import observed
-
     raw = yaml.safe_load((EXAMPLES / "hwang-2010" / "patient.yaml").read_text())
     pid = raw["patient"]["id"]
     resources = {("start",): order("imatinib-start", pid, str(raw["treatment"]["start"]), 400)}
@@ -319,6 +317,52 @@ def test_timeline_of_a_bundle_replays_every_day_as_the_yaml_timeline(tmp_path: P
         return [_decided(v) for v in json.loads(result.stdout)["visits"]]
 
     assert timeline(path) == timeline(str(EXAMPLES / "hwang-2010" / "patient.yaml"))
+
+
+OBSERVED_A = ("labs", "fever", "consequences", "skin", "weight", "fluid", "renal", "other_events")
+
+
+@pytest.mark.parametrize(("first", "then"), [("W1", "W2"), ("W8", "W9")], ids=["hepatic", "fluid"])
+def test_timeline_of_a_bundle_with_extension_a_replays_as_the_yaml_timeline(
+    tmp_path: Path, first: str, then: str
+) -> None:
+    """The hold of the first visit and its end at the second are derived by the replay, from
+    a Bundle as from a patient file."""
+    worked = {c["id"].split("-")[0]: c["visit"] for c in WORKED_VISITS}
+    seen = [worked[first], worked[then]]
+    pid = seen[0]["patient"]["id"]
+    patient = {
+        "format": "gist-tox/patient@1",
+        "patient": {"id": pid},
+        "treatment": {
+            "indication": "gist-metastatic",
+            "start": "2025-01-01",
+            "starting_dose_mg": 400,
+        },
+        "visits": [{"date": v["date"], **{k: v[k] for k in OBSERVED_A if k in v}} for v in seen],
+    }
+    resources = {("start",): order("imatinib-start", pid, "2025-01-01", 400)}
+    for visit in seen:
+        drug = {"indication": "gist-metastatic"}
+        day = {"patient": {"id": pid}, "date": visit["date"], "imatinib": drug}
+        day.update({k: visit[k] for k in OBSERVED_A if k in visit})
+        resources.update({(r["resourceType"], r["id"]): r for r in observed(day)})
+    bundle = {
+        "resourceType": "Bundle",
+        "type": "collection",
+        "entry": [{"resource": r} for r in resources.values()],
+    }
+    source = tmp_path / "patient.yaml"
+    source.write_text(yaml.safe_dump(patient))
+
+    def timeline(path: str) -> list[dict[str, Any]]:
+        result = invoke(["timeline", path, "-f", "json"])
+        assert result.exit_code == 0, result.output
+        return [_decided(v) for v in json.loads(result.stdout)["visits"]]
+
+    replayed = timeline(_write(tmp_path, bundle))
+    assert replayed == timeline(str(source))
+    assert [v["recommendation"]["action"] for v in replayed] == ["hold", "resume"]
 
 
 def test_a_unit_given_as_text_only_is_read_by_the_one_spelling_table(tmp_path: Path) -> None:
