@@ -8,8 +8,10 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from conftest import RULES
 from gist_tox.comedications import match, normalise
-from gist_tox.ruleset.loader import load_ruleset
+from gist_tox.ruleset.interactions import InteractionList
+from gist_tox.ruleset.loader import load_ruleset, read_rule_file
 
 
 @pytest.mark.parametrize(
@@ -44,9 +46,12 @@ def test_a_normal_form_is_lower_case_words_of_letters_and_digits(name: str) -> N
 
 
 def test_every_id_and_synonym_of_the_shipped_list_matches_its_own_entry() -> None:
-    interactions = load_ruleset().interactions
-    for entry in interactions.entries:
+    listing = read_rule_file(RULES, RULES / "interactions.yaml", InteractionList).model
+    assert isinstance(listing, InteractionList)
+    found = load_ruleset(RULES).interactions
+    for entry in listing.entries:
         for name in (entry.id, *entry.synonyms):
             warnings: list[str] = []
-            [item] = match([name], interactions, warnings)
-            assert item.entry is entry and warnings == [], name
+            [item] = match([name], found, warnings)
+            assert item.entry is not None and warnings == [], name
+            assert (item.entry.id, item.entry.class_) == (entry.id, entry.class_), name

@@ -15,10 +15,10 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 if TYPE_CHECKING:
-    from gist_tox.ruleset.interactions import Interaction, InteractionList
+    from gist_tox.ruleset.interactions import InteractionList
 
 _DELETED = str.maketrans("", "", "'\u2019.")
 _OTHER = re.compile(r"[^a-z0-9]+")
@@ -32,12 +32,25 @@ def normalise(name: str) -> str:
     return _OTHER.sub(" ", folded).strip()
 
 
+class Entry(NamedTuple):
+    """One drug of the interaction list as grading needs it.  A plain record, not the file's
+    pydantic model, so that a cached rule set is read back without importing that model."""
+
+    id: str
+    class_: str
+    source: str
+
+
+Index = dict[str, Entry]
+"""Every normalised id and synonym of the interaction list -> its entry."""
+
+
 class Comedication:
     """One visit item and the list entry it names (``None``: not on the list)."""
 
     __slots__ = ("entry", "name")
 
-    def __init__(self, name: str, entry: Interaction | None) -> None:
+    def __init__(self, name: str, entry: Entry | None) -> None:
         self.name = name
         self.entry = entry
 
@@ -59,23 +72,23 @@ class Comedication:
         return f"{self.name} ({e.id.replace('_', ' ')})"
 
 
-def index(interactions: InteractionList) -> dict[str, Interaction]:
-    """Every normalised id and synonym -> its entry (the loader has refused duplicates)."""
-    out: dict[str, Interaction] = {}
-    for entry in interactions.entries:
-        for name in (entry.id, *entry.synonyms):
+def index(interactions: InteractionList) -> Index:
+    """Every normalised id and synonym -> its entry (the loader has refused duplicates); built
+    once when the rules are validated, and cached with them."""
+    out: Index = {}
+    for item in interactions.entries:
+        entry = Entry(item.id, item.class_, item.source)
+        for name in (item.id, *item.synonyms):
             out.setdefault(normalise(name), entry)
     return out
 
 
-def match(
-    names: list[str] | None, interactions: InteractionList | None, warnings: list[str]
-) -> list[Comedication]:
+def match(names: list[str] | None, found: Index | None, warnings: list[str]) -> list[Comedication]:
     """Each visit item with its entry, in visit order; a warning for each name not on the list
     and for each later name of an entry already named (which then counts once)."""
     if not names:
         return []
-    found = index(interactions) if interactions is not None else {}
+    found = found or {}
     out: list[Comedication] = []
     first: dict[str, str] = {}
     for name in names:

@@ -157,7 +157,8 @@ class RuleSet:
         self.reference_ranges = reference_ranges
         self.dosing = dosing
         self.interactions = interactions
-        """The interaction list (:class:`gist_tox.ruleset.interactions.InteractionList`)."""
+        """The interaction list as an index of normalised names
+        (:data:`gist_tox.comedications.Index`)."""
         self.digest = digest
         self._known_term_ids = known_term_ids
         self.outside = outside
@@ -378,13 +379,21 @@ def _validate_ruleset(root: Path, version: str | None, source: RuleBytes) -> Rul
         terms=terms,
         reference_ranges=files.ranges.model,  # type: ignore[arg-type]
         dosing=files.dosing.model,
-        interactions=files.interactions.model,
+        interactions=_index(files.interactions.model),
         digest=digest_of(
             [config_file, files.ranges, *files.terms[version], files.dosing, files.interactions]
         ),
         known_term_ids=frozenset(known),
         outside=source.outside_digests(),
     )
+
+
+def _index(interactions: Any) -> Any:
+    """The interaction list as the index visits are matched with: plain data, so that a cached
+    rule set is read back without importing the list's pydantic model."""
+    from gist_tox.comedications import index
+
+    return index(interactions)
 
 
 def check_interactions(rf: RuleFile) -> list[Problem]:
