@@ -8,8 +8,6 @@ from __future__ import annotations
 
 import json
 import os
-import subprocess
-import sys
 import time
 from pathlib import Path
 
@@ -21,7 +19,6 @@ from conftest import EXAMPLES, REPO, invoke, make_visit, refusal_lines
 CORPUS = Path(__file__).parent / "bad_inputs"
 EXPECTED: dict[str, list[str]] = yaml.safe_load((CORPUS / "expected.yaml").read_text())
 CONTROL = EXAMPLES / "hwang-2010-worst-visit.yaml"
-GIST_TOX = REPO / ".venv" / "bin" / "gist-tox"
 
 
 def assert_refused(result: object, name: str) -> str:
@@ -126,30 +123,6 @@ def test_a_few_aliases_within_the_limit_are_plain_data(tmp_path: Path) -> None:
         "imatinib: {starting_dose_mg: &dose 400, current_dose_mg: *dose}\n"
     )
     assert invoke(["grade", "--format", "json", str(path)]).exit_code == 0
-
-
-def test_debug_shows_the_traceback() -> None:
-    bad = str(CORPUS / "unknown_unit.yaml")
-    run = subprocess.run(
-        [sys.executable, "-m", "gist_tox", "--debug", "grade", bad],
-        capture_output=True,
-        text=True,
-        timeout=60,
-    )
-    assert run.returncode != 0
-    assert "Traceback" in run.stderr and "InputError" in run.stderr
-
-
-@pytest.mark.skipif(not GIST_TOX.exists(), reason="no .venv/bin/gist-tox")
-@pytest.mark.parametrize("name", ["python_tag.yaml", "alias_bomb.yaml"])
-def test_the_installed_command_refuses_cleanly(name: str) -> None:
-    path = str(CORPUS / name)
-    run = subprocess.run([str(GIST_TOX), "grade", path], capture_output=True, text=True, timeout=60)
-    assert run.returncode == 2
-    assert run.stdout == ""
-    assert run.stderr.startswith(f"gist-tox: {path}") and refusal_lines(run.stderr)
-    for expected in EXPECTED[name]:
-        assert expected in run.stderr
 
 
 # ---------------------------------------------------------------- batch and timeline

@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 
-from conftest import EXAMPLES, invoke, result_of
+from conftest import EXAMPLES, result_of
 
 TERM_IDS = [
     "neutrophil_count_decreased",
@@ -36,8 +36,8 @@ ALL_EXAMPLES = sorted(
 
 
 def graded(path: Path) -> dict[str, Any]:
-    """The example read and graded as ``grade --format json`` does (the command's start is
-    test_cli_grade's; the table below goes through it)."""
+    """The example read and graded as ``grade --format json`` does (the command itself, its
+    table with each rule id, is test_cli_grade's)."""
     return result_of(path)
 
 
@@ -50,9 +50,6 @@ def test_each_v5_term_has_an_example_showing_its_graded_finding(term_id: str) ->
     assert grade["rule"] == f"ctcae-5.0/{term_id}/grade-{EXPECTED[term_id]}"
     assert grade["basis"]
     assert result["warnings"] == []
-    table = invoke(["grade", "-v", str(path)])
-    assert table.exit_code == 0
-    assert f"[{term_id}/grade-{EXPECTED[term_id]}]" in table.stdout
 
 
 @pytest.mark.parametrize("path", ALL_EXAMPLES, ids=lambda p: p.relative_to(EXAMPLES).as_posix())
