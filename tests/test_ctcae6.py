@@ -423,8 +423,8 @@ def test_hematologic_recommendation_is_the_same_under_both_versions(
     same5 = {k: v for k, v in v5["recommendation"].items() if k not in strip}
     same6 = {k: v for k, v in v6["recommendation"].items() if k not in strip}
     assert same5 == same6
-    assert [r["text"] for r in v5["recommendation"]["reasons"]] == [
-        r["text"] for r in v6["recommendation"]["reasons"]
+    assert [(r["rule"], r["text"]) for r in v5["recommendation"]["reasons"]] == [
+        (r["rule"], r["text"]) for r in v6["recommendation"]["reasons"]
     ]
 
 

@@ -935,36 +935,6 @@ def test_missing_counts_at_progression_say_so(tmp_path: Path) -> None:
     assert any("ANC" in r["text"] and "measured" in r["text"] for r in rec["reasons"])
 
 
-HEME_ONLY = [
-    s
-    for s in SCENARIOS
-    if s[2] is None
-    and "skin" not in s[1]
-    and all(h["category"] != "skin" for h in s[1].get("history", []))
-]
-
-
-@pytest.mark.parametrize(
-    ("name", "data"), [(s[0], s[1]) for s in HEME_ONLY], ids=[s[0] for s in HEME_ONLY]
-)
-def test_hematologic_dosing_same_under_both_versions(
-    tmp_path: Path, name: str, data: dict[str, Any]
-) -> None:
-    def key(rec: dict[str, Any]) -> tuple[Any, ...]:
-        return (
-            rec["action"],
-            rec["dose_mg"],
-            rec["resume_dose_mg"],
-            rec["resume_when"],
-            rec["alternatives"],
-            [r["rule"] for r in rec["reasons"]],
-        )
-
-    v5 = run_grade(tmp_path, data, "5.0")["recommendation"]
-    v6 = run_grade(tmp_path, data, "6.0")["recommendation"]
-    assert key(v5) == key(v6)
-
-
 # ---------------------------------------------------------------- timelines
 
 
