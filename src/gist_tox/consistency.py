@@ -46,6 +46,8 @@ def _hold_warnings(visit: Visit) -> list[str]:
 
 def _history_warnings(visit: Visit, ruleset: RuleSet) -> list[str]:
     out: list[str] = []
+    if not visit.history:  # most visits: the rules' categories are not needed
+        return out
     categories = _term_categories(ruleset)
     previous = None
     for index, entry in enumerate(visit.history):

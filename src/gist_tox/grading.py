@@ -312,6 +312,8 @@ class Plan(Record):
     Presence and routing conditions are compiled with the plan, criteria at their first use."""
 
     __slots__ = (
+        "absent_reason",
+        "cell_reads",
         "criteria",
         "gaps",
         "grade_0",
@@ -320,8 +322,10 @@ class Plan(Record):
         "present",
         "reported",
         "routes",
+        "section_inputs",
         "shown_as",
         "term",
+        "true_inputs",
     )
 
     def __init__(
@@ -337,6 +341,9 @@ class Plan(Record):
         self.term = term
         self.gaps = gaps
         """The term's holes between cells (``rules``' ``gaps``), each with its condition."""
+        self.cell_reads = {g.grade: frozenset(fields_read(g.when)) for g in term.grades}
+        """Per grade, the inputs its cell reads (which findings a higher cell records: the
+        dosing rules' review)."""
         self.grade_reads = frozenset(n for g in term.grades for n in fields_read(g.when))
         """The inputs the term's grades read (which consequences can grade it)."""
         self.criteria = criteria
@@ -348,6 +355,18 @@ class Plan(Record):
         self.shown_as = {i.name: (i.label, _plain_suffix(i.unit)) for i in inputs}
         """Per input: its label, and the text after the number (``_plain``'s unit)."""
         self.grade_0 = grade_0
+        own = [i.name for i in inputs if not i.per_term]
+        self.section_inputs = tuple(n for n in own if not n.startswith("consequences."))
+        self.true_inputs = tuple(n for n in own if n.startswith("consequences."))
+        """A term of the extension is absent when no ``section_inputs`` is in the visit and no
+        ``true_inputs`` is true (a consequence counts only when true)."""
+        self.absent_reason = (
+            missing_reason(inputs[0].name)
+            if term.category in EXTENSION_CATEGORIES and inputs
+            else None
+        )
+        """Why an absent term of the extension is not gradable (``None``: never absent): the
+        first input its rule reads is its section's (present_when, or the measurement)."""
 
 
 def plan_terms(terms: list[TermRule]) -> dict[str, Plan]:
@@ -450,9 +469,8 @@ def _grade_term(plan: Plan, visit: Visit, facts: Facts, values: Mapping[str, Any
     """Grade one term from ``values`` (what its rule reads, see ``Facts.values_for``)."""
     term = plan.term
     inputs = _inputs(plan, values, facts.notes)
-    if term.category in EXTENSION_CATEGORIES and _inputs_absent(plan, values):
-        # the first input a rule reads is its section's (present_when, or the measurement)
-        absent = _not_gradable(term, inputs, missing_reason(plan.reported[0][0]))
+    if plan.absent_reason is not None and _inputs_absent(plan, values):
+        absent = _not_gradable(term, inputs, plan.absent_reason)
         absent.absent = True
         return absent
 
@@ -546,16 +564,10 @@ EXTENSION_CATEGORIES = frozenset({"hepatic", "fluid", "anemia", "weight"})
 
 def _inputs_absent(plan: Plan, values: Mapping[str, Any]) -> bool:
     """No input of the term is in the visit (a consequence only counts when it is true)."""
-    for name, per_term, _ in plan.reported:
-        if per_term:
-            continue
-        value = values.get(name, MISSING)
-        if name.startswith("consequences."):
-            if value is True:
-                return False
-        elif value is not MISSING:
+    for name in plan.section_inputs:
+        if values.get(name, MISSING) is not MISSING:
             return False
-    return True
+    return all(values.get(name, MISSING) is not True for name in plan.true_inputs)
 
 
 _SETTLED_BY = {

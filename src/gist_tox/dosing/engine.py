@@ -18,18 +18,19 @@ from fractions import Fraction
 from typing import TYPE_CHECKING, Any, NamedTuple
 
 from gist_tox.dosing.interactions import add_advice
-from gist_tox.dosing.label import Cap, LabelFamilies
+from gist_tox.dosing.label import Cap, LabelFamilies, LiverLimits, liver_limits
 from gist_tox.dosing.schema import DosingRules
 from gist_tox.units import exact, show
 from gist_tox.visit import HistoryEntry, Visit
 
 if TYPE_CHECKING:
+    from collections.abc import Mapping
+
     from gist_tox.comedications import Comedication
     from gist_tox.facts import Facts
-    from gist_tox.grading import TermGrade
+    from gist_tox.grading import Plan, TermGrade
     from gist_tox.other_events import OtherEvent
     from gist_tox.ruleset.loader import RuleSet
-    from gist_tox.ruleset.schema import TermRule
 
 PRIORITY = {"discontinue": 5, "hold": 4, "reduce": 3, "resume": 2, "escalate": 1, "continue": 0}
 """The most protective action wins; ``advice`` findings have no say in the action."""
@@ -188,6 +189,7 @@ class _Limits(NamedTuple):
     ladder: _Ladder
     texts: dict[str, Any]
     """The rule-derived values of the texts' placeholders."""
+    liver: LiverLimits
 
 
 def dosing_limits(rules: DosingRules) -> _Limits:
@@ -214,6 +216,7 @@ def dosing_limits(rules: DosingRules) -> _Limits:
             "hold_grade": rules.skin.hold_from_grade,
             "stop_grade": rules.skin.discontinue_from_grade,
         },
+        liver=liver_limits(rules.label),
     )
 
 
@@ -230,7 +233,7 @@ def recommend(
     list)."""
     rules: DosingRules = ruleset.dosing
     engine = _Engine(
-        visit, grades, rules, facts, ruleset.terms, events or [], ruleset.dosing_limits
+        visit, grades, rules, facts, ruleset.plans, events or [], ruleset.dosing_limits
     )
     engine.comedications = comedications or []
     return engine.run()
@@ -243,12 +246,12 @@ class _Engine:
         grades: dict[str, TermGrade],
         rules: DosingRules,
         facts: Facts,
-        terms: list[TermRule] | None = None,
+        plans: Mapping[str, Plan] | None = None,
         events: list[OtherEvent] | None = None,
         ruleset_limits: _Limits | None = None,
     ) -> None:
         self.visit = visit
-        self.terms: list[TermRule] = [] if terms is None else terms
+        self.plans: Mapping[str, Plan] = {} if plans is None else plans
         self.grades = grades
         self.rules = rules
         self.limits: _Limits = ruleset_limits or dosing_limits(rules)
@@ -429,7 +432,7 @@ class _Engine:
     def run(self) -> Recommendation:
         from gist_tox.dosing.review import grade_review
 
-        self.review.extend(grade_review(self.visit, self.grades, self.terms, self.rules))
+        self.review.extend(grade_review(self.visit, self.grades, self.plans, self.rules))
         self._death()
         self._hematologic()
         self._skin()

@@ -14,16 +14,36 @@ without the extension's sections gets exactly the recommendation it got before.
 from __future__ import annotations
 
 from fractions import Fraction
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 from gist_tox.units import exact, show
 
 if TYPE_CHECKING:
     from gist_tox.dosing.engine import _Engine
+    from gist_tox.dosing.label_schema import LabelRules
     from gist_tox.other_events import OtherEvent
 
 LIVER = (("bilirubin", "bilirubin"), ("alt", "ALT"), ("ast", "AST"))
 """Liver tests in the order ties are broken (extension A, "History and holds")."""
+
+
+class LiverLimits(NamedTuple):
+    """The hepatotoxicity rule's multiples of the ULN as exact numbers, per liver test: the
+    same for every visit, so worked out once with the engine's limits (``dosing_limits``)."""
+
+    hold_above: dict[str, Fraction]
+    resume_below: dict[str, Fraction]
+    grade_4_above: dict[str, Fraction]
+
+
+def liver_limits(rules: LabelRules) -> LiverLimits:
+    h = rules.hepatic
+    return LiverLimits(
+        *(
+            {key: exact(getattr(multiples, key)) for key, _ in LIVER}
+            for multiples in (h.hold_above_x_uln, h.resume_below_x_uln, h.grade_4_above_x_uln)
+        )
+    )
 
 
 class Cap:
@@ -149,10 +169,9 @@ class LabelFamilies:
         return out
 
     def _hepatic(self) -> None:
-        h = self.rules.hepatic
         ratios = self._ratios()
-        hold_at = {k: exact(getattr(h.hold_above_x_uln, k)) for k, _ in LIVER}
-        end_at = {k: exact(getattr(h.resume_below_x_uln, k)) for k, _ in LIVER}
+        liver = self.e.limits.liver
+        hold_at, end_at = liver.hold_above, liver.resume_below
         meeting = [k for k, _ in LIVER if ratios[k] is not None and ratios[k] > hold_at[k]]  # type: ignore[operator]
         failure = next(
             (
@@ -242,12 +261,12 @@ class LabelFamilies:
     def _hepatic_episode(
         self, meeting: list[str], failure: OtherEvent | None, ratios: dict[str, Fraction | None]
     ) -> tuple[str, int]:
-        h = self.rules.hepatic
+        grade_4_above = self.e.limits.liver.grade_4_above
         grades: dict[str, int] = {}
         for key in meeting:
             ratio = ratios[key]
             assert ratio is not None
-            if ratio > exact(getattr(h.grade_4_above_x_uln, key)):
+            if ratio > grade_4_above[key]:
                 grades[key] = 4
                 continue
             graded = self.e.grades.get(_LIVER_TERMS[key])
@@ -265,7 +284,7 @@ class LabelFamilies:
         return _LIVER_TERMS[key], max(best, 1)
 
     def _baseline_reviews(self, meeting: list[str], hold: bool) -> None:
-        h = self.rules.hepatic
+        liver = self.e.limits.liver
         labs = self.e.visit.labs
         impairment = self.e.visit.hepatic_impairment
         label = dict(LIVER)
@@ -274,7 +293,7 @@ class LabelFamilies:
             if test is None:
                 continue
             base = None if test.baseline is None else exact(test.baseline) / exact(test.uln)
-            over = base is not None and base > exact(getattr(h.hold_above_x_uln, key))
+            over = base is not None and base > liver.hold_above[key]
             if key == "bilirubin" and impairment == "severe":
                 over = True
             if key in meeting and over:
@@ -283,7 +302,7 @@ class LabelFamilies:
                     f"pre-treatment {label[key]} already met the label's hold criterion: the"
                     " hold may reflect the baseline, not drug toxicity"
                 )
-            blocks = base is not None and base >= exact(getattr(h.resume_below_x_uln, key))
+            blocks = base is not None and base >= liver.resume_below[key]
             if key == "bilirubin" and impairment in ("moderate", "severe"):
                 blocks = True
             if hold and blocks:

@@ -11,12 +11,11 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from gist_tox.ruleset.conditions import fields_read
-
 if TYPE_CHECKING:
+    from collections.abc import Mapping
+
     from gist_tox.dosing.schema import DosingRules
-    from gist_tox.grading import TermGrade
-    from gist_tox.ruleset.schema import TermRule
+    from gist_tox.grading import Plan, TermGrade
     from gist_tox.visit import Visit
 
 ReviewItem = tuple[str, dict[str, Any]]
@@ -27,11 +26,11 @@ _CLINICIAN = "/clinician"
 
 
 def grade_review(
-    visit: Visit, grades: dict[str, TermGrade], terms: list[TermRule], rules: DosingRules
+    visit: Visit, grades: dict[str, TermGrade], plans: Mapping[str, Plan], rules: DosingRules
 ) -> list[ReviewItem]:
-    """The review codes that the grades of one visit call for, in a stable order."""
+    """The review codes that the grades of one visit call for, in a stable order (``plans``:
+    the rule set's, which know what each grade's cell reads)."""
     out: list[ReviewItem] = []
-    by_id = {t.id: t for t in terms}
     unplaced = [
         g
         for g in grades.values()
@@ -42,8 +41,8 @@ def grade_review(
     above = [
         f"{g.term} grade {g.grade} with {field}"
         for g in grades.values()
-        if g.term_id in by_id
-        for field in _higher_cell_findings(g, by_id[g.term_id], rules)
+        if g.term_id in plans
+        for field in _higher_cell_findings(g, plans[g.term_id].cell_reads, rules)
     ]
     if above:
         out.append(("finding-above-grade", {"terms": "; ".join(above)}))
@@ -60,18 +59,15 @@ def _names(grades: list[TermGrade]) -> str:
     return ", ".join(g.term for g in grades)
 
 
-def _fields_by_grade(term: TermRule) -> dict[int, frozenset[str]]:
-    """Per grade of a term, the visit fields its cell reads (asked only for a present term)."""
-    return {g.grade: frozenset(fields_read(g.when)) for g in term.grades}
-
-
-def _higher_cell_findings(grade: TermGrade, term: TermRule, rules: DosingRules) -> list[str]:
+def _higher_cell_findings(
+    grade: TermGrade, cells: Mapping[int, frozenset[str]], rules: DosingRules
+) -> list[str]:
     """The configured findings recorded (true) for this term that a higher grade's cell reads
-    and the given grade's cell does not.  Only for a term whose findings are present (a term
-    the morphology is not graded under is 0 and says nothing)."""
+    and the given grade's cell does not (``cells``: per grade of the term, the fields its cell
+    reads, ``Plan.cell_reads``).  Only for a term whose findings are present (a term the
+    morphology is not graded under is 0 and says nothing)."""
     if grade.grade is None or not (grade.present or grade.grade > 0):
         return []
-    cells = _fields_by_grade(term)
     own = cells.get(grade.grade, frozenset())
     higher: set[str] = set()
     for number, names in cells.items():
