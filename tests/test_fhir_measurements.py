@@ -162,3 +162,31 @@ def test_liver_tests_do_not_make_a_day_a_visit_day(tmp_path: Path) -> None:
     later = _alt("later", "2025-03-10T09:00:00Z", 500)
     evaluation = _visit(tmp_path, _bundle(later))
     assert str(evaluation.visit.date) == "2025-03-03" and evaluation.visit.labs.alt.value == 212
+
+
+def _ranges(*ranges: dict[str, Any]) -> dict[str, Any]:
+    bundle = _bundle()
+    alt = next(e["resource"] for e in bundle["entry"] if e["resource"]["id"] == "alt-2025-03-03")
+    alt["referenceRange"] = list(ranges)
+    return bundle
+
+
+def _range(high: int, meaning: str | None = None, **more: Any) -> dict[str, Any]:
+    out: dict[str, Any] = {
+        "high": {"value": high, "system": "http://unitsofmeasure.org", "code": "U/L"}
+    }
+    if meaning:
+        system = "http://terminology.hl7.org/CodeSystem/referencerange-meaning"
+        out["type"] = {"coding": [{"system": system, "code": meaning}]}
+    return {**out, **more}
+
+
+def test_the_uln_is_the_normal_ranges_and_two_that_may_apply_are_refused(tmp_path: Path) -> None:
+    bundle = _ranges(_range(100, "therapeutic"), _range(40, "normal"))
+    assert _visit(tmp_path, bundle).visit.labs.alt.uln == 40
+    by_sex = [
+        _range(45, appliesTo=[{"text": "male"}]),
+        _range(35, appliesTo=[{"text": "female"}]),
+    ]
+    line = _refusal(tmp_path, _ranges(*by_sex))
+    assert "Observation/alt-2025-03-03 referenceRange" in line and "2 different" in line

@@ -45,9 +45,9 @@ def comedications(
 
     names: dict[str, tuple[str, str]] = {}
     for resource in resources:
+        if resource.data.get("status") != "active":
+            continue  # looked at before parsing: most orders in a record are not active
         model = resource.parse()
-        if model.status != "active":
-            continue
         concept = model.medicationCodeableConcept
         if concept is None and model.medicationReference is not None:
             concept = medications.get(

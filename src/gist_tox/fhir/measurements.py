@@ -89,16 +89,28 @@ def convert(
     return int(converted) if converted.denominator == 1 else as_float
 
 
+RANGE_MEANING = "http://terminology.hl7.org/CodeSystem/referencerange-meaning"
+
+
+def _normal(ranged: Any) -> bool:
+    """Whether a reference range is the normal range: untyped, or typed ``normal``.  A range
+    coded with another meaning (``therapeutic``, ``recommended``, ...) is no limit of normal."""
+    codings = (
+        [c for c in (ranged.type.coding or []) if c.system == RANGE_MEANING] if ranged.type else []
+    )
+    return not codings or any(c.code == "normal" for c in codings)
+
+
 def limit(resource: Resource, obs: Any, side: str, unit: str, allowed: dict[str, str]) -> Any:
-    """``referenceRange[].low`` or ``.high``: the one limit the Observation gives (in its own
-    unit), ``None`` when it gives none; several different ones are refused (which one applies
-    to this patient would be a guess)."""
+    """``referenceRange[].low`` or ``.high``: the one limit of normal the Observation gives (in
+    its own unit), ``None`` when it gives none; several different ones (ranges by sex or age,
+    say) are refused (which one applies to this patient would be a guess)."""
     from gist_tox.fhir.reader import ucum
 
     found: list[Limit] = []
     for index, ranged in enumerate(obs.referenceRange or []):
         quantity = getattr(ranged, side)
-        if quantity is None or quantity.value is None:
+        if quantity is None or quantity.value is None or not _normal(ranged):
             continue
         element = f"referenceRange[{index}].{side}"
         own = (
