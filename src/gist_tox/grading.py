@@ -714,22 +714,26 @@ def _apply_clinician_grade(
         warnings.append(f"skin.clinician_grade {given} {outcome}: {why}")
         return
     for term in placeable:
-        current = grades[term.id]
-        criterion = next((g for g in term.grades if g.grade == given), None)
-        grades[term.id] = TermGrade(
-            term_id=term.id,
-            term=term.term,
-            meddra_code=term.meddra_code,
-            category=term.category,
-            grade=given,
-            rule=rule_id(term, "clinician"),
-            basis=f"clinician grade {given} (skin.clinician_grade); the findings cannot grade it:"
-            f" {current.not_gradable}",
-            inputs={**current.inputs, "skin.clinician_grade": given},
-            source=criterion.source if criterion else term.source,
-            ctcae=criterion.ctcae if criterion else None,
-            present=given > 0,
-        )
+        grades[term.id] = _clinician_grade(term, grades[term.id], given, "skin.clinician_grade")
+
+
+def _clinician_grade(term: TermRule, current: TermGrade, given: int, field: str) -> TermGrade:
+    """The clinician's grade ``given`` (in ``field``) for a term the findings cannot grade."""
+    criterion = next((g for g in term.grades if g.grade == given), None)
+    return TermGrade(
+        term_id=term.id,
+        term=term.term,
+        meddra_code=term.meddra_code,
+        category=term.category,
+        grade=given,
+        rule=rule_id(term, "clinician"),
+        basis=f"clinician grade {given} ({field}); the findings cannot grade it:"
+        f" {current.not_gradable}",
+        inputs={**current.inputs, field: given},
+        source=criterion.source if criterion else term.source,
+        ctcae=criterion.ctcae if criterion else None,
+        present=given > 0,
+    )
 
 
 def _graded_under_morphology(plan: Plan, values: Mapping[str, Any], skin: Any) -> bool:
@@ -774,21 +778,7 @@ def _apply_fluid_clinician_grades(
                     " review"
                 )
             continue
-        criterion = next((g for g in term.grades if g.grade == given), None)
-        grades[term.id] = TermGrade(
-            term_id=term.id,
-            term=term.term,
-            meddra_code=term.meddra_code,
-            category=term.category,
-            grade=given,
-            rule=rule_id(term, "clinician"),
-            basis=f"clinician grade {given} ({field}); the findings cannot grade it:"
-            f" {current.not_gradable}",
-            inputs={**current.inputs, field: given},
-            source=criterion.source if criterion else term.source,
-            ctcae=criterion.ctcae if criterion else None,
-            present=given > 0,
-        )
+        grades[term.id] = _clinician_grade(term, current, given, field)
 
 
 def _v6_fluid_warnings(visit: Visit, warnings: list[str]) -> None:

@@ -23,8 +23,6 @@ from gist_tox.visit import (
 from gist_tox.visit import Patient as PatientBlock
 from gist_tox.visit_sections import Comedication, Fluid, OtherEvent, Renal, Weight
 
-PATIENT_FORMAT = "gist-tox/patient@1"
-
 
 class _Strict(BaseModel):
     # defer_build: validated through gist_tox.validators, which keeps the validator across runs.
@@ -87,7 +85,3 @@ class Patient(_Strict):
                 )
             previous = visit.date
         return self
-
-
-PatientFile = Patient
-"""Alias: the whole file, as opposed to the ``patient`` block inside it."""

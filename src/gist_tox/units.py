@@ -26,8 +26,6 @@ COUNT_UNIT_FACTORS: dict[str, Fraction] = {
 }
 """Multiply a count in the key's unit by the factor to get 10^9/L."""
 
-CANONICAL_COUNT_UNIT = "10^9/L"
-
 COUNT_UNIT_SPELLINGS: dict[str, CountUnit] = {
     "10^9/L": "10^9/L",
     "x10^9/L": "10^9/L",

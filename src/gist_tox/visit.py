@@ -53,8 +53,6 @@ from gist_tox.visit_sections import (
     Weight,
 )
 
-VISIT_FORMAT = "gist-tox/visit@1"
-
 _ISO_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 
 

@@ -20,7 +20,7 @@ from __future__ import annotations
 import operator
 from collections.abc import Callable, Mapping
 from fractions import Fraction
-from typing import Annotated, Any, Literal, Protocol, Union
+from typing import Annotated, Any, Protocol, Union
 
 from pydantic import BaseModel, ConfigDict, Discriminator, Field, Tag, model_validator
 
@@ -28,8 +28,6 @@ from gist_tox.units import exact
 
 BOUND_SYMBOLS: dict[str, str] = {"lt": "<", "le": "<=", "gt": ">", "ge": ">="}
 """Each bound of a comparison, in the order it is read and shown, with its symbol."""
-
-NEGATED_SYMBOL = {"<": ">=", "<=": ">", ">": "<=", ">=": "<"}
 
 
 class _Node(BaseModel):
@@ -483,6 +481,3 @@ def _compile_two_bounds(
         return _FALSE_ONE if holds_2(num * den_2, num_2 * den) else _FALSE_TWO
 
     return test
-
-
-ConditionKind = Literal["Compare", "IsTrue", "OneOf", "AllOf", "AnyOf", "NotOf"]

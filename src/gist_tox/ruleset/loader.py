@@ -437,10 +437,7 @@ def check_term(rf: RuleFile, version: str) -> list[Problem]:
             f"{term.ctcae_version!r} but the file is in {version_dir(version)}/",
         )
     if (term.applies_to is not None) != (term.category == "skin"):
-        add(
-            ("applies_to",),
-            "skin terms (and only they) must list the morphologies they grade",
-        )
+        add(("applies_to",), "skin terms (and only they) must list the morphologies they grade")
 
     def check(cond: Condition, path: tuple[Any, ...]) -> None:
         if isinstance(cond, AllOf | AnyOf):
@@ -454,10 +451,7 @@ def check_term(rf: RuleFile, version: str) -> list[Problem]:
             return
         info = FIELDS.get(cond.field)
         if info is None:
-            add(
-                (*path, "field"),
-                f"unknown input {cond.field!r}; known: {', '.join(FIELDS)}",
-            )
+            add((*path, "field"), f"unknown input {cond.field!r}; known: {', '.join(FIELDS)}")
             return
         if isinstance(cond, Compare):
             if info.kind != "number":
@@ -469,10 +463,7 @@ def check_term(rf: RuleFile, version: str) -> list[Problem]:
                 if isinstance(bound, FieldRef):
                     other = FIELDS.get(bound.field)
                     if other is None or other.kind != "number":
-                        add(
-                            (*path, op),
-                            f"bound {bound.field!r} is not a numeric input",
-                        )
+                        add((*path, op), f"bound {bound.field!r} is not a numeric input")
         elif isinstance(cond, IsTrue) and info.kind != "bool":
             add((*path, "field"), f"{cond.field} is not yes/no")
         elif isinstance(cond, OneOf):
