@@ -30,7 +30,7 @@ from fractions import Fraction
 from pathlib import Path
 from typing import Any
 
-from gist_tox.documents import Document, FieldPath
+from gist_tox.documents import FieldPath
 from gist_tox.errors import Problem
 from gist_tox.facts import DESCRIBER, FIELDS
 from gist_tox.ruleset.conditions import (
@@ -45,7 +45,6 @@ from gist_tox.ruleset.conditions import (
     compile_condition,
 )
 from gist_tox.ruleset.loader import (
-    CONFIG_FILE,
     VERSIONS,
     RuleBytes,
     RuleFile,
@@ -89,11 +88,12 @@ class _Collector:
         self.root = root
         self.found = found
 
-    def add(self, doc: Document | None, relpath: str, path: tuple[Any, ...], message: str) -> None:
-        if doc is None:
-            self.found.append(Problem(str(self.root / relpath), message, code="rules"))
+    def add(self, where: RuleFile | str, path: FieldPath, message: str) -> None:
+        """A problem at ``path`` of a rule file, or of a path under the rule set (``str``)."""
+        if isinstance(where, str):
+            self.found.append(Problem(str(self.root / where), message, code="rules"))
         else:
-            self.found.append(doc.problem(path, message, code="rules"))
+            self.found.append(where.document.problem(path, message, code="rules"))
 
 
 def check_rules(root: Path) -> list[Problem]:
@@ -114,8 +114,7 @@ def check_rules(root: Path) -> list[Problem]:
         default = files.config.model.default_ctcae_version  # type: ignore[attr-defined]
         if default not in files.terms:
             out.add(
-                files.config.document,
-                CONFIG_FILE,
+                files.config,
                 ("default_ctcae_version",),
                 f"CTCAE v{default} is the default but {version_dir(default)}/ has no term files",
             )
@@ -127,11 +126,11 @@ def check_rules(root: Path) -> list[Problem]:
         _check_skin_routes(version, terms, out)
         check_quotations(version, terms, out)
     if files.dosing is not None:
-        doc, relpath = files.dosing.document, files.dosing.relpath
+        rf, data = files.dosing, files.dosing.document.data
         known = set().union(*all_ids.values())
-        _walk_dosing(doc, relpath, doc.data, (), known, out)
-        _check_dose_steps(doc, relpath, doc.data, out)
-        _check_dosing_wording(doc, relpath, doc.data, known, out)
+        _walk_dosing(rf, data, (), known, out)
+        _check_dose_steps(rf, data, out)
+        _check_dosing_wording(rf, data, known, out)
     return out.found
 
 
@@ -141,14 +140,13 @@ def _check_reference_ranges(rf: RuleFile, ranges: ReferenceRanges, out: _Collect
         value = count_to_canonical(ref.lln, ref.unit)
         if value > PLAUSIBLE_MAX_COUNT[name]:
             out.add(
-                rf.document,
-                rf.relpath,
+                rf,
                 (name, "lln"),
                 f"{show(value)} x10^9/L is above the plausible maximum "
                 f"{PLAUSIBLE_MAX_COUNT[name]} x10^9/L; check the unit",
             )
         if not ref.source.strip():
-            out.add(rf.document, rf.relpath, (name, "source"), "cites no source")
+            out.add(rf, (name, "source"), "cites no source")
 
 
 # --------------------------------------------------------------------------------------------
@@ -165,35 +163,31 @@ def _check_terms(
     seen: dict[str, str] = {}
     for rf in files:
         term: TermRule = rf.model  # type: ignore[assignment]
-        doc = rf.document
         if term.id in seen:
-            out.add(doc, rf.relpath, ("id",), f"term id {term.id!r} also used by {seen[term.id]}")
+            out.add(rf, ("id",), f"term id {term.id!r} also used by {seen[term.id]}")
         seen.setdefault(term.id, rf.relpath)
     ids = set(seen)
     for rf in files:
         term = rf.model  # type: ignore[assignment]
-        doc = rf.document
         if not term.source.strip():
-            out.add(doc, rf.relpath, ("source",), "the term cites no source")
+            out.add(rf, ("source",), "the term cites no source")
         for i, alias in enumerate(term.aliases):
             if alias == term.id or alias in ids:
                 out.add(
-                    doc,
-                    rf.relpath,
+                    rf,
                     ("aliases", i),
                     f"alias {alias!r} is a CTCAE v{version} term id; an alias names the same"
                     " adverse event in another CTCAE version",
                 )
             elif other_ids and alias not in other_ids:
                 out.add(
-                    doc,
-                    rf.relpath,
+                    rf,
                     ("aliases", i),
                     f"alias {alias!r} is not a term of the other CTCAE version",
                 )
         for i, criterion in enumerate(term.grades):
             if not criterion.source.strip():
-                out.add(doc, rf.relpath, ("grades", i, "source"), "the criterion cites no source")
+                out.add(rf, ("grades", i, "source"), "the criterion cites no source")
             wording = _numbers_in(
                 f"{criterion.ctcae} {criterion.note or ''} {term.definition or ''}"
             )
@@ -208,8 +202,7 @@ def _check_terms(
                             and op != "lt"
                         ):
                             out.add(
-                                doc,
-                                rf.relpath,
+                                rf,
                                 (*path, op),
                                 f"{op}: {bound.field} reads the boundary the other way: the"
                                 " CTCAE wording states <LLN (a count at the LLN is normal)",
@@ -227,8 +220,7 @@ def _check_terms(
         missing = sorted(set(range(numbers[0], numbers[-1] + 1)) - set(numbers))
         if missing:
             out.add(
-                doc,
-                rf.relpath,
+                rf,
                 ("grades",),
                 f"grade(s) {', '.join(map(str, missing))} missing between grade {numbers[0]}"
                 f" and grade {numbers[-1]}; CTCAE grades of a term are contiguous",
@@ -236,8 +228,7 @@ def _check_terms(
         if term.nci_grades is not None:
             for grade in sorted(set(term.nci_grades) - set(numbers)):
                 out.add(
-                    doc,
-                    rf.relpath,
+                    rf,
                     ("nci_grades",),
                     f"grade {grade} is defined by NCI for {term.term} (nci_grades) but has no"
                     " criterion in grades; restore it, or remove it from nci_grades on"
@@ -246,8 +237,7 @@ def _check_terms(
             for i, criterion in enumerate(term.grades):
                 if criterion.grade not in term.nci_grades:
                     out.add(
-                        doc,
-                        rf.relpath,
+                        rf,
                         ("grades", i, "grade"),
                         f"grade {criterion.grade} is not one NCI defines for {term.term}"
                         f" (nci_grades: {sorted(term.nci_grades)})",
@@ -265,8 +255,7 @@ def _check_gaps(rf: RuleFile, term: TermRule, out: _Collector) -> None:
         for grade in gap.between:
             if grade not in graded:
                 out.add(
-                    rf.document,
-                    rf.relpath,
+                    rf,
                     ("gaps", i, "between"),
                     f"grade {grade} is not a grade of {term.term} (grades: {sorted(graded)})",
                 )
@@ -287,8 +276,7 @@ def _check_consistent_bounds(rf: RuleFile, term: TermRule, out: _Collector) -> N
         key = criterion.when.model_dump_json(by_alias=True)
         if key in whens:
             out.add(
-                rf.document,
-                rf.relpath,
+                rf,
                 ("grades", i, "when"),
                 f"overlap: grade {criterion.grade} has the same criteria as grade {whens[key]}",
             )
@@ -306,8 +294,7 @@ def _check_consistent_bounds(rf: RuleFile, term: TermRule, out: _Collector) -> N
                 if ident in seen and seen[ident][0] != op:
                     other, grade = seen[ident]
                     out.add(
-                        rf.document,
-                        rf.relpath,
+                        rf,
                         (*path, op),
                         f"{leaf.field} {op} {shown} here but {other} {shown} in grade"
                         f" {grade}: one threshold read two ways",
@@ -357,8 +344,7 @@ def _check_plausible(rf: RuleFile, cond: Condition, path: FieldPath, out: _Colle
         if not low <= value <= high:
             unit = FIELDS[cond.field].unit
             out.add(
-                rf.document,
-                rf.relpath,
+                rf,
                 (*path, op),
                 f"threshold {show(value)} is outside the plausible range of {cond.field}"
                 f" ({show(low)}-{show(high)} {unit}); thresholds are in {unit}",
@@ -395,8 +381,7 @@ def _check_wording(
             continue
         if exact(bound) not in wording:
             out.add(
-                rf.document,
-                rf.relpath,
+                rf,
                 (*path, op),
                 f"threshold {show(exact(bound))} is not stated in this grade's CTCAE wording"
                 " (ctcae), its note or the term's definition; a deliberate local change must"
@@ -407,8 +392,7 @@ def _check_wording(
                 f"{_SYMBOL[o]} {show(exact(bound))}" for o in sorted(ops[exact(bound)])
             )
             out.add(
-                rf.document,
-                rf.relpath,
+                rf,
                 (*path, op),
                 f"{op}: {show(exact(bound))} reads the boundary the other way: the CTCAE"
                 f" wording states {stated} (a range '<A - B' excludes A and includes B)",
@@ -533,7 +517,7 @@ def _check_numeric(
                 if key in reported:
                     continue
                 reported.add(key)
-                out.add(rf.document, rf.relpath, ("grades", index, "when"), message)
+                out.add(rf, ("grades", index, "when"), message)
 
 
 def _probe(
@@ -683,8 +667,7 @@ def _check_skin_routes(version: str, files: list[RuleFile], out: _Collector) -> 
                         if key not in reported:
                             reported.add(key)
                             out.add(
-                                rf.document,
-                                rf.relpath,
+                                rf,
                                 ("applies_to", i, "when"),
                                 "a route may only read skin.bsa_percent",
                             )
@@ -705,14 +688,9 @@ def _check_skin_routes(version: str, files: list[RuleFile], out: _Collector) -> 
                         " under no term (applies_to)"
                     )
                     if near:
-                        out.add(
-                            near[0][0].document,
-                            near[0][0].relpath,
-                            ("applies_to", near[0][1]),
-                            message,
-                        )
+                        out.add(near[0][0], ("applies_to", near[0][1]), message)
                     else:
-                        out.add(None, f"{version_dir(version)}/", (), message)
+                        out.add(f"{version_dir(version)}/", (), message)
             elif len(hits) > 1 and any(
                 conditional and not getattr(rf.model, "applies_to", [])[i].shared
                 for rf, i, conditional in hits
@@ -723,8 +701,7 @@ def _check_skin_routes(version: str, files: list[RuleFile], out: _Collector) -> 
                     names = ", ".join(rf.relpath for rf, _, _ in hits)
                     rf, i, _ = next(h for h in hits if h[2])
                     out.add(
-                        rf.document,
-                        rf.relpath,
+                        rf,
                         ("applies_to", i, "when"),
                         f"skin morphology {morphology!r} at BSA {show(bsa)}% is routed to"
                         f" more than one term: {names}",
@@ -764,7 +741,7 @@ def _plain_text(text: str) -> str:
 
 
 def _check_dosing_wording(
-    doc: Document, relpath: str, data: dict[str, Any], known: set[str], out: _Collector
+    rf: RuleFile, data: dict[str, Any], known: set[str], out: _Collector
 ) -> None:
     """Every number of the dosing rules, and every term they stop the drug for, must stand in
     the source wording quoted for it (``wording``: dotted key -> the label's or the policy's
@@ -772,19 +749,18 @@ def _check_dosing_wording(
     problem: this is what lets ``rules check`` catch a changed threshold or resume dose."""
     wording = data.get("wording")
     if not isinstance(wording, dict):
-        out.add(doc, relpath, (), "no `wording:` block quoting the source of each dosing number")
+        out.add(rf, (), "no `wording:` block quoting the source of each dosing number")
         return
     for key, text in wording.items():
         if not isinstance(text, str) or not text.strip():
-            out.add(doc, relpath, ("wording", key), "quotes no text")
+            out.add(rf, ("wording", key), "quotes no text")
     covered = {k: _numbers_in(v) for k, v in wording.items() if isinstance(v, str)}
     for path, value in _numeric_leaves({k: v for k, v in data.items() if k != "wording"}, ()):
         dotted = ".".join(str(p) for p in path if isinstance(p, str))
         keys = [k for k in covered if dotted == k or dotted.startswith(k + ".")]
         if not keys:
             out.add(
-                doc,
-                relpath,
+                rf,
                 path,
                 f"{dotted} = {show(value)} has no quoted source wording (add it under `wording:`)",
             )
@@ -792,8 +768,7 @@ def _check_dosing_wording(
         key = max(keys, key=len)
         if value not in covered[key]:
             out.add(
-                doc,
-                relpath,
+                rf,
                 path,
                 f"{dotted} = {show(value)} does not appear in its quoted wording"
                 f" (wording.{key}: {wording[key]!r})",
@@ -805,8 +780,7 @@ def _check_dosing_wording(
             quoted = {Fraction(n) for n in re.findall(r"\d+", chain.group(0))}
             for level in sorted(quoted - levels, reverse=True):
                 out.add(
-                    doc,
-                    relpath,
+                    rf,
                     ("ladder_mg",),
                     f"dose level {show(level)} of the quoted ladder is missing from"
                     " ladder_mg (a level dropped without its wording)",
@@ -817,23 +791,21 @@ def _check_dosing_wording(
         dotted = f"skin.{key}"
         text = wording.get(dotted)
         if not isinstance(text, str):
-            out.add(doc, relpath, ("skin", key), f"{dotted} has no quoted source wording")
+            out.add(rf, ("skin", key), f"{dotted} has no quoted source wording")
             continue
         plain = _plain_text(text)
         listed = {v for v in value if isinstance(v, str)}
         for term_id in sorted(listed):
             if _words(term_id) not in plain:
                 out.add(
-                    doc,
-                    relpath,
+                    rf,
                     ("skin", key),
                     f"{term_id} is listed but its wording does not name it ({text!r})",
                 )
         for term_id in sorted(known - listed):
             if _words(term_id) in plain:
                 out.add(
-                    doc,
-                    relpath,
+                    rf,
                     ("skin", key),
                     f"the wording names {_words(term_id)} but {term_id} is not listed",
                 )
@@ -849,7 +821,7 @@ def _numbers(mapping: Any) -> dict[str, Fraction]:
     }
 
 
-def _check_dose_steps(doc: Document, relpath: str, data: dict[str, Any], out: _Collector) -> None:
+def _check_dose_steps(rf: RuleFile, data: dict[str, Any], out: _Collector) -> None:
     """Resume doses step one ladder level down; a hold ends only above where it starts;
     escalation goes up."""
     ladder = (
@@ -876,8 +848,7 @@ def _check_dose_steps(doc: Document, relpath: str, data: dict[str, Any], out: _C
             )
             if after != below:
                 out.add(
-                    doc,
-                    relpath,
+                    rf,
                     path,
                     f"resume dose {after} mg after {before} mg is not the next ladder level"
                     f" ({below if below is not None else 'none: stop'} mg; ladder_mg"
@@ -885,8 +856,7 @@ def _check_dose_steps(doc: Document, relpath: str, data: dict[str, Any], out: _C
                 )
         elif before is not None or after is not None:
             out.add(
-                doc,
-                relpath,
+                rf,
                 path,
                 f"{before} -> {after} mg: both must be ladder doses (ladder_mg {ladder})",
             )
@@ -895,8 +865,7 @@ def _check_dose_steps(doc: Document, relpath: str, data: dict[str, Any], out: _C
     for name in hold.keys() & resume.keys():
         if resume[name] < hold[name]:
             out.add(
-                doc,
-                relpath,
+                rf,
                 ("hematologic", "resume_at_least", name),
                 f"resume at {show(resume[name])} is below the hold threshold"
                 f" {show(hold[name])} (hematologic.hold_below.{name})",
@@ -906,15 +875,14 @@ def _check_dose_steps(doc: Document, relpath: str, data: dict[str, Any], out: _C
         progression["escalate_to_mg"] <= progression["escalate_from_mg"]
     ):
         out.add(
-            doc,
-            relpath,
+            rf,
             ("progression", "escalate_to_mg"),
             "escalation must go to a higher dose than escalate_from_mg",
         )
 
 
 def _walk_dosing(
-    doc: Document, relpath: str, node: Any, path: FieldPath, known: set[str], out: _Collector
+    rf: RuleFile, node: Any, path: FieldPath, known: set[str], out: _Collector
 ) -> None:
     if isinstance(node, dict):
         for key, value in node.items():
@@ -922,7 +890,7 @@ def _walk_dosing(
             if here == ("wording",):
                 continue  # quoted source text, checked by _check_dosing_wording
             if key in _LADDER_KEYS and isinstance(value, list):
-                _check_ladder(doc, relpath, value, here, out)
+                _check_ladder(rf, value, here, out)
             if _is_term_key(key) and known:
                 named: list[tuple[FieldPath, Any]]
                 if isinstance(value, str):
@@ -936,18 +904,17 @@ def _walk_dosing(
                 for where, name in named:
                     if isinstance(name, str) and name not in known and not _nci_id(name):
                         out.add(
-                            doc,
-                            relpath,
+                            rf,
                             where,
                             f"names term {name!r}, which is not a CTCAE term of these"
                             f" rules (known: {', '.join(sorted(known))})",
                         )
             if key == "source" and isinstance(value, str) and not value.strip():
-                out.add(doc, relpath, here, "cites no source")
-            _walk_dosing(doc, relpath, value, here, known, out)
+                out.add(rf, here, "cites no source")
+            _walk_dosing(rf, value, here, known, out)
     elif isinstance(node, list):
         for i, item in enumerate(node):
-            _walk_dosing(doc, relpath, item, (*path, i), known, out)
+            _walk_dosing(rf, item, (*path, i), known, out)
 
 
 def _nci_id(name: str) -> bool:
@@ -958,9 +925,7 @@ def _nci_id(name: str) -> bool:
     return any(name in terms(v) for v in VERSIONS)
 
 
-def _check_ladder(
-    doc: Document, relpath: str, ladder: list[Any], path: FieldPath, out: _Collector
-) -> None:
+def _check_ladder(rf: RuleFile, ladder: list[Any], path: FieldPath, out: _Collector) -> None:
     doses: list[tuple[int, Any]] = []
     for i, step in enumerate(ladder):
         dose = step.get("dose_mg", step.get("mg")) if isinstance(step, dict) else step
@@ -969,8 +934,7 @@ def _check_ladder(
     for (_, a), (j, b) in itertools.pairwise(doses):
         if not b < a:
             out.add(
-                doc,
-                relpath,
+                rf,
                 (*path, j),
                 f"the dose ladder must strictly decrease: {b} mg follows {a} mg",
             )

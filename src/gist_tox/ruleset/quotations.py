@@ -17,7 +17,7 @@ from gist_tox.ruleset.schema import TermRule
 
 
 class _Out(Protocol):
-    def add(self, doc: Any, relpath: str, path: tuple[Any, ...], message: str) -> None: ...
+    def add(self, where: Any, path: tuple[Any, ...], message: str) -> None: ...
 
 
 class _RuleFile(Protocol):
@@ -37,8 +37,7 @@ def check_quotations(version: str, files: Iterable[_RuleFile], out: _Out) -> Non
         entry = nci.get(rule.id)
         if entry is None:
             out.add(
-                rf.document,
-                rf.relpath,
+                rf,
                 ("id",),
                 f"{rule.id!r} is not the id of an NCI CTCAE v{version} term (ids: NCI's term in"
                 " lower case, other characters as '_')",
@@ -55,12 +54,11 @@ def _check_term(rf: _RuleFile, rule: TermRule, entry: NciTerm, version: str, out
         ("soc", rule.soc, entry.soc),
     ):
         if ours != theirs:
-            out.add(rf.document, rf.relpath, (key,), f"{ours!r} differs from {where}: {theirs!r}")
+            out.add(rf, (key,), f"{ours!r} differs from {where}: {theirs!r}")
     defined = entry.defined_grades
     if rule.nci_grades is not None and sorted(rule.nci_grades) != defined:
         out.add(
-            rf.document,
-            rf.relpath,
+            rf,
             ("nci_grades",),
             f"{sorted(rule.nci_grades)} differs from the grades {where} defines for"
             f" {entry.term}: {defined}",
@@ -69,16 +67,14 @@ def _check_term(rf: _RuleFile, rule: TermRule, entry: NciTerm, version: str, out
         cell = entry.cell(criterion.grade)
         if cell is None:
             out.add(
-                rf.document,
-                rf.relpath,
+                rf,
                 ("grades", i, "grade"),
                 f"{where} defines no grade {criterion.grade} for {entry.term} ('-')",
             )
             continue
         if normalise_cell(criterion.ctcae) != normalise_cell(cell):
             out.add(
-                rf.document,
-                rf.relpath,
+                rf,
                 ("grades", i, "ctcae"),
                 f"the quotation differs from {where}, {entry.term}, grade {criterion.grade}"
                 f" {_first_difference(criterion.ctcae, cell)}: rule {criterion.ctcae!r}; NCI"
