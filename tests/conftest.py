@@ -73,6 +73,22 @@ def invoke(args: list[str], input: str | None = None) -> Any:
     return CliRunner().invoke(full_app(), args, input=input)
 
 
+def grade_json(args: list[str]) -> dict[str, Any]:
+    """``gist-tox grade --format json ARGS`` in-process, which must succeed: its result."""
+    run = invoke(["grade", "--format", "json", *args])
+    assert run.exit_code == 0, run.output
+    return json.loads(run.stdout)  # type: ignore[no-any-return]
+
+
+def write_visit(folder: Path, visit: dict[str, Any], name: str = "visit.yaml") -> Path:
+    """``visit`` written as YAML to ``folder/name`` (dates as text)."""
+    import yaml
+
+    path = folder / name
+    path.write_text(yaml.safe_dump(json.loads(json.dumps(visit, default=str))))
+    return path
+
+
 @contextmanager
 def deep_folders(top: Path, levels: list[str], files: dict[int, str]) -> Iterator[None]:
     """A chain of folders named ``levels`` under ``top``, with ``level-N.yaml`` holding

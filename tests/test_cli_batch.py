@@ -12,7 +12,7 @@ from typing import Any
 import pytest
 import yaml
 
-from conftest import EXAMPLES, REPO, invoke, make_visit
+from conftest import EXAMPLES, REPO, grade_json, invoke, make_visit
 from gist_tox.render.csv import CSV_COLUMNS
 
 BAD_INPUTS = REPO / "tests" / "bad_inputs"
@@ -57,12 +57,6 @@ def ndjson(text: str) -> list[dict[str, Any]]:
     return [json.loads(line) for line in text.splitlines()]
 
 
-def grade_json(path: str) -> dict[str, Any]:
-    result = invoke(["grade", "--format", "json", path])
-    assert result.exit_code == 0, result.output
-    return json.loads(result.stdout)  # type: ignore[no-any-return]
-
-
 def test_mixed_folder_every_visit_as_grade_gives_every_bad_file_listed_exit_2(
     tmp_path: Path,
 ) -> None:
@@ -81,7 +75,7 @@ def test_mixed_folder_every_visit_as_grade_gives_every_bad_file_listed_exit_2(
     assert all(r["message"] for r in failed)
     for record in records:
         if record["format"] == "gist-tox/result@1":
-            assert record == grade_json(record["source"])
+            assert record == grade_json([record["source"]])
     # each failure is also one line on stderr, naming the file
     for record in failed:
         assert record["source"] in result.stderr
@@ -111,7 +105,7 @@ def test_csv_has_the_documented_columns_and_one_row_per_file(tmp_path: Path) -> 
     assert list(rows[0]) == list(CSV_COLUMNS)
     assert len(rows) == len([p for p in folder.rglob("*") if p.is_file()])
     severe = next(r for r in rows if r["source"].endswith("severe.yaml"))
-    expected = grade_json(severe["source"])
+    expected = grade_json([severe["source"]])
     assert severe["status"] == "ok" and severe["patient_id"] == "P-SEVERE"
     assert severe["action"] == expected.get("recommendation", {}).get("action", "unknown")
     assert int(severe["worst_grade"]) == max(
@@ -155,7 +149,7 @@ def test_only_actionable_and_latest(tmp_path: Path) -> None:
 
 def test_fail_on_exits_1_and_a_failed_file_still_wins_with_2(tmp_path: Path) -> None:
     folder = clinic(tmp_path / "good", bad=False)
-    severe = grade_json(str(folder / "ward-b" / "severe.yaml"))
+    severe = grade_json([str(folder / "ward-b" / "severe.yaml")])
     action = severe.get("recommendation", {}).get("action", "unknown")
     assert action != "continue"
     assert invoke(["batch", "-f", "ndjson", "--fail-on", "continue", str(folder)]).exit_code == 1
@@ -171,7 +165,7 @@ def test_fail_on_exits_1_and_a_failed_file_still_wins_with_2(tmp_path: Path) -> 
             )
         )
     )
-    mild = grade_json(str(mild_folder / "a.yaml"))
+    mild = grade_json([str(mild_folder / "a.yaml")])
     if mild.get("recommendation", {}).get("action") == "continue":
         assert (
             invoke(["batch", "-f", "csv", "--fail-on", "escalate", str(mild_folder)]).exit_code == 0

@@ -10,6 +10,7 @@ import pytest
 
 from conftest import RULES, invoke, make_visit, result_of
 from gist_tox.errors import RulesError
+from gist_tox.ruleset.cases import deep_merge
 from gist_tox.ruleset.loader import load_ruleset
 
 SUNITINIB = ["sunitinib"]
@@ -526,3 +527,73 @@ def test_a_hold_without_a_reason_is_kept_for_the_clinician() -> None:
     r = result["recommendation"]
     assert r["action"] == "hold" and "clinician" in r["resume_when"]
     assert any("unknown reason" in w for w in result["warnings"])
+
+
+# --------------------------------------------------------------------------------------------
+# Hematologic dosing reads counts: the same recommendation under both CTCAE versions, at the
+# counts where the two versions grade differently.
+
+
+def _anc(value: float) -> dict[str, Any]:
+    return {"anc": {"value": value, "unit": "10^9/L"}}
+
+
+def _plt(value: float) -> dict[str, Any]:
+    return {"platelets": {"value": value, "unit": "10^9/L"}}
+
+
+HEME_VISITS = [
+    {"labs": {**_anc(0.7), **_plt(200)}},
+    {"labs": {**_anc(0.3), **_plt(24)}},
+    {"labs": {**_anc(1.2), **_plt(60)}},
+    {"labs": {**_anc(2.0), **_plt(40)}},
+    {"labs": {**_anc(0.999), **_plt(49.9)}},
+    {"labs": {**_anc(1.0), **_plt(50)}},
+    {"labs": {**_anc(3.0), **_plt(9)}},
+    {
+        "labs": {**_anc(0.8), **_plt(150)},
+        "fever": {"max_temperature": {"value": 39, "unit": "C"}, "hours_at_or_above_38": 3},
+    },
+    {
+        "labs": {**_anc(1.6), **_plt(80)},
+        "imatinib": {"current_dose_mg": 0, "on_hold_for": "hematologic"},
+        "history": [
+            {
+                "date": "2024-02-01",
+                "category": "hematologic",
+                "term": "platelet_count_decreased",
+                "grade": 3,
+                "dose_mg": 400,
+            }
+        ],
+    },
+    {
+        "labs": {**_anc(1.6), **_plt(80)},
+        "imatinib": {"current_dose_mg": 0, "on_hold_for": "hematologic"},
+        "history": [
+            {
+                "date": "2024-02-01",
+                "category": "hematologic",
+                "term": "thrombocytopenia",
+                "grade": 3,
+                "dose_mg": 400,
+            }
+        ],
+    },
+]
+
+
+@pytest.mark.parametrize("sections", HEME_VISITS)
+def test_hematologic_recommendation_is_the_same_under_both_versions(
+    sections: dict[str, Any],
+) -> None:
+    visit = deep_merge(make_visit(), sections)
+    v5, v6 = result_of(visit, "5.0"), result_of(visit, "6.0")
+    assert "recommendation" in v5 and "recommendation" in v6, "results carry no recommendation"
+    strip = ("reasons",)
+    same5 = {k: v for k, v in v5["recommendation"].items() if k not in strip}
+    same6 = {k: v for k, v in v6["recommendation"].items() if k not in strip}
+    assert same5 == same6
+    assert [(r["rule"], r["text"]) for r in v5["recommendation"]["reasons"]] == [
+        (r["rule"], r["text"]) for r in v6["recommendation"]["reasons"]
+    ]

@@ -7,6 +7,8 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from conftest import make_visit, result_of
 from gist_tox.errors import InputError
@@ -249,3 +251,159 @@ def test_death_attributed_to_a_clinician_graded_term_gives_its_grade_5() -> None
     )
     assert result["grades"][ERY]["grade"] == 5
     assert not [w for w in result["warnings"] if "not present" in w or "clinician" in w]
+
+
+# --------------------------------------------------------------------------------------------
+# CTCAE v6.0 beside v5.0: where the same findings grade differently (each version's own cells
+# are its golden cases).
+
+
+def grade6(**sections: Any) -> dict[str, Any]:
+    grades: dict[str, Any] = result_of(make_visit(**sections), "6.0")["grades"]
+    return grades
+
+
+def grade5(**sections: Any) -> dict[str, Any]:
+    grades: dict[str, Any] = result_of(make_visit(**sections), "5.0")["grades"]
+    return grades
+
+
+def anc_lab(value: float, unit: str = "10^9/L", **extra: Any) -> dict[str, Any]:
+    return {"anc": {"value": value, "unit": unit, **extra}}
+
+
+def plt_lab(value: float, unit: str = "10^9/L", **extra: Any) -> dict[str, Any]:
+    return {"platelets": {"value": value, "unit": unit, **extra}}
+
+
+def test_neutrophils_v6_grade_1_ignores_the_lln() -> None:
+    # 1.6 is below the lab's LLN of 1.8: grade 1 in v5.0, grade 0 in v6.0.
+    assert grade5(labs=anc_lab(1.6, lln=1.8))["neutrophil_count_decreased"]["grade"] == 1
+    assert grade6(labs=anc_lab(1.6, lln=1.8))["neutrophil_count_decreased"]["grade"] == 0
+
+
+def mp_skin(**findings: Any) -> dict[str, Any]:
+    return {"skin": {"morphology": "maculopapular", **findings}}
+
+
+def test_rash_maculo_papular_v6_grades_4_and_5_read_its_own_consequences() -> None:
+    findings = mp_skin(bsa_percent=70, symptoms="severe")
+    assert (
+        grade6(**findings, consequences={"life_threatening": ["rash_maculo_papular"]})[
+            "rash_maculo_papular"
+        ]["grade"]
+        == 4
+    )
+    assert grade6(**findings, consequences={"died": True})["rash_maculo_papular"]["grade"] == 5
+    # v5.0 has no grade 4 or 5 for this term: the consequence is a warning, not a grade.
+    result = result_of(make_visit(**findings, consequences={"died": True}), "5.0")
+    assert result["grades"]["rash_maculo_papular"]["grade"] == 3
+    assert any("consequences.died" in w for w in result["warnings"])
+
+
+def test_exfoliative_over_90_is_erythroderma_in_v5_and_both_terms_in_v6() -> None:
+    findings = {
+        "morphology": "exfoliative",
+        "bsa_percent": 95,
+        "symptoms": "moderate",
+        "intervention": "iv",
+    }
+    v5, v6 = grade5(skin=findings), grade6(skin=findings)
+    assert "exfoliative_dermatitis" not in v5
+    assert (v5["erythroderma"]["grade"], v5["rash_maculo_papular"]["grade"]) == (3, 0)
+    assert (
+        v6["exfoliative_dermatitis"]["grade"],
+        v6["erythroderma"]["grade"],
+        v6["rash_maculo_papular"]["grade"],
+    ) == (3, 3, 0)
+
+
+def test_sjs_life_threatening_is_grade_4_in_v6_only() -> None:
+    findings = {"morphology": "bullous", "bsa_percent": 20, "detachment_bsa_percent": 5}
+    lt = {"life_threatening": True}
+    assert grade6(skin=findings, consequences=lt)["stevens_johnson_syndrome"]["grade"] == 4
+    assert grade5(skin=findings, consequences=lt)["stevens_johnson_syndrome"]["grade"] == 3
+
+
+def test_life_threatening_true_fn_with_exfoliative_dermatitis_is_refused_in_v6_only() -> None:
+    visit = make_visit(
+        labs=anc_lab(0.3),
+        fever={"max_temperature": {"value": 39.4, "unit": "C"}, "hours_at_or_above_38": 20},
+        consequences={"life_threatening": True},
+        skin={"morphology": "exfoliative", "bsa_percent": 95, "intervention": "iv"},
+    )
+    assert result_of(visit, "5.0")["grades"]["febrile_neutropenia"]["grade"] == 4
+    with pytest.raises(InputError, match="exfoliative_dermatitis"):
+        result_of(visit, "6.0")
+
+
+_COUNTS = st.integers(min_value=0, max_value=150_000)  # cells/uL
+
+
+@settings(max_examples=40, deadline=None)
+@given(low=_COUNTS, high=_COUNTS)
+def test_v6_count_grades_are_monotone_and_unit_invariant(low: int, high: int) -> None:
+    """A lower count never gives a lower grade, and /uL and 10^9/L give the same grade."""
+    low, high = sorted((low, high))
+    for term, lab in (("neutrophil_count_decreased", "anc"), ("thrombocytopenia", "platelets")):
+        per_ul = [
+            grade6(labs={lab: {"value": n, "unit": "/uL"}})[term]["grade"] for n in (low, high)
+        ]
+        si = grade6(labs={lab: {"value": low / 1000, "unit": "10^9/L"}})[term]["grade"]
+        assert per_ul[0] >= per_ul[1]
+        assert si == per_ul[0]  # low/1000 as written is exact decimal: no rounding drift
+
+
+# --------------------------------------------------------------------------------------------
+# The same visit under both versions
+
+
+@pytest.mark.parametrize(
+    ("sections", "term5", "term6", "v5", "v6"),
+    [
+        ({"labs": anc_lab(0.7)}, "neutrophil_count_decreased", "neutrophil_count_decreased", 3, 2),
+        ({"labs": anc_lab(0.3)}, "neutrophil_count_decreased", "neutrophil_count_decreased", 4, 3),
+        ({"labs": plt_lab(24)}, "platelet_count_decreased", "thrombocytopenia", 4, 3),
+        (
+            mp_skin(bsa_percent=60, symptoms="none"),
+            "rash_maculo_papular",
+            "rash_maculo_papular",
+            2,
+            3,
+        ),
+        (
+            mp_skin(bsa_percent=8, symptoms="moderate"),
+            "rash_maculo_papular",
+            "rash_maculo_papular",
+            1,
+            3,
+        ),
+        (
+            mp_skin(bsa_percent=20, adl_limitation="self_care"),
+            "rash_maculo_papular",
+            "rash_maculo_papular",
+            3,
+            1,
+        ),
+        (
+            {"skin": {"morphology": "target_lesions", "bsa_percent": 20}},
+            "erythema_multiforme",
+            "erythema_multiforme",
+            None,
+            1,
+        ),
+    ],
+)
+def test_same_visit_differs_between_versions(
+    sections: dict[str, Any], term5: str, term6: str, v5: int | None, v6: int
+) -> None:
+    assert grade5(**sections)[term5]["grade"] == v5
+    assert grade6(**sections)[term6]["grade"] == v6
+
+
+def test_forty_percent_sloughing_sjs_grade_4_in_v6_beyond_the_v5_band() -> None:
+    findings = {"morphology": "bullous", "bsa_percent": 50, "detachment_bsa_percent": 40}
+    assert grade5(skin=findings)["stevens_johnson_syndrome"]["grade"] == 0
+    assert grade6(skin=findings)["stevens_johnson_syndrome"]["grade"] == 4
+    assert grade5(skin=findings)["toxic_epidermal_necrolysis"]["grade"] == 4
+    assert grade6(skin=findings)["toxic_epidermal_necrolysis"]["grade"] == 4
