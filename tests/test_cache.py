@@ -9,7 +9,6 @@ from pathlib import Path
 import pytest
 
 from conftest import RULES
-from gist_tox import diskcache
 from gist_tox.ruleset import cache
 from gist_tox.ruleset.loader import load_ruleset
 
@@ -100,17 +99,3 @@ def test_yml_files_are_part_of_the_key_and_other_files_are_not(rules_copy: Path)
     assert _key(rules_copy) == before
     (rules_copy / "extra.yml").write_text("kind: config\n")
     assert _key(rules_copy) != before
-
-
-def test_the_cache_keeps_only_the_newest_entries(
-    rules_copy: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    monkeypatch.setattr(diskcache, "KEEP", 2)
-    path = rules_copy / "ctcae-5.0" / "neutrophil_count_decreased.yaml"
-    text = path.read_text()
-    for bound in ("0.6", "0.7", "0.8"):
-        path.write_text(text.replace("lt: 0.5}", f"lt: {bound}}}"))
-        load_ruleset(rules_copy, "5.0")
-    entries = list((rules_copy.parent / "cache").glob("rules-*.pickle"))
-    assert len(entries) == 2
-    assert cache.load(_key(rules_copy)) is not None  # the newest is kept

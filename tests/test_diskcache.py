@@ -3,12 +3,10 @@
 from __future__ import annotations
 
 import os
-import shutil
 from pathlib import Path
 
 import pytest
 
-import gist_tox
 from gist_tox import diskcache
 
 HEADER = b"test-format/1"
@@ -71,22 +69,6 @@ def test_an_unwritable_cache_is_silently_skipped(
     monkeypatch.setenv("GIST_TOX_CACHE_DIR", str(tmp_path / "file" / "cache"))
     diskcache.write("thing", "k1", HEADER, 1)
     assert diskcache.read("thing", "k1", HEADER) is None
-
-
-def test_the_software_stamp_changes_when_a_module_changes(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    package = tmp_path / "gist_tox"
-    shutil.copytree(
-        Path(gist_tox.__file__).parent,
-        package,
-        ignore=shutil.ignore_patterns("__pycache__", "_shipped_rules"),
-    )
-    monkeypatch.setattr(gist_tox, "__file__", str(package / "__init__.py"))
-    before = diskcache.software_stamp.__wrapped__()
-    module = package / "grading.py"
-    module.write_text(module.read_text() + "\n# an edit\n")
-    assert diskcache.software_stamp.__wrapped__() != before
 
 
 def test_a_relative_xdg_cache_home_is_ignored(
