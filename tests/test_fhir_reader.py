@@ -249,6 +249,25 @@ def test_an_ehrs_adverse_event_of_extension_a_is_history_in_the_category_dosing_
     assert [(e.term, e.category) for e in history] == ([(term, category)] if category else [])
 
 
+def test_each_repetition_of_the_other_events_group_is_one_event(tmp_path: Path) -> None:
+    events = [
+        {"term": "diarrhea", "grade": 2},
+        {"term": "gastrointestinal_disorders_other_specify", "grade": 2, "specify": "gastritis"},
+    ]
+    result = evaluate_file(_write(tmp_path, _bundle(other_events=events)), _RULES)
+    assert [e.model_dump(exclude_none=True) for e in result.visit.other_events or []] == events
+    bundle = _bundle(other_events=events[:1])
+    qr = next(
+        e["resource"]
+        for e in bundle["entry"]
+        if e["resource"]["resourceType"] == "QuestionnaireResponse"
+    )
+    group = next(i for i in qr["item"] if i["linkId"] == "other_events")
+    group["item"].append({"linkId": "skin.tenderness", "answer": [{"valueBoolean": True}]})
+    line = _one_line_error(tmp_path, bundle)
+    assert "skin.tenderness is not an item of other_events" in line
+
+
 def test_a_questionnaire_answer_must_agree_with_the_orders(tmp_path: Path) -> None:
     bundle = _bundle()
     qr = next(

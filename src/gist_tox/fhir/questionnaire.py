@@ -1,11 +1,13 @@
 """The shipped Questionnaire for what only the clinician knows, and reading its answers.
 
 Why a Questionnaire: skin findings, consequences, disease status, indication and the reason for
-a hold are not in any laboratory feed; an EHR can render a Questionnaire as a form and store
-the answers as a QuestionnaireResponse.  Each item's ``linkId`` is the visit format's dotted
-field path (``skin.bsa_percent``), so an answer lands in exactly the field a YAML visit would
-hold, and the visit model validates it the same way.  The answer options of coded items are
-read from the visit model, so the form cannot drift from the format.
+a hold (and visit format extension A's fluid findings, dialysis, hepatic impairment class, other
+CTCAE events and baselines) are not in any laboratory feed; an EHR can render a Questionnaire as
+a form and store the answers as a QuestionnaireResponse.  Each item's ``linkId`` is the visit
+format's dotted field path (``skin.bsa_percent``), so an answer lands in exactly the field a
+YAML visit would hold, and the visit model validates it the same way; ``other_events`` is a
+repeating group, one repetition per event.  The answer options of coded items are read from
+the visit model, so the form cannot drift from the format.
 """
 
 from __future__ import annotations

@@ -6,13 +6,19 @@ What is read, and from where (the README's integrator section says the same):
   (:data:`~gist_tox.fhir.codes.LAB_CODES`), units from ``valueQuantity.code`` (UCUM), the LLN
   from ``referenceRange.low``.  Two different values of one lab on the visit's day are refused,
   naming both resources: never averaged, never one picked.
+* Visit format extension A's liver tests, hemoglobin, weight and creatinine clearance from
+  Observations by LOINC code (:data:`~gist_tox.fhir.codes.MORE_LAB_CODES`), with the ULN,
+  the LLN and the pre-treatment baselines (:mod:`gist_tox.fhir.measurements`).
+* ``comedications`` from the active orders and statements of other medicines
+  (:mod:`gist_tox.fhir.comedications`).
 * ``fever`` from body temperature Observations of the day: the highest reading, and the hours
   the readings establish at or above 38.0 C (:mod:`gist_tox.fhir.temperature`).
 * ``imatinib`` doses from MedicationRequest (an order, not a proposal) and MedicationStatement
   coded as imatinib: the current dose from the latest one on or before the visit (on hold,
   stopped or completed: 0), the starting dose from the earliest.
 * What only the clinician knows from QuestionnaireResponses to the shipped Questionnaire
-  authored on the visit's day (:mod:`gist_tox.fhir.questionnaire`).
+  authored on the visit's day (:mod:`gist_tox.fhir.questionnaire`), extension A's ``fluid``,
+  ``renal.dialysis``, ``hepatic_impairment`` and ``other_events`` included.
 * ``history`` from AdverseEvents before the visit that carry a CTCAE grade >= 1.
 
 Which day: the latest with a blood count, unless one is asked for.  Resources of other types,
