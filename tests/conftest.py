@@ -23,6 +23,12 @@ os.environ.setdefault("GIST_TOX_CACHE_DIR", tempfile.mkdtemp(prefix="gist-tox-te
 REPO = Path(__file__).resolve().parents[1]
 RULES = REPO / "rules"
 EXAMPLES = REPO / "examples"
+HANG_S = 15.0
+"""A bound for "refused at once, never hangs": far above a healthy run on a loaded 2-CPU CI
+machine (so it never flakes), far below what the guarded failure costs (a writer that keeps a
+pipe open for 60 s, an alias bomb of 10**30 nodes). Speed itself is shown in benchmarks/."""
+WRITER_S = 60
+"""How long the test writers hold a named pipe open: four times HANG_S."""
 
 BASE_VISIT: dict[str, Any] = {
     "patient": {"id": "TEST-1"},

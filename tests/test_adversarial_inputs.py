@@ -21,7 +21,7 @@ from typing import Any
 import pytest
 from typer.testing import CliRunner
 
-from conftest import REPO, deep_folders, make_visit, result_of
+from conftest import HANG_S, REPO, WRITER_S, deep_folders, make_visit, result_of
 from gist_tox.cli import full_app
 
 GIST_TOX = Path(sys.executable).with_name("gist-tox")
@@ -460,7 +460,7 @@ def run(
 ) -> tuple[subprocess.CompletedProcess[bytes], float]:
     start = time.monotonic()
     done = subprocess.run(
-        [str(GIST_TOX), *args], cwd=cwd, input=stdin, capture_output=True, timeout=20
+        [str(GIST_TOX), *args], cwd=cwd, input=stdin, capture_output=True, timeout=WRITER_S
     )
     return done, time.monotonic() - start
 
@@ -489,7 +489,7 @@ def assert_refused(code: int, out: bytes, err: str, took: float, name: str) -> N
     for line in lines:
         assert line.startswith("gist-tox: ") and shown in line, (name, err)
     assert out == b"", (name, out[:300])
-    assert took < 5, (name, took)
+    assert took < HANG_S, (name, took)
 
 
 @pytest.fixture(scope="module")
@@ -695,11 +695,11 @@ def test_a_deep_folder_and_a_held_pipe_stop_nothing(tmp_path: Path) -> None:
     folder.mkdir()
     (folder / "a.yaml").write_text(VISIT)
     os.mkfifo(folder / "held.yaml")
-    writer = subprocess.Popen(["sh", "-c", "sleep 30 > held.yaml"], cwd=folder)
+    writer = subprocess.Popen(["sh", "-c", f"sleep {WRITER_S} > held.yaml"], cwd=folder)
     try:
         with deep_folders(folder, ["d"] * 1000, {1000: VISIT}):
             done, took = run(["batch", "visits", "--format", "ndjson", "--jobs", "2"], tmp_path)
-        assert took < 10, took
+        assert took < HANG_S, took
         assert done.returncode == 2, done.stderr
         records = {Path(r["source"]).name: r for r in map(json.loads, done.stdout.splitlines())}
         assert set(records) == {"a.yaml", "held.yaml", "level-1000.yaml"}, records
@@ -707,7 +707,7 @@ def test_a_deep_folder_and_a_held_pipe_stop_nothing(tmp_path: Path) -> None:
         assert "named pipe" in records["held.yaml"]["message"]
         done, took = run(["grade", "held.yaml"], folder)
         assert_refused(done.returncode, done.stdout, done.stderr.decode(), took, "held.yaml")
-        assert took < 5
+        assert took < HANG_S
     finally:
         writer.kill()
         writer.wait()

@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from conftest import EXAMPLES, REPO, invoke, make_visit, refusal_lines
+from conftest import EXAMPLES, HANG_S, REPO, invoke, make_visit, refusal_lines
 
 CORPUS = Path(__file__).parent / "bad_inputs"
 EXPECTED: dict[str, list[str]] = yaml.safe_load((CORPUS / "expected.yaml").read_text())
@@ -44,7 +44,7 @@ def test_bad_file_is_refused_with_its_message(name: str) -> None:
     path = str(CORPUS / name)
     start = time.monotonic()
     result = invoke(["grade", "--format", "json", path])
-    assert time.monotonic() - start < 3
+    assert time.monotonic() - start < HANG_S
     line = assert_refused(result, path)
     for expected in EXPECTED[name]:
         assert expected in line, (expected, line)
@@ -248,4 +248,4 @@ def test_a_named_pipe_nothing_writes_to_never_hangs(tmp_path: Path) -> None:
     assert "named pipe" in line
     code, errors, _ = batch_errors([str(folder)])
     assert code == 2 and [Path(str(e["source"])).name for e in errors] == ["pipe.yaml"]
-    assert time.monotonic() - start < 10
+    assert time.monotonic() - start < HANG_S
