@@ -86,6 +86,24 @@ def test_review_comes_right_after_the_action_and_in_the_closing_line(tmp_path: P
     assert "REVIEW 1 above first" in lines[-1]
 
 
+def test_caps_share_one_line_lowest_first_with_why(tmp_path: Path) -> None:
+    history = [
+        {
+            "date": "2024-01-08",
+            "category": "hepatic",
+            "term": "alanine_aminotransferase_increased",
+            "grade": 3,
+            "dose_mg": 600,
+        },
+    ]
+    path = write(tmp_path, renal={"creatinine_clearance_ml_min": 45}, history=history)
+    lines = grade(path).stdout.splitlines()
+    caps = [line for line in lines if line.startswith("caps  ")]
+    assert len(caps) == 1 and len(caps[0]) <= 80, caps
+    assert caps[0].startswith("caps  hepatic <= 400, renal <= 600 mg/day (A hepatotoxicity episode")
+    assert not any(line.startswith("caps") for line in grade(SEED).stdout.splitlines())
+
+
 def test_verbose_is_the_full_table_with_every_reason_and_rule_id() -> None:
     text = grade("-v", SEED).stdout
     assert "recommendation" in text and "[dosing/imatinib-gist/skin-hold;" in text

@@ -47,6 +47,9 @@ def render_one_screen(console: Console, result: dict[str, Any]) -> None:
     print_line(console, head)
     for line in recommendation_lines(rec):
         console.print(line)
+    caps = caps_line(rec)
+    if caps is not None:
+        print_line(console, caps)
     for line in reason_lines(rec):
         print_line(console, line)
     comedications = comedication_line(result)
@@ -126,6 +129,19 @@ def recommendation_lines(rec: dict[str, Any] | None) -> list[Text]:
     if rec.get("alternatives"):
         lines.append(Text(f"alternatives: {', '.join(rec['alternatives'])}", style="cyan"))
     return lines
+
+
+def caps_line(rec: dict[str, Any] | None) -> Text | None:
+    """Every dose cap at the visit in one line, lowest first: kind and highest daily dose first
+    (so that they survive a cut line), then why (the first clause of each cap's text), e.g.
+    ``caps  hepatic <= 300, renal <= 600 mg/day (A hepatotoxicity episode happened at 400
+    mg/day; Renal impairment, mild (CrCL 45 mL/min))``; ``None`` when no cap applies."""
+    caps = (rec or {}).get("caps") or []
+    if not caps:
+        return None
+    doses = ", ".join(f"{c['kind'].replace('_', ' ')} <= {c['max_dose_mg']}" for c in caps)
+    why = "; ".join(c["text"].split(": ", 1)[0] for c in caps)
+    return Text.assemble(("caps  ", "dim"), (f"{doses} mg/day", "bold"), f" ({why})")
 
 
 def reason_lines(rec: dict[str, Any] | None) -> list[Text]:
