@@ -181,6 +181,24 @@ def test_warnings_match_as_substrings() -> None:
     assert compare(expect, {"warnings": []}) != []
 
 
+def test_other_events_patient_factors_and_next_visit_are_compared_partially() -> None:
+    expect = Expect(
+        other_events=[{"term_id": "diarrhea", "category": "other_nonhematologic"}],
+        patient_factors={"renal": {"band": "mild"}},
+        next_visit={"history": [{"term": "diarrhea", "grade": 3}]},
+    )
+    actual = {
+        "other_events": [{"term_id": "diarrhea", "grade": 3, "category": "other_nonhematologic"}],
+        "patient_factors": {"renal": {"band": "mild", "max_dose_mg": 600}, "comedications": []},
+        "next_visit": {"history": [{"term": "diarrhea", "grade": 3, "dose_mg": 400}]},
+    }
+    assert compare(expect, actual) == []
+    actual["patient_factors"] = {"renal": None}
+    actual["next_visit"] = {"history": []}
+    found = compare(expect, actual)
+    assert [line.split(":")[0] for line in found] == ["patient_factors.renal", "next_visit.history"]
+
+
 def test_recommendation_missing_is_a_failure() -> None:
     found = compare(Expect(recommendation={"action": "hold"}), {"grades": {}})
     assert found and found[0].field == "recommendation"
