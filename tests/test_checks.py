@@ -90,20 +90,33 @@ EDEMA = "ctcae-5.0/edema_limbs.yaml"
 
 
 @pytest.mark.parametrize(
-    ("old", "new", "expected"),
+    ("relpath", "old", "new", "expected"),
     [
-        ("between: [2, 3]", "between: [2, 4]", "grade 4 is not a grade of Edema limbs"),
+        (EDEMA, "between: [2, 3]", "between: [2, 4]", "grade 4 is not a grade of Edema limbs"),
         (
+            EDEMA,
             "discrepancy_percent, gt: 30}\n    reason",
             "discrepancy_percent, gt: 35}\n    reason",
             "gaps[0].when.all[1].gt: threshold 35 is not stated",
         ),
+        (
+            "ctcae-6.0/anemia.yaml",
+            "mmol_l, ge: {field: labs.hemoglobin.lln}, lt: 6.2}",
+            "mmol_l, ge: {field: labs.hemoglobin.lln}, lt: 6.3}",
+            "warnings[0].when.any[2].all[1].lt: threshold 6.3 is not stated",
+        ),
+        (
+            "ctcae-6.0/anemia.yaml",
+            "{field: labs.hemoglobin.g_l, ge",
+            "{field: labs.hemoglobin.gl, ge",
+            "warnings[0].when.any[1].all[1].field: unknown input 'labs.hemoglobin.gl'",
+        ),
     ],
 )
-def test_a_gap_names_grades_and_thresholds_of_its_term(
-    tmp_path: Path, old: str, new: str, expected: str
+def test_gaps_and_term_warnings_are_checked_like_grades(
+    tmp_path: Path, relpath: str, old: str, new: str, expected: str
 ) -> None:
-    found = lines(edited(tmp_path, EDEMA, old, new))
+    found = lines(edited(tmp_path, relpath, old, new))
     assert any(expected in line for line in found), found
 
 

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
+
 from conftest import RULES
 from gist_tox.ruleset.checks import check_rules
 from test_checks import edited, lines
@@ -13,17 +15,31 @@ def test_every_shipped_quotation_is_ncis_cell() -> None:
     assert [p for p in check_rules(RULES) if "NCI" in p.message] == []
 
 
-def test_a_quotation_edited_by_one_word_is_reported(tmp_path: Path) -> None:
-    root = edited(
-        tmp_path,
-        "ctcae-5.0/neutrophil_count_decreased.yaml",
-        '"<1000 - 500/mm3; <1.0 - 0.5 x 10e9 /L"',
-        '"<1000 - 500/mm3; <1.0 to 0.5 x 10e9 /L"',
-    )
-    found = lines(root)
+@pytest.mark.parametrize(
+    ("relpath", "old", "new", "says"),
+    [
+        (
+            "ctcae-5.0/neutrophil_count_decreased.yaml",
+            '"<1000 - 500/mm3; <1.0 - 0.5 x 10e9 /L"',
+            '"<1000 - 500/mm3; <1.0 to 0.5 x 10e9 /L"',
+            "grades[2].ctcae: the quotation differs from NCI CTCAE v5.0, Neutrophil count"
+            " decreased, grade 3",
+        ),
+        (
+            "ctcae-6.0/pleural_effusion.yaml",
+            'ctcae: "Symptomatic with respiratory distress and hypoxia',
+            'ctcae: "Symptomatic with respiratory distress or hypoxia',
+            "grades[2].ctcae: the quotation differs from NCI CTCAE v6.0, Pleural effusion, grade 3",
+        ),
+    ],
+)
+def test_a_quotation_edited_by_one_word_is_reported_naming_term_and_grade(
+    tmp_path: Path, relpath: str, old: str, new: str, says: str
+) -> None:
+    found = lines(edited(tmp_path, relpath, old, new))
     assert len(found) == 1, found
-    assert "grades[2].ctcae: the quotation differs from NCI CTCAE v5.0" in found[0]
-    assert "neutrophil_count_decreased.yaml:" in found[0]
+    assert says in found[0]
+    assert f"{relpath}:" in found[0]
 
 
 def test_a_wrong_meddra_code_and_an_unknown_id_are_reported(tmp_path: Path) -> None:

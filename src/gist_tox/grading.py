@@ -153,6 +153,10 @@ def grade_visit(
     else:
         grades = first
         _apply_clinician_grade(visit, values, plans, grades, warnings)
+    for plan in plans.values():
+        for test, text in plan.warnings:
+            if test.test(values[plan.term.id])[0] is True:
+                warnings.append(text)
     if visit.fluid is not None:
         _apply_fluid_clinician_grades(visit, terms, grades, warnings)
         if terms and terms[0].ctcae_version == "6.0":
@@ -251,6 +255,8 @@ def term_inputs(term: TermRule) -> list[str]:
         names.extend(fields_read(grade.when))
     for gap in term.gaps:
         names.extend(fields_read(gap.when))
+    for warning in term.warnings:
+        names.extend(fields_read(warning.when))
     return list(dict.fromkeys(names))
 
 
@@ -326,6 +332,7 @@ class Plan(Record):
         "shown_as",
         "term",
         "true_inputs",
+        "warnings",
     )
 
     def __init__(
@@ -337,6 +344,7 @@ class Plan(Record):
         inputs: tuple[_Input, ...],
         grade_0: str,
         gaps: tuple[tuple[Compiled, GradeGap], ...] = (),
+        warnings: tuple[tuple[Compiled, str], ...] = (),
     ) -> None:
         self.term = term
         self.gaps = gaps
@@ -344,6 +352,8 @@ class Plan(Record):
         self.cell_reads = {g.grade: frozenset(fields_read(g.when)) for g in term.grades}
         """Per grade, the inputs its cell reads (which findings a higher cell records: the
         dosing rules' review)."""
+        self.warnings = warnings
+        """The term's own warnings, each with its condition."""
         self.grade_reads = frozenset(n for g in term.grades for n in fields_read(g.when))
         """The inputs the term's grades read (which consequences can grade it)."""
         self.criteria = criteria
@@ -396,6 +406,7 @@ def _plan(term: TermRule) -> Plan:
         inputs=tuple(inputs),
         grade_0=rule_id(term, "grade-0"),
         gaps=tuple((compile_condition(g.when), g) for g in term.gaps),
+        warnings=tuple((compile_condition(w.when), w.text) for w in term.warnings),
     )
 
 

@@ -247,8 +247,8 @@ def _check_terms(
 
 
 def _check_gaps(rf: RuleFile, term: TermRule, out: _Collector) -> None:
-    """A hole between cells names two grades the term has, and its thresholds are numbers its
-    CTCAE wording (or the gap's note) states, as a grade's must be."""
+    """A hole between cells names two grades the term has, and its thresholds (and a term
+    warning's) are numbers its CTCAE wording (or their note) states, as a grade's must be."""
     graded = {0} | {g.grade for g in term.grades}
     cells = " ".join(f"{g.ctcae} {g.note or ''}" for g in term.grades)
     for i, gap in enumerate(term.gaps):
@@ -261,6 +261,11 @@ def _check_gaps(rf: RuleFile, term: TermRule, out: _Collector) -> None:
                 )
         wording = _numbers_in(f"{cells} {gap.note or ''}")
         for path, cond in _leaves(gap.when, ("gaps", i, "when")):
+            _check_plausible(rf, cond, path, out)
+            _check_wording(rf, cond, path, wording, out)
+    for i, warning in enumerate(term.warnings):
+        wording = _numbers_in(f"{cells} {warning.note or ''}")
+        for path, cond in _leaves(warning.when, ("warnings", i, "when")):
             _check_plausible(rf, cond, path, out)
             _check_wording(rf, cond, path, wording, out)
 

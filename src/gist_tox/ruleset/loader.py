@@ -493,6 +493,10 @@ def check_term(rf: RuleFile, version: str) -> list[Problem]:
             add(("grades", i, "when"), "only grade 5 may read consequences.died")
     if term.present_when is not None:
         check(term.present_when, ("present_when",))
+    for i, gap in enumerate(term.gaps):
+        check(gap.when, ("gaps", i, "when"))
+    for i, warning in enumerate(term.warnings):
+        check(warning.when, ("warnings", i, "when"))
     for i, route in enumerate(term.applies_to or []):
         if route.when is not None:
             check(route.when, ("applies_to", i, "when"))

@@ -57,6 +57,17 @@ class GradeGap(_Rule):
         return self
 
 
+class TermWarning(_Rule):
+    """A warning the term adds to the result when ``when`` holds: a grade that NCI's literal cell
+    gives although a reader would not expect it (CTCAE Anemia with a lab LLN at or below 10.0
+    g/dL: a value within the lab's range is grade 2), said rather than left silent."""
+
+    when: Condition
+    text: Annotated[str, Field(min_length=1)]
+    note: str | None = None
+    """Where the reading comes from."""
+
+
 class SkinRoute(_Rule):
     """A morphology graded under this term, optionally only when a condition holds."""
 
@@ -95,6 +106,8 @@ class TermRule(_Rule):
     grades: list[GradeCriterion] = Field(min_length=1)
     gaps: list[GradeGap] = Field(default_factory=list)
     """Findings that fit no cell, with their nearest grades (see :class:`GradeGap`)."""
+    warnings: list[TermWarning] = Field(default_factory=list)
+    """Warnings the term adds when their condition holds (see :class:`TermWarning`)."""
 
     @model_validator(mode="after")
     def _grades_unique(self) -> TermRule:
