@@ -120,8 +120,9 @@ def _liver(
     values[f"labs.{key}.x_uln"] = value / uln
     notes[f"labs.{key}.x_uln"] = f"{label} {test.value:g} {test.unit}, ULN {test.uln:g} {test.unit}"
     if test.baseline is None:
+        # D9: shown in the grade's inputs (a yes/no input carries no note, so the multiple does)
         values[f"labs.{key}.baseline_normal"] = True
-        notes[f"labs.{key}.baseline_normal"] = "baseline not given: graded as if normal"
+        notes[f"labs.{key}.x_uln"] += "; baseline not given: graded as if normal"
         if value > uln:
             warnings.append(
                 f"labs.{key}: no baseline given; {label} {test.value:g} {test.unit} is above the"
