@@ -640,13 +640,15 @@ class LabelFamilies:
         for cap in caps:
             spec = self.e.rules.rules[cap.rule]
             values = {**cap.values, "cap": cap.max_dose_mg, "dose": self.e.dose}
+            lowers = self.e.dose > cap.max_dose_mg
+            text = spec.text if lowers or spec.in_force is None else spec.in_force
             out.append(
                 {
                     "kind": cap.kind,
                     "max_dose_mg": cap.max_dose_mg,
                     "rule": cap.rule,
                     "source": spec.source,
-                    "text": self.e._fill(spec.text, values),
+                    "text": self.e._fill(text, values),
                 }
             )
         return out

@@ -123,10 +123,13 @@ class RuleText(_Rule):
     name: Annotated[str, Field(min_length=1)] | None = None
     """How another rule's text refers to this one ("the skin cap"): a rule overruled by this one
     says so, e.g. "Overruled: the skin cap, 300 mg/day, applies"."""
+    in_force: Annotated[str, Field(min_length=1)] | None = None
+    """A cap's text in ``recommendation.caps`` when it does not lower today's dose (imatinib
+    held, or taken at or below the cap): ``text`` says to reduce, which is then not so."""
 
     @model_validator(mode="after")
     def _known_placeholders(self) -> RuleText:
-        for name in _PLACEHOLDER.findall(self.text):
+        for name in _PLACEHOLDER.findall(f"{self.text} {self.in_force or ''}"):
             if name not in PLACEHOLDERS:
                 raise ValueError(
                     f"unknown placeholder {{{name}}} in text; known: "
