@@ -54,7 +54,6 @@ class Expect(_Strict):
     """Each text must occur in some warning."""
     other_events: list[dict[str, Any]] | None = None
     """The echoed ``other_events``, item by item (each partial)."""
-    patient_factors: dict[str, Any] | None = None
     next_visit: dict[str, Any] | None = None
     """What the visit records for the next one: ``history`` entries, dose, holds."""
 
@@ -348,7 +347,7 @@ def compare(expect: Expect, actual: dict[str, Any], source: str = "") -> list[Pr
             out.extend(match(expect.recommendation, rec, "recommendation"))
     if expect.warnings is not None:
         out.extend(_match_texts(expect.warnings, actual.get("warnings", []), "warnings"))
-    for name in ("other_events", "patient_factors", "next_visit"):
+    for name in ("other_events", "next_visit"):
         wanted = getattr(expect, name)
         if wanted is not None:
             out.extend(match(wanted, actual.get(name), name))
