@@ -341,3 +341,29 @@ def test_a_hepatic_episode_is_derived_held_resumed_and_capped() -> None:
         ("resume", 300, 300),
         ("continue", 300, 300),
     ]
+
+
+def test_a_worse_finding_during_a_hepatic_hold_raises_its_episode_to_clinician_decided() -> None:
+    """Extension A, "History and holds": ALT 22.5 x ULN (grade 4) during a hold for a grade 3
+    episode raises that episode's grade, so the hold no longer ends by itself."""
+    cbc = {"anc": {"value": 3.0, "unit": "10^9/L"}, "platelets": {"value": 200, "unit": "10^9/L"}}
+
+    def liver(alt: float) -> dict[str, Any]:
+        return {
+            "labs": {
+                **cbc,
+                "alt": {"value": alt, "unit": "U/L", "uln": 40},
+                "ast": {"value": 30, "unit": "U/L", "uln": 40},
+                "bilirubin": {"value": 10, "unit": "umol/L", "uln": 21},
+            }
+        }
+
+    data = timeline_of(patient_with([liver(212), liver(900), liver(95)]))
+    recs = [v["recommendation"] for v in data["visits"]]
+    assert [(r["action"], r["resume_dose_mg"], r["alternatives"]) for r in recs] == [
+        ("hold", 300, []),
+        ("hold", 300, ["sunitinib"]),
+        ("hold", 300, ["sunitinib"]),
+    ]
+    assert recs[2]["reasons"][0]["rule"].endswith("/hepatic-clinician")
+    assert "record it in history" in " ".join(data["visits"][1]["warnings"])

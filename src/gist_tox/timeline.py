@@ -96,10 +96,12 @@ def next_state(state: State, evaluation: Evaluation, date: Any) -> State:
     rec = evaluation.recommendation
     if rec is None:  # a rule set without dosing rules: nothing changes
         return state
-    history = [
-        *state.history,
-        *(validators.validate(HistoryEntry, e.as_history(date)) for e in rec.new_episodes),
-    ]
+    history = list(state.history)
+    for raised in rec.raised_episodes:
+        # the episode behind a hold, raised by a worse finding during it (keeps date and dose)
+        at = max(i for i, e in enumerate(history) if e.category == raised.category)
+        history[at] = validators.validate(HistoryEntry, raised.as_history(history[at].date))
+    history.extend(validators.validate(HistoryEntry, e.as_history(date)) for e in rec.new_episodes)
     if rec.action in ("hold", "discontinue"):
         return State(0, list(rec.hold_for) or ["other"], history)
     return State(rec.dose_mg, [], history)

@@ -112,6 +112,7 @@ class Recommendation:
         "hold_for",
         "new_episodes",
         "patient_factors",
+        "raised_episodes",
         "reasons",
         "resume_dose_mg",
         "resume_when",
@@ -134,7 +135,11 @@ class Recommendation:
         review: list[dict[str, str]] | None = None,
         caps: list[dict[str, Any]] | None = None,
         patient_factors: dict[str, Any] | None = None,
+        raised_episodes: list[Episode] | None = None,
     ) -> None:
+        self.raised_episodes: list[Episode] = [] if raised_episodes is None else raised_episodes
+        """During a hepatic, fluid or other non-hematologic hold, the episode behind it with the
+        higher grade (and term) this visit shows: a timeline writes it over that episode."""
         self.caps: list[dict[str, Any]] = [] if caps is None else caps
         """Every cap at the visit, lowest first (``kind``, ``max_dose_mg``, rule, source, text)."""
         self.patient_factors = patient_factors
@@ -259,6 +264,7 @@ class _Engine:
         self.findings: list[Finding] = []
         self.warnings: list[str] = []
         self.episodes: list[Episode] = []
+        self.raised: list[Episode] = []
         self.review: list[tuple[str, dict[str, Any]]] = []
         """(code, placeholder values) of what the tool could not judge."""
         drug = visit.imatinib
@@ -897,6 +903,7 @@ class _Engine:
             warnings=_unique(self.warnings),
             hold_for=hold_for,
             new_episodes=self.episodes,
+            raised_episodes=self.raised,
             review=self._review_items(),
             caps=caps,
             patient_factors=self.label.patient_factors(

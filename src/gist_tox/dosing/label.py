@@ -195,6 +195,13 @@ class LabelFamilies:
             clinician = behind is not None and (
                 behind.grade >= 4 or behind.term == "hepatic_failure"
             )
+            raised = (
+                self._raise(
+                    "hepatic", behind, *self._hepatic_episode(meeting, failure, ratios, False)
+                )
+                if finding
+                else False
+            )
             not_yet = [
                 f"{label[k]} not measured"
                 if ratios[k] is None
@@ -215,6 +222,7 @@ class LabelFamilies:
                 not_yet,
                 clinician,
             )
+            self._raised_alternatives(raised)
             return
         if finding:
             dose = self.e.base_dose
@@ -259,8 +267,14 @@ class LabelFamilies:
                 )
 
     def _hepatic_episode(
-        self, meeting: list[str], failure: OtherEvent | None, ratios: dict[str, Fraction | None]
+        self,
+        meeting: list[str],
+        failure: OtherEvent | None,
+        ratios: dict[str, Fraction | None],
+        recorded: bool = True,
     ) -> tuple[str, int]:
+        """The term and grade a hepatic episode records; ``recorded``: it is recorded at this
+        visit (not only compared with the episode behind a hold), so a grade 0 is said."""
         grade_4_above = self.e.limits.liver.grade_4_above
         grades: dict[str, int] = {}
         for key in meeting:
@@ -276,12 +290,43 @@ class LabelFamilies:
         if failure is not None:
             return "hepatic_failure", max(best, failure.grade, 1)
         key = next(k for k, _ in LIVER if grades.get(k) == best)
-        if best == 0:
+        if best == 0 and recorded:
             self.e.warnings.append(
                 f"{dict(LIVER)[key]} met the label's hold criterion at CTCAE grade 0 (baseline"
                 " above it): the episode is recorded as grade 1"
             )
         return _LIVER_TERMS[key], max(best, 1)
+
+    def _raise(self, category: str, behind: Any, term: str, grade: int) -> bool:
+        """During a hold: a finding above the episode behind it (a higher grade, or hepatic
+        failure) raises that episode's grade and term (extension A, "History and holds"); a
+        timeline writes it over the episode, in a single visit file the clinician records it.
+        Returns whether the raised episode makes the hold clinician-decided."""
+        if behind is None or behind.dose_mg <= 0:
+            return False
+        failure = term == "hepatic_failure" and behind.term != "hepatic_failure"
+        if grade <= behind.grade and not failure:
+            return False
+        from gist_tox.dosing.engine import Episode
+
+        grade = max(grade, behind.grade)
+        self.e.raised.append(Episode(category, term, grade, behind.dose_mg))
+        self.e.warnings.append(
+            f"{term} grade {grade} during the {category} hold is above the episode behind it"
+            f" ({behind.term} grade {behind.grade}): record it in history as that episode's"
+            " grade (a timeline does)"
+        )
+        clinician_from = {
+            "hepatic": 4,
+            "fluid": self.rules.fluid.clinician_from_grade,
+            "other_nonhematologic": self.rules.other_nonhematologic.clinician_from_grade,
+        }[category]
+        return grade >= clinician_from or failure
+
+    def _raised_alternatives(self, clinician: bool) -> None:
+        """A hold made clinician-decided at this visit names the alternatives from now on."""
+        if clinician and self.e.findings:
+            self.e.findings[-1].alternatives = list(self.e.rules.alternatives)
 
     def _baseline_reviews(self, meeting: list[str], hold: bool) -> None:
         liver = self.e.limits.liver
@@ -422,6 +467,10 @@ class LabelFamilies:
         if on_hold:
             behind, dose = self._held_episode("fluid", history)
             resume = self._below(dose) or None if dose is not None else None
+            worst = max(holding, key=lambda x: x[2], default=None)
+            raised = (
+                self._raise("fluid", behind, worst[0], worst[2]) if worst is not None else False
+            )
             names = _same_event(behind.term) if behind is not None else set()
             own = [x for x in found if x[0] in names]
             problems: list[str] = []
@@ -452,6 +501,7 @@ class LabelFamilies:
                 behind is not None and behind.grade >= f.clinician_from_grade,
                 resume_grade=current,
             )
+            self._raised_alternatives(raised)
             return
         if holding:
             tid, term, grade = max(holding, key=lambda x: x[2])
@@ -508,6 +558,12 @@ class LabelFamilies:
         if on_hold:
             behind, dose = self._held_episode("other_nonhematologic", history)
             resume = self._below(dose) or None if dose is not None else None
+            worst_event = max(severe, key=lambda x: x.grade, default=None)
+            raised = (
+                self._raise("other_nonhematologic", behind, worst_event.term_id, worst_event.grade)
+                if worst_event is not None
+                else False
+            )
             listed = {ev.term_id: ev for ev in self.events if ev.category == "other_nonhematologic"}
             problems: list[str] = []
             if behind is not None and behind.term not in listed:
@@ -532,6 +588,7 @@ class LabelFamilies:
                 behind is not None and behind.grade >= o.clinician_from_grade,
                 resume_grade=listed[term].grade if term in listed else "?",
             )
+            self._raised_alternatives(raised)
             return
         if severe:
             ev = max(severe, key=lambda x: x.grade)
