@@ -3,10 +3,12 @@
 Grades never fall as ANC or platelets fall, or as BSA or detachment rise; for bullous
 reactions the property holds for the higher of SJS and TEN (above 30% detachment v5.0's SJS is
 0 because the reaction is TEN).  Writing the same count in another unit never changes a grade.
+The liver grades equal an independent reading of the reference's tables at every band edge.
 """
 
 from __future__ import annotations
 
+import itertools
 from decimal import Decimal
 from typing import Any
 
@@ -340,3 +342,63 @@ def test_a_skin_finding_present_is_never_all_zero(skin: dict[str, Any], version:
     grades = result_of(make_visit(skin=skin), version)["grades"]
     skin_terms = [t for t in grades if t in _SKIN_TERMS]
     assert skin_terms and any(grades[t]["grade"] != 0 for t in skin_terms), grades
+
+
+# The reference's reading of the liver cells (ctcae-more-terms.md, sections 1 and 3, "Reading"):
+# per branch, the top of grades 0-3 as (multiple, inclusive); above the last, grade 4.
+_LIVER_BANDS: dict[tuple[str, str], list[tuple[int | Decimal, bool]]] = {
+    ("alt", "uln"): [(1, True), (3, True), (5, True), (20, True)],
+    ("bilirubin", "uln"): [(1, True), (Decimal("1.5"), True), (3, True), (10, True)],
+    ("alt", "5.0"): [(Decimal("1.5"), False), (3, True), (5, True), (20, True)],
+    ("bilirubin", "5.0"): [(1, True), (Decimal("1.5"), True), (3, True), (10, True)],
+    ("alt", "6.0"): [(1, False), (Decimal("1.5"), True), (2, True), (4, True)],
+    ("bilirubin", "6.0"): [(1, False), (Decimal("1.5"), True), (Decimal("2.5"), True), (10, True)],
+}
+
+
+def _liver_reading(
+    test: str, version: str, value: Decimal, uln: Decimal, base: Decimal | None
+) -> int | None:
+    branch, ratio = "uln", value / uln
+    if base is not None and base > uln:
+        branch, ratio = version, value / base
+        if test == "alt" and version == "6.0" and base > 5 * uln and 2 < ratio <= 4:
+            return None  # fits no v6.0 cell (D10): nearest grades 2 and 4
+    for grade, (top, inclusive) in enumerate(_LIVER_BANDS[(test, branch)]):
+        if ratio < top or (inclusive and ratio == top):
+            return grade
+    return 4
+
+
+def test_liver_grades_are_the_references_reading_at_every_band_edge() -> None:
+    """ALT (AST reads the same cells) and bilirubin, both versions, each branch (no baseline,
+    baseline above the ULN, and for v6.0 ALT above 5 x ULN): just below, at and just above
+    every band edge of the branch, the grade is what the reference's table says (exact
+    arithmetic: a ratio is never rounded). Every edge, not a sample: a bound read the wrong
+    way is met at one point only."""
+    wrong = []
+    for test, version, base_x in itertools.product(
+        ("alt", "bilirubin"), ("5.0", "6.0"), (None, Decimal(2), Decimal("5.5"))
+    ):
+        unit, uln = {"alt": ("U/L", Decimal(40)), "bilirubin": ("umol/L", Decimal(21))}[test]
+        base = None if base_x is None else base_x * uln
+        branch = "uln" if base is None else version
+        edges = [top for top, _ in _LIVER_BANDS[(test, branch)]]
+        for edge, shift in itertools.product(
+            edges, (Decimal("-0.001"), Decimal(0), Decimal("0.001"))
+        ):
+            value = (edge + shift) * (uln if base is None else base)
+            lab: dict[str, Any] = {"value": float(value), "unit": unit, "uln": float(uln)}
+            if base is not None:
+                lab["baseline"] = float(base)  # a float is read by its shortest text: exact
+            got = grade(make_visit(ctcae_version=version, labs={test: lab}), _LIVER_TERM[test])
+            want = _liver_reading(test, version, value, uln, base)
+            if got != want:
+                wrong.append((test, version, str(base), str(value), got, want))
+    assert wrong == []
+
+
+_LIVER_TERM = {
+    "alt": "alanine_aminotransferase_increased",
+    "bilirubin": "blood_bilirubin_increased",
+}
