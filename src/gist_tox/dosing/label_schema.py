@@ -61,6 +61,7 @@ LABEL_REVIEW_CODES = (
 )
 LABEL_PLACEHOLDERS = frozenset(
     {
+        "field",
         "tests",
         "test",
         "kind",

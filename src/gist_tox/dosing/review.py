@@ -52,6 +52,7 @@ def grade_review(
     bedside = _bedside_above(visit, grades, rules)
     if bedside is not None:
         out.append(("bedside-grade-above", bedside))
+    out.extend(("bedside-grade-above", b) for b in _fluid_bedside_above(visit, grades, rules))
     return out
 
 
@@ -119,4 +120,33 @@ def _bedside_above(
         if worst is not None and worst.grade
         else "no skin grade above 0"
     )
-    return {"given": given, "computed": shown}
+    return {"field": "skin.clinician_grade", "given": given, "computed": shown}
+
+
+def _fluid_bedside_above(
+    visit: Visit, grades: dict[str, TermGrade], rules: DosingRules
+) -> list[dict[str, Any]]:
+    """A fluid subsection's bedside grade means what the skin one means (extension A): at or
+    above ``bedside_grade_from`` and above the grade its findings give, it is reviewed."""
+    from gist_tox.grading import FLUID_SUBSECTIONS
+
+    if visit.fluid is None:
+        return []
+    out = []
+    for term_id, name in FLUID_SUBSECTIONS.items():
+        section = getattr(visit.fluid, name)
+        given = getattr(section, "clinician_grade", None)
+        graded = grades.get(term_id)
+        if given is None or graded is None or given < rules.review_when.bedside_grade_from:
+            continue
+        if graded.grade is None or (graded.rule or "").endswith(_CLINICIAN):
+            continue
+        if graded.grade < given:
+            out.append(
+                {
+                    "field": f"fluid.{name}.clinician_grade",
+                    "given": given,
+                    "computed": f"{graded.term} grade {graded.grade}",
+                }
+            )
+    return out
