@@ -194,7 +194,7 @@ def _attribute_consequences(
             continue
         readers = [t for t in terms if fieldname in grade_reads[t.id]]
         if value is True:
-            present = [t.id for t in readers if first[t.id].present]
+            present = [t.id for t in readers if _candidate(first[t.id])]
             if len(present) == 1:
                 out.setdefault(fieldname, {})[present[0]] = True
             elif not present:
@@ -226,13 +226,13 @@ def _attribute_consequences(
                     f"{fieldname} names {term_id!r}, whose CTCAE criteria do not use"
                     " it; no grade from it"
                 )
-            elif not first[term_id].present and first[term_id].grade is None:
+            elif not _candidate(first[term_id]) and first[term_id].grade is None:
                 # Unknown is not absent: say why the event cannot be told from the findings.
                 warnings.append(
                     f"{fieldname} names {term_id!r}, whose findings cannot be graded"
                     f" at this visit ({first[term_id].not_gradable}); no grade from it"
                 )
-            elif not first[term_id].present:
+            elif not _candidate(first[term_id]):
                 warnings.append(
                     f"{fieldname} names {term_id!r}, which is not present at this"
                     " visit; no grade from it"
@@ -240,6 +240,13 @@ def _attribute_consequences(
             else:
                 out.setdefault(fieldname, {})[term_id] = True
     return out
+
+
+def _candidate(graded: TermGrade) -> bool:
+    """Whether a consequence can belong to the term: its finding is present. Anemia is present
+    whenever its input is (a hemoglobin, or the red-cell transfusion flag; extension A,
+    "Consequences"): a life-threatening anemia need not have a low value at this visit."""
+    return graded.present or (graded.category == "anemia" and not graded.absent)
 
 
 def term_inputs(term: TermRule) -> list[str]:
