@@ -196,7 +196,7 @@ def test_other_events_patient_factors_and_next_visit_are_compared_partially() ->
     actual["patient_factors"] = {"renal": None}
     actual["next_visit"] = {"history": []}
     found = compare(expect, actual)
-    assert [line.split(":")[0] for line in found] == ["patient_factors.renal", "next_visit.history"]
+    assert [p.field for p in found] == ["patient_factors.renal", "next_visit.history"]
 
 
 def test_recommendation_missing_is_a_failure() -> None:

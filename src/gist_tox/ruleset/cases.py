@@ -347,7 +347,7 @@ def compare(expect: Expect, actual: dict[str, Any], source: str = "") -> list[Pr
             out.extend(match(expect.recommendation, rec, "recommendation"))
     if expect.warnings is not None:
         out.extend(_match_texts(expect.warnings, actual.get("warnings", []), "warnings"))
-    for name in ("other_events", "next_visit"):
+    for name in ("patient_factors", "other_events", "next_visit"):
         wanted = getattr(expect, name)
         if wanted is not None:
             out.extend(match(wanted, actual.get(name), name))
