@@ -129,7 +129,7 @@ def check_rules(root: Path) -> list[Problem]:
         rf, data = files.dosing, files.dosing.document.data
         known = set().union(*all_ids.values())
         _walk_dosing(rf, data, (), known, out)
-        _check_dose_steps(rf, data, out)
+        _check_dose_steps(rf, out)
         _check_dosing_wording(rf, data, known, out)
     return out.found
 
@@ -714,10 +714,8 @@ def _check_skin_routes(version: str, files: list[RuleFile], out: _Collector) -> 
 
 
 # --------------------------------------------------------------------------------------------
-# Dosing (the dosing rule model is owned by the dosing engine; these checks read the document
-# generically so that they hold whatever shape the model takes)
-
-_LADDER_KEYS = ("ladder_mg", "dose_levels", "dose_ladder", "ladder", "levels")
+# Dosing: the loaded dosing rules; their numbers and term names are found by walking the loaded
+# document, so that a section the dosing engine adds is covered without a change here
 
 
 def _is_term_key(key: Any) -> bool:
@@ -816,69 +814,35 @@ def _check_dosing_wording(
                 )
 
 
-def _numbers(mapping: Any) -> dict[str, Fraction]:
-    if not isinstance(mapping, dict):
-        return {}
-    return {
-        k: exact(v)
-        for k, v in mapping.items()
-        if isinstance(v, int | float) and not isinstance(v, bool)
-    }
-
-
-def _check_dose_steps(rf: RuleFile, data: dict[str, Any], out: _Collector) -> None:
+def _check_dose_steps(rf: RuleFile, out: _Collector) -> None:
     """Resume doses step one ladder level down; a hold ends only above where it starts;
-    escalation goes up."""
-    ladder = (
-        [d for d in data.get("ladder_mg", []) if isinstance(d, int)]
-        if isinstance(data.get("ladder_mg"), list)
-        else []
-    )
-    hematologic = data.get("hematologic") if isinstance(data.get("hematologic"), dict) else {}
-    assert isinstance(hematologic, dict)
-    steps = hematologic.get("label_recurrence_steps")
-    pairs: list[tuple[FieldPath, Any, Any]] = []
-    if isinstance(steps, list):
-        pairs = [
-            (("hematologic", "label_recurrence_steps", i), s.get("from_mg"), s.get("to_mg"))
-            for i, s in enumerate(steps)
-            if isinstance(s, dict)
-        ]
-    elif isinstance(steps, dict):
-        pairs = [(("hematologic", "label_recurrence_steps", k), k, v) for k, v in steps.items()]
-    for path, before, after in pairs:
-        if before in ladder and after in ladder:
-            below = (
-                ladder[ladder.index(before) + 1] if ladder.index(before) + 1 < len(ladder) else None
-            )
-            if after != below:
-                out.add(
-                    rf,
-                    path,
-                    f"resume dose {after} mg after {before} mg is not the next ladder level"
-                    f" ({below if below is not None else 'none: stop'} mg; ladder_mg"
-                    f" {ladder})",
-                )
-        elif before is not None or after is not None:
+    escalation goes up.  (That the ladder strictly decreases and each step is a lower ladder
+    dose, the dosing model itself refuses.)"""
+    from gist_tox.dosing.schema import DosingRules
+
+    rules: DosingRules = rf.model  # type: ignore[assignment]
+    ladder = list(rules.ladder_mg)
+    for i, step in enumerate(rules.hematologic.label_recurrence_steps):
+        at = ladder.index(step.from_mg) + 1
+        below = ladder[at] if at < len(ladder) else None
+        if step.to_mg != below:
             out.add(
                 rf,
-                path,
-                f"{before} -> {after} mg: both must be ladder doses (ladder_mg {ladder})",
+                ("hematologic", "label_recurrence_steps", i),
+                f"resume dose {step.to_mg} mg after {step.from_mg} mg is not the next ladder"
+                f" level ({below if below is not None else 'none: stop'} mg; ladder_mg"
+                f" {ladder})",
             )
-    hold = _numbers(hematologic.get("hold_below"))
-    resume = _numbers(hematologic.get("resume_at_least"))
-    for name in hold.keys() & resume.keys():
-        if resume[name] < hold[name]:
+    hold, resume = rules.hematologic.hold_below, rules.hematologic.resume_at_least
+    for name in ("anc", "platelets"):
+        if exact(getattr(resume, name)) < exact(getattr(hold, name)):
             out.add(
                 rf,
                 ("hematologic", "resume_at_least", name),
-                f"resume at {show(resume[name])} is below the hold threshold"
-                f" {show(hold[name])} (hematologic.hold_below.{name})",
+                f"resume at {show(exact(getattr(resume, name)))} is below the hold threshold"
+                f" {show(exact(getattr(hold, name)))} (hematologic.hold_below.{name})",
             )
-    progression = _numbers(data.get("progression"))
-    if {"escalate_from_mg", "escalate_to_mg"} <= progression.keys() and (
-        progression["escalate_to_mg"] <= progression["escalate_from_mg"]
-    ):
+    if rules.progression.escalate_to_mg <= rules.progression.escalate_from_mg:
         out.add(
             rf,
             ("progression", "escalate_to_mg"),
@@ -894,8 +858,6 @@ def _walk_dosing(
             here = (*path, key)
             if here == ("wording",):
                 continue  # quoted source text, checked by _check_dosing_wording
-            if key in _LADDER_KEYS and isinstance(value, list):
-                _check_ladder(rf, value, here, out)
             if _is_term_key(key) and known:
                 named: list[tuple[FieldPath, Any]]
                 if isinstance(value, str):
@@ -928,18 +890,3 @@ def _nci_id(name: str) -> bool:
     from gist_tox.nci import VERSIONS, terms
 
     return any(name in terms(v) for v in VERSIONS)
-
-
-def _check_ladder(rf: RuleFile, ladder: list[Any], path: FieldPath, out: _Collector) -> None:
-    doses: list[tuple[int, Any]] = []
-    for i, step in enumerate(ladder):
-        dose = step.get("dose_mg", step.get("mg")) if isinstance(step, dict) else step
-        if isinstance(dose, int | float) and not isinstance(dose, bool):
-            doses.append((i, dose))
-    for (_, a), (j, b) in itertools.pairwise(doses):
-        if not b < a:
-            out.add(
-                rf,
-                (*path, j),
-                f"the dose ladder must strictly decrease: {b} mg follows {a} mg",
-            )
