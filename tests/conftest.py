@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+import typer.testing
 from typer.testing import CliRunner
 
 from gist_tox.cli import full_app
@@ -19,6 +20,23 @@ from gist_tox.ruleset.cases import deep_merge
 
 # Keep the test run's rule-set cache away from the user's own (~/.cache/gist-tox).
 os.environ.setdefault("GIST_TOX_CACHE_DIR", tempfile.mkdtemp(prefix="gist-tox-test-cache-"))
+
+
+def _command_built_once(make: Any) -> Any:
+    """typer's test runner turns the app into a click command at every ``invoke`` (reading each
+    command's signature and type hints: ~35 ms, most of an in-process run); ``gist-tox`` does
+    it once a process.  Build it once a test run too: the same command, run the same way."""
+    built: dict[int, tuple[Any, Any]] = {}
+
+    def command(app: Any) -> Any:
+        if id(app) not in built:
+            built[id(app)] = (app, make(app))  # the app is kept so that its id stays its own
+        return built[id(app)][1]
+
+    return command
+
+
+typer.testing._get_command = _command_built_once(typer.testing._get_command)  # type: ignore[attr-defined]
 
 REPO = Path(__file__).resolve().parents[1]
 RULES = REPO / "rules"
