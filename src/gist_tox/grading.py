@@ -513,7 +513,11 @@ def _grade_term(plan: Plan, visit: Visit, facts: Facts, values: Mapping[str, Any
             )
 
     # Findings in a hole between two cells: only a grade at or above the hole can be met.
-    gap = next((g for test, g in plan.gaps if test.test(values)[0] is True), None)
+    gap = (
+        next((g for test, g in plan.gaps if test.test(values)[0] is True), None)
+        if plan.gaps
+        else None
+    )
     unknown_above: list[tuple[int, tuple[str, ...]]] = []
     failures: list[tuple[int, int]] = []
     for met in plan.criteria:
