@@ -438,15 +438,21 @@ class _Engine:
     def run(self) -> Recommendation:
         from gist_tox.dosing.review import grade_review
 
-        self.review.extend(grade_review(self.visit, self.grades, self.plans, self.rules))
-        self._death()
-        self._hematologic()
-        self._skin()
-        self._other()
-        self.label.run()
-        self._cap()
-        self._progression()
-        return self._combine()
+        try:
+            self.review.extend(grade_review(self.visit, self.grades, self.plans, self.rules))
+            self._death()
+            self._hematologic()
+            self._skin()
+            self._other()
+            self.label.run()
+            self._cap()
+            self._progression()
+            return self._combine()
+        finally:
+            # The label's families point back at the engine: without this the engine, and the
+            # visit and grades it holds, would be a reference cycle that only the cycle
+            # collector frees (each visit's objects lingering until a collection walks them).
+            del self.label
 
     def _skin(self) -> None:
         skin = self.rules.skin
