@@ -416,6 +416,20 @@ def test_scalars_are_built_as_the_loader_builds_them(text: str, name: str) -> No
         loader.dispose()
 
 
+@settings(max_examples=300, deadline=None, derandomize=True)
+@given(number_texts, st.tuples(st.booleans(), st.booleans()))
+def test_tags_are_resolved_as_pyyaml_resolves_them(text: str, implicit: tuple[bool, bool]) -> None:
+    """The reader's tag resolution (without PyYAML's per-scalar list building) gives PyYAML's
+    tag for every scalar, plain or quoted, and for collections."""
+    loader = documents._Loader("")
+    try:
+        for kind in (yaml.ScalarNode, yaml.SequenceNode, yaml.MappingNode):
+            expected = yaml.resolver.BaseResolver.resolve(loader, kind, text, implicit)  # type: ignore[no-untyped-call]
+            assert loader.resolve(kind, text, implicit) == expected, (kind, text, implicit)
+    finally:
+        loader.dispose()
+
+
 # -- reading files ---------------------------------------------------------------------------
 
 

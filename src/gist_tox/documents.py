@@ -151,6 +151,18 @@ class _Loader(_BaseLoader):  # type: ignore[valid-type,misc]
             raise _ambiguous_number(node, value)
         return value
 
+    def resolve(self, kind: Any, value: Any, implicit: Any) -> Any:
+        """The tag of a node, as PyYAML resolves it (the same resolvers, tried in the same
+        order), without building the list of candidates anew for every scalar: the C parser
+        asks this of every key and value of every file.  No path resolvers are registered, so
+        a plain scalar that no implicit resolver matches is text."""
+        if kind is yaml.ScalarNode and implicit[0]:
+            for tag, regexp in _IMPLICIT_RESOLVERS.get(value[:1], _ANY_FIRST_RESOLVERS):
+                if regexp.match(value):
+                    return tag
+            return _STR
+        return super().resolve(kind, value, implicit)
+
     def descend_resolver(self, current_node: Any, current_index: Any) -> None:
         """Nothing to track: no path resolvers are registered (PyYAML's own returns at once)."""
 
@@ -186,6 +198,15 @@ _STR, _SEQ, _MAP = _YAML_TAG + "str", _YAML_TAG + "seq", _YAML_TAG + "map"
 _INT, _FLOAT, _BOOL, _NULL = (_YAML_TAG + name for name in ("int", "float", "bool", "null"))
 _NUMBER_TAGS = frozenset({_INT, _FLOAT, _BOOL, _NULL})
 _MERGE = _YAML_TAG + "merge"
+
+_ANY_FIRST_RESOLVERS = tuple(_Loader.yaml_implicit_resolvers.get(None, ()))
+_IMPLICIT_RESOLVERS = {
+    first: (*resolvers, *_ANY_FIRST_RESOLVERS)
+    for first, resolvers in _Loader.yaml_implicit_resolvers.items()
+    if first is not None
+}
+"""PyYAML's implicit resolvers by a scalar's first character ('' for an empty one), each list
+followed by those for any first character, in the order PyYAML tries them."""
 
 _Loader.add_constructor("tag:yaml.org,2002:timestamp", _Loader.construct_yaml_timestamp)
 _Loader.add_constructor("tag:yaml.org,2002:int", _Loader.construct_yaml_int)
