@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import shutil
 from pathlib import Path
 
@@ -13,10 +14,15 @@ from conftest import RULES
 from gist_tox.ruleset.checks import check_rules
 
 
+def copied(tmp_path: Path) -> Path:
+    """A copy of the shipped rules."""
+    shutil.copytree(RULES, tmp_path / "rules")
+    return tmp_path / "rules"
+
+
 def edited(tmp_path: Path, relpath: str, old: str, new: str, count: int = 1) -> Path:
     """A copy of the shipped rules with ``old`` replaced by ``new`` in one file."""
-    root = tmp_path / "rules"
-    shutil.copytree(RULES, root)
+    root = copied(tmp_path)
     path = root / relpath
     text = path.read_text(encoding="utf-8")
     assert text.count(old) >= count, f"{old!r} not in {relpath}"
@@ -30,6 +36,7 @@ def lines(root: Path) -> list[str]:
 
 ANC = "ctcae-5.0/neutrophil_count_decreased.yaml"
 PLT = "ctcae-5.0/platelet_count_decreased.yaml"
+DOSING = "dosing/imatinib-gist.yaml"
 
 
 def test_shipped_rules_have_no_problems() -> None:
@@ -66,8 +73,7 @@ def test_removed_grade_leaves_a_gap(tmp_path: Path) -> None:
 
 
 def test_removed_middle_grade_is_not_contiguous(tmp_path: Path) -> None:
-    root = tmp_path / "rules"
-    shutil.copytree(RULES, root)
+    root = copied(tmp_path)
     path = root / PLT
     text = path.read_text()
     start = text.index("  - grade: 2")
@@ -356,35 +362,15 @@ def test_consistent_thresholds_pass_and_a_moved_bound_is_caught(
 def test_an_edited_dosing_number_is_caught_against_its_quoted_wording(
     tmp_path: Path, old: str, new: str, expected: str
 ) -> None:
-    import shutil
-
-    from conftest import RULES
-    from gist_tox.ruleset.checks import check_rules
-
-    copy = tmp_path / "rules"
-    shutil.copytree(RULES, copy)
-    path = copy / "dosing" / "imatinib-gist.yaml"
-    text = path.read_text(encoding="utf-8")
-    assert old in text
-    path.write_text(text.replace(old, new), encoding="utf-8")
-    problems = [p.one_line() for p in check_rules(copy)]
-    assert any(expected in p and "imatinib-gist.yaml:" in p for p in problems), problems
+    found = lines(edited(tmp_path, DOSING, old, new))
+    assert any(expected in line and "imatinib-gist.yaml:" in line for line in found), found
 
 
 def test_dosing_rules_without_wording_are_refused(tmp_path: Path) -> None:
-    import re
-    import shutil
-
-    from conftest import RULES
-    from gist_tox.ruleset.checks import check_rules
-
-    copy = tmp_path / "rules"
-    shutil.copytree(RULES, copy)
-    path = copy / "dosing" / "imatinib-gist.yaml"
-    text = path.read_text(encoding="utf-8")
-    path.write_text(re.sub(r"\nwording:\n(  .*\n|    .*\n)+", "\n", text), encoding="utf-8")
-    problems = [p.one_line() for p in check_rules(copy)]
-    assert any("no `wording:` block" in p for p in problems), problems
+    block = re.search(r"\nwording:\n(  .*\n|    .*\n)+", (RULES / DOSING).read_text())
+    assert block is not None
+    found = lines(edited(tmp_path, DOSING, block.group(0), "\n"))
+    assert any("no `wording:` block" in line for line in found), found
 
 
 def test_a_route_shared_on_purpose_is_not_an_overlap_and_unmarked_it_is(tmp_path: Path) -> None:
@@ -396,9 +382,8 @@ def test_a_route_shared_on_purpose_is_not_an_overlap_and_unmarked_it_is(tmp_path
 
 
 def test_a_missing_dosing_file_is_found_as_loading_finds_it(tmp_path: Path) -> None:
-    root = tmp_path / "rules"
-    shutil.copytree(RULES, root)
-    (root / "dosing" / "imatinib-gist.yaml").unlink()
+    root = copied(tmp_path)
+    (root / DOSING).unlink()
     assert lines(root) == [
         f"{root / 'config.yaml'}:8: dosing: names dosing rules 'imatinib-gist', but"
         " dosing/imatinib-gist.yaml does not exist"
@@ -416,7 +401,6 @@ def test_interaction_names_alike_once_normalised_are_a_problem(tmp_path: Path) -
 
 
 def test_dosing_rules_without_an_interaction_list_are_a_problem(tmp_path: Path) -> None:
-    root = tmp_path / "rules"
-    shutil.copytree(RULES, root)
+    root = copied(tmp_path)
     (root / "interactions.yaml").unlink()
     assert any("interactions.yaml" in line and "missing" in line for line in lines(root))
