@@ -190,3 +190,18 @@ def test_the_uln_is_the_normal_ranges_and_two_that_may_apply_are_refused(tmp_pat
     ]
     line = _refusal(tmp_path, _ranges(*by_sex))
     assert "Observation/alt-2025-03-03 referenceRange" in line and "2 different" in line
+
+
+def test_a_visit_before_treatment_takes_no_baseline_from_after_it(tmp_path: Path) -> None:
+    bundle = _bundle(_alt("between", "2025-03-20T09:00:00Z", 22))
+    start = next(e["resource"] for e in bundle["entry"] if e["resource"]["id"] == "imatinib-start")
+    start["authoredOn"] = "2025-04-01"
+    start_dose = {"linkId": "imatinib.starting_dose_mg", "answer": [{"valueInteger": 400}]}
+    current = {"linkId": "imatinib.current_dose_mg", "answer": [{"valueInteger": 400}]}
+    answers = next(
+        e["resource"]["item"]
+        for e in bundle["entry"]
+        if e["resource"]["resourceType"] == "QuestionnaireResponse"
+    )
+    answers.extend([start_dose, current])
+    assert _visit(tmp_path, bundle).visit.labs.alt.baseline is None

@@ -180,6 +180,8 @@ class Measurements:
         ``answered``: the linkIds the day's QuestionnaireResponse answers (an answered
         baseline is not looked for)."""
         out: dict[str, Any] = {}
+        if start is not None and start > day:
+            start = day  # a visit before treatment: its baseline is never after it
         for kind, entries in self.by_day.get(day, {}).items():
             first = _agreed(kind, entries)
             where = f"{first.resource.label} valueQuantity"
