@@ -137,6 +137,12 @@ def floor(folder: Path) -> float:
     return time.perf_counter() - started
 
 
+# As a user runs it: bytecode is cached after the first run (some sandboxes set
+# PYTHONDONTWRITEBYTECODE, which would recompile gist_tox at every start, as grade_startup.py
+# notes too).
+ENV = {k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"}
+
+
 def run_batch(folder: Path, jobs: int) -> tuple[float, int]:
     """Seconds and peak RSS (KiB) of one ``gist-tox batch`` in a fresh child process."""
     code = (
@@ -162,6 +168,7 @@ def run_batch(folder: Path, jobs: int) -> tuple[float, int]:
         check=True,
         capture_output=True,
         text=True,
+        env=ENV,
     ).stdout.split()
     seconds, rss, rc = float(out[0]), int(out[1]), int(out[2])
     if rc != 0:
