@@ -47,6 +47,35 @@ machine (so it never flakes), far below what the guarded failure costs (a writer
 pipe open for 60 s, an alias bomb of 10**30 nodes). Speed itself is shown in benchmarks/."""
 WRITER_S = 60
 """How long the test writers hold a named pipe open: four times HANG_S."""
+# The terms a result grades: v5.0's and v6.0's base terms, and extension A's (absent in a
+# visit without their inputs), whose limb-edema term differs by version.
+V5_TERMS = {
+    "neutrophil_count_decreased",
+    "febrile_neutropenia",
+    "platelet_count_decreased",
+    "rash_maculo_papular",
+    "erythroderma",
+    "erythema_multiforme",
+    "stevens_johnson_syndrome",
+    "toxic_epidermal_necrolysis",
+}
+V6_TERMS = (V5_TERMS - {"platelet_count_decreased"}) | {
+    "thrombocytopenia",
+    "exfoliative_dermatitis",
+}
+# Visit format extension A's terms: in every result, absent for a visit without their inputs.
+EXTENSION_TERMS = {
+    "alanine_aminotransferase_increased",
+    "aspartate_aminotransferase_increased",
+    "blood_bilirubin_increased",
+    "anemia",
+    "weight_gain",
+    "periorbital_edema",
+    "edema_face",
+    "pleural_effusion",
+}
+EXTENSION_V5 = EXTENSION_TERMS | {"edema_limbs"}
+EXTENSION_V6 = EXTENSION_TERMS | {"peripheral_edema"}
 
 BASE_VISIT: dict[str, Any] = {
     "patient": {"id": "TEST-1"},

@@ -19,36 +19,16 @@ from typing import Any
 import pytest
 import yaml
 
-from conftest import invoke, refusal_lines, result_of
+from conftest import (
+    EXTENSION_V5,
+    EXTENSION_V6,
+    V5_TERMS,
+    V6_TERMS,
+    invoke,
+    refusal_lines,
+    result_of,
+)
 from gist_tox.ruleset.cases import deep_merge
-
-V5_TERMS = {
-    "neutrophil_count_decreased",
-    "febrile_neutropenia",
-    "platelet_count_decreased",
-    "rash_maculo_papular",
-    "erythroderma",
-    "erythema_multiforme",
-    "stevens_johnson_syndrome",
-    "toxic_epidermal_necrolysis",
-}
-V6_TERMS = (V5_TERMS - {"platelet_count_decreased"}) | {
-    "thrombocytopenia",
-    "exfoliative_dermatitis",
-}
-# Visit format extension A's terms: in every result, absent for a visit without their inputs.
-EXTENSION_TERMS = {
-    "alanine_aminotransferase_increased",
-    "aspartate_aminotransferase_increased",
-    "blood_bilirubin_increased",
-    "anemia",
-    "weight_gain",
-    "periorbital_edema",
-    "edema_face",
-    "pleural_effusion",
-}
-EXTENSION_V5 = EXTENSION_TERMS | {"edema_limbs"}
-EXTENSION_V6 = EXTENSION_TERMS | {"peripheral_edema"}
 
 BASE: dict[str, Any] = {
     "patient": {"id": "HELDOUT-1"},

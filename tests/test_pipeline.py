@@ -9,35 +9,20 @@ from pathlib import Path
 import pytest
 import yaml
 
-from conftest import RULES, grade_json, invoke, make_visit, write_visit
+from conftest import (
+    EXTENSION_V5,
+    EXTENSION_V6,
+    RULES,
+    V5_TERMS,
+    V6_TERMS,
+    grade_json,
+    invoke,
+    make_visit,
+    write_visit,
+)
 
-V5_TERMS = {
-    "neutrophil_count_decreased",
-    "febrile_neutropenia",
-    "platelet_count_decreased",
-    "rash_maculo_papular",
-    "erythroderma",
-    "erythema_multiforme",
-    "stevens_johnson_syndrome",
-    "toxic_epidermal_necrolysis",
-}
-V6_TERMS = (V5_TERMS - {"platelet_count_decreased"}) | {
-    "thrombocytopenia",
-    "exfoliative_dermatitis",
-}
-# Visit format extension A's terms (absent in a visit without their inputs).
-EXTENSION = {
-    "alanine_aminotransferase_increased",
-    "aspartate_aminotransferase_increased",
-    "blood_bilirubin_increased",
-    "anemia",
-    "weight_gain",
-    "periorbital_edema",
-    "edema_face",
-    "pleural_effusion",
-}
-V5_TERMS_ALL = V5_TERMS | EXTENSION | {"edema_limbs"}
-V6_TERMS_ALL = V6_TERMS | EXTENSION | {"peripheral_edema"}
+V5_TERMS_ALL = V5_TERMS | EXTENSION_V5
+V6_TERMS_ALL = V6_TERMS | EXTENSION_V6
 ANC_07 = {"anc": {"value": 0.7, "unit": "10^9/L"}}
 
 
