@@ -515,7 +515,6 @@ class Tally:
         self.read = 0
         self.failed = 0
         self.shown_visits = 0
-        self.shown_failed = 0
 
     @property
     def graded(self) -> int:
@@ -529,10 +528,7 @@ class Tally:
 
     def showing(self, outcomes: Iterable[Outcome]) -> Iterator[Outcome]:
         for outcome in outcomes:
-            if outcome.ok:
-                self.shown_visits += 1
-            else:
-                self.shown_failed += 1
+            self.shown_visits += outcome.ok
             yield outcome
 
 

@@ -6,21 +6,14 @@ FHIR Bundle, a Bulk Data export or a QuestionnaireResponse becomes exactly the v
 YAML file would give, validated by the same model, so every grade and recommendation equals the
 YAML twin's.  ``fhir.resources`` (pydantic models of FHIR, R4B package) parses what is read and
 validates what is written; it is imported only on these paths, so that ``grade visit.yaml`` does
-not pay for it.  This package's ``__init__`` imports nothing heavy: the entry points ask
-:func:`is_fhir` first.
+not pay for it.  This package's ``__init__`` imports nothing heavy.
 """
 
 from __future__ import annotations
 
 import os
-from typing import Any
 
 EXPORT_SUFFIX = ".ndjson"
-
-
-def is_fhir(data: Any) -> bool:
-    """Whether a parsed document is a FHIR resource (it names its ``resourceType``)."""
-    return isinstance(data, dict) and "resourceType" in data
 
 
 def is_export(folder: str) -> bool:

@@ -79,10 +79,7 @@ UCUM_MORE_UNITS: dict[str, dict[str, str]] = {
 visit format accepts (``gist_tox.visit_sections``; weight and CrCL are kg and mL/min, named by
 their fields).  Any other unit is refused, never converted by a guess."""
 
-COUNT_LABS = frozenset({"anc", "platelets", "wbc"})
 PERCENT_LABS = frozenset({"neutrophils_percent", "bands_percent"})
-BLOOD_COUNT_LABS = frozenset(LAB_CODES.values())
-"""A date with any of these is a visit date ("the latest date with a blood count")."""
 
 TEMPERATURE_CODES: dict[str, str] = {
     "8310-5": "body temperature",
@@ -143,5 +140,4 @@ ACTION_EXTENSION = f"{BASE}/StructureDefinition/recommendation-action"
 HOLD_CATEGORY_SYSTEM = f"{BASE}/CodeSystem/hold-category"
 RESUME_EXTENSION = f"{BASE}/StructureDefinition/resume"
 REVIEW_SYSTEM = f"{BASE}/CodeSystem/review"
-RULE_SYSTEM = f"{BASE}/CodeSystem/rule"
 QUESTIONNAIRE_URL = f"{BASE}/Questionnaire/gist-tox-visit"

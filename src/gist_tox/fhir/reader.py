@@ -47,7 +47,6 @@ TAKING = frozenset({"active"})
 NOT_TAKING = frozenset({"on-hold", "stopped", "completed"})
 """Order / statement statuses read as "taking now" and "not taking now" (dose 0); other
 statuses (draft, cancelled, entered-in-error, unknown, not-taken, intended) are ignored."""
-QR_STATUSES = frozenset({"completed", "amended"})
 _PER_DAY = {"d": Fraction(1), "h": Fraction(24), "min": Fraction(24 * 60), "wk": Fraction(1, 7)}
 _TIMING_CODES = {"QD": 1, "BID": 2, "TID": 3, "QID": 4}
 

@@ -36,7 +36,6 @@ from gist_tox.fhir import codes
 
 _NAMESPACE = uuid.uuid5(uuid.NAMESPACE_URL, codes.BASE)
 DOSE_ACTIONS = frozenset({"continue", "reduce", "resume", "escalate"})
-HL7_ADVERSE_EVENT_CATEGORY = "http://terminology.hl7.org/CodeSystem/adverse-event-category"
 
 
 def _id(*parts: str) -> str:
