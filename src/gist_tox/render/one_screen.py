@@ -56,8 +56,13 @@ def render_one_screen(console: Console, result: dict[str, Any]) -> None:
     if comedications is not None:
         print_line(console, comedications)
     console.print(findings_table(result))
-    for line in folded_lines(result):
-        console.print(line)
+    folded = Table.grid()
+    folded.add_column(width=4, no_wrap=True)  # the grade mark; wrapped names stay under names
+    folded.add_column(overflow="fold")
+    for mark, names in folded_lines(result):
+        folded.add_row(mark, names)
+    if folded.row_count:
+        console.print(folded)
     for warning in result.get("warnings", []):
         console.print(Text("warning: ", style="bold yellow") + Text(warning))
     console.print(Text(printable(result["source"]), style="dim"), overflow="fold")
@@ -205,12 +210,13 @@ section)"), as opposed to findings that fit no cell or a higher grade that canno
 which keep their own words."""
 
 
-def folded_lines(result: dict[str, Any]) -> list[Text]:
-    """Grade 0 in one line; not-gradable terms grouped by their shared reason."""
-    lines: list[Text] = []
+def folded_lines(result: dict[str, Any]) -> list[tuple[Text, Text]]:
+    """Grade 0 in one row; not-gradable terms grouped by their shared reason.  Each row is its
+    grade mark and its text, so that a wrapped list keeps the grades column clear."""
+    lines: list[tuple[Text, Text]] = []
     zero = [g.get("term", k) for k, g in result["grades"].items() if g["grade"] == 0]
     if zero:
-        lines.append(Text.assemble((" 0  ", GRADE_STYLE[0]), ", ".join(zero)))
+        lines.append((Text(" 0  ", GRADE_STYLE[0]), Text(", ".join(zero))))
     groups: dict[str, list[str]] = {}
     for term_id, grade in result["grades"].items():
         if grade["grade"] is None:
@@ -219,11 +225,13 @@ def folded_lines(result: dict[str, Any]) -> list[Text]:
             groups.setdefault(key, []).append(grade.get("term", term_id))
     for reason, names in groups.items():
         lines.append(
-            Text.assemble(
-                (" –  ", "bold"),
-                (", ".join(names), "bold"),
-                (": not gradable, ", "italic"),
-                (reason, "italic"),
+            (
+                Text(" –  ", "bold"),
+                Text.assemble(
+                    (", ".join(names), "bold"),
+                    (": not gradable, ", "italic"),
+                    (reason, "italic"),
+                ),
             )
         )
     return lines
