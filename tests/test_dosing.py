@@ -495,6 +495,11 @@ def test_numbers_come_from_the_rule_file(tmp_path: Path) -> None:
             "continue imatinib {dosage} mg/day",
             "unknown placeholder",
         ),
+        (
+            "{term} grade <= {resume_grade} (listed in other_events)",
+            "{term} grade <= {resume_at} (listed in other_events)",
+            "unknown placeholder {resume_at}",
+        ),
         ("    - skin.icu_or_burn_unit\n", "    - skin.icu_burn_unit\n", "not a yes/no finding"),
         ("  counts-not-measured:\n", "  counts-unmeasured:\n", "review: missing"),
         ("  overruled-dose:\n", "  overruled-doses:\n", "notes: missing"),

@@ -20,7 +20,7 @@ from gist_tox.units import exact, show
 
 if TYPE_CHECKING:
     from gist_tox.dosing.engine import _Engine
-    from gist_tox.dosing.label_schema import LabelRules
+    from gist_tox.dosing.label_schema import FluidRules, LabelRules, OtherRules
     from gist_tox.other_events import OtherEvent
 
 LIVER = (("bilirubin", "bilirubin"), ("alt", "ALT"), ("ast", "AST"))
@@ -216,7 +216,7 @@ class LabelFamilies:
                 behind,
                 dose,
                 resume,
-                "bilirubin < 1.5 x ULN and ALT and AST < 2.5 x ULN (all three measured)",
+                self.rules.hepatic.resume_when,
                 f"a hepatic episode at {dose} mg/day, the lowest dose",
                 {"episode_dose": dose or "?", "tests": tests_text or "no liver test"},
                 not_yet,
@@ -230,18 +230,16 @@ class LabelFamilies:
             self.e._episode("hepatic", term, grade)
             resume = self._step("hepatic", dose) if dose is not None else None
             clinician = grade >= 4 or term == "hepatic_failure"
+            texts = self.rules.clinician
             why = ""
             if clinician:
-                why = (
-                    f" — grade {grade} ({term}): the clinician decides whether to resume;"
-                    f" consider {', '.join(self.e.rules.alternatives)}"
-                )
+                alternatives = ", ".join(self.e.rules.alternatives)
+                why = texts.hepatic_why.format(grade=grade, term=term, alternatives=alternatives)
             self.e._hold(
                 "hepatic-recurrence" if history else "hepatic-hold",
                 "hepatic",
                 resume,
-                "bilirubin < 1.5 x ULN and ALT and AST < 2.5 x ULN (all three measured)"
-                + (", then the clinician decides" if clinician else ""),
+                self.rules.hepatic.resume_when + (texts.resume_when if clinician else ""),
                 f"hepatotoxicity at {dose} mg/day, the lowest dose",
                 {"episode_dose": dose, "tests": tests_text or term, "why": why},
                 known=dose is not None,
@@ -362,6 +360,65 @@ class LabelFamilies:
             self.e._missing_history(category)
         return behind, dose
 
+    def _new_hold(
+        self, category: str, tid: str, term: str, grade: int, recurrence: bool, what: str
+    ) -> None:
+        """A severe fluid or other non-hematologic episode: hold, then resume one level below
+        the dose it happened at; from the category's clinician_from_grade the clinician decides
+        whether to resume.  The rules are ``<rule>-hold`` and ``<rule>-recurrence``; the texts
+        are the category's ``resume_when`` and the rules' ``label.clinician`` fragments."""
+        limits: FluidRules | OtherRules = getattr(self.rules, category)
+        texts = self.rules.clinician
+        dose = self.e.base_dose
+        self.e._episode(category, tid, grade)
+        resume = self._below(dose) or None if dose is not None else None
+        clinician = grade >= limits.clinician_from_grade
+        rule = category.replace("_", "-")
+        self.e._hold(
+            f"{rule}-recurrence" if recurrence else f"{rule}-hold",
+            category,
+            resume,
+            limits.resume_when.format(term=term, resume_grade=limits.resume_at_most_grade)
+            + (texts.resume_when if clinician else ""),
+            f"{what} at {dose} mg/day, the lowest dose",
+            {
+                "term": term,
+                "grade": grade,
+                "episode_dose": dose,
+                "why": texts.why if clinician else "",
+            },
+            known=dose is not None,
+        )
+        if clinician:
+            self.e.findings[-1].alternatives = list(self.e.rules.alternatives)
+
+    def _end_graded_hold(
+        self,
+        category: str,
+        behind: Any,
+        dose: int | None,
+        resume: int | None,
+        episode: str,
+        not_yet: list[str],
+        resume_grade: Any,
+    ) -> None:
+        """The end of a fluid or other non-hematologic hold (``_end_hold``): its texts are the
+        category's ``resume_when``; from clinician_from_grade the clinician decides."""
+        limits: FluidRules | OtherRules = getattr(self.rules, category)
+        term = behind.term if behind is not None else "?"
+        self._end_hold(
+            category,
+            behind,
+            dose,
+            resume,
+            limits.resume_when.format(term=term, resume_grade=limits.resume_at_most_grade),
+            f"{episode} at {dose} mg/day, the lowest dose",
+            {"episode_dose": dose or "?", "term": term, "grade": behind.grade if behind else "?"},
+            not_yet,
+            behind is not None and behind.grade >= limits.clinician_from_grade,
+            resume_grade=resume_grade,
+        )
+
     def _end_hold(
         self,
         category: str,
@@ -460,10 +517,6 @@ class LabelFamilies:
         ]
         history = [x for x in self.e.history if x.category == "fluid"]
         on_hold = "fluid" in self.e.hold_cats
-        resume_when = (
-            "{term} and every other assessed fluid term that holds grade <="
-            f" {f.resume_at_most_grade}"
-        )
         if on_hold:
             behind, dose = self._held_episode("fluid", history)
             resume = self._below(dose) or None if dose is not None else None
@@ -483,51 +536,15 @@ class LabelFamilies:
                     problems.append(f"{term} not gradable")
                 elif g is not None and g > f.resume_at_most_grade:
                     problems.append(f"{term} still grade {g}")
-            term = behind.term if behind is not None else "?"
             current = max((g for t, _, g, _, _ in own if g is not None), default=0)
-            self._end_hold(
-                "fluid",
-                behind,
-                dose,
-                resume,
-                resume_when.format(term=term),
-                f"a fluid episode at {dose} mg/day, the lowest dose",
-                {
-                    "episode_dose": dose or "?",
-                    "term": term,
-                    "grade": behind.grade if behind else "?",
-                },
-                problems,
-                behind is not None and behind.grade >= f.clinician_from_grade,
-                resume_grade=current,
+            self._end_graded_hold(
+                "fluid", behind, dose, resume, "a fluid episode", problems, current
             )
             self._raised_alternatives(raised)
             return
         if holding:
             tid, term, grade = max(holding, key=lambda x: x[2])
-            dose = self.e.base_dose
-            self.e._episode("fluid", tid, grade)
-            resume = self._below(dose) or None if dose is not None else None
-            clinician = grade >= f.clinician_from_grade
-            self.e._hold(
-                "fluid-recurrence" if history else "fluid-hold",
-                "fluid",
-                resume,
-                resume_when.format(term=term)
-                + (", then the clinician decides" if clinician else ""),
-                f"severe fluid retention at {dose} mg/day, the lowest dose",
-                {
-                    "term": term,
-                    "grade": grade,
-                    "episode_dose": dose,
-                    "why": " — grade 4: the clinician decides whether to resume"
-                    if clinician
-                    else "",
-                },
-                known=dose is not None,
-            )
-            if clinician:
-                self.e.findings[-1].alternatives = list(self.e.rules.alternatives)
+            self._new_hold("fluid", tid, term, grade, bool(history), "severe fluid retention")
             return
         mild = [(term, g) for _, term, g, _, _ in found if g is not None and g >= 1]
         if mild:
@@ -572,49 +589,22 @@ class LabelFamilies:
                 if ev.grade > o.resume_at_most_grade:
                     problems.append(f"{ev.term} still grade {ev.grade}")
             term = behind.term if behind is not None else "?"
-            self._end_hold(
+            self._end_graded_hold(
                 "other_nonhematologic",
                 behind,
                 dose,
                 resume,
-                f"{term} grade <= {o.resume_at_most_grade} (listed in other_events)",
-                f"an episode at {dose} mg/day, the lowest dose",
-                {
-                    "episode_dose": dose or "?",
-                    "term": term,
-                    "grade": behind.grade if behind else "?",
-                },
+                "an episode",
                 problems,
-                behind is not None and behind.grade >= o.clinician_from_grade,
-                resume_grade=listed[term].grade if term in listed else "?",
+                listed[term].grade if term in listed else "?",
             )
             self._raised_alternatives(raised)
             return
         if severe:
             ev = max(severe, key=lambda x: x.grade)
-            dose = self.e.base_dose
-            self.e._episode("other_nonhematologic", ev.term_id, ev.grade)
-            resume = self._below(dose) or None if dose is not None else None
-            clinician = ev.grade >= o.clinician_from_grade
-            self.e._hold(
-                "other-nonhematologic-recurrence" if history else "other-nonhematologic-hold",
-                "other_nonhematologic",
-                resume,
-                f"{ev.term} grade <= {o.resume_at_most_grade} (listed in other_events)"
-                + (", then the clinician decides" if clinician else ""),
-                f"{ev.term} at {dose} mg/day, the lowest dose",
-                {
-                    "term": ev.term,
-                    "grade": ev.grade,
-                    "episode_dose": dose,
-                    "why": " — grade 4: the clinician decides whether to resume"
-                    if clinician
-                    else "",
-                },
-                known=dose is not None,
+            self._new_hold(
+                "other_nonhematologic", ev.term_id, ev.term, ev.grade, bool(history), ev.term
             )
-            if clinician:
-                self.e.findings[-1].alternatives = list(self.e.rules.alternatives)
 
     # R4, R5 ---------------------------------------------------------------
 

@@ -8,9 +8,10 @@ dosing file.
 
 from __future__ import annotations
 
+import string
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field
 
 TermId = Annotated[str, Field(pattern=r"^[a-z][a-z0-9_]*$")]
 Positive = Annotated[float, Field(gt=0, allow_inf_nan=False)]
@@ -81,6 +82,25 @@ LABEL_PLACEHOLDERS = frozenset(
 )
 
 
+def _fills(*names: str) -> AfterValidator:
+    """A text whose ``{placeholders}`` are only ``names`` (what the engine fills in)."""
+
+    def check(text: str) -> str:
+        for _, name, _, _ in string.Formatter().parse(text):
+            if name is not None and name not in names:
+                known = ", ".join(sorted(names)) or "none"
+                raise ValueError(f"unknown placeholder {{{name}}} in text; known: {known}")
+        return text
+
+    return AfterValidator(check)
+
+
+Text = Annotated[str, Field(min_length=1)]
+ResumeWhen = Annotated[Text, _fills("term", "resume_grade")]
+"""When a hold ends (``recommendation.resume_when``): {term} is the held term, {resume_grade}
+the grade it must be at or below."""
+
+
 class _Rule(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True, defer_build=True)
 
@@ -107,6 +127,8 @@ class HepaticRules(_Rule):
     """The label's reduced doses after the hold (other levels: the ladder, project policy)."""
     grade_4_above_x_uln: LiverTests
     """A test above this multiple records the episode as grade 4 (ULN-branch grade 4)."""
+    resume_when: Annotated[Text, _fills()]
+    """When a hepatic hold ends (the resume_below_x_uln criterion, in words)."""
 
 
 class FluidRules(_Rule):
@@ -120,6 +142,7 @@ class FluidRules(_Rule):
     hold_at_clinician_grade_terms: list[TermId]
     """Review-only terms that hold (clinician-decided) at clinician_from_grade."""
     supportive_care: Annotated[str, Field(min_length=1)]
+    resume_when: ResumeWhen
 
 
 class OtherRules(_Rule):
@@ -128,6 +151,19 @@ class OtherRules(_Rule):
     clinician_from_grade: Grade
     review_socs: list[str]
     """SOCs whose events at hold_from_grade are reviewed, not held (D3)."""
+    resume_when: ResumeWhen
+
+
+class ClinicianTexts(_Rule):
+    """What a hold the clinician ends (a severe episode: grade clinician_from_grade, hepatic
+    failure) adds to the texts of the hold it starts."""
+
+    resume_when: Annotated[Text, _fills()]
+    """Appended to the hold's resume_when."""
+    why: Annotated[Text, _fills()]
+    """The hold reason's {why} (fluid, other non-hematologic)."""
+    hepatic_why: Annotated[Text, _fills("grade", "term", "alternatives")]
+    """The hepatic hold reason's {why}: the episode's grade and term, the alternatives."""
 
 
 class RenalBand(_Rule):
@@ -167,3 +203,4 @@ class LabelRules(_Rule):
     hepatic_impairment: HepaticImpairmentRules
     anemia_review_from_grade: Grade
     comedications: ComedicationRules
+    clinician: ClinicianTexts
