@@ -16,6 +16,7 @@ from __future__ import annotations
 from fractions import Fraction
 from typing import TYPE_CHECKING, Any, NamedTuple
 
+from gist_tox.dosing.label_schema import LABEL_REVIEW_CODES
 from gist_tox.units import exact, show
 
 if TYPE_CHECKING:
@@ -735,16 +736,7 @@ _LIVER_TERMS = {
     "ast": "aspartate_aminotransferase_increased",
     "bilirubin": "blood_bilirubin_increased",
 }
-_LABEL_REVIEW = frozenset(
-    {
-        "baseline-meets-hold",
-        "baseline-blocks-resume",
-        "superficial-edema-severe",
-        "lab-or-blood-event-severe",
-        "renal-severe",
-        "anemia-severe",
-    }
-)
+_LABEL_REVIEW = frozenset(LABEL_REVIEW_CODES)
 
 
 def _same_event(term: str) -> set[str]:

@@ -16,7 +16,7 @@ import datetime as dt
 from typing import Any
 
 from gist_tox.fhir import codes
-from gist_tox.fhir.resources import Resource, day_of, reference_id
+from gist_tox.fhir.resources import Resource, day_of
 
 _SYSTEM_NAMES = {codes.RXNORM: "RxNorm", codes.ATC: "ATC", codes.SNOMED: "SNOMED CT"}
 
@@ -41,18 +41,14 @@ def comedications(
     resources: list[Resource], medications: dict[str, Any], day: dt.date
 ) -> tuple[list[str], dict[str, str]]:
     """The names taken on ``day`` besides imatinib, and where each came from."""
-    from gist_tox.fhir.reader import ORDER_INTENTS, is_imatinib
+    from gist_tox.fhir.reader import ORDER_INTENTS, is_imatinib, medication_concept
 
     names: dict[str, tuple[str, str]] = {}
     for resource in resources:
         if resource.data.get("status") != "active":
             continue  # looked at before parsing: most orders in a record are not active
         model = resource.parse()
-        concept = model.medicationCodeableConcept
-        if concept is None and model.medicationReference is not None:
-            concept = medications.get(
-                f"Medication/{reference_id(model.medicationReference, 'Medication')}"
-            ) or medications.get(str(model.medicationReference.reference))
+        concept = medication_concept(model, medications)
         if concept is None or is_imatinib(concept):
             continue
         if resource.type == "MedicationRequest":

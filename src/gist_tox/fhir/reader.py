@@ -346,6 +346,17 @@ class _Order:
         self.hold_for = hold_for
 
 
+def medication_concept(model: Any, medications: dict[str, Any]) -> Any:
+    """What an order or statement names: its own concept, or the Medication it references
+    (by ``Medication/<id>`` or as written), or None."""
+    concept = model.medicationCodeableConcept
+    if concept is None and model.medicationReference is not None:
+        concept = medications.get(
+            f"Medication/{reference_id(model.medicationReference, 'Medication')}"
+        ) or medications.get(str(model.medicationReference.reference))
+    return concept
+
+
 def is_imatinib(concept: Any) -> bool:
     if concept is None:
         return False
@@ -425,11 +436,7 @@ class Imatinib:
         self.orders: list[_Order] = []
         for resource in resources:
             model = resource.parse()
-            concept = model.medicationCodeableConcept
-            if concept is None and model.medicationReference is not None:
-                concept = medications.get(
-                    f"Medication/{reference_id(model.medicationReference, 'Medication')}"
-                ) or medications.get(str(model.medicationReference.reference))
+            concept = medication_concept(model, medications)
             if not is_imatinib(concept):
                 continue
             if resource.type == "MedicationRequest":
