@@ -13,6 +13,14 @@ measures, side by side in one run:
 (b) ``gist-tox batch --jobs 1 --format ndjson`` (a new process, start-up included);
 (c) the same with ``--jobs 2``.
 
+The files are flushed to disk (``os.sync``) and read once before anything is timed: without
+that, the kernel writing back 10,000 just-written files lands in whichever run comes first, and
+(b) came out 10-30% slower than on the same files a minute later.  Then (a), (b) and (c) run
+in turn ``--rounds`` times; each round gives a ratio, and the script prints the median of wall
+time and of CPU time (user + system, the batch process and its workers) for each.  On a shared
+2-CPU machine single runs of the same command vary by 20% or more; the CPU-time ratio varies
+least.
+
 Goals at N = 10,000: (b) <= 2.5 x (a); (c) faster than (b).  Then peak RSS of the batch process
 (``resource.getrusage(RUSAGE_CHILDREN)``, measured in a fresh child for each N) at ``--rss-n``
 visits against N visits; goal: within 1.2x.  It prints the ratios; it is not a test.
@@ -25,6 +33,7 @@ import json
 import os
 import random
 import shutil
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -126,15 +135,15 @@ def generate(folder: Path, n: int) -> None:
             (sub / f"visit-{index:06d}.yaml").write_text(yaml.safe_dump(visit, sort_keys=False))
 
 
-def floor(folder: Path) -> float:
-    """(a) read + CSafeLoader-parse every file in this process."""
+def floor(folder: Path) -> tuple[float, float]:
+    """(a) read + CSafeLoader-parse every file in this process: wall and CPU seconds."""
     files = sorted(p for p in folder.rglob("*") if p.suffix in {".yaml", ".yml", ".json"})
-    started = time.perf_counter()
+    started, cpu = time.perf_counter(), time.process_time()
     for path in files:
         with path.open("rb") as handle:
             text = handle.read().decode("utf-8")
         yaml.load(text, Loader=yaml.CSafeLoader)
-    return time.perf_counter() - started
+    return time.perf_counter() - started, time.process_time() - cpu
 
 
 # As a user runs it: bytecode is cached after the first run (some sandboxes set
@@ -143,14 +152,16 @@ def floor(folder: Path) -> float:
 ENV = {k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"}
 
 
-def run_batch(folder: Path, jobs: int) -> tuple[float, int]:
-    """Seconds and peak RSS (KiB) of one ``gist-tox batch`` in a fresh child process."""
+def run_batch(folder: Path, jobs: int) -> tuple[float, float, int]:
+    """Wall seconds, CPU seconds (the batch and its workers) and peak RSS (KiB) of one
+    ``gist-tox batch`` in a fresh child process."""
     code = (
         "import resource, subprocess, sys, time\n"
         "t = time.perf_counter()\n"
         "r = subprocess.run(sys.argv[1:], stdout=subprocess.DEVNULL)\n"
         "t = time.perf_counter() - t\n"
-        "print(t, resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss, r.returncode)\n"
+        "u = resource.getrusage(resource.RUSAGE_CHILDREN)\n"
+        "print(t, u.ru_utime + u.ru_stime, u.ru_maxrss, r.returncode)\n"
     )
     out = subprocess.run(
         [
@@ -170,10 +181,17 @@ def run_batch(folder: Path, jobs: int) -> tuple[float, int]:
         text=True,
         env=ENV,
     ).stdout.split()
-    seconds, rss, rc = float(out[0]), int(out[1]), int(out[2])
+    seconds, cpu, rss, rc = float(out[0]), float(out[1]), int(out[2]), int(out[3])
     if rc != 0:
         raise SystemExit(f"gist-tox batch exited {rc}; the synthetic visits should all be valid")
-    return seconds, rss
+    return seconds, cpu, rss
+
+
+def _ratio(label: str, ratios: list[float], goal: str) -> str:
+    return (
+        f"{label} = {statistics.median(ratios):.2f} (rounds: "
+        f"{', '.join(f'{r:.2f}' for r in ratios)})  goal {goal}"
+    )
 
 
 def main() -> None:
@@ -182,6 +200,7 @@ def main() -> None:
     parser.add_argument(
         "--rss-n", type=int, default=100_000, help="visits for the memory run (0 skips it)"
     )
+    parser.add_argument("--rounds", type=int, default=3, help="rounds of (a), (b), (c)")
     args = parser.parse_args()
     if shutil.which(GIST_TOX) is None:
         raise SystemExit("gist-tox not found; install the project (see the README) first")
@@ -190,24 +209,27 @@ def main() -> None:
         small = base / "small"
         small.mkdir()
         generate(small, args.n)
-        a = floor(small)
-        b, rss_small = run_batch(small, 1)
-        c, _ = run_batch(small, 2)
-        print(f"N = {args.n:,} visits, {os.cpu_count()} CPUs")
-        print(f"(a) read + CSafeLoader parse, one process : {a:7.2f} s")
-        print(
-            f"(b) batch --jobs 1 --format ndjson        : {b:7.2f} s   (b)/(a) = {b / a:.2f}"
-            "  goal <= 2.5"
-        )
-        print(
-            f"(c) batch --jobs 2 --format ndjson        : {c:7.2f} s   (c)/(b) = {c / b:.2f}"
-            "  goal < 1"
-        )
+        os.sync()
+        floor(small)  # untimed: every file read once, as a batch over settled files finds them
+        rounds = []
+        for _ in range(args.rounds):
+            a, a_cpu = floor(small)
+            b, b_cpu, rss_small = run_batch(small, 1)
+            c, c_cpu, _ = run_batch(small, 2)
+            rounds.append((a, a_cpu, b, b_cpu, c, c_cpu))
+        a, a_cpu, b, b_cpu, c, c_cpu = (statistics.median(x) for x in zip(*rounds, strict=True))
+        print(f"N = {args.n:,} visits, {os.cpu_count()} CPUs, median of {args.rounds} rounds")
+        print(f"(a) read + CSafeLoader parse, one process : {a:7.2f} s  (cpu {a_cpu:.2f} s)")
+        print(f"(b) batch --jobs 1 --format ndjson        : {b:7.2f} s  (cpu {b_cpu:.2f} s)")
+        print(f"(c) batch --jobs 2 --format ndjson        : {c:7.2f} s  (cpu {c_cpu:.2f} s)")
+        print(_ratio("(b)/(a) wall", [r[2] / r[0] for r in rounds], "<= 2.5"))
+        print(_ratio("(b)/(a) cpu ", [r[3] / r[1] for r in rounds], "<= 2.5"))
+        print(_ratio("(c)/(b) wall", [r[4] / r[2] for r in rounds], "< 1"))
         if args.rss_n:
             large = base / "large"
             large.mkdir()
             generate(large, args.rss_n)
-            _, rss_large = run_batch(large, 1)
+            _, _, rss_large = run_batch(large, 1)
             print(
                 f"peak RSS (--jobs 1): N = {args.n:,}: {rss_small / 1024:.1f} MiB; "
                 f"N = {args.rss_n:,}: {rss_large / 1024:.1f} MiB; ratio "
