@@ -67,7 +67,7 @@ def test_a_new_report_gets_what_the_umask_gives_and_an_old_one_keeps_its_mode(
     [
         ("batch", "r.csv", "source,status,"),
         ("batch", "r.json", "["),
-        ("batch", "r.ndjson", '{"format": "gist-tox/result@1"'),
+        ("batch", "r.ndjson", '{"format":"gist-tox/result@1"'),
         ("batch", "r.txt", None),
         ("grade", "r.json", "{"),
         ("grade", "r.txt", None),

@@ -26,7 +26,6 @@ import contextlib
 import errno
 import heapq
 import itertools
-import json
 import os
 import signal
 import stat
@@ -36,6 +35,7 @@ from pathlib import Path
 from typing import Any
 
 from gist_tox.errors import GistToxError, InputError, Problem
+from gist_tox.jsontext import dumps
 
 VISIT_SUFFIXES = (".yaml", ".yml", ".json")
 FILE_ERROR_FORMAT = "gist-tox/file-error@1"
@@ -342,7 +342,9 @@ def _os_error(path: str, exc: OSError, what: str) -> InputError:
 
 def failure(error: InputError) -> Outcome:
     record = {"format": FILE_ERROR_FORMAT, **error.problem.as_dict()}
-    return Outcome(source=error.source, ok=False, text=_dumps(record, None), problem=error.problem)
+    return Outcome(
+        source=error.source, ok=False, text=dumps(record, indent=None), problem=error.problem
+    )
 
 
 def summarise(result: dict[str, Any], text: str) -> Outcome:
@@ -411,7 +413,7 @@ class Processor:
                 result = evaluate_resources(resources, day, path, self.rulesets).as_json()
             else:
                 result = evaluate_file(path, self.rulesets).as_json()
-            return summarise(result, _dumps(result, self.indent))
+            return summarise(result, dumps(result, indent=self.indent))
         except InputError as exc:
             return failure(exc)
         except GistToxError as exc:  # e.g. the rules of a version a visit is pinned to
@@ -426,10 +428,6 @@ class Processor:
                     code="internal",
                 )
             )
-
-
-def _dumps(data: Any, indent: int | None) -> str:
-    return json.dumps(data, indent=indent, ensure_ascii=False, allow_nan=False)
 
 
 # --------------------------------------------------------------------------------------------

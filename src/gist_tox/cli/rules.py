@@ -124,7 +124,7 @@ def check(rules: RulesOption = None, fmt: CheckFormatOption = CheckFormat.text) 
     root = _repository_root(rules)
     problems = check_rules(root)
     if fmt is CheckFormat.json:
-        from gist_tox.render.json import dumps
+        from gist_tox.jsontext import dumps
 
         typer.echo(
             dumps(
@@ -216,7 +216,7 @@ def test(
     skipped = sum(r.status == "skipped" for r in results)
     passed = len(results) - failed - skipped
     if fmt is CheckFormat.json:
-        from gist_tox.render.json import dumps
+        from gist_tox.jsontext import dumps
 
         typer.echo(
             dumps(

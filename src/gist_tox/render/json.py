@@ -5,17 +5,11 @@ however large the batch; each element is the JSON the worker already serialised.
 
 from __future__ import annotations
 
-import json
 from typing import Any, TextIO
 
+from gist_tox.jsontext import dumps
 from gist_tox.render.ascii import encodes
 from gist_tox.render.base import BatchReport, Renderer
-
-
-def dumps(data: Any, *, indent: int | None = 2, ascii: bool = False) -> str:
-    """``ascii``: escape every non-ASCII character (``\\u2265``), for an output that cannot
-    encode it: the same data."""
-    return json.dumps(data, indent=indent, ensure_ascii=ascii, allow_nan=False)
 
 
 class JsonRenderer(Renderer):
