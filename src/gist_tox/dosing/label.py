@@ -192,7 +192,7 @@ class LabelFamilies:
         self._baseline_reviews(meeting, finding or on_hold)
         if on_hold:
             behind, dose = self._held_episode("hepatic", history)
-            resume = self._step("hepatic", dose) if dose is not None else None
+            resume = self._step("hepatic", dose) or None if dose is not None else None
             clinician = behind is not None and (
                 behind.grade >= 4 or behind.term == "hepatic_failure"
             )
@@ -229,7 +229,8 @@ class LabelFamilies:
             dose = self.e.base_dose
             term, grade = self._hepatic_episode(meeting, failure, ratios)
             self.e._episode("hepatic", term, grade)
-            resume = self._step("hepatic", dose) if dose is not None else None
+            # no level below the lowest dose: None, so the hold stops imatinib (ladder-stop)
+            resume = self._step("hepatic", dose) or None if dose is not None else None
             clinician = grade >= 4 or term == "hepatic_failure"
             texts = self.rules.clinician
             why = ""
