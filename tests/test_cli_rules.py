@@ -14,6 +14,7 @@ import pytest
 import yaml
 
 from conftest import REPO, RULES, invoke, make_visit
+from gist_tox.ruleset.cases import collect
 
 CASES = REPO / "cases"
 ANC = "ctcae-5.0/neutrophil_count_decreased.yaml"
@@ -139,7 +140,9 @@ def test_rules_test_options(tmp_path: Path) -> None:
         ]
     )
     assert out.exit_code == 0, out.output
-    assert junit.read_text().count("<testcase") < 40
+    cases = collect([CASES / "ctcae-5.0"])
+    selected = [c for c in cases if c.mentions("erythroderma")]
+    assert junit.read_text().count("<testcase") == len(selected) < len(cases)
     none = invoke(["rules", "test", str(CASES), "--select", "no_such_term"])
     assert none.exit_code == 1 and "no cases found" in none.stderr
 

@@ -4,13 +4,15 @@ term's cells, both sides of every threshold, are the golden cases (cases/ctcae-5
 
 from __future__ import annotations
 
+import random
+from fractions import Fraction
 from typing import Any
 
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from conftest import make_visit, result_of
+from conftest import EXTENSION_V5, EXTENSION_V6, V5_TERMS, V6_TERMS, make_visit, result_of
 from gist_tox.errors import InputError
 
 FN = "febrile_neutropenia"
@@ -407,3 +409,219 @@ def test_forty_percent_sloughing_sjs_grade_4_in_v6_beyond_the_v5_band() -> None:
     assert grade6(skin=findings)["stevens_johnson_syndrome"]["grade"] == 4
     assert grade5(skin=findings)["toxic_epidermal_necrolysis"]["grade"] == 4
     assert grade6(skin=findings)["toxic_epidermal_necrolysis"]["grade"] == 4
+
+
+# --------------------------------------------------------------------------------------------
+# Differential check: an independent reading of the v5.0 and v6.0 tables, written without the
+# rule files, against the engine on seeded random visits on and around every threshold.  (The
+# held-out boundary visits themselves are golden cases.)
+
+SKIN_V5 = {RASH, ERY, EM, SJS, TEN}
+SKIN_V6 = SKIN_V5 | {"exfoliative_dermatitis"}
+
+
+def _count(lab: dict[str, Any]) -> Fraction:
+    return Fraction(str(lab["value"])) / COUNT_UNITS[lab["unit"]]
+
+
+def _lln(lab: dict[str, Any], default: str) -> Fraction:
+    return (
+        Fraction(str(lab["lln"])) / COUNT_UNITS[lab["unit"]] if "lln" in lab else Fraction(default)
+    )
+
+
+def _band(x: Fraction, limits: list[tuple[str | Fraction, int]]) -> int:
+    """The grade of the first ``(limit, grade)`` with ``x < limit``, else 0."""
+    return next((g for limit, g in limits if x < Fraction(limit)), 0)
+
+
+def _fn(v: dict[str, Any]) -> int | None:
+    anc = _count(v["labs"]["anc"]) if "anc" in v.get("labs", {}) else None
+    if anc is not None and anc >= 1:
+        return 0
+    fev = v.get("fever")
+    if fev is None:
+        return None
+    single: bool | None = None
+    if "max_temperature" in fev:
+        t = fev["max_temperature"]
+        c = Fraction(str(t["value"]))
+        single = (c if t["unit"] == "C" else (c - 32) * Fraction(5, 9)) > Fraction("38.3")
+    hours = fev.get("hours_at_or_above_38")
+    sustained = None if hours is None else Fraction(str(hours)) > 1
+    if single is False and sustained is False:
+        return 0  # the fever criteria are ruled out, whatever the ANC
+    if anc is None:
+        return None
+    return 3 if single or sustained else None
+
+
+def _skin(version: str, s: dict[str, Any]) -> dict[str, int | None]:
+    out: dict[str, int | None] = dict.fromkeys(SKIN_V5 if version == "5.0" else SKIN_V6, 0)
+    m, bsa = s["morphology"], Fraction(str(s["bsa_percent"]))
+    det = Fraction(str(s.get("detachment_bsa_percent", 0)))
+    sym, adl = s.get("symptoms", "none"), s.get("adl_limitation", "none")
+    tender, erosions = s.get("tenderness", False), s.get("mucosal_involvement", False)
+    severe = s.get("fluid_electrolyte_abnormalities", False) or s.get("icu_or_burn_unit", False)
+    if m == "bullous":
+        if det == 0 and bsa > 0:  # blisters without detachment fit no cell (contract)
+            out[SJS] = out[TEN] = None
+            return out
+        sjs_top = 4 if version == "6.0" or det <= 30 else 0
+        out[SJS] = 0 if det == 0 else 3 if det < 10 else sjs_top
+        out[TEN] = 4 if det >= 30 else 0
+        return out
+    if bsa == 0:
+        return out
+    term = {"maculopapular": RASH, "erythroderma": ERY, "target_lesions": EM}.get(m)
+    if m == "exfoliative" and version == "6.0" and bsa > 90:  # graded under both (contract)
+        out[ERY] = _skin(version, {**s, "morphology": "erythroderma"})[ERY]
+        term = "exfoliative_dermatitis"
+    elif m == "exfoliative":
+        term = ERY if version == "5.0" and bsa > 90 else RASH
+    grade: int | None = None
+    if term == RASH and version == "5.0":
+        grade = 1 if bsa < 10 else 2
+        if adl == "instrumental":
+            grade = 2
+        if (bsa > 30 and sym in ("moderate", "severe")) or adl == "self_care":
+            grade = 3
+    elif term == RASH:
+        grade = 3 if bsa > 50 else {"none": 1, "mild": 2}.get(sym, 3)
+    elif term == "exfoliative_dermatitis":
+        grade = {"none": 1, "topical": 1, "oral": 2, "iv": 3}[s.get("intervention", "none")]
+    elif term == ERY:
+        wide = bsa > 90
+        if (wide and sym == "none") or adl == "instrumental":
+            grade = 2
+        if (wide and (sym != "none" or tender)) or adl == "self_care":
+            grade = 3
+        if (wide and s.get("fluid_electrolyte_abnormalities", False)) or s.get(
+            "icu_or_burn_unit", False
+        ):
+            grade = 4
+    elif version == "5.0":  # erythema multiforme: conjunctions, some findings fit no cell
+        if bsa < 10 and not tender:
+            grade = 1
+        if 10 <= bsa <= 30 and tender:
+            grade = 2
+        if bsa > 30 and erosions:
+            grade = 3
+        if bsa > 30 and severe:
+            grade = 4
+    else:
+        grade = 4 if severe else 3 if erosions else 2 if tender else 1
+    assert term is not None
+    out[term] = grade
+    return out
+
+
+def expected_grades(version: str, v: dict[str, Any]) -> dict[str, int | None]:
+    labs = v.get("labs", {})
+    out: dict[str, int | None] = {FN: _fn(v)}
+    anc = labs.get("anc")
+    if anc is None:
+        out["neutrophil_count_decreased"] = None
+    elif version == "5.0":
+        out["neutrophil_count_decreased"] = _band(
+            _count(anc), [("0.5", 4), ("1.0", 3), ("1.5", 2), (_lln(anc, "1.8"), 1)]
+        )
+    else:
+        out["neutrophil_count_decreased"] = _band(
+            _count(anc), [("0.1", 4), ("0.5", 3), ("1.0", 2), ("1.5", 1)]
+        )
+    plt = labs.get("platelets")
+    limits = [("25" if version == "5.0" else "10", 4), ("50", 3), ("75", 2)]
+    if version == "5.0":
+        out["platelet_count_decreased"] = (
+            None if plt is None else _band(_count(plt), [*limits, (_lln(plt, "150"), 1)])
+        )
+    elif plt is not None:
+        grade = _band(_count(plt), [*limits, (_lln(plt, "150"), 1)])
+        if v.get("consequences", {}).get("transfusion_indicated"):
+            grade = max(grade, 3)
+        out["thrombocytopenia"] = grade
+    else:
+        out["thrombocytopenia"] = None  # transfusion alone: at least 3, grade 4 not ruled out
+    if "skin" in v:
+        out.update(_skin(version, v["skin"]))
+    else:
+        out.update(dict.fromkeys(SKIN_V5 if version == "5.0" else SKIN_V6))
+    return out
+
+
+def random_visit(rng: random.Random) -> dict[str, Any]:
+    def near(points: list[str], top: Fraction | None = None) -> Fraction:
+        step = rng.choice(["0", "0.001", "-0.001", "0.01", "-0.01"])
+        x = max(Fraction(0), Fraction(rng.choice(points)) + Fraction(step))
+        return min(x, top) if top is not None else x
+
+    def number(x: Fraction) -> int | float:
+        return int(x) if x.denominator == 1 else float(x)
+
+    def count(points: list[str], llns: list[str]) -> dict[str, Any]:
+        unit = rng.choice(list(COUNT_UNITS))
+        out: dict[str, Any] = {"value": number(near(points) * COUNT_UNITS[unit]), "unit": unit}
+        if rng.random() < 0.3:
+            out["lln"] = number(Fraction(rng.choice(llns)) * COUNT_UNITS[unit])
+        return out
+
+    v: dict[str, Any] = {"labs": {}}
+    if rng.random() < 0.85:
+        v["labs"]["anc"] = count(["0", "0.1", "0.5", "1", "1.5", "1.8", "2"], ["1.6", "2", "1.5"])
+    if rng.random() < 0.85:
+        v["labs"]["platelets"] = count(["10", "25", "50", "75", "140", "150"], ["140", "160"])
+    if rng.random() < 0.7:
+        f: dict[str, Any] = {}
+        if rng.random() < 0.8:
+            f["max_temperature"] = rng.choice(
+                [{"value": t, "unit": "C"} for t in (37.5, 38, 38.3, 38.31, 39)]
+                + [{"value": t, "unit": "F"} for t in (100.4, 100.94, 100.95, 101)]
+            )
+        if rng.random() < 0.6:
+            f["hours_at_or_above_38"] = rng.choice([0, 0.5, 1, 1.01, 2])
+        v["fever"] = f
+    if rng.random() < 0.3:
+        v["consequences"] = {"transfusion_indicated": rng.random() < 0.5}
+    if rng.random() < 0.85:
+        m = rng.choice(
+            ["maculopapular", "exfoliative", "erythroderma", "target_lesions", "bullous"]
+        )
+        s: dict[str, Any] = {
+            "morphology": m,
+            "bsa_percent": number(near(["0", "5", "10", "30", "50", "90", "100"], Fraction(100))),
+        }
+        for key, options in (
+            ("symptoms", ["none", "mild", "moderate", "severe"]),
+            ("adl_limitation", ["none", "instrumental", "self_care"]),
+            ("intervention", ["none", "topical", "oral", "iv"]),
+        ):
+            if rng.random() < 0.6:
+                s[key] = rng.choice(options)
+        for key in ("tenderness", "mucosal_involvement", "fluid_electrolyte_abnormalities"):
+            if rng.random() < 0.3:
+                s[key] = rng.random() < 0.5
+        if rng.random() < 0.3:
+            s["icu_or_burn_unit"] = rng.random() < 0.5
+        if m == "bullous":
+            s["detachment_bsa_percent"] = number(near(["0", "10", "30", "100"], Fraction(100)))
+        v["skin"] = s
+    return v
+
+
+@pytest.mark.parametrize("seed", range(8))
+def test_engine_agrees_with_an_independent_reading(seed: int) -> None:
+    rng = random.Random(seed)
+    for _ in range(40):
+        version = rng.choice(["5.0", "6.0"])
+        visit = random_visit(rng)
+        grades = result_of(make_visit(**visit), version)["grades"]
+        extension = EXTENSION_V5 if version == "5.0" else EXTENSION_V6
+        assert set(grades) == (V5_TERMS if version == "5.0" else V6_TERMS) | extension
+        got = {k: g["grade"] for k, g in grades.items() if k not in extension}
+        assert got == expected_grades(version, visit), (version, visit)
+        for term, g in grades.items():  # absent extension terms, and every grade's provenance
+            if g["grade"] is None or term in extension:
+                assert g["grade"] is None and g["not_gradable"], (term, g)
+            else:
+                assert g["rule"] and g["basis"] and g["source"], (term, g)
