@@ -65,14 +65,8 @@ def compare_file(source: str, rulesets: RuleSets, *, text: str | None = None) ->
         try:
             evaluations.append(evaluate(visit, rulesets.get(version), source))
         except InputError as exc:
-            raise InputError(
-                source,
-                f"under CTCAE v{version}: {exc.message}",
-                field=exc.field,
-                line=exc.line,
-                column=exc.column,
-                code=exc.code,
-            ) from None
+            exc.problem.message = f"under CTCAE v{version}: {exc.problem.message}"
+            raise InputError.of(exc.problem) from None
     results = [e.as_json() for e in evaluations]
     rows = _rows(evaluations)
     return {

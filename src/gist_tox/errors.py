@@ -8,6 +8,19 @@ one line and exit code 2; nothing below the CLI ever calls ``sys.exit`` or print
 from __future__ import annotations
 
 from enum import IntEnum
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from typing import TypedDict, Unpack
+
+    class Where(TypedDict, total=False):
+        """Where in its file a :class:`Problem` is, and its kind (the keyword arguments of
+        ``Problem`` and ``InputError``)."""
+
+        field: str | None
+        line: int | None
+        column: int | None
+        code: str
 
 
 class ExitCode(IntEnum):
@@ -62,22 +75,13 @@ class Problem:
 
     __slots__ = ("code", "column", "field", "line", "message", "source")
 
-    def __init__(
-        self,
-        source: str,
-        message: str,
-        *,
-        field: str | None = None,
-        line: int | None = None,
-        column: int | None = None,
-        code: str = "input",
-    ) -> None:
+    def __init__(self, source: str, message: str, **where: Unpack[Where]) -> None:
         self.source = "<stdin>" if source == "-" else source  # never a bare "-" in a message
         self.message = message
-        self.field = field
-        self.line = line
-        self.column = column
-        self.code = code
+        self.field = where.get("field")
+        self.line = where.get("line")
+        self.column = where.get("column")
+        self.code = where.get("code", "input")
 
     def __eq__(self, other: object) -> bool:
         return isinstance(other, Problem) and self.as_dict() == other.as_dict()
@@ -123,29 +127,26 @@ class Problem:
 
 
 class InputError(GistToxError):
-    """A file that cannot be read as what it should be: raised with its :class:`Problem`."""
+    """A file that cannot be read as what it should be: raised with its :class:`Problem`
+    (``InputError(source, message, field=...)`` makes the record; :meth:`of` raises one
+    already made)."""
 
-    def __init__(
-        self,
-        source: str,
-        message: str,
-        *,
-        field: str | None = None,
-        line: int | None = None,
-        column: int | None = None,
-        code: str = "input",
-    ) -> None:
-        self.problem = Problem(source, message, field=field, line=line, column=column, code=code)
+    def __init__(self, source: str, message: str, **where: Unpack[Where]) -> None:
+        self._refuse(Problem(source, message, **where))
+
+    def _refuse(self, problem: Problem) -> None:
+        self.problem = problem
         self.also: list[Problem] = []
         """The file's other problems, in file order (a visit with four mistakes is reported
         with all four at once); the message above counts them."""
-        super().__init__(self.problem.one_line())
+        super().__init__(problem.one_line())
 
     @classmethod
     def of(cls, problem: Problem) -> InputError:
-        """The error that refuses a file for ``problem``."""
-        p = problem
-        return cls(p.source, p.message, field=p.field, line=p.line, column=p.column, code=p.code)
+        """The error that refuses a file for ``problem`` (that record, not a copy)."""
+        error = cls.__new__(cls)
+        error._refuse(problem)
+        return error
 
     @property
     def source(self) -> str:
