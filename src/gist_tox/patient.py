@@ -10,23 +10,10 @@ from __future__ import annotations
 
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import Field, model_validator
 
-from gist_tox.visit import (
-    Consequences,
-    CtcaeVersion,
-    Fever,
-    IsoDate,
-    Labs,
-    Skin,
-)
+from gist_tox.visit import CtcaeVersion, DiseaseStatus, Findings, IsoDate, _Strict
 from gist_tox.visit import Patient as PatientBlock
-from gist_tox.visit_sections import Comedication, Fluid, OtherEvent, Renal, Weight
-
-
-class _Strict(BaseModel):
-    # defer_build: validated through gist_tox.validators, which keeps the validator across runs.
-    model_config = ConfigDict(extra="forbid", strict=True, frozen=True, defer_build=True)
 
 
 class Treatment(_Strict):
@@ -38,21 +25,14 @@ class Treatment(_Strict):
     starting_dose_mg: Annotated[int, Field(ge=1, le=2000)]
 
 
-class TimelineVisit(_Strict):
+class _Day(_Strict):
+    date: IsoDate
+    disease_status: DiseaseStatus | None = None
+
+
+class TimelineVisit(Findings, _Day):
     """What was observed at one visit; dose, hold state and history are derived, never given."""
 
-    date: IsoDate
-    disease_status: Literal["responding", "stable", "progression", "unknown"] | None = None
-    labs: Labs | None = None
-    fever: Fever | None = None
-    consequences: Consequences | None = None
-    skin: Skin | None = None
-    weight: Weight | None = None
-    fluid: Fluid | None = None
-    renal: Renal | None = None
-    hepatic_impairment: Literal["none", "mild", "moderate", "severe"] | None = None
-    comedications: list[Comedication] | None = None
-    other_events: list[OtherEvent] | None = None
     note: Annotated[str, Field(max_length=500)] | None = None
     """Free text for the reader (e.g. where the findings come from); never interpreted."""
 

@@ -16,7 +16,7 @@ from gist_tox.documents import read_document
 from gist_tox.patient import Patient
 from gist_tox.pipeline import Evaluation, RuleSets, evaluate
 from gist_tox.validation import validate
-from gist_tox.visit import HistoryEntry, Visit
+from gist_tox.visit import Findings, HistoryEntry, Visit
 
 TIMELINE_FORMAT = "gist-tox/timeline@1"
 
@@ -62,16 +62,7 @@ def replay(patient: Patient, rulesets: RuleSets, source: str) -> list[Evaluation
                     "on_hold_for": list(state.on_hold_for) or None,
                     "disease_status": observed.disease_status,
                 },
-                "labs": observed.labs,
-                "fever": observed.fever,
-                "consequences": observed.consequences,
-                "skin": observed.skin,
-                # visit format extension A's sections, each as observed that day
-                **{
-                    name: getattr(observed, name)
-                    for name in EXTENSION_SECTIONS
-                    if getattr(observed, name) is not None
-                },
+                **{name: getattr(observed, name) for name in Findings.model_fields},
                 "history": list(state.history),
             },
         )
@@ -79,16 +70,6 @@ def replay(patient: Patient, rulesets: RuleSets, source: str) -> list[Evaluation
         out.append(evaluation)
         state = next_state(state, evaluation, observed.date)
     return out
-
-
-EXTENSION_SECTIONS = (
-    "weight",
-    "fluid",
-    "renal",
-    "hepatic_impairment",
-    "comedications",
-    "other_events",
-)
 
 
 def next_state(state: State, evaluation: Evaluation, date: Any) -> State:

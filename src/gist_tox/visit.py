@@ -139,6 +139,7 @@ Percent = Annotated[float, Field(ge=0, le=100, allow_inf_nan=False)]
 NonNegative = Annotated[float, Field(ge=0, allow_inf_nan=False)]
 DoseMg = Annotated[int, Field(ge=0, le=2000)]
 Category = Literal["hematologic", "skin", "hepatic", "fluid", "other_nonhematologic", "other"]
+DiseaseStatus = Literal["responding", "stable", "progression", "unknown"]
 Morphology = Literal["maculopapular", "exfoliative", "erythroderma", "target_lesions", "bullous"]
 
 
@@ -215,7 +216,7 @@ class Imatinib(_Strict):
     starting_dose_mg: Annotated[int, Field(ge=1, le=2000)]
     current_dose_mg: DoseMg
     on_hold_for: Category | list[Category] | None = None
-    disease_status: Literal["responding", "stable", "progression", "unknown"] | None = None
+    disease_status: DiseaseStatus | None = None
 
     @property
     def hold_categories(self) -> tuple[str, ...]:
@@ -363,14 +364,12 @@ class HistoryEntry(_Strict):
     dose_mg: DoseMg
 
 
-class Visit(_Strict):
-    """One clinic visit of one patient on imatinib."""
+class Findings(_Strict):
+    """What was observed at a visit: the sections a visit file and each visit of a patient
+    timeline (:class:`gist_tox.patient.TimelineVisit`) share.  (A base class puts its fields
+    after those of the bases named after it: a visit's sections keep their order, in the JSON
+    Schema and in messages.)"""
 
-    format: Literal["gist-tox/visit@1"] | None = None
-    ctcae_version: CtcaeVersion | None = None
-    patient: Patient
-    date: IsoDate
-    imatinib: Imatinib
     labs: Labs | None = None
     fever: Fever | None = None
     consequences: Consequences | None = None
@@ -381,6 +380,19 @@ class Visit(_Strict):
     hepatic_impairment: Literal["none", "mild", "moderate", "severe"] | None = None
     comedications: list[Comedication] | None = None
     other_events: list[OtherEvent] | None = None
+
+
+class _Header(_Strict):
+    format: Literal["gist-tox/visit@1"] | None = None
+    ctcae_version: CtcaeVersion | None = None
+    patient: Patient
+    date: IsoDate
+    imatinib: Imatinib
+
+
+class Visit(Findings, _Header):
+    """One clinic visit of one patient on imatinib."""
+
     history: list[HistoryEntry] = Field(default_factory=list)
 
 
