@@ -19,10 +19,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from typer.testing import CliRunner
 
-from conftest import HANG_S, REPO, WRITER_S, deep_folders, make_visit, result_of
-from gist_tox.cli import full_app
+from conftest import HANG_S, REPO, WRITER_S, deep_folders, invoke, make_visit, result_of
 
 GIST_TOX = Path(sys.executable).with_name("gist-tox")
 if not GIST_TOX.exists():  # pragma: no cover - a venv without the script
@@ -471,7 +469,7 @@ def run_here(args: list[str], cwd: Path, stdin: bytes = b"") -> tuple[int, bytes
     os.chdir(cwd)
     try:
         start = time.monotonic()
-        result = CliRunner().invoke(full_app(), args, input=stdin)
+        result = invoke(args, input=stdin)
         took = time.monotonic() - start
     finally:
         os.chdir(previous)

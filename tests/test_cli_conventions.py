@@ -14,7 +14,6 @@ from typing import Any
 
 import pytest
 from typer.main import get_command
-from typer.testing import CliRunner
 
 from conftest import EXAMPLES, REPO, RULES, invoke
 from gist_tox.cli import full_app
@@ -180,7 +179,7 @@ def _run_in(folder: Path, args: list[str], env: dict[str, str] | None = None) ->
     previous = Path.cwd()
     os.chdir(folder)
     try:
-        return CliRunner().invoke(full_app(), args, env=env)
+        return invoke(args, env=env)
     finally:
         os.chdir(previous)
 
@@ -223,7 +222,7 @@ def test_rules_given_on_the_command_line_win_over_the_environment(repository: Pa
         ["grade", "-f", "json", SEED, "--rules", str(RULES)],
         ["--rules", str(RULES), "grade", "-f", "json", SEED],
     ):
-        out = CliRunner().invoke(full_app(), args, env=env)
+        out = invoke(args, env=env)
         assert json.loads(out.stdout)["rules"]["name"] == "gist-tox shipped rules", args
 
 

@@ -12,10 +12,8 @@ import shutil
 from pathlib import Path
 
 import pytest
-from typer.testing import CliRunner
 
-from conftest import REPO
-from gist_tox.cli import full_app
+from conftest import REPO, invoke
 
 
 def readme_commands() -> list[str]:
@@ -72,6 +70,6 @@ def test_a_readme_command_runs(
     args, stdin = _split(command)
     monkeypatch.chdir(workspace)
     text = (workspace / stdin).read_text(encoding="utf-8") if stdin else None
-    run = CliRunner().invoke(full_app(), args, input=text)
+    run = invoke(args, input=text)
     assert run.exit_code in (0, 1), f"{command}\n{run.stderr}"
     assert "internal error" not in run.stderr

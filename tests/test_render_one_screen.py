@@ -11,17 +11,15 @@ from typing import Any
 
 import pytest
 import yaml
-from typer.testing import CliRunner
 
-from conftest import EXAMPLES, make_visit
-from gist_tox.cli import full_app
+from conftest import EXAMPLES, invoke, make_visit
 
 SEED = str(EXAMPLES / "hwang-2010-worst-visit.yaml")
 SCREEN = {"COLUMNS": "80", "LINES": "24"}
 
 
 def grade(*args: str) -> Any:
-    return CliRunner().invoke(full_app(), ["grade", *args], env=SCREEN)
+    return invoke(["grade", *args], env=SCREEN)
 
 
 def write(tmp_path: Path, **sections: object) -> str:
