@@ -304,6 +304,13 @@ def test_worst_grade_is_the_highest_non_null_with_its_term() -> None:
     assert (zero.worst_grade, zero.worst_term) == (0, None)
 
 
+def test_worst_grade_counts_the_clinicians_other_events() -> None:
+    result = _result({"a": 0, "b": None})
+    result["other_events"] = [{"term": "Diarrhea", "grade": 3, "specify": None}]
+    summary = summarise(result, "")
+    assert (summary.worst_grade, summary.worst_term, summary.not_gradable) == (3, "Diarrhea", 1)
+
+
 def test_a_missing_recommendation_is_unknown_and_needs_action() -> None:
     summary = summarise(_result({"a": 0}), "")
     assert summary.action == "unknown" and summary.needs_action

@@ -50,6 +50,14 @@ def test_graded_terms_worst_first_then_grade_0_folded_into_one_line() -> None:
         assert sum(name in line for line in lines) == 1
 
 
+def test_an_other_event_graded_by_the_clinician_is_a_graded_row(tmp_path: Path) -> None:
+    visit = write(tmp_path, other_events=[{"term": "diarrhea", "grade": 3}])
+    screen, full = grade(visit).stdout, grade("-v", visit).stdout
+    assert "no term graded above 0" not in screen
+    assert re.search(r"^ 3  Diarrhea +graded by the clinician \(other_events\)", screen, re.M)
+    assert re.search(r"Diarrhea +│ +3 │ graded by the clinician", full)
+
+
 def test_terms_with_nothing_recorded_share_one_row_that_wraps_under_its_names() -> None:
     lines = grade(SEED).stdout.splitlines()
     start = next(i for i, line in enumerate(lines) if line.startswith(" –  "))

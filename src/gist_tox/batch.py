@@ -36,6 +36,7 @@ from typing import Any
 
 from gist_tox.errors import GistToxError, InputError, Problem
 from gist_tox.jsontext import dumps
+from gist_tox.result_grades import every_grade
 
 VISIT_SUFFIXES = (".yaml", ".yml", ".json")
 FILE_ERROR_FORMAT = "gist-tox/file-error@1"
@@ -354,7 +355,7 @@ def summarise(result: dict[str, Any], text: str) -> Outcome:
     worst: int | None = None
     worst_term: str | None = None
     not_gradable = 0
-    for term_id, grade in result["grades"].items():
+    for term_id, grade in every_grade(result).items():
         value = grade.get("grade")
         if value is None:
             not_gradable += 1

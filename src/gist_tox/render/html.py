@@ -24,6 +24,7 @@ from gist_tox.render.worklist import (
     short_rule,
     worst_text,
 )
+from gist_tox.result_grades import every_grade
 
 TEMPLATE = "report.html.j2"
 
@@ -42,7 +43,7 @@ def _visit(outcome: Outcome) -> dict[str, Any]:
     """One visit's detail: every term's grade with its basis and rule, and the reasons."""
     result = json.loads(outcome.text)
     grades = sorted(
-        result["grades"].items(),
+        every_grade(result).items(),
         key=lambda item: -1 if item[1].get("grade") is None else item[1]["grade"],
         reverse=True,
     )

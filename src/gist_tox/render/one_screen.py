@@ -27,6 +27,7 @@ from rich.table import Table
 from rich.text import Text
 
 from gist_tox.errors import printable
+from gist_tox.result_grades import every_grade
 
 GRADE_STYLE = {0: "green", 1: "yellow", 2: "yellow", 3: "bold red", 4: "bold red", 5: "bold red"}
 ACTION_STYLE = {
@@ -179,12 +180,13 @@ def comedication_line(result: dict[str, Any]) -> Text | None:
 
 
 def findings_table(result: dict[str, Any], *, rule_ids: bool = False) -> Table:
-    """One row per term graded 1-5, worst first: grade, term, basis."""
+    """One row per term graded 1-5 (the clinician's ``other_events`` too), worst first: grade,
+    term, basis."""
     table = Table(box=None, show_header=False, pad_edge=False, expand=True, padding=(0, 1))
     table.add_column("gr", justify="right", no_wrap=True, width=2)
     table.add_column("term", no_wrap=False, max_width=28)
     table.add_column("basis", ratio=1, overflow="fold")
-    graded = [(term_id, grade) for term_id, grade in result["grades"].items() if grade["grade"]]
+    graded = [(term_id, grade) for term_id, grade in every_grade(result).items() if grade["grade"]]
     graded.sort(key=lambda item: -item[1]["grade"])
     for term_id, grade in graded:
         value = grade["grade"]
@@ -214,7 +216,7 @@ def folded_lines(result: dict[str, Any]) -> list[tuple[Text, Text]]:
     """Grade 0 in one row; not-gradable terms grouped by their shared reason.  Each row is its
     grade mark and its text, so that a wrapped list keeps the grades column clear."""
     lines: list[tuple[Text, Text]] = []
-    zero = [g.get("term", k) for k, g in result["grades"].items() if g["grade"] == 0]
+    zero = [g.get("term", k) for k, g in every_grade(result).items() if g["grade"] == 0]
     if zero:
         lines.append((Text(" 0  ", GRADE_STYLE[0]), Text(", ".join(zero))))
     groups: dict[str, list[str]] = {}

@@ -20,6 +20,7 @@ from gist_tox.render.console import terminal
 from gist_tox.render.one_screen import ACTION_STYLE as _ACTION_STYLE
 from gist_tox.render.one_screen import GRADE_STYLE as _GRADE_STYLE
 from gist_tox.render.one_screen import comedication_line
+from gist_tox.result_grades import every_grade
 
 
 def render_result(console: Console, result: dict[str, Any]) -> None:
@@ -103,7 +104,7 @@ def grades_table(result: dict[str, Any]) -> Table:
     table.add_column("gr", justify="right", width=2, no_wrap=True)
     table.add_column("basis  [rule]", ratio=5, overflow="fold")
     rows = sorted(
-        result["grades"].items(),
+        every_grade(result).items(),
         key=lambda item: -1 if item[1]["grade"] is None else item[1]["grade"],
         reverse=True,
     )
@@ -176,7 +177,7 @@ def render_timeline(console: Console, data: dict[str, Any]) -> None:
 
 def worst_grade(result: dict[str, Any]) -> Text:
     """The highest grade at a visit and the term(s) that have it; 'not gradable' counted."""
-    graded = {k: v for k, v in result["grades"].items() if v["grade"] is not None}
+    graded = {k: v for k, v in every_grade(result).items() if v["grade"] is not None}
     if not graded:
         return Text("not gradable", style="dim")
     top = max(v["grade"] for v in graded.values())
