@@ -119,11 +119,16 @@ def rule_id(term: TermRule, what: str) -> str:
 
 
 class Grading(Record):
-    __slots__ = ("grades", "warnings")
+    """``died_event``: the ``other_events`` id that ``consequences.died: true`` belongs to."""
 
-    def __init__(self, grades: dict[str, TermGrade], warnings: list[str]) -> None:
+    __slots__ = ("died_event", "grades", "warnings")
+
+    def __init__(
+        self, grades: dict[str, TermGrade], warnings: list[str], died_event: str | None = None
+    ) -> None:
         self.grades = grades
         self.warnings = warnings
+        self.died_event = died_event
 
 
 def grade_visit(
@@ -132,9 +137,11 @@ def grade_visit(
     plans: Mapping[str, Plan],
     source: str,
     listed: set[str] | frozenset[str] = frozenset(),
+    died_listed: tuple[str, ...] = (),
 ) -> Grading:
     """Grade every term (``plans``: the rule set's, one per term in its order); consequences are
-    first attributed to the adverse event they belong to."""
+    first attributed to the adverse event they belong to.  ``died_listed``: the ``other_events``
+    ids, in visit order, whose term has a grade 5 (candidates of ``died: true``)."""
     terms = [plan.term for plan in plans.values()]
     warnings: list[str] = list(facts.warnings)
     ids = [t.id for t in terms]
@@ -145,7 +152,10 @@ def grade_visit(
     seen = dict(first)
     _apply_clinician_grade(visit, values, plans, seen, [])
     grade_reads = {p.term.id: p.grade_reads for p in plans.values()}
-    per_term = _attribute_consequences(visit, terms, grade_reads, seen, warnings, source, listed)
+    per_term = _attribute_consequences(
+        visit, terms, grade_reads, seen, warnings, source, listed, died_listed
+    )
+    died_event = next((i for i in per_term.get("consequences.died", ()) if i in listed), None)
     if per_term:
         values = facts.values_for(ids, per_term)
         grades = {t.id: _grade_term(plans[t.id], visit, facts, values[t.id]) for t in terms}
@@ -161,7 +171,7 @@ def grade_visit(
         _apply_fluid_clinician_grades(visit, terms, grades, warnings)
         if terms and terms[0].ctcae_version == "6.0":
             _v6_fluid_warnings(visit, warnings)
-    return Grading(grades, warnings)
+    return Grading(grades, warnings, died_event)
 
 
 # --------------------------------------------------------------------------------------------
@@ -175,9 +185,11 @@ def _attribute_consequences(
     warnings: list[str],
     source: str,
     listed: set[str] | frozenset[str] = frozenset(),
+    died_listed: tuple[str, ...] = (),
 ) -> dict[str, dict[str, bool]]:
     """Which term each consequence belongs to.  ``grade_reads``: per term, the inputs its grades
-    read; ``listed``: the ``other_events`` ids (their own consequences are read there)."""
+    read; ``listed``: the ``other_events`` ids (their own consequences are read there), of which
+    ``died_listed`` are candidates of ``died: true`` (extension A, "Consequences")."""
     out: dict[str, dict[str, bool]] = {}
     consequences = visit.consequences
     if consequences is None:
@@ -195,6 +207,8 @@ def _attribute_consequences(
         readers = [t for t in terms if fieldname in grade_reads[t.id]]
         if value is True:
             present = [t.id for t in readers if _candidate(first[t.id])]
+            if name == "died":
+                present += died_listed
             if len(present) == 1:
                 out.setdefault(fieldname, {})[present[0]] = True
             elif not present:

@@ -32,10 +32,12 @@ LAB_OR_BLOOD_SOCS = frozenset({"Investigations", "Blood and lymphatic system dis
 
 
 class OtherEvent:
-    """One echoed ``other_events`` item."""
+    """One echoed ``other_events`` item; ``death_text``: NCI's grade 5 cell of its term, or
+    None when NCI defines no grade 5 for it."""
 
     __slots__ = (
         "category",
+        "death_text",
         "grade",
         "meddra_code",
         "nci_text",
@@ -55,7 +57,9 @@ class OtherEvent:
         category: str,
         nci_text: str | None,
         specify: str | None,
+        death_text: str | None = None,
     ) -> None:
+        self.death_text = death_text
         self.term_id = term_id
         self.term = term
         self.meddra_code = meddra_code
@@ -76,6 +80,26 @@ class OtherEvent:
             "nci_text": self.nci_text,
             "specify": self.specify,
         }
+
+
+def death_candidates(events: list[OtherEvent]) -> tuple[str, ...]:
+    """The listed terms ``consequences.died: true`` may belong to: those with a grade 5."""
+    return tuple(e.term_id for e in events if e.death_text is not None and e.grade != 5)
+
+
+def died(event: OtherEvent) -> OtherEvent:
+    """``event`` as grade 5: the death ``consequences.died`` attributes to it."""
+    return OtherEvent(
+        event.term_id,
+        event.term,
+        event.meddra_code,
+        event.soc,
+        5,
+        event.category,
+        event.death_text,
+        event.specify,
+        event.death_text,
+    )
 
 
 def category_of(term_id: str, soc: str) -> str:
@@ -196,6 +220,7 @@ def check_other_events(
                 category_of(tid, entry.soc),
                 entry.cell(grade) if grade > 0 else None,
                 item.specify,
+                entry.cell(5),
             )
         )
     return out

@@ -16,7 +16,7 @@ from gist_tox.documents import Document, read_document
 from gist_tox.errors import InputError
 from gist_tox.facts import build_facts
 from gist_tox.grading import Grading, grade_visit
-from gist_tox.other_events import OtherEvent, check_other_events
+from gist_tox.other_events import OtherEvent, check_other_events, death_candidates, died
 from gist_tox.ruleset.loader import RuleSet, load_ruleset, shipped_rules_dir
 from gist_tox.validation import validate
 from gist_tox.visit import Visit
@@ -188,7 +188,11 @@ def evaluate(
             visit, ruleset.ctcae_version, _computed(ruleset), source, document, event_warnings
         )
     facts = build_facts(visit, ruleset.default_lln())
-    grading = grade_visit(visit, facts, ruleset.plans, source, {e.term_id for e in events})
+    grading = grade_visit(
+        visit, facts, ruleset.plans, source, {e.term_id for e in events}, death_candidates(events)
+    )
+    if grading.died_event is not None:  # `died: true` belongs to a clinician-graded event
+        events = [died(e) if e.term_id == grading.died_event else e for e in events]
     warnings = [*visit_warnings(visit, ruleset), *grading.warnings, *event_warnings]
     recommendation = None
     if ruleset.dosing is not None:

@@ -439,7 +439,8 @@ class _Engine:
         from gist_tox.dosing.review import grade_review
 
         try:
-            self.review.extend(grade_review(self.visit, self.grades, self.plans, self.rules))
+            died = any(e.grade == 5 for e in self.events)
+            self.review.extend(grade_review(self.visit, self.grades, self.plans, self.rules, died))
             self._death()
             self._hematologic()
             self._skin()

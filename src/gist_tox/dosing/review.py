@@ -26,10 +26,15 @@ _CLINICIAN = "/clinician"
 
 
 def grade_review(
-    visit: Visit, grades: dict[str, TermGrade], plans: Mapping[str, Plan], rules: DosingRules
+    visit: Visit,
+    grades: dict[str, TermGrade],
+    plans: Mapping[str, Plan],
+    rules: DosingRules,
+    event_died: bool = False,
 ) -> list[ReviewItem]:
     """The review codes that the grades of one visit call for, in a stable order (``plans``:
-    the rule set's, which know what each grade's cell reads)."""
+    the rule set's, which know what each grade's cell reads; ``event_died``: an ``other_events``
+    term is grade 5, so ``consequences.died`` was read there)."""
     out: list[ReviewItem] = []
     unplaced = [
         g
@@ -46,7 +51,7 @@ def grade_review(
     ]
     if above:
         out.append(("finding-above-grade", {"terms": "; ".join(above)}))
-    lost = _consequences_not_graded(visit, grades)
+    lost = [f for f in _consequences_not_graded(visit, grades) if not (event_died and "died" in f)]
     if lost:
         out.append(("consequence-not-graded", {"terms": " and ".join(lost)}))
     bedside = _bedside_above(visit, grades, rules)
