@@ -7,6 +7,7 @@ import json
 from pathlib import Path
 from typing import Any
 
+import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -74,8 +75,9 @@ def steps(data: dict[str, Any]) -> list[tuple[str, int, int | None]]:
 # ------------------------------------------------------------------ the published case
 
 
-def test_published_case_reproduces_the_management() -> None:
-    run = invoke(["timeline", "--format", "json", str(HWANG)])
+@pytest.mark.parametrize("ctcae", ["5.0", "6.0"])
+def test_published_case_reproduces_the_management(ctcae: str) -> None:
+    run = invoke(["timeline", "--format", "json", "--ctcae", ctcae, str(HWANG)])
     assert run.exit_code == 0, run.output
     data = json.loads(run.stdout)
     assert data["format"] == "gist-tox/timeline@1" and data["patient_id"] == "HWANG-2010"
@@ -367,3 +369,140 @@ def test_a_worse_finding_during_a_hepatic_hold_raises_its_episode_to_clinician_d
     ]
     assert recs[2]["reasons"][0]["rule"].endswith("/hepatic-clinician")
     assert "record it in history" in " ".join(data["visits"][1]["warnings"])
+
+
+# ------------------------------------------------------------------ held-out-style timelines
+# Written from the sources only (the label summary, the project's policy, the visit contract).
+
+SKIN_CLEAR = {"skin": {"morphology": "maculopapular", "bsa_percent": 0}}
+SKIN_G1 = {"skin": {"morphology": "maculopapular", "bsa_percent": 5}}
+SKIN_G2 = {"skin": {"morphology": "maculopapular", "bsa_percent": 20, "symptoms": "mild"}}
+SKIN_G3 = {
+    "skin": {
+        "morphology": "maculopapular",
+        "bsa_percent": 60,
+        "symptoms": "moderate",
+        "adl_limitation": "self_care",
+    }
+}
+EM_G3 = {"skin": {"morphology": "target_lesions", "bsa_percent": 40, "mucosal_involvement": True}}
+SJS = {"skin": {"morphology": "bullous", "bsa_percent": 10, "detachment_bsa_percent": 5}}
+PROGRESSION = {"disease_status": "progression"}
+
+
+@pytest.mark.parametrize("ctcae", ["5.0", "6.0"])
+def test_hematologic_recurrence_steps_down_by_the_label(ctcae: str) -> None:
+    visits = [
+        counts(3.0),
+        counts(0.6),  # first episode at 400: hold, back to 400
+        counts(1.4),  # still below 1.5: keep holding
+        counts(1.6, 80),  # recovered: resume 400 (the dose before)
+        counts(0.7),  # recurrence at 400: hold, resume at 300 (label)
+        counts(1.8, 74),  # platelets below 75: keep holding
+        counts(1.8, 75),  # recovered: resume 300
+        {**counts(3.0), **PROGRESSION},  # capped: no escalation
+    ]
+    data = timeline_of({**patient_with(visits), "ctcae_version": ctcae})
+    assert steps(data) == [
+        ("continue", 400, None),
+        ("hold", 0, 400),
+        ("hold", 0, 400),
+        ("resume", 400, None),
+        ("hold", 0, 300),
+        ("hold", 0, 300),
+        ("resume", 300, None),
+        ("continue", 300, None),
+    ]
+    assert data["visits"][-1]["recommendation"]["alternatives"] == ["sunitinib"]
+
+
+@pytest.mark.parametrize("ctcae", ["5.0", "6.0"])
+def test_one_heme_episode_rules_out_escalation(ctcae: str) -> None:
+    """ANC 0.7 is a hold (a severe neutropenia in the label's table) under both versions, even
+    though CTCAE v6.0 grades it 2: escalation stays ruled out afterwards under both."""
+    visits = [counts(0.7), counts(2.0), {**counts(2.5), **PROGRESSION}]
+    data = timeline_of({**patient_with(visits), "ctcae_version": ctcae})
+    assert steps(data) == [("hold", 0, 400), ("resume", 400, None), ("continue", 400, None)]
+    assert data["visits"][-1]["recommendation"]["alternatives"] == ["sunitinib"]
+
+
+def test_skin_steps_down_caps_and_stops_at_sjs() -> None:
+    normal = counts(3.0)
+    visits = [
+        {**normal, **SKIN_G2},  # grade 2: continue with supportive care
+        {**normal, **SKIN_G3},  # grade 3 at 400: hold, resume 300
+        {**normal, **SKIN_G2},  # not yet <= 1
+        normal,  # not examined: keep holding
+        {**normal, **SKIN_G1},  # settled: resume 300
+        {**normal, **EM_G3},  # recurrence at 300: hold, resume 200
+        {**normal, **SKIN_CLEAR},  # resume 200
+        {**normal, **SKIN_CLEAR, **PROGRESSION},
+        {**normal, **SJS},  # SJS: stop for good
+        {**normal, **SKIN_CLEAR},  # stays stopped
+    ]
+    data = timeline_of(patient_with(visits))
+    assert steps(data) == [
+        ("continue", 400, None),
+        ("hold", 0, 300),
+        ("hold", 0, 300),
+        ("hold", 0, 300),
+        ("resume", 300, None),
+        ("hold", 0, 200),
+        ("resume", 200, None),
+        ("continue", 200, None),
+        ("discontinue", 0, None),
+        ("discontinue", 0, None),
+    ]
+    assert [data["visits"][i]["recommendation"]["alternatives"] for i in (7, 9)] == [
+        ["sunitinib"]
+    ] * 2
+
+
+def test_escalation_then_toxicity_steps_down_from_800() -> None:
+    clear = {**counts(3.0), **SKIN_CLEAR}
+    visits = [
+        {**clear, **PROGRESSION},  # escalate 800
+        {**counts(0.8), **SKIN_CLEAR},  # first heme episode at 800: hold, back to 800
+        {**counts(1.7), **SKIN_CLEAR},  # recovered: resume 800
+        {**counts(3.0), **SKIN_G3},  # skin grade 3 at 800: hold, resume 600
+        {**counts(3.0), **SKIN_G1},  # resume 600
+        {**clear, **PROGRESSION},  # capped
+        {**counts(0.9), **SKIN_CLEAR},  # heme recurrence at 600: resume 400 (policy)
+        {**counts(1.5, 75), **SKIN_CLEAR},
+    ]
+    data = timeline_of(patient_with(visits))
+    assert steps(data) == [
+        ("escalate", 800, None),
+        ("hold", 0, 800),
+        ("resume", 800, None),
+        ("hold", 0, 600),
+        ("resume", 600, None),
+        ("continue", 600, None),
+        ("hold", 0, 400),
+        ("resume", 400, None),
+    ]
+    rules = [r["rule"] for r in data["visits"][6]["recommendation"]["reasons"]]
+    assert "dosing/imatinib-gist/hematologic-recurrence-policy" in rules
+
+
+def test_a_new_category_during_a_hold_holds_until_both_recover() -> None:
+    visits = [
+        {**counts(0.6), **SKIN_CLEAR},  # heme at 400: hold, back to 400
+        {**counts(1.2), **SKIN_G3},  # skin grade 3 during the hold: hold, 300
+        {**counts(2.0), **SKIN_G2},  # heme recovered, skin not yet: keep holding
+        {**counts(1.4), **SKIN_G1},  # skin settled, ANC fell below 1.5 again
+        {**counts(1.5, 75), **SKIN_G1},  # both: resume at the lowest, 300
+        {**counts(3.0), **SKIN_CLEAR},
+    ]
+    data = timeline_of(patient_with(visits))
+    assert steps(data) == [
+        ("hold", 0, 400),
+        ("hold", 0, 300),
+        ("hold", 0, 300),
+        ("hold", 0, 300),
+        ("resume", 300, None),
+        ("continue", 300, None),
+    ]
+    second = {r["rule"].rsplit("/", 1)[1] for r in data["visits"][1]["recommendation"]["reasons"]}
+    assert "skin-hold" in second  # a new skin episode, not a continuation
+    assert "ANC >= 1.5" in data["visits"][3]["recommendation"]["resume_when"]
