@@ -238,6 +238,19 @@ def test_progress_only_for_long_batches_and_passes_everything_through() -> None:
     assert list(_with_progress(iter(items[:3]), lambda: 3)) == items[:3]
 
 
+def test_quiet_shows_no_progress_bar(monkeypatch: pytest.MonkeyPatch) -> None:
+    import sys
+
+    from gist_tox.cli.batch import _wants_progress
+    from gist_tox.cli.conventions import state
+
+    monkeypatch.setattr(sys.stderr, "isatty", lambda: True)
+    monkeypatch.setattr(state, "quiet", False)
+    assert _wants_progress("table", to_stdout=True)
+    monkeypatch.setattr(state, "quiet", True)
+    assert not _wants_progress("table", to_stdout=True)
+
+
 def test_a_missing_output_folder_is_a_usage_error(tmp_path: Path) -> None:
     folder = clinic(tmp_path, bad=False)
     result = invoke(["batch", "-o", str(tmp_path / "no" / "r.csv"), str(folder)])

@@ -17,6 +17,7 @@ import typer
 
 from gist_tox.cli import signals
 from gist_tox.cli.app import BatchFormat, CtcaeOption, RulesOption, app, chosen_format
+from gist_tox.cli.conventions import state
 from gist_tox.cli.output import check_output, open_output
 from gist_tox.errors import ExitCode, UsageError, printable
 from gist_tox.render import registry
@@ -159,8 +160,7 @@ def batch(
         indent=render.json_indent,
     )
     outcomes = signals.checked(outcomes)
-    # A bar on stderr, unless results stream to the same terminal (they show progress already).
-    if sys.stderr.isatty() and (fmt == "table" or not to_stdout or not sys.stdout.isatty()):
+    if _wants_progress(fmt, to_stdout):
         outcomes = _with_progress(
             outcomes,
             lambda: sum(1 for _ in core.discover(given, exclude=exclude, every_day=every_day)),
@@ -235,6 +235,14 @@ def _expand_stdin(paths: list[str]) -> list[str]:
         else:
             out.append(path)
     return out
+
+
+def _wants_progress(fmt: str, to_stdout: bool) -> bool:
+    """A bar on stderr when it is a terminal, unless ``-q`` asks for the result alone or the
+    results stream to the same terminal (they show progress already)."""
+    if state.quiet or not sys.stderr.isatty():
+        return False
+    return fmt == "table" or not to_stdout or not sys.stdout.isatty()
 
 
 def _with_progress(outcomes: Iterable[Outcome], count: Callable[[], int]) -> Iterator[Outcome]:
