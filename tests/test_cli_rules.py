@@ -349,8 +349,13 @@ def test_rules_test_formats_json_and_github(tmp_path: Path) -> None:
     assert {c["status"] for c in data["cases"]} >= {"passed", "failed"}
     github = invoke([*args, "-f", "github"])
     assert github.exit_code == 1
-    assert all(line.startswith("::") for line in github.stdout.splitlines())
-    assert "::error " in github.stdout and "passed" in github.stderr
+    lines = github.stdout.splitlines()
+    assert all(line.startswith("::") for line in lines) and "passed" in github.stderr
+    # each at a file of the repository and a line, where GitHub shows it on the pull request:
+    # a case at its id, a rules check problem at the rule file's line
+    assert any(line.startswith(f"::error file={CASES / ANC},line=") for line in lines)
+    assert any(line.startswith(f"::error file={root / ANC},line=") for line in lines)
+    assert all(",line=" in line for line in lines)
 
 
 def test_quiet_check_prints_only_problems_and_verbose_test_lists_passes() -> None:

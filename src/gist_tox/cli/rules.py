@@ -250,15 +250,7 @@ def _report_cases(results: list[Any], fmt: CheckFormat) -> None:
             continue
         if fmt is CheckFormat.github:
             if result.status != "passed":
-                level = "error" if result.status == "failed" else "warning"
-                typer.echo(
-                    github_annotation(
-                        level,
-                        "\n".join(result.messages) or result.status,
-                        file=result.file or None,
-                        title=f"{result.status.upper()} {result.nodeid}",
-                    )
-                )
+                _annotate_case(result)
         elif result.status == "failed":
             typer.echo(f"FAILED {result.nodeid}")
             for message in result.messages:
@@ -267,6 +259,36 @@ def _report_cases(results: list[Any], fmt: CheckFormat) -> None:
             typer.echo(f"SKIPPED {result.nodeid}: {'; '.join(result.messages)}")
         elif state.verbose:
             typer.echo(f"PASSED {result.nodeid}")
+
+
+def _annotate_case(result: Any) -> None:
+    """A failed or skipped case as GitHub annotations at a file of the repository and a line:
+    the case's own differences at the case's ``id``; a problem of another file (a rule file
+    ``rules check`` finds wrong, an unreadable case file) at that file and line, one each."""
+    from gist_tox.ruleset.cases import CASE
+
+    level = "error" if result.status == "failed" else "warning"
+    title = f"{result.status.upper()} {result.nodeid}"
+    own = [p for p in result.problems if p.code == CASE]
+    if own or not result.problems:
+        messages = [f"{p.field}: {p.message}" if p.field else p.message for p in own]
+        typer.echo(
+            github_annotation(
+                level,
+                "\n".join(messages) or result.status,
+                file=result.path or result.file or None,
+                line=result.line,
+                title=title,
+            )
+        )
+    for problem in result.problems:
+        if problem.code != CASE:
+            message = f"{problem.field}: {problem.message}" if problem.field else problem.message
+            typer.echo(
+                github_annotation(
+                    level, message, file=problem.source, line=problem.line, title=title
+                )
+            )
 
 
 def _case_json(result: Any) -> dict[str, Any]:

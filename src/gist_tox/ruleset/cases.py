@@ -101,6 +101,8 @@ class Case:
     spec: CaseSpec | None
     case_file: CaseFile | None
     error: Problem | None = None
+    line: int | None = None
+    """The line of the case's ``id`` in its file (where CI annotates a failure)."""
 
     @property
     def nodeid(self) -> str:
@@ -128,6 +130,10 @@ class CaseResult:
     problems: list[Problem] = field(default_factory=list)
     seconds: float = 0.0
     file: str = ""
+    path: str = ""
+    """The case file as found from the paths given (``cases/ctcae-5.0/<term>.yaml``), so that a
+    CI annotation names a file of the repository; ``file`` is relative to the cases folder."""
+    line: int | None = None
     case_id: str = ""
     columns: bool = True
     """Whether a problem of another file names its column (``rules check`` names the line)."""
@@ -199,7 +205,8 @@ def collect(paths: Iterable[Path]) -> list[Case]:
                 out.append(Case(path, display, spec, case_file, error=error))
                 continue
             seen[spec.id] = index
-            out.append(Case(path, display, spec, case_file))
+            line = document.position(("cases", index, "id"))[0]
+            out.append(Case(path, display, spec, case_file, line=line))
     return out
 
 
@@ -238,6 +245,7 @@ class Runner:
         result = self._run(case)
         result.seconds = time.perf_counter() - start
         result.file = case.display
+        result.path, result.line = str(case.file), case.line
         result.case_id = case.spec.id if case.spec else "(file)"
         return result
 
