@@ -189,7 +189,6 @@ class LabelFamilies:
         )
         on_hold = "hepatic" in self.e.hold_cats
         history = [x for x in self.e.history if x.category == "hepatic"]
-        self._baseline_reviews(meeting, finding or on_hold)
         if on_hold:
             behind, dose = self._held_episode("hepatic", history)
             resume = self._step("hepatic", dose) or None if dose is not None else None
@@ -212,6 +211,8 @@ class LabelFamilies:
             ]
             if failure is not None:
                 not_yet.append(f"hepatic failure grade {failure.grade}")
+            # the hold is recommended unless it ends here (a clinician-decided one never does)
+            self._baseline_reviews(meeting, bool(not_yet) or clinician)
             self._end_hold(
                 "hepatic",
                 behind,
@@ -226,6 +227,7 @@ class LabelFamilies:
             self._raised_alternatives(raised)
             return
         if finding:
+            self._baseline_reviews(meeting, True)
             dose = self.e.base_dose
             term, grade = self._hepatic_episode(meeting, failure, ratios)
             self.e._episode("hepatic", term, grade)
@@ -336,6 +338,10 @@ class LabelFamilies:
         for key, _ in LIVER:
             test = getattr(labs, key, None) if labs is not None else None
             if test is None:
+                # moderate or severe impairment is a bilirubin baseline above the end threshold
+                # whether or not bilirubin was measured at this visit
+                if key == "bilirubin" and hold and impairment in ("moderate", "severe"):
+                    self.e.review.append(("baseline-blocks-resume", {"test": label[key]}))
                 continue
             base = None if test.baseline is None else exact(test.baseline) / exact(test.uln)
             over = base is not None and base > liver.hold_above[key]
