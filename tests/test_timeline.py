@@ -221,6 +221,15 @@ def test_output_file_and_error_exit(tmp_path: Path) -> None:
     assert "Traceback" not in run.output
 
 
+def test_a_visit_file_is_one_line_that_points_to_grade() -> None:
+    run = invoke(["timeline", str(EXAMPLES / "hwang-2010-worst-visit.yaml")])
+    assert run.exit_code == 2
+    assert run.stderr.splitlines() == [
+        f"gist-tox: {EXAMPLES / 'hwang-2010-worst-visit.yaml'}:5:1: format: this is a single"
+        " visit (gist-tox/visit@1), not a patient timeline; run `gist-tox grade` on it"
+    ]
+
+
 # ------------------------------------------------------------------ the safety property
 
 _RULESETS = RuleSets(RULES)

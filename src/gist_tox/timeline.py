@@ -30,6 +30,15 @@ def load_patient(source: str, *, text: str | None = None) -> Patient:
 
         patient: Patient = patient_from_document(document)
         return patient
+    if document.data.get("format") == "gist-tox/visit@1" or (
+        "visits" not in document.data and "imatinib" in document.data
+    ):
+        raise document.error(
+            ("format",) if "format" in document.data else ("imatinib",),
+            "this is a single visit (gist-tox/visit@1), not a patient timeline; run"
+            " `gist-tox grade` on it",
+            code="patient.format",
+        )
     return validate(document, Patient)
 
 
