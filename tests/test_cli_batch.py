@@ -187,6 +187,9 @@ def test_paths_from_stdin(tmp_path: Path) -> None:
     ]
     empty = invoke(["batch", "-"], input="")
     assert empty.exit_code == 2 and "no visit files given" in empty.stderr
+    piped = invoke(["batch", "-"], input=(EXAMPLES / "hwang-2010-worst-visit.yaml").read_text())
+    assert piped.exit_code == 2 and len(piped.stderr.splitlines()) == 1
+    assert "holds a visit, not a list of paths" in piped.stderr and "grade -" in piped.stderr
 
 
 def test_a_folder_with_no_visits_is_exit_2_with_a_clear_line(tmp_path: Path) -> None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import dataclasses
 import os
+import re
 import sys
 import time
 from collections.abc import Callable, Iterable, Iterator
@@ -228,13 +229,27 @@ class _Watch:
 
 
 def _expand_stdin(paths: list[str]) -> list[str]:
+    """``paths`` with ``-`` replaced by the paths on stdin, one per line.  A visit piped in
+    (``batch - < visit.yaml``, as ``grade -`` takes one) is a usage error naming ``grade -``,
+    not one failed "file" per line of YAML."""
     out: list[str] = []
     for path in paths:
         if path == "-":
-            out.extend(line.strip() for line in sys.stdin.read().splitlines() if line.strip())
+            lines = [line.strip() for line in sys.stdin.read().splitlines() if line.strip()]
+            if lines and _DOCUMENT_START.match(lines[0]) and not os.path.lexists(lines[0]):
+                raise UsageError(
+                    "batch -: standard input holds a visit, not a list of paths (one per line);"
+                    " to grade one visit from standard input, use gist-tox grade -"
+                )
+            out.extend(lines)
         else:
             out.append(path)
     return out
+
+
+_DOCUMENT_START = re.compile(r"^(---|%YAML|#|\{|\[|[A-Za-z_][A-Za-z0-9_]*:(\s|$))")
+"""The first line of a YAML or JSON document (a comment, a directive, ``{``, ``key:``), which
+no path a ``find`` lists looks like."""
 
 
 def _wants_progress(fmt: str, to_stdout: bool) -> bool:
