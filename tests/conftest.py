@@ -24,6 +24,8 @@ os.environ.setdefault("GIST_TOX_CACHE_DIR", tempfile.mkdtemp(prefix="gist-tox-te
 REPO = Path(__file__).resolve().parents[1]
 RULES = REPO / "rules"
 EXAMPLES = REPO / "examples"
+GIST_TOX = Path(sys.executable).with_name("gist-tox")
+"""The installed ``gist-tox`` script, for the tests that run it as a process."""
 HANG_S = 15.0
 """A bound for "refused at once, never hangs": far above a healthy run on a loaded 2-CPU CI
 machine (so it never flakes), far below what the guarded failure costs (a writer that keeps a

@@ -13,18 +13,13 @@ import json
 import os
 import re
 import subprocess
-import sys
 import time
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-from conftest import HANG_S, REPO, WRITER_S, deep_folders, invoke, make_visit, result_of
-
-GIST_TOX = Path(sys.executable).with_name("gist-tox")
-if not GIST_TOX.exists():  # pragma: no cover - a venv without the script
-    GIST_TOX = REPO / ".venv" / "bin" / "gist-tox"
+from conftest import GIST_TOX, HANG_S, REPO, WRITER_S, deep_folders, invoke, make_visit, result_of
 
 PWNED = "gist-tox-adversarial-pwned"
 """A file that a YAML tag which ran code would create (in the corpus folder's parent)."""

@@ -10,18 +10,11 @@ import sys
 from pathlib import Path
 
 import pytest
-import yaml
 
-from conftest import EXAMPLES, REPO, invoke, make_visit, refusal_lines
+from conftest import EXAMPLES, GIST_TOX, REPO, invoke, make_visit, refusal_lines, write_visit
 from gist_tox.render.console import color_allowed
 
 WORST = EXAMPLES / "hwang-2010-worst-visit.yaml"
-
-
-def write_visit(tmp_path: Path, name: str = "visit.yaml", **sections: object) -> Path:
-    path = tmp_path / name
-    path.write_text(yaml.safe_dump(make_visit(**sections)), encoding="utf-8")
-    return path
 
 
 def test_json_format_follows_the_result_contract() -> None:
@@ -55,8 +48,10 @@ def test_verbose_table_shows_grade_basis_and_rule_of_every_term() -> None:
 def test_table_dims_not_gradable_terms_with_reason_and_puts_warnings_last(tmp_path: Path) -> None:
     visit = write_visit(
         tmp_path,
-        labs={"anc": {"value": 0.8, "unit": "10^9/L"}},
-        skin={"morphology": "maculopapular", "bsa_percent": 20, "clinician_grade": 3},
+        make_visit(
+            labs={"anc": {"value": 0.8, "unit": "10^9/L"}},
+            skin={"morphology": "maculopapular", "bsa_percent": 20, "clinician_grade": 3},
+        ),
     )
     run = invoke(["grade", "-f", "table", str(visit)])
     assert run.exit_code == 0, run.output
@@ -166,7 +161,7 @@ def test_usage_errors_exit_2(args: list[str], in_stderr: str) -> None:
 def test_input_errors_are_one_line_naming_file_and_field_exit_2(
     tmp_path: Path, sections: dict[str, object], in_stderr: str
 ) -> None:
-    visit = write_visit(tmp_path, "bad-visit.yaml", **sections)
+    visit = write_visit(tmp_path, make_visit(**sections), "bad-visit.yaml")
     run = invoke(["grade", "--format", "json", str(visit)])
     assert run.exit_code == 2, run.output
     assert run.stdout == ""
@@ -184,19 +179,19 @@ def test_rules_option_uses_that_folder(tmp_path: Path) -> None:
 # ---------------------------------------------------------------------------------------------
 # The installed console script, run from another directory: the rules must ship with it.
 
-SCRIPT = Path(sys.executable).with_name("gist-tox")
 
-
-@pytest.mark.skipif(not SCRIPT.exists(), reason="gist-tox script not installed in this venv")
+@pytest.mark.skipif(not GIST_TOX.exists(), reason="gist-tox script not installed in this venv")
 def test_installed_script_grades_from_another_directory(tmp_path: Path) -> None:
     visit = write_visit(
         tmp_path,
-        labs={"anc": {"value": 999, "unit": "/uL"}},
-        fever={"max_temperature": {"value": 101, "unit": "F"}},
+        make_visit(
+            labs={"anc": {"value": 999, "unit": "/uL"}},
+            fever={"max_temperature": {"value": 101, "unit": "F"}},
+        ),
     )
     env = {k: v for k, v in os.environ.items() if k != "PYTHONPATH"}
     done = subprocess.run(
-        [str(SCRIPT), "grade", "--format", "json", visit.name],
+        [str(GIST_TOX), "grade", "--format", "json", visit.name],
         cwd=tmp_path,
         capture_output=True,
         text=True,
@@ -209,11 +204,11 @@ def test_installed_script_grades_from_another_directory(tmp_path: Path) -> None:
     assert grades["febrile_neutropenia"]["grade"] == 3
 
 
-@pytest.mark.skipif(not SCRIPT.exists(), reason="gist-tox script not installed in this venv")
+@pytest.mark.skipif(not GIST_TOX.exists(), reason="gist-tox script not installed in this venv")
 def test_installed_script_bad_input_is_one_line_exit_2(tmp_path: Path) -> None:
     (tmp_path / "v.yaml").write_text("patient: [\n", encoding="utf-8")
     done = subprocess.run(
-        [str(SCRIPT), "grade", "v.yaml"], cwd=tmp_path, capture_output=True, text=True, timeout=60
+        [str(GIST_TOX), "grade", "v.yaml"], cwd=tmp_path, capture_output=True, text=True, timeout=60
     )
     assert done.returncode == 2
     assert done.stdout == ""
@@ -268,7 +263,7 @@ def test_output_onto_the_input_file_is_refused(
 def test_table_shows_review_directly_under_the_action_in_words(tmp_path: Path) -> None:
     """Without colour and at 80 columns, the review cannot be missed: it comes straight after
     the action line, marked in words."""
-    visit = write_visit(tmp_path, labs=None)
+    visit = write_visit(tmp_path, make_visit(labs=None))
     run = invoke(["grade", str(visit)])
     assert run.exit_code == 0, run.output
     lines = run.stdout.splitlines()

@@ -10,7 +10,6 @@ import os
 import resource
 import stat
 import subprocess
-import sys
 import threading
 import time
 from collections.abc import Iterator
@@ -19,10 +18,9 @@ from pathlib import Path
 import pytest
 import yaml
 
-from conftest import EXAMPLES, HANG_S, invoke, make_visit
+from conftest import EXAMPLES, GIST_TOX, HANG_S, invoke, make_visit
 
 VISIT = str(EXAMPLES / "hwang-2010-worst-visit.yaml")
-GIST_TOX = Path(sys.executable).with_name("gist-tox")
 
 
 @pytest.fixture()

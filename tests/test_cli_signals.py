@@ -6,16 +6,13 @@ from __future__ import annotations
 import os
 import signal
 import subprocess
-import sys
 import time
 from pathlib import Path
 
 import pytest
 import yaml
 
-from conftest import make_visit
-
-GIST_TOX = Path(sys.executable).with_name("gist-tox")
+from conftest import GIST_TOX, make_visit
 
 pytestmark = pytest.mark.skipif(
     not GIST_TOX.exists() or not Path("/proc/self/stat").exists(),

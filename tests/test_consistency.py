@@ -102,13 +102,6 @@ def test_detachment_larger_than_the_affected_area_warns() -> None:
     assert not has(warnings_of(skin=skin), "is larger than")
 
 
-def test_clinician_grade_that_disagrees_with_the_findings_warns() -> None:
-    skin = {"morphology": "maculopapular", "bsa_percent": 5, "clinician_grade": 3}
-    assert has(warnings_of(skin=skin), "skin.clinician_grade 3 differs from the computed")
-    skin["clinician_grade"] = 1
-    assert not has(warnings_of(skin=skin), "clinician_grade")
-
-
 def test_measured_anc_that_contradicts_the_differential_warns() -> None:
     labs = {
         "anc": {"value": 0.4, "unit": "10^9/L"},

@@ -20,9 +20,8 @@ import yaml
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from conftest import REPO, invoke, make_visit, refusal_lines
+from conftest import GIST_TOX, invoke, make_visit, refusal_lines
 
-GIST_TOX = REPO / ".venv" / "bin" / "gist-tox"
 SCRATCH = Path(tempfile.mkdtemp(prefix="gist-tox-fuzz-"))
 
 RICH_VISIT = make_visit(
@@ -253,7 +252,7 @@ def test_random_structures_exit_cleanly(value: Any) -> None:
     assert_clean(invoke(["grade", "--format", "json", "-"], input=yaml.safe_dump(value)), "<stdin>")
 
 
-@pytest.mark.skipif(not GIST_TOX.exists(), reason="no .venv/bin/gist-tox")
+@pytest.mark.skipif(not GIST_TOX.exists(), reason="no gist-tox script beside the interpreter")
 def test_a_few_mutations_through_the_installed_command(tmp_path: Path) -> None:
     rng = random.Random(6)
     for index in range(2):

@@ -122,12 +122,6 @@ def test_bsa_without_morphology_is_not_gradable() -> None:
 # The clinician's grade: used when the findings cannot grade, compared otherwise.
 
 
-def test_clinician_grade_disagreeing_with_findings_is_a_warning_and_not_used() -> None:
-    result = result_of(make_visit(**skin("maculopapular", 20, clinician_grade=3)))
-    assert result["grades"][RASH]["grade"] == 2
-    assert any("clinician_grade 3 differs" in w for w in result["warnings"])
-
-
 def test_clinician_grade_agreeing_is_silent() -> None:
     result = result_of(make_visit(**skin("maculopapular", 20, clinician_grade=2)))
     assert result["grades"][RASH]["grade"] == 2
