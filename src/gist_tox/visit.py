@@ -50,6 +50,7 @@ from gist_tox.visit_sections import (
     LiverTest,
     OtherEvent,
     Renal,
+    TermId,
     Weight,
 )
 
@@ -359,7 +360,7 @@ class Skin(_Strict):
 class HistoryEntry(_Strict):
     date: IsoDate
     category: Category
-    term: Annotated[str, Field(pattern=r"^[a-z][a-z0-9_]*$")]
+    term: TermId
     grade: Annotated[int, Field(ge=1, le=5)]
     dose_mg: DoseMg
 

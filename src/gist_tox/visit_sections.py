@@ -18,6 +18,9 @@ from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from gist_tox.units import exact
 
+TermId = Annotated[str, Field(pattern=r"^[a-z][a-z0-9_]*$")]
+"""A CTCAE term id as the rules name it (``neutrophil_count_decreased``)."""
+
 TransaminaseUnit = Literal["U/L", "IU/L", "ukat/L"]
 BilirubinUnit = Literal["umol/L", "mg/dL"]
 HemoglobinUnit = Literal["g/dL", "g/L", "mmol/L"]
@@ -259,7 +262,7 @@ class OtherEvent(_Strict):
     """A CTCAE term the tool does not compute, graded by the clinician (checked against NCI's
     term list of the visit's CTCAE version when the version is known)."""
 
-    term: Annotated[str, Field(pattern=r"^[a-z][a-z0-9_]*$")]
+    term: TermId
     grade: Annotated[int, Field(ge=0, le=4)]
     specify: Annotated[str, Field(min_length=1, max_length=200)] | None = None
 

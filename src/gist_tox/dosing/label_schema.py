@@ -13,7 +13,8 @@ from typing import Annotated, Literal
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field
 
-TermId = Annotated[str, Field(pattern=r"^[a-z][a-z0-9_]*$")]
+from gist_tox.visit_sections import TermId
+
 Positive = Annotated[float, Field(gt=0, allow_inf_nan=False)]
 Dose = Annotated[int, Field(gt=0, le=2000)]
 Grade = Annotated[int, Field(ge=1, le=5)]

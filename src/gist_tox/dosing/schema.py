@@ -19,13 +19,12 @@ from gist_tox.dosing.label_schema import (
     LABEL_PLACEHOLDERS,
     LABEL_REVIEW_CODES,
     LABEL_RULE_IDS,
+    Dose,
+    Grade,
     LabelRules,
+    Positive,
 )
-
-TermId = Annotated[str, Field(pattern=r"^[a-z][a-z0-9_]*$")]
-Positive = Annotated[float, Field(gt=0, allow_inf_nan=False)]
-Dose = Annotated[int, Field(gt=0, le=2000)]
-Grade = Annotated[int, Field(ge=1, le=5)]
+from gist_tox.visit_sections import TermId
 
 RULE_IDS = (
     "hematologic-hold",

@@ -29,11 +29,11 @@ from pydantic import BaseModel, ConfigDict, Field, model_validator
 from gist_tox.documents import Document, read_document
 from gist_tox.errors import GistToxError, InputError, Problem, RulesError
 from gist_tox.units import exact
+from gist_tox.visit_sections import TermId
 
 CASE_SUFFIXES = (".yaml", ".yml")
 SUBSTRING_KEYS = frozenset({"not_gradable", "basis", "text", "resume_when", "source"})
 
-TermId = Annotated[str, Field(pattern=r"^[a-z][a-z0-9_]*$")]
 GradeValue = Annotated[int, Field(strict=True, ge=0, le=5)]
 
 

@@ -13,8 +13,8 @@ from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from gist_tox.ruleset.conditions import Condition
 from gist_tox.units import CountUnit
+from gist_tox.visit_sections import TermId
 
-TermId = Annotated[str, Field(pattern=r"^[a-z][a-z0-9_]*$")]
 Version = Literal["5.0", "6.0"]
 
 
