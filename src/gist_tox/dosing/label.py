@@ -589,7 +589,14 @@ class LabelFamilies:
                 if worst_event is not None
                 else False
             )
-            listed = {ev.term_id: ev for ev in self.events if ev.category == "other_nonhematologic"}
+            # what the hold's end reads: every event dosed as other_nonhematologic (an
+            # Investigations or Blood event at grade 4 too, R3 item 2) and the term behind the
+            # hold whatever its category now
+            listed = {
+                ev.term_id: ev
+                for ev in self.events
+                if ev in held_events or (behind is not None and ev.term_id == behind.term)
+            }
             problems: list[str] = []
             if behind is not None and behind.term not in listed:
                 problems.append(f"{behind.term} not listed at this visit")
