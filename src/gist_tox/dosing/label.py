@@ -450,11 +450,13 @@ class LabelFamilies:
                 f"{rule}-hold-continues",
                 category,
                 resume,
-                resume_when,
+                resume_when + (self.rules.clinician.resume_when if clinician else ""),
                 lowest,
                 values,
                 known=dose is not None,
             )
+            # a clinician-decided hold names the alternatives at every visit (section 1)
+            self._raised_alternatives(clinician)
         elif clinician:
             self._clinician_hold(category, f"{rule}-clinician", resume, values, behind)
         else:
