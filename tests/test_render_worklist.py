@@ -146,6 +146,12 @@ def test_summary_reconciles_files_read_graded_failed_and_shown(tmp_path: Path) -
         "4 file(s) read: 3 visit(s) graded, 1 failed;"
         " 1 visit(s) shown after --latest --only-actionable; 1 need action"
     )
+    window = ["--since", "2024-01-01", "--until", "2024-12-31"]
+    longer = invoke(["batch", *window, "--latest", "--only-actionable", str(folder)]).stdout
+    assert longer.splitlines()[0].endswith(  # one line, wider than the table's 120 columns
+        "shown after --since 2024-01-01 --until 2024-12-31 --latest --only-actionable;"
+        " 1 need action"
+    )
     counts = dict(
         (line.split()[0], int(line.split()[1]))
         for line in narrowed.splitlines()

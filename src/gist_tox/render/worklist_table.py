@@ -40,11 +40,12 @@ _ACTION_STYLE = {
 def render_worklist(console: Console, report: BatchReport) -> None:
     worklist = collect(report)
     tally = worklist.tally
-    console.print(
+    console.print(  # one line however wide (the terminal wraps it), so `head -1` has it all
         Text.assemble(
             (worklist.summary, "bold"),
             style="bold red" if tally.failed else "",
-        )
+        ),
+        soft_wrap=True,
     )
     console.print(_counts_table(worklist))
     if worklist.rows:
