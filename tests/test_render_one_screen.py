@@ -119,10 +119,15 @@ def test_verbose_is_the_full_table_with_every_reason_and_rule_id() -> None:
     assert len(text.splitlines()) > 24
 
 
-def test_quiet_is_the_decision_in_one_line() -> None:
+def test_quiet_is_the_decision_in_one_line_that_points_to_nothing_above(tmp_path: Path) -> None:
     run = grade(SEED, "-q")
     assert run.stdout.splitlines() == [
-        "HOLD  imatinib 0 mg/day from today; resume at 300 mg/day (when: above)"
+        "HOLD  imatinib 0 mg/day from today; resume at 300 mg/day when ANC >= 1.5 x10^9/L and"
+        " platelets >= 75 x10^9/L and every skin term is grade <= 1"
+    ]
+    no_counts = grade("-q", write(tmp_path, labs=None))
+    assert no_counts.stdout.splitlines() == [
+        "CONTINUE  imatinib 400 mg/day from today; REVIEW FIRST: counts-not-measured"
     ]
 
 

@@ -112,6 +112,26 @@ def closing_line(rec: dict[str, Any] | None) -> Text:
     return line
 
 
+def quiet_line(rec: dict[str, Any] | None) -> Text:
+    """The decision alone (``-q``), with nothing above it to point to: what to review by its
+    codes, and when to resume in full."""
+    line = action_text(rec)
+    if not rec:
+        return line
+    review = rec.get("review") or []
+    if review:
+        codes = ", ".join(dict.fromkeys(item["code"] for item in review))
+        line.append(f"; REVIEW FIRST: {codes}", style="bold")
+    if rec.get("resume_dose_mg") is not None or rec.get("resume_when"):
+        resume = rec.get("resume_dose_mg")
+        line.append("; resume" + (f" at {resume} mg/day" if resume is not None else ""))
+        if rec.get("resume_when"):
+            line.append(f" when {rec['resume_when']}")
+    if rec.get("alternatives"):
+        line.append(f"; consider {', '.join(rec['alternatives'])}")
+    return line
+
+
 def recommendation_lines(rec: dict[str, Any] | None) -> list[Text]:
     if not rec:
         return []

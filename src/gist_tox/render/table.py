@@ -212,7 +212,8 @@ class TableRenderer(Renderer):
         if self.detail == "full":
             render_result(console, shown)
         elif self.detail == "quiet":
-            one_screen.print_line(console, one_screen.closing_line(shown.get("recommendation")))
+            line = one_screen.quiet_line(shown.get("recommendation"))
+            console.print(line, soft_wrap=True)  # one line, never cut: nothing else is shown
         else:
             one_screen.render_one_screen(console, shown)
 
