@@ -125,50 +125,6 @@ def test_usage_errors_exit_2(args: list[str], in_stderr: str) -> None:
     assert "Traceback" not in run.output
 
 
-@pytest.mark.parametrize(
-    ("sections", "in_stderr"),
-    [
-        pytest.param(
-            {"labs": {"anc": {"value": 1.0, "unit": "g/L"}}}, "labs.anc.unit", id="unknown-unit"
-        ),
-        pytest.param(
-            {"labs": {"anc": {"value": -1, "unit": "10^9/L"}}},
-            "labs.anc.value",
-            id="negative-count",
-        ),
-        pytest.param(
-            {"fever": {"max_temperature": {"value": 39, "unit": "K"}}},
-            "fever.max_temperature.unit",
-            id="temperature-unit",
-        ),
-        pytest.param(
-            {"skin": {"morphology": "maculopapular", "bsa_percent": 120}},
-            "skin.bsa_percent",
-            id="bsa-over-100",
-        ),
-        pytest.param(
-            {
-                "labs": {"anc": {"value": 0.5, "unit": "10^9/L"}},
-                "fever": {"max_temperature": {"value": 39, "unit": "C"}},
-                "skin": {"morphology": "erythroderma", "bsa_percent": 95},
-                "consequences": {"died": True},
-            },
-            "consequences.died",
-            id="ambiguous-died",
-        ),
-    ],
-)
-def test_input_errors_are_one_line_naming_file_and_field_exit_2(
-    tmp_path: Path, sections: dict[str, object], in_stderr: str
-) -> None:
-    visit = write_visit(tmp_path, make_visit(**sections), "bad-visit.yaml")
-    run = invoke(["grade", "--format", "json", str(visit)])
-    assert run.exit_code == 2, run.output
-    assert run.stdout == ""
-    lines = refusal_lines(run.stderr)
-    assert "bad-visit.yaml" in lines[0] and in_stderr in lines[0]
-
-
 def test_rules_option_uses_that_folder(tmp_path: Path) -> None:
     run = invoke(["grade", "-f", "json", "--rules", str(REPO / "rules"), str(WORST)])
     assert run.exit_code == 0, run.output
