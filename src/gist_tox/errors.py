@@ -104,15 +104,18 @@ class Problem:
             return self.at_line
         return f"{self.at_line}:{self.column}"
 
+    @property
+    def text(self) -> str:
+        """``[FIELD: ]MESSAGE``: the problem without where its file is (a golden case's
+        difference, a GitHub annotation's message)."""
+        return f"{self.field}: {self.message}" if self.field else self.message
+
     def one_line(self, column: bool = True) -> str:
         """``FILE[:LINE[:COLUMN]]: [FIELD: ]MESSAGE``, as compilers say it (control
         characters escaped: a file name's new line shows as ``\\n``); ``rules check`` has
         always named file and line only (``column=False``)."""
-        parts = [printable(self.where if column else self.at_line)]
-        if self.field:
-            parts.append(self.field)
-        parts.append(self.message)
-        return printable(": ".join(parts).replace("\n", " "))
+        where = printable(self.where if column else self.at_line)
+        return printable(f"{where}: {self.text}".replace("\n", " "))
 
     def as_dict(self) -> dict[str, object]:
         """The fields of a ``gist-tox/file-error@1`` record, in its order."""

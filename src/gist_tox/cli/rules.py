@@ -141,11 +141,10 @@ def check(rules: RulesOption = None, fmt: CheckFormatOption = CheckFormat.text) 
         )
     for problem in problems if fmt is not CheckFormat.json else ():
         if fmt is CheckFormat.github:
-            message = f"{problem.field}: {problem.message}" if problem.field else problem.message
             typer.echo(
                 github_annotation(
                     "error",
-                    message,
+                    problem.text,
                     file=problem.source,
                     line=problem.line,
                     title="gist-tox rules check",
@@ -271,7 +270,7 @@ def _annotate_case(result: Any) -> None:
     title = f"{result.status.upper()} {result.nodeid}"
     own = [p for p in result.problems if p.code == CASE]
     if own or not result.problems:
-        messages = [f"{p.field}: {p.message}" if p.field else p.message for p in own]
+        messages = [p.text for p in own]
         typer.echo(
             github_annotation(
                 level,
@@ -283,10 +282,9 @@ def _annotate_case(result: Any) -> None:
         )
     for problem in result.problems:
         if problem.code != CASE:
-            message = f"{problem.field}: {problem.message}" if problem.field else problem.message
             typer.echo(
                 github_annotation(
-                    level, message, file=problem.source, line=problem.line, title=title
+                    level, problem.text, file=problem.source, line=problem.line, title=title
                 )
             )
 

@@ -142,10 +142,7 @@ class CaseResult:
     def messages(self) -> list[str]:
         """Each problem as one line, as every report (text, JSON, GitHub, JUnit) shows it."""
         return [
-            (f"{p.field}: {p.message}" if p.field else p.message)
-            if p.code == CASE
-            else p.one_line(column=self.columns)
-            for p in self.problems
+            p.text if p.code == CASE else p.one_line(column=self.columns) for p in self.problems
         ]
 
 
