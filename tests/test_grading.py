@@ -99,11 +99,6 @@ def skin(morphology: str, bsa: float | None = 0, **findings: Any) -> dict[str, A
     return {"skin": section}
 
 
-def test_detachment_of_exactly_30_percent_is_both_sjs_4_and_ten_4() -> None:
-    grades = result_of(make_visit(**skin("bullous", 40, detachment_bsa_percent=30)))["grades"]
-    assert (grades[SJS]["grade"], grades[TEN]["grade"]) == (4, 4)
-
-
 def test_skin_terms_other_than_the_morphology_s_are_0_with_the_basis() -> None:
     grades = result_of(make_visit(**skin("target_lesions", 5)))["grades"]
     for term in (RASH, ERY, SJS, TEN):
@@ -188,14 +183,6 @@ def test_died_true_with_two_terms_that_use_it_is_refused_naming_them() -> None:
     assert "consequences.died" in text and FN in text and ERY in text
 
 
-def test_died_true_with_one_present_term_is_that_term_s_grade_5() -> None:
-    grades = result_of(
-        make_visit(**fn("0.5", (39, "C")), **skin("maculopapular", 50), consequences={"died": True})
-    )["grades"]
-    assert grades[FN]["grade"] == 5
-    assert grades[RASH]["grade"] == 2  # v5.0 rash maculo-papular has no grade 5
-
-
 def test_died_listing_one_of_two_present_terms_is_not_ambiguous() -> None:
     grades = result_of(
         make_visit(**fn("0.5", (39, "C")), **skin("erythroderma", 95), consequences={"died": [ERY]})
@@ -209,33 +196,6 @@ def test_grade_5_needs_died() -> None:
     )["grades"]
     assert grades[FN]["grade"] == 4
     assert all(g["grade"] != 5 for g in grades.values())
-
-
-def test_result_has_every_v5_term_and_no_other() -> None:
-    result = result_of(make_visit())
-    assert set(result["grades"]) == {
-        "neutrophil_count_decreased",
-        FN,
-        "platelet_count_decreased",
-        RASH,
-        ERY,
-        EM,
-        SJS,
-        TEN,
-        # visit format extension A's terms, absent here (no input)
-        "alanine_aminotransferase_increased",
-        "aspartate_aminotransferase_increased",
-        "blood_bilirubin_increased",
-        "anemia",
-        "weight_gain",
-        "edema_limbs",
-        "periorbital_edema",
-        "edema_face",
-        "pleural_effusion",
-    }
-    assert result["rules"]["ctcae_version"] == "5.0"
-    for got in result["grades"].values():
-        assert got["grade"] is None and got["not_gradable"]
 
 
 def test_death_attributed_to_a_clinician_graded_term_gives_its_grade_5() -> None:
@@ -272,26 +232,13 @@ def plt_lab(value: float, unit: str = "10^9/L", **extra: Any) -> dict[str, Any]:
     return {"platelets": {"value": value, "unit": unit, **extra}}
 
 
-def test_neutrophils_v6_grade_1_ignores_the_lln() -> None:
-    # 1.6 is below the lab's LLN of 1.8: grade 1 in v5.0, grade 0 in v6.0.
-    assert grade5(labs=anc_lab(1.6, lln=1.8))["neutrophil_count_decreased"]["grade"] == 1
-    assert grade6(labs=anc_lab(1.6, lln=1.8))["neutrophil_count_decreased"]["grade"] == 0
-
-
 def mp_skin(**findings: Any) -> dict[str, Any]:
     return {"skin": {"morphology": "maculopapular", **findings}}
 
 
-def test_rash_maculo_papular_v6_grades_4_and_5_read_its_own_consequences() -> None:
+def test_rash_maculo_papular_death_is_a_warning_in_v5_without_its_grade_5() -> None:
+    """v6.0's grades 4 and 5 are golden cases; v5.0 has neither for this term."""
     findings = mp_skin(bsa_percent=70, symptoms="severe")
-    assert (
-        grade6(**findings, consequences={"life_threatening": ["rash_maculo_papular"]})[
-            "rash_maculo_papular"
-        ]["grade"]
-        == 4
-    )
-    assert grade6(**findings, consequences={"died": True})["rash_maculo_papular"]["grade"] == 5
-    # v5.0 has no grade 4 or 5 for this term: the consequence is a warning, not a grade.
     result = result_of(make_visit(**findings, consequences={"died": True}), "5.0")
     assert result["grades"]["rash_maculo_papular"]["grade"] == 3
     assert any("consequences.died" in w for w in result["warnings"])
