@@ -86,6 +86,13 @@ def test_without_matplotlib_one_line_says_how_to_install_it(
 def test_a_plot_name_that_is_not_png_or_svg_is_refused(tmp_path: Path) -> None:
     result = invoke(["timeline", str(PATIENT), "--plot", str(tmp_path / "x.pdf")])
     assert result.exit_code == 2 and "must end in .png or .svg" in result.stderr
+    elsewhere = tmp_path / "no" / "x.png"
+    result = invoke(["timeline", str(PATIENT), "--plot", str(elsewhere)])
+    assert result.exit_code == 2
+    assert (
+        result.stderr
+        == f"gist-tox: --plot {elsewhere}: the folder {elsewhere.parent} does not exist\n"
+    )
 
 
 def test_the_readme_shows_the_committed_plot_of_the_published_case() -> None:

@@ -15,7 +15,7 @@ from gist_tox.cli.app import (
     app,
     chosen_format,
 )
-from gist_tox.cli.output import open_output
+from gist_tox.cli.output import check_output, open_output
 from gist_tox.render import registry
 from gist_tox.render.registry import renderer
 
@@ -63,6 +63,7 @@ def timeline(
 
     if plot is not None:
         _can_plot(plot)
+        check_output(plot, [file], option="--plot")  # before the replay, named as given
     patient = load_patient(file)
     rulesets = RuleSets(rules, ctcae.value if ctcae else None)
     evaluations = replay(patient, rulesets, file)
@@ -74,7 +75,7 @@ def timeline(
         picture = plot_timeline(
             data, PlotRules.of(rulesets.get(version)), SUFFIXES[plot.suffix.lower()]
         )
-        with open_output(plot, [file]) as stream:
+        with open_output(plot, [file], option="--plot") as stream:
             stream.buffer.write(picture)
     with open_output(output, [file]) as stream:
         renderer(fmt).timeline(stream, data)
