@@ -163,14 +163,15 @@ def test_rules_test_missing_cases_is_a_usage_error(tmp_path: Path) -> None:
 
 def test_missing_rules_folder_is_a_usage_error(tmp_path: Path, visits: Path) -> None:
     nope = str(tmp_path / "nope")
-    for args in (
-        ["check", "--rules", nope],
-        ["test", str(CASES), "--rules", nope],
-        ["diff", str(RULES), nope, str(visits)],
+    for args, given_as in (
+        (["check", "--rules", nope], "--rules"),
+        (["test", str(CASES), "--rules", nope], "--rules"),
+        (["diff", str(RULES), nope, str(visits)], "NEW_RULES"),
+        (["diff", nope, str(RULES), str(visits)], "OLD_RULES"),
     ):
         out = invoke(["rules", *args])
         assert out.exit_code == 2, args
-        assert "no such folder of rules" in out.stderr
+        assert out.stderr == f"gist-tox: {nope}: no such folder of rules ({given_as})\n"
 
 
 # --------------------------------------------------------------------------------------------

@@ -41,15 +41,16 @@ REPOSITORY_MARK = Path("rules") / "config.yaml"
 its ``rules/`` and ``cases/``."""
 
 
-def _root(rules: Path | None) -> Path:
-    """The rules folder to use; one that does not exist is a usage error (exit 2)."""
+def _root(rules: Path | None, given_as: str = "--rules") -> Path:
+    """The rules folder to use; one that does not exist is a usage error (exit 2) naming the
+    option or argument it was ``given_as``."""
     from gist_tox.errors import UsageError
     from gist_tox.ruleset.loader import shipped_rules_dir
 
     if rules is None:
         return shipped_rules_dir()
     if not rules.is_dir():
-        raise UsageError(f"{rules}: no such folder of rules (--rules)")
+        raise UsageError(f"{rules}: no such folder of rules ({given_as})")
     return rules
 
 
@@ -325,7 +326,7 @@ def diff(
     from gist_tox.regress import diff_visits
     from gist_tox.ruleset.checks import check_rules
 
-    old, new = _root(old), _root(new)
+    old, new = _root(old, "OLD_RULES"), _root(new, "NEW_RULES")
     report = diff_visits(old, new, visits, ctcae.value if ctcae else None)
     problems = [p.one_line(column=False) for p in check_rules(new)]
     for visit in report.unreadable:
