@@ -32,6 +32,9 @@ machine (so it never flakes), far below what the guarded failure costs (a writer
 pipe open for 60 s, an alias bomb of 10**30 nodes). Speed itself is shown in benchmarks/."""
 WRITER_S = 60
 """How long the test writers hold a named pipe open: four times HANG_S."""
+COUNT_UNITS = {"10^9/L": 1, "10^3/uL": 1, "/uL": 1000, "/mm3": 1000, "cells/uL": 1000}
+"""Each count unit and how a 10^9/L figure is written in it (the contract's table, read
+independently of gist_tox.units)."""
 # The terms a result grades: v5.0's and v6.0's base terms, and extension A's (absent in a
 # visit without their inputs), whose limb-edema term differs by version.
 V5_TERMS = {

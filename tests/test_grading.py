@@ -12,7 +12,15 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from conftest import EXTENSION_V5, EXTENSION_V6, V5_TERMS, V6_TERMS, make_visit, result_of
+from conftest import (
+    COUNT_UNITS,
+    EXTENSION_V5,
+    EXTENSION_V6,
+    V5_TERMS,
+    V6_TERMS,
+    make_visit,
+    result_of,
+)
 from gist_tox.errors import InputError
 
 FN = "febrile_neutropenia"
@@ -21,7 +29,6 @@ ERY = "erythroderma"
 EM = "erythema_multiforme"
 SJS = "stevens_johnson_syndrome"
 TEN = "toxic_epidermal_necrolysis"
-COUNT_UNITS = {"10^9/L": 1, "10^3/uL": 1, "/uL": 1000, "/mm3": 1000, "cells/uL": 1000}
 
 
 # ---------------------------------------------------------------------------------------------

@@ -15,7 +15,7 @@ from typing import Any
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from conftest import make_visit, result_of
+from conftest import COUNT_UNITS, make_visit, result_of
 
 FAST = settings(max_examples=30, deadline=None)
 
@@ -202,16 +202,15 @@ def test_erythema_multiforme_grade_never_falls_as_bsa_rises_when_gradable(
         assert g_high >= g_low
 
 
-UNITS = {"10^9/L": 1, "10^3/uL": 1, "/uL": 1000, "/mm3": 1000, "cells/uL": 1000}
-
-
 @FAST
-@given(counts, platelet_counts, st.sampled_from(sorted(UNITS)), st.sampled_from([None, "1.8"]))
+@given(
+    counts, platelet_counts, st.sampled_from(sorted(COUNT_UNITS)), st.sampled_from([None, "1.8"])
+)
 def test_grades_do_not_depend_on_the_count_unit(
     anc: Decimal, platelets: Decimal, unit: str, lln: str | None
 ) -> None:
     def labs(u: str) -> dict[str, Any]:
-        f = UNITS[u]
+        f = COUNT_UNITS[u]
         out: dict[str, Any] = {
             "anc": {"value": float(anc * f), "unit": u},
             "platelets": {"value": float(platelets * f), "unit": u},

@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from conftest import REPO, RULES
+from conftest import COUNT_UNITS, REPO, RULES
 from gist_tox.ruleset.cases import Case, Runner, collect, uncovered_rule_files
 
 CASES_DIR = REPO / "cases"
@@ -60,13 +60,7 @@ def _case_values(case: Case) -> dict[str, set[Fraction]]:
     labs = visit.get("labs") or {}
     for name in ("anc", "platelets"):
         lab = labs.get(name)
-        if isinstance(lab, dict) and lab.get("unit") in (
-            "10^9/L",
-            "10^3/uL",
-            "/uL",
-            "/mm3",
-            "cells/uL",
-        ):
+        if isinstance(lab, dict) and lab.get("unit") in COUNT_UNITS:
             out.setdefault(f"labs.{name}", set()).add(count_to_canonical(lab["value"], lab["unit"]))
     fever = visit.get("fever") or {}
     temp = fever.get("max_temperature")
