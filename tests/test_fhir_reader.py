@@ -120,6 +120,12 @@ def _add(bundle: dict[str, Any], *resources: dict[str, Any]) -> dict[str, Any]:
     return bundle
 
 
+def _response(bundle: dict[str, Any]) -> dict[str, Any]:
+    """The bundle's QuestionnaireResponse (what only the clinician knows)."""
+    entries = (e["resource"] for e in bundle["entry"])
+    return next(r for r in entries if r["resourceType"] == "QuestionnaireResponse")
+
+
 def _one_line_error(tmp_path: Path, bundle: dict[str, Any], *args: str) -> str:
     result = invoke(["grade", _write(tmp_path, bundle), *args])
     assert result.exit_code == 2, result.output
@@ -269,11 +275,7 @@ def test_each_repetition_of_the_other_events_group_is_one_event(tmp_path: Path) 
     result = evaluate_file(_write(tmp_path, _bundle(other_events=events)), _RULES)
     assert [e.model_dump(exclude_none=True) for e in result.visit.other_events or []] == events
     bundle = _bundle(other_events=events[:1])
-    qr = next(
-        e["resource"]
-        for e in bundle["entry"]
-        if e["resource"]["resourceType"] == "QuestionnaireResponse"
-    )
+    qr = _response(bundle)
     group = next(i for i in qr["item"] if i["linkId"] == "other_events")
     group["item"].append({"linkId": "skin.tenderness", "answer": [{"valueBoolean": True}]})
     line = _one_line_error(tmp_path, bundle)
@@ -282,11 +284,7 @@ def test_each_repetition_of_the_other_events_group_is_one_event(tmp_path: Path) 
 
 def test_a_questionnaire_answer_must_agree_with_the_orders(tmp_path: Path) -> None:
     bundle = _bundle()
-    qr = next(
-        e["resource"]
-        for e in bundle["entry"]
-        if e["resource"]["resourceType"] == "QuestionnaireResponse"
-    )
+    qr = _response(bundle)
     qr["item"].append({"linkId": "imatinib.current_dose_mg", "answer": [{"valueInteger": 300}]})
     line = _one_line_error(tmp_path, bundle)
     assert "QuestionnaireResponse/clinician" in line and "imatinib.current_dose_mg" in line
@@ -294,11 +292,7 @@ def test_a_questionnaire_answer_must_agree_with_the_orders(tmp_path: Path) -> No
 
 def test_an_unknown_questionnaire_item_is_refused_with_a_hint(tmp_path: Path) -> None:
     bundle = _bundle()
-    qr = next(
-        e["resource"]
-        for e in bundle["entry"]
-        if e["resource"]["resourceType"] == "QuestionnaireResponse"
-    )
+    qr = _response(bundle)
     qr["item"].append({"linkId": "skin.bsa_percnt", "answer": [{"valueDecimal": 3}]})
     line = _one_line_error(tmp_path, bundle)
     assert "item[1].linkId" in line and "did you mean 'skin.bsa_percent'" in line
