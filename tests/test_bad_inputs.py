@@ -207,25 +207,6 @@ def test_batch_lists_every_bad_file_and_still_grades_the_good_one(tmp_path: Path
     assert "control.yaml" not in stderr
 
 
-def test_batch_reports_empty_folders_loops_and_missing_paths(tmp_path: Path) -> None:
-    empty = tmp_path / "empty"
-    empty.mkdir()
-    (empty / "notes.txt").write_text("not a visit")
-    loops = tmp_path / "loops"
-    loops.mkdir()
-    (loops / "self").symlink_to(loops)
-    (loops / "a.yaml").symlink_to(loops / "b.yaml")
-    (loops / "b.yaml").symlink_to(loops / "a.yaml")
-    (loops / "v.yaml").write_bytes(CONTROL.read_bytes())
-    code, errors, _ = batch_errors([str(empty), str(loops), str(tmp_path / "missing")])
-    assert code == 2
-    messages = {Path(str(e["source"])).name: str(e["message"]) for e in errors}
-    assert "no visit files" in messages["empty"]
-    assert "symbolic link loop" in messages["self"]
-    assert "symbolic link loop" in messages["a.yaml"]
-    assert "no such file" in messages["missing"]
-
-
 @pytest.mark.parametrize(
     "name", ["unknown_unit.yaml", "duplicate_key.yaml", "unknown_field_typo.yaml"]
 )

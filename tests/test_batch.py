@@ -246,14 +246,6 @@ def test_a_file_that_kills_its_worker_is_a_failure_and_no_other_is_lost(
     assert "worker process grading this file died" in out[5].problem.message
 
 
-def test_input_files_are_never_modified(tmp_path: Path) -> None:
-    write(tmp_path / "a.yaml", SEVERE)
-    write(tmp_path / "b.yaml", "patient: [")
-    before = {p: (p.read_bytes(), p.stat().st_mtime_ns) for p in tmp_path.iterdir()}
-    list(run(list(discover([str(tmp_path)])), rules=RULES, jobs=2, chunk=1))
-    assert {p: (p.read_bytes(), p.stat().st_mtime_ns) for p in tmp_path.iterdir()} == before
-
-
 @settings(
     max_examples=15, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
 )
