@@ -120,7 +120,7 @@ class LabelFamilies:
                 clearance = (
                     "dialysis"
                     if renal.dialysis
-                    else f"{show(exact(renal.creatinine_clearance_ml_min or 0))} mL/min"
+                    else f"CrCL {show(exact(renal.creatinine_clearance_ml_min or 0))} mL/min"
                 )
                 out.append(
                     Cap(
