@@ -39,6 +39,22 @@ def test_an_export_grades_each_patients_latest_day_as_the_yaml_twins() -> None:
     assert _by_visit(exported) == _by_visit(twins)
 
 
+def test_an_export_inside_a_folder_given_is_read_in_path_order_not_left_out() -> None:
+    code, results = _batch(str(EXAMPLES / "fhir"))
+    assert code == 0
+    assert [r["source"] for r in results] == [
+        *(f"{EXPORT}/Patient/{pid}" for pid in ("EX-HEME", "EX-PLT", "EX-SKIN", "HWANG-2010")),
+        *(
+            str(EXAMPLES / "fhir" / name)
+            for name in (
+                "hepatotoxicity-hold.json",
+                "hwang-2010-2009-04-27.yaml",
+                "hwang-2010-worst-visit.json",
+            )
+        ),
+    ]
+
+
 def test_every_day_grades_each_day_with_a_blood_count() -> None:
     code, exported = _batch(str(EXPORT), "--every-day")
     assert code == 0

@@ -154,7 +154,7 @@ def discover(
     spellings name it (``visits`` and ``/abs/visits``, a link to a file in the same folder, a
     hard link); only the listings of the folders being walked are held, so memory does not grow
     with the number of files.  ``exclude`` names files never to read (the batch's own
-    ``--output``).  A folder given that holds ``*.ndjson`` files is a FHIR Bulk Data export:
+    ``--output``).  A folder given or met that holds ``*.ndjson`` files is a FHIR Bulk Data export:
     one item per patient (``every_day``: per patient and day), see :mod:`gist_tox.fhir.export`.
     """
     excluded: set[tuple[int, int]] = set()
@@ -192,7 +192,9 @@ def discover(
         elif (info.st_dev, info.st_ino) not in excluded:
             files.append(Found(path, ident=(info.st_dev, info.st_ino)))
     walks = [
-        _export(path, every_day) if _is_export(path) else _folder(path, info, excluded, roots)
+        _export(path, every_day)
+        if _is_export(path)
+        else _folder(path, info, excluded, roots, every_day)
         for path, info in folders
     ]
     files = [f for f in files if f.error is not None or not _listed_by_walk(f.path, roots)]
@@ -238,11 +240,15 @@ def _listed_by_walk(path: str, roots: list[str]) -> bool:
 
 
 def _folder(
-    path: str, info: os.stat_result, excluded: set[tuple[int, int]], roots: list[str]
+    path: str,
+    info: os.stat_result,
+    excluded: set[tuple[int, int]],
+    roots: list[str],
+    every_day: bool = False,
 ) -> Iterator[Found]:
     """A folder given by the user: its files, or one failure saying it holds none."""
     empty = True
-    for item in _walk(path, (info.st_dev, info.st_ino), excluded, roots):
+    for item in _walk(path, (info.st_dev, info.st_ino), excluded, roots, every_day):
         empty = False
         yield item
     if empty:
@@ -258,11 +264,17 @@ folders above it (device, inode), and whether it was reached through a symbolic 
 
 
 def _walk(
-    top: str, top_key: tuple[int, int], excluded: set[tuple[int, int]], roots: list[str]
+    top: str,
+    top_key: tuple[int, int],
+    excluded: set[tuple[int, int]],
+    roots: list[str],
+    every_day: bool = False,
 ) -> Iterator[Found]:
     """Depth-first walk in name order, with a stack rather than recursion (a folder nested
     thousands of levels deep is walked, not a crash), that follows symbolic links to folders
-    but never around a loop, nor into a folder that is walked under its own name anyway."""
+    but never around a loop, nor into a folder that is walked under its own name anyway.  A
+    folder inside that holds ``*.ndjson`` files is read as the FHIR Bulk Data export it is, as
+    if it had been given (its patients were silently left out)."""
     stack: list[_Level] = []
 
     def enter(folder: str, ancestors: frozenset[tuple[int, int]], linked: bool) -> Found | None:
@@ -303,7 +315,11 @@ def _walk(
                         code="file",
                     ),
                 )
-            elif not (is_link and _inside(os.path.realpath(path), roots)):
+            elif is_link and _inside(os.path.realpath(path), roots):
+                continue
+            elif _is_export(path):
+                yield from _export(path, every_day)
+            else:
                 problem = enter(path, ancestors | {key}, linked or is_link)
                 if problem is not None:
                     yield problem
