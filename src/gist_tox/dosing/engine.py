@@ -400,14 +400,15 @@ class _Engine:
         self._add(finding)
 
     def _note_cap(self, finding: Finding, resume: int | None, capped: int | None) -> None:
-        """A resume dose lowered by the skin cap: the rule's text keeps its own dose and says
-        that the cap applies ("Overruled: the skin cap, 300 mg/day, applies")."""
+        """A resume dose lowered by a cap: the rule's text keeps its own dose and names the cap
+        that applies ("Overruled: the skin cap, 300 mg/day, applies")."""
         if resume is None or capped is None or capped >= resume:
             return
         finding.values["resume_dose"] = resume
-        finding.notes.append(
-            ("overruled-dose", {"by": self._name("skin-dose-cap"), "bound": capped})
-        )
+        rule = "skin-dose-cap"
+        if self.cap_from is None or self.cap is None or self.cap > capped:
+            rule = next((c.rule for c in self.label.caps if c.max_dose_mg == capped), rule)
+        finding.notes.append(("overruled-dose", {"by": self._name(rule), "bound": capped}))
 
     def _name(self, rule: str) -> str:
         """How a reason refers to another rule (its ``name:``, else its id)."""
