@@ -96,6 +96,7 @@ def test_the_format_follows_the_output_name_when_not_given(
         (["grade", "-o", "x.csv"], "but this command writes table, json"),
         (["timeline", "-o", "x.ndjson"], "but this command writes table, json"),
         (["grade", "-f", "fhir", "-o", "x.csv"], "(a .csv name means csv); choose another"),
+        (["batch", "-f", "fhir", "-o", "x.json"], "writes NDJSON (one Bundle per line)"),
     ],
 )
 def test_a_format_the_name_contradicts_is_refused(

@@ -141,6 +141,11 @@ def batch(
     from gist_tox import batch as core
 
     fmt = chosen_format(fmt, output, registry.BATCH)
+    if fmt == "fhir" and output is not None and output.suffix.lower() == ".json":
+        raise UsageError(  # a .json name promises one JSON document; a batch's FHIR is NDJSON
+            f"--output {output}: batch --format fhir writes NDJSON (one Bundle per line);"
+            " name it .ndjson"
+        )
     given = _expand_stdin(paths)
     if not given:
         raise UsageError("no visit files given (the list on stdin was empty)")
