@@ -147,6 +147,17 @@ def test_rules_test_options(tmp_path: Path) -> None:
     assert none.exit_code == 1 and "no cases found" in none.stderr
 
 
+def test_the_dosing_cases_pass_when_an_institution_switches_its_default_to_v6(
+    tmp_path: Path,
+) -> None:
+    """The README's "an institution switches once there": the shipped cases still pass."""
+    root = edited_copy(
+        tmp_path, [("config.yaml", 'default_ctcae_version: "5.0"', 'default_ctcae_version: "6.0"')]
+    )
+    result = invoke(["rules", "test", str(CASES / "dosing"), "--rules", str(root)])
+    assert result.exit_code == 0, result.stdout[-2000:]
+
+
 def test_rules_test_fails_on_skips_unless_allowed(tmp_path: Path) -> None:
     (tmp_path / "s.yaml").write_text(
         "covers: ctcae-5.0/erythroderma\ncases:\n  - id: s\n    skip: later\n"
