@@ -27,7 +27,7 @@ from fractions import Fraction
 from typing import Any, NamedTuple
 
 from gist_tox.fhir import codes
-from gist_tox.fhir.resources import Resource, number
+from gist_tox.fhir.resources import Resource, agreed, number
 from gist_tox.units import exact
 from gist_tox.visit_sections import TO_CANONICAL
 
@@ -128,32 +128,13 @@ def limit(resource: Resource, obs: Any, side: str, unit: str, allowed: dict[str,
     return found[0] if found else None
 
 
-def _agreed(kind: str, entries: list[Measure]) -> Measure:
-    """The one measurement of a day; two different values (or limits) are refused, naming
-    both Observations, as for the blood counts."""
-    first = entries[0]
-    for other in entries[1:]:
-        if other.canonical() != first.canonical():
-            raise other.resource.error(
-                "valueQuantity",
-                f"conflicting {kind} values on the same day: {first.resource.label} says"
-                f" {first.value} {first.unit}, {other.resource.label} says {other.value}"
-                f" {other.unit}; correct or remove one (values are never averaged)",
-                code="fhir.conflict",
-            )
-        if (
-            other.limit is not None
-            and first.limit is not None
-            and exact(other.limit.value) * FACTORS[other.limit.unit]
-            != exact(first.limit.value) * FACTORS[first.limit.unit]
-        ):
-            raise other.resource.error(
-                "referenceRange",
-                f"conflicting {kind} reference ranges on the same day: {first.resource.label}"
-                f" and {other.resource.label}; correct or remove one",
-                code="fhir.conflict",
-            )
-    return first
+def _same_limit(first: Measure, other: Measure) -> bool:
+    a, b = first.limit, other.limit
+    return (
+        a is None
+        or b is None
+        or exact(a.value) * FACTORS[a.unit] == exact(b.value) * FACTORS[b.unit]
+    )
 
 
 class Measurements:
@@ -183,7 +164,7 @@ class Measurements:
         if start is not None and start > day:
             start = day  # a visit before treatment: its baseline is never after it
         for kind, entries in self.by_day.get(day, {}).items():
-            first = _agreed(kind, entries)
+            first = agreed(kind, entries, "referenceRange", _same_limit)
             where = f"{first.resource.label} valueQuantity"
             if kind == "creatinine_clearance":
                 out["renal"] = {"creatinine_clearance_ml_min": first.value}
@@ -239,7 +220,7 @@ class Measurements:
         days = [d for d, kinds in self.by_day.items() if d < start and kind in kinds]
         if not days:
             return None
-        first = _agreed(kind, self.by_day[max(days)][kind])
+        first = agreed(kind, self.by_day[max(days)][kind], "referenceRange", _same_limit)
         value = convert(first.resource, "valueQuantity", first.value, first.unit, unit)
         origins[field] = (
             f"{first.resource.label} valueQuantity (the latest before imatinib started,"

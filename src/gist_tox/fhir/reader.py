@@ -35,7 +35,7 @@ from typing import Any
 from gist_tox.errors import InputError
 from gist_tox.fhir import codes
 from gist_tox.fhir.measurements import Measurements
-from gist_tox.fhir.resources import Resource, day_of, number, reference_id
+from gist_tox.fhir.resources import Resource, agreed, day_of, number, reference_id
 from gist_tox.fhir.temperature import Reading, as_hours, highest, hours_at_or_above
 from gist_tox.units import COUNT_UNIT_FACTORS, count_to_canonical, exact
 
@@ -260,7 +260,7 @@ class Observations:
             return None
         out: dict[str, Any] = {}
         for name, entries in found.items():
-            first = _agreed(name, entries)
+            first = agreed(name, entries, "referenceRange.low", _same_lln)
             origins[f"labs.{name}"] = f"{first.origin} valueQuantity"
             if first.unit is None:
                 out[name] = first.value
@@ -287,33 +287,10 @@ class Observations:
         return fever
 
 
-def _agreed(name: str, entries: list[_Lab]) -> _Lab:
-    """The one value of a lab on a day; two different ones are refused, naming both."""
-    first = entries[0]
-    for other in entries[1:]:
-        if other.canonical() != first.canonical():
-            raise other.resource.error(
-                "valueQuantity",
-                f"conflicting {name} values on the same day: {first.origin} says"
-                f" {first.value} {first.unit or '%'}, {other.origin} says {other.value}"
-                f" {other.unit or '%'}; correct or remove one (values are never averaged)",
-                code="fhir.conflict",
-            )
-        if (
-            other.lln is not None
-            and first.lln is not None
-            and other.unit is not None
-            and first.unit is not None
-            and count_to_canonical(other.lln, other.unit)
-            != count_to_canonical(first.lln, first.unit)
-        ):
-            raise other.resource.error(
-                "referenceRange.low",
-                f"conflicting {name} reference ranges on the same day: {first.origin} and"
-                f" {other.origin}; correct or remove one",
-                code="fhir.conflict",
-            )
-    return first
+def _same_lln(first: _Lab, other: _Lab) -> bool:
+    if None in (first.lln, other.lln, first.unit, other.unit):
+        return True
+    return count_to_canonical(other.lln, other.unit) == count_to_canonical(first.lln, first.unit)
 
 
 def _in_unit(lab: _Lab, unit: str) -> int | float:

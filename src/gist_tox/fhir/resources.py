@@ -9,8 +9,10 @@ looks at; those are ignored, not validated).
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable
 from decimal import Decimal
-from typing import Any, NamedTuple
+from fractions import Fraction
+from typing import Any, NamedTuple, Protocol, TypeVar
 
 from gist_tox.errors import InputError
 
@@ -112,3 +114,41 @@ def reference_id(reference: Any, kind: str) -> str | None:
     if len(parts) >= 2 and parts[-2] == kind:
         return parts[-1]
     return None
+
+
+class Reading(Protocol):
+    """One Observation's value as read (a blood count, a liver test, a weight...)."""
+
+    @property
+    def resource(self) -> Resource: ...
+    @property
+    def value(self) -> int | float: ...
+    @property
+    def unit(self) -> str | None: ...
+    def canonical(self) -> Fraction: ...
+
+
+R = TypeVar("R", bound=Reading)
+
+
+def agreed(kind: str, entries: list[R], limit: str, same_limit: Callable[[R, R], bool]) -> R:
+    """The one reading of a kind on a day; two different values (or reference limits, at the
+    element ``limit``) are refused, naming both Observations: values are never averaged."""
+    first = entries[0]
+    for other in entries[1:]:
+        if other.canonical() != first.canonical():
+            raise other.resource.error(
+                "valueQuantity",
+                f"conflicting {kind} values on the same day: {first.resource.label} says"
+                f" {first.value} {first.unit or '%'}, {other.resource.label} says {other.value}"
+                f" {other.unit or '%'}; correct or remove one (values are never averaged)",
+                code="fhir.conflict",
+            )
+        if not same_limit(first, other):
+            raise other.resource.error(
+                limit,
+                f"conflicting {kind} reference ranges on the same day: {first.resource.label}"
+                f" and {other.resource.label}; correct or remove one",
+                code="fhir.conflict",
+            )
+    return first
