@@ -380,17 +380,15 @@ class _Engine:
         if known and capped is None:
             self._stop(stop_why, category)
             return
-        if capped is None:
-            # The dose before the hold is unknown: keep holding rather than guess it.
-            self._add(
-                Finding(
-                    rule,
-                    "hold",
-                    category=category,
-                    resume_dose=None,
-                    resume_when="the dose before the hold is known",
-                    values={**values, "resume_dose": "unknown"},
-                )
+        if capped is None:  # the dose before the hold is unknown: keep holding, never guess it
+            self._hold(
+                rule,
+                category,
+                None,
+                "the dose before the hold is known",
+                stop_why,
+                values,
+                known=False,
             )
             return
         finding = Finding(
