@@ -55,6 +55,33 @@ def test_an_export_inside_a_folder_given_is_read_in_path_order_not_left_out() ->
     ]
 
 
+def test_a_report_written_among_the_visits_never_makes_their_folder_an_export(
+    tmp_path: Path,
+) -> None:
+    for twin in TWINS[:2]:
+        shutil.copy(twin, tmp_path)
+    report = tmp_path / "report.ndjson"
+    for _ in range(2):  # yesterday's report, then today's over it
+        assert invoke(["batch", str(tmp_path), "-o", str(report)]).exit_code == 0
+        assert [json.loads(line)["patient_id"] for line in report.read_text().splitlines()] == [
+            "HWANG-2010",
+            "HWANG-2010",
+        ]
+    code, results = _batch(str(tmp_path))
+    assert code == 0 and [Path(r["source"]).name for r in results] == [t.name for t in TWINS[:2]]
+
+
+def test_visit_files_beside_an_export_are_a_failure_not_left_out(tmp_path: Path) -> None:
+    folder = tmp_path / "export"
+    shutil.copytree(EXPORT, folder)
+    shutil.copy(TWINS[0], folder)
+    code, results = _batch(str(folder))
+    assert code == 2
+    assert results[0]["source"] == str(folder)
+    assert "holds 1 visit file(s)" in results[0]["message"]
+    assert len(results) == 5  # and every patient of the export
+
+
 def test_every_day_grades_each_day_with_a_blood_count() -> None:
     code, exported = _batch(str(EXPORT), "--every-day")
     assert code == 0

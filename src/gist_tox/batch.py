@@ -220,8 +220,23 @@ def _is_export(folder: str) -> bool:
 
 
 def _export(folder: str, every_day: bool) -> Iterator[Found]:
-    """The patients of a FHIR Bulk Data export folder, each with its resources."""
+    """The patients of a FHIR Bulk Data export folder, each with its resources; first, a
+    failure naming the visit files beside them, which an export folder's reading leaves out."""
     from gist_tox.fhir.export import items
+
+    with contextlib.suppress(OSError):
+        beside = sum(1 for name in os.listdir(folder) if _is_visit_name(name))
+        if beside:
+            yield Found(
+                folder,
+                InputError(
+                    folder,
+                    f"holds {beside} visit file(s) (*.yaml, *.yml, *.json) beside FHIR Bulk"
+                    " Data files (*.ndjson), read as an export: the visit files are not read;"
+                    " move them to a folder of their own",
+                    code="file",
+                ),
+            )
 
     for item in items(folder, every_day=every_day):
         payload = None if item.error is not None else (item.resources, item.day)

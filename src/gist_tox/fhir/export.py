@@ -23,7 +23,7 @@ from collections.abc import Iterator
 from typing import Any, NamedTuple
 
 from gist_tox.errors import InputError
-from gist_tox.fhir import EXPORT_SUFFIX
+from gist_tox.fhir import is_export_file
 from gist_tox.fhir.reader import blood_count_day
 from gist_tox.fhir.resources import Resource, reference_id
 
@@ -67,7 +67,7 @@ def read(
     medications: dict[str, Raw] = {}
     meds_named: dict[str, set[str]] = {}
     problems: list[InputError] = []
-    names = sorted(n for n in os.listdir(folder) if n.lower().endswith(EXPORT_SUFFIX))
+    names = sorted(n for n in os.listdir(folder) if is_export_file(os.path.join(folder, n)))
     for name in names:
         path = os.path.join(folder, name)
         try:
