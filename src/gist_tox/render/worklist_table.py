@@ -15,6 +15,7 @@ from rich.text import Text
 from gist_tox.batch import REVIEW, UNKNOWN, Outcome
 from gist_tox.errors import printable
 from gist_tox.render.base import BatchReport
+from gist_tox.render.one_screen import ACTION_STYLE
 from gist_tox.render.worklist import (
     Worklist,
     categories,
@@ -25,16 +26,7 @@ from gist_tox.render.worklist import (
     worst_text,
 )
 
-_ACTION_STYLE = {
-    "continue": "green",
-    "escalate": "cyan",
-    "resume": "yellow",
-    "reduce": "yellow",
-    REVIEW: "bold magenta",
-    "hold": "bold red",
-    "discontinue": "bold red",
-    UNKNOWN: "bold magenta",
-}
+_ACTION_STYLE = {**ACTION_STYLE, REVIEW: "bold magenta", UNKNOWN: "bold magenta"}
 
 
 def render_worklist(console: Console, report: BatchReport) -> None:
