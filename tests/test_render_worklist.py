@@ -178,7 +178,9 @@ def test_since_and_until_select_visits_by_date_and_keep_failures(tmp_path: Path)
     assert len(since.splitlines()) == 3
     backwards = invoke(["batch", "--since", "2024-03-01", "--until", "2024-01-01", str(folder)])
     assert backwards.exit_code == 2 and "is after --until" in backwards.stderr
-    assert invoke(["batch", "--since", "01/02/2024", str(folder)]).exit_code == 2
+    american = invoke(["batch", "--since", "01/02/2024", str(folder)])
+    assert american.exit_code == 2
+    assert "'01/02/2024' is not a date; expected YYYY-MM-DD" in american.stderr  # as grade --date
 
 
 def test_fail_on_names_the_visits_that_met_it_on_one_stderr_line(tmp_path: Path) -> None:

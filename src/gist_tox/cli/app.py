@@ -215,14 +215,15 @@ DateOption = Annotated[
         "--date",
         help="FHIR input: the day to grade (YYYY-MM-DD; default: the latest day with a blood"
         " count).",
-        parser=lambda text: _iso_day(text),
+        parser=lambda text: iso_day(text),
         metavar="YYYY-MM-DD",
         show_default=False,
     ),
 ]
 
 
-def _iso_day(text: str) -> datetime.date:
+def iso_day(text: str) -> datetime.date:
+    """A YYYY-MM-DD option value (``--date``, ``--since``, ``--until``), refused in one line."""
     try:
         return datetime.date.fromisoformat(text)
     except ValueError:

@@ -9,7 +9,7 @@ import re
 import sys
 import time
 from collections.abc import Callable, Iterable, Iterator
-from datetime import datetime
+from datetime import date
 from enum import StrEnum
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 
 from gist_tox.cli import signals
-from gist_tox.cli.app import BatchFormat, CtcaeOption, RulesOption, app, chosen_format
+from gist_tox.cli.app import BatchFormat, CtcaeOption, RulesOption, app, chosen_format, iso_day
 from gist_tox.cli.conventions import state
 from gist_tox.cli.output import check_output, open_output
 from gist_tox.errors import ExitCode, UsageError, printable
@@ -80,20 +80,20 @@ def batch(
         bool, typer.Option("--latest", help="Keep only each patient's latest visit.")
     ] = False,
     since: Annotated[
-        datetime | None,
+        date | None,
         typer.Option(
             "--since",
-            formats=["%Y-%m-%d"],
+            parser=iso_day,
             metavar="YYYY-MM-DD",
             help="Keep only visits on or after this date (before --latest).",
             show_default=False,
         ),
     ] = None,
     until: Annotated[
-        datetime | None,
+        date | None,
         typer.Option(
             "--until",
-            formats=["%Y-%m-%d"],
+            parser=iso_day,
             metavar="YYYY-MM-DD",
             help="Keep only visits on or before this date (before --latest).",
             show_default=False,
@@ -151,8 +151,8 @@ def batch(
         raise UsageError("no visit files given (the list on stdin was empty)")
     to_stdout = output is None or str(output) == "-"
     check_output(output, given)
-    first = since.date().isoformat() if since else None
-    last = until.date().isoformat() if until else None
+    first = since.isoformat() if since else None
+    last = until.isoformat() if until else None
     if first and last and first > last:
         raise UsageError(f"--since {first} is after --until {last}; no visit could be shown")
     exclude = [str(output)] if not to_stdout else []
