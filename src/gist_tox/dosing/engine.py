@@ -473,12 +473,26 @@ class _Engine:
             if e.category == "skin"
             and (e.term in skin.discontinue_terms or e.grade >= skin.discontinue_from_grade)
         ]
-        if permanent_now or permanent_before:
+        # A bedside grade at the stop grade that the morphology's terms could not take (bullous:
+        # Stevens-Johnson syndrome or toxic epidermal necrolysis, both grade 4) stops as either
+        # term would.
+        seen = self.visit.skin
+        bedside = seen.clinician_grade if seen is not None and seen.morphology else None
+        unplaced = [g for g in terms if g.grade is None]
+        if (
+            permanent_now
+            or permanent_before
+            or (bedside is not None and bedside >= skin.discontinue_from_grade and unplaced)
+        ):
             if permanent_now:
                 g = max(permanent_now, key=lambda t: t.grade or 0)
                 term, grade, when = g.term, g.grade, "at this visit"
                 if not permanent_before:  # recorded, so that a later visit keeps it stopped
                     self._episode("skin", g.term_id, g.grade or 0)
+            elif not permanent_before:
+                term = " or ".join(g.term for g in unplaced)
+                grade, when = bedside, "at this visit (the bedside grade)"
+                self._episode("skin", unplaced[0].term_id, bedside or 0)
             else:
                 e = permanent_before[-1]
                 term, grade, when = e.term, e.grade, f"on {e.date.isoformat()}"
