@@ -167,9 +167,17 @@ def test_rules_test_fails_on_skips_unless_allowed(tmp_path: Path) -> None:
     assert invoke(["rules", "test", str(tmp_path), "--allow-skipped"]).exit_code == 0
 
 
-def test_rules_test_missing_cases_is_a_usage_error(tmp_path: Path) -> None:
+def test_rules_test_missing_cases_is_a_usage_error(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     out = invoke(["rules", "test", str(tmp_path / "nope")])
     assert out.exit_code == 2 and "no such case file" in out.stderr
+    rules = tmp_path / "installed" / "rules"  # as pip installs them: no cases/ beside
+    shutil.copytree(RULES, rules)
+    monkeypatch.chdir(tmp_path)
+    out = invoke(["rules", "test", "--rules", str(rules)])
+    assert out.exit_code == 2 and len(out.stderr.splitlines()) == 1
+    assert "no golden cases found: neither ./cases nor a cases/ folder beside" in out.stderr
 
 
 def test_missing_rules_folder_is_a_usage_error(tmp_path: Path, visits: Path) -> None:

@@ -197,6 +197,13 @@ def test(
     from gist_tox.ruleset.cases import Runner, collect, rules_check_result, write_junit
 
     root = _repository_root(rules)
+    if not cases and not _default_cases(root).exists():
+        from gist_tox.errors import UsageError
+
+        raise UsageError(
+            "no golden cases found: neither ./cases nor a cases/ folder beside the rules"
+            f" ({root}); give the case files or folders, e.g. gist-tox rules test my-rules/cases"
+        )
     found = collect(cases or [_default_cases(root)])
     if select is not None:
         found = [c for c in found if c.mentions(select)]
