@@ -25,6 +25,16 @@ def refused(**sections: Any) -> str:
         ({"labs": {"bilirubin": {"value": 100, "unit": "mg/dL", "uln": 1.2}}}, "after conversion"),
         ({"labs": {"hemoglobin": {"value": 0.5, "unit": "g/dL"}}}, "implausible"),
         ({"labs": {"alt": {"value": 50, "unit": "U/L", "uln": 0}}}, "uln 0 U/L must be above 0"),
+        # a limit of normal written in another unit than the value (the U/L or umol/L figure)
+        (
+            {"labs": {"alt": {"value": 3.5, "unit": "ukat/L", "uln": 40}}},
+            "uln 40 ukat/L is implausible as an upper limit of normal (expected 0.0833-4.17"
+            " ukat/L); give the ULN in the value's unit, ukat/L",
+        ),
+        ({"labs": {"ast": {"value": 210, "unit": "U/L", "uln": 0.67}}}, "expected 5-250 U/L"),
+        ({"labs": {"bilirubin": {"value": 3, "unit": "mg/dL", "uln": 21}}}, "uln 21 mg/dL is"),
+        ({"labs": {"bilirubin": {"value": 51, "unit": "umol/L", "uln": 1.2}}}, "uln 1.2 umol/L"),
+        ({"labs": {"hemoglobin": {"value": 90, "unit": "g/L", "lln": 13}}}, "as a lower limit"),
         ({"weight": {"value_kg": 80}}, "weight.baseline_kg"),
         ({"fluid": {"limb_edema": {"present": True}}}, "appearance is required"),
         (

@@ -43,6 +43,17 @@ PLAUSIBLE: dict[str, tuple[Fraction, Fraction, str]] = {
     "bilirubin": (Fraction(0), Fraction(1500), "umol/L"),
     "hemoglobin": (Fraction(1), Fraction(25), "g/dL"),
 }
+LIMITS: dict[str, tuple[Fraction, Fraction]] = {
+    "transaminase": (Fraction(5), Fraction(250)),
+    "bilirubin": (Fraction(5), Fraction(100)),
+    "hemoglobin": (Fraction(8), Fraction(18)),
+}
+"""Where a laboratory's limit of normal (``uln``, hemoglobin's ``lln``) can lie, in U/L,
+umol/L and g/dL (``TO_CANONICAL``'s units), far wider
+than any laboratory's.  Why: a limit written in another unit than the value (ALT 3.5 ukat/L
+with ``uln: 40``, the U/L figure; bilirubin 3.0 mg/dL with ``uln: 21``, the umol/L figure)
+made the multiple of the ULN a tenth or a sixtieth of the truth, a confident grade 0 and a
+"continue" for a liver the label holds for.  Counts have the same check (``visit.py``)."""
 
 NonNegative = Annotated[float, Field(ge=0, allow_inf_nan=False)]
 Percent = Annotated[float, Field(ge=0, le=100, allow_inf_nan=False)]
@@ -68,6 +79,23 @@ def _check_range(kind: str, unit: str, named: dict[str, float | None], positive:
                 f"{name} {number:g} {unit} is implausible (expected {low}-{high} {canonical}"
                 f"{'' if unit == canonical else ' after conversion'}); check the value and unit"
             )
+    _check_limit(kind, unit, named)
+
+
+def _check_limit(kind: str, unit: str, named: dict[str, float | None]) -> None:
+    """A limit of normal outside :data:`LIMITS` is refused, naming the value's unit."""
+    low, high = LIMITS[kind]
+    for name in ("uln", "lln"):
+        number = named.get(name)
+        if number is None or low <= exact(number) * TO_CANONICAL[unit] <= high:
+            continue
+        limit = "an upper" if name == "uln" else "a lower"
+        factor = TO_CANONICAL[unit]  # the range said in the value's unit
+        expected = f"{float(low / factor):.3g}-{float(high / factor):.3g} {unit}"
+        raise ValueError(
+            f"{name} {number:g} {unit} is implausible as {limit} limit of normal (expected"
+            f" {expected}); give the {name.upper()} in the value's unit, {unit}"
+        )
 
 
 class LiverTest(_Strict):
