@@ -101,6 +101,11 @@ def test_quiet_and_verbose_together_are_a_usage_error() -> None:
         ),
         (["rules", "chek"], "gist-tox: rules: unknown command 'chek' (did you mean 'check'?)"),
         (["grade"], "gist-tox: grade: missing argument 'FILE|-' (see 'gist-tox grade -h')"),
+        (
+            ["grade", "a.yaml", "b.yaml"],
+            "gist-tox: grade: got unexpected extra argument(s) (b.yaml)"
+            " (grade reads one visit; gist-tox batch grades many)",
+        ),
     ],
 )
 def test_a_usage_error_is_one_line_with_a_hint_exit_2(args: list[str], line: str) -> None:

@@ -179,10 +179,19 @@ def usage_line(exc: UsageError) -> str:
             close = difflib.get_close_matches(value, [str(c) for c in choices], n=1)
             if close:
                 hint = f"did you mean {close[0]!r}?"
+        elif message.startswith("got unexpected extra argument") and path in _ONE_FILE:
+            hint = _ONE_FILE[path]
     if not hint:
         hint = f"see '{path} -h'"
     where = "" if path == "gist-tox" else f"{path.removeprefix('gist-tox ')}: "
     return f"gist-tox: {where}{' '.join(message.split())} ({hint})"
+
+
+_ONE_FILE = {
+    "gist-tox grade": "grade reads one visit; gist-tox batch grades many",
+    "gist-tox timeline": "timeline reads one patient file; run it once per patient",
+}
+"""The hint for more files than a command reads (``gist-tox grade visits/*.yaml``)."""
 
 
 def _bad_value(message: str) -> str | None:
