@@ -94,7 +94,8 @@ def test_empty_stdin_is_refused() -> None:
 
 
 def test_a_folder_a_missing_file_and_a_symlink_loop_are_refused(tmp_path: Path) -> None:
-    assert "folder" in assert_refused(invoke(["grade", str(tmp_path)]), str(tmp_path))
+    refused = assert_refused(invoke(["grade", str(tmp_path)]), str(tmp_path))
+    assert f"is a folder; grade reads one visit file (gist-tox batch {tmp_path} grades" in refused
     missing = tmp_path / "nope.yaml"
     assert "no such file" in assert_refused(invoke(["grade", str(missing)]), str(missing))
     loop = tmp_path / "loop.yaml"

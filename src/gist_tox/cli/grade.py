@@ -57,6 +57,13 @@ def grade(
     Exits 0 whenever it prints a result, whatever it recommends; 2 on bad input.
     """
     fmt = chosen_format(fmt, output, registry.RESULT)
+    if file not in ("", "-") and Path(file).is_dir():  # "" is no name, not "."
+        from gist_tox.errors import UsageError
+
+        raise UsageError(
+            f"{file}: is a folder; grade reads one visit file (gist-tox batch {file} grades"
+            " every visit in it)"
+        )
     from gist_tox.pipeline import RuleSets, evaluate_file
 
     if compare_ctcae:
