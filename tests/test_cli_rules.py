@@ -392,6 +392,11 @@ def test_diff_writes_its_report_with_output(tmp_path: Path, visits: Path) -> Non
     out = invoke(["rules", "diff", str(RULES), str(root), str(visits), "-o", str(report)])
     assert out.exit_code == 1 and out.stdout == ""
     assert "anc-045" in report.read_text(encoding="utf-8")
+    as_json = tmp_path / "diff.json"  # the format follows the name, as for every -o
+    out = invoke(["rules", "diff", str(RULES), str(root), str(visits), "-o", str(as_json)])
+    assert out.exit_code == 1 and json.loads(as_json.read_text())["changed"] > 0
+    out = invoke(["rules", "diff", str(RULES), str(root), str(visits), "-o", "diff.csv"])
+    assert out.exit_code == 2 and "a .csv name, but this command writes" in out.stderr
 
 
 def _readme_ci_commands() -> list[str]:

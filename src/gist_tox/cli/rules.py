@@ -21,10 +21,12 @@ from gist_tox.cli.app import (
     RulesOption,
     SafeGroup,
     app,
+    chosen_format,
 )
 from gist_tox.cli.conventions import state
 from gist_tox.cli.output import open_output
 from gist_tox.errors import ExitCode
+from gist_tox.render import registry
 
 rules_app = typer.Typer(
     name="rules",
@@ -321,7 +323,15 @@ def diff(
             metavar="VISITS",
         ),
     ],
-    fmt: Annotated[DiffFormat, typer.Option("--format", "-f", help="Output format.")] = "table",
+    fmt: Annotated[
+        DiffFormat | None,
+        typer.Option(
+            "--format",
+            "-f",
+            help="Output format (default: as the --output name says, .json; else table).",
+            show_default=False,
+        ),
+    ] = None,
     ctcae: CtcaeOption = None,
     output: OutputOption = None,
 ) -> None:
@@ -333,6 +343,7 @@ def diff(
     from gist_tox.regress import diff_visits
     from gist_tox.ruleset.checks import check_rules
 
+    fmt = chosen_format(fmt, output, registry.DIFF)  # -o diff.json is JSON, -o diff.csv refused
     old, new = _root(old, "OLD_RULES"), _root(new, "NEW_RULES")
     report = diff_visits(old, new, visits, ctcae.value if ctcae else None)
     problems = [p.one_line(column=False) for p in check_rules(new)]
