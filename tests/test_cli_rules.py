@@ -397,6 +397,9 @@ def test_diff_writes_its_report_with_output(tmp_path: Path, visits: Path) -> Non
     assert out.exit_code == 1 and json.loads(as_json.read_text())["changed"] > 0
     out = invoke(["rules", "diff", str(RULES), str(root), str(visits), "-o", "diff.csv"])
     assert out.exit_code == 2 and "a .csv name, but this command writes" in out.stderr
+    listed = "\n".join(str(v) for v in sorted(visits.iterdir())) + "\n"
+    piped = invoke(["rules", "diff", str(RULES), str(root), "-"], input=listed)  # as batch -
+    assert piped.exit_code == 1 and "anc-045" in piped.stdout, piped.output
 
 
 def _readme_ci_commands() -> list[str]:

@@ -146,7 +146,7 @@ def batch(
             f"--output {output}: batch --format fhir writes NDJSON (one Bundle per line);"
             " name it .ndjson"
         )
-    given = _expand_stdin(paths)
+    given = expand_stdin(paths)
     if not given:
         raise UsageError("no visit files given (the list on stdin was empty)")
     to_stdout = output is None or str(output) == "-"
@@ -233,7 +233,7 @@ class _Watch:
         )
 
 
-def _expand_stdin(paths: list[str]) -> list[str]:
+def expand_stdin(paths: list[str]) -> list[str]:
     """``paths`` with ``-`` replaced by the paths on stdin, one per line.  A visit piped in
     (``batch - < visit.yaml``, as ``grade -`` takes one) is a usage error naming ``grade -``,
     not one failed "file" per line of YAML."""

@@ -319,7 +319,8 @@ def diff(
     visits: Annotated[
         list[str],
         typer.Argument(
-            help="Visit files or folders (as batch takes them); patient timelines are replayed.",
+            help="Visit files or folders (as batch takes them; - reads a list of paths from stdin);"
+            " patient timelines are replayed.",
             metavar="VISITS",
         ),
     ],
@@ -345,6 +346,9 @@ def diff(
 
     fmt = chosen_format(fmt, output, registry.DIFF)  # -o diff.json is JSON, -o diff.csv refused
     old, new = _root(old, "OLD_RULES"), _root(new, "NEW_RULES")
+    from gist_tox.cli.batch import expand_stdin
+
+    visits = expand_stdin(visits)  # "-": the paths on stdin, one per line, as batch reads them
     report = diff_visits(old, new, visits, ctcae.value if ctcae else None)
     problems = [p.one_line(column=False) for p in check_rules(new)]
     for visit in report.unreadable:
