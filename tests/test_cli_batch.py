@@ -187,6 +187,11 @@ def test_paths_from_stdin(tmp_path: Path) -> None:
     ]
     empty = invoke(["batch", "-"], input="")
     assert empty.exit_code == 2 and "no visit files given" in empty.stderr
+    unset = invoke(["batch", str(folder), ""])  # batch "$VISITS" with the variable unset
+    assert unset.exit_code == 2 and unset.stdout == ""
+    assert unset.stderr == (
+        "gist-tox: an empty path was given (an unset variable?); name the visit files or folders\n"
+    )
     piped = invoke(["batch", "-"], input=(EXAMPLES / "hwang-2010-worst-visit.yaml").read_text())
     assert piped.exit_code == 2 and len(piped.stderr.splitlines()) == 1
     assert "holds a visit, not a list of paths" in piped.stderr and "grade -" in piped.stderr

@@ -236,7 +236,12 @@ class _Watch:
 def expand_stdin(paths: list[str]) -> list[str]:
     """``paths`` with ``-`` replaced by the paths on stdin, one per line.  A visit piped in
     (``batch - < visit.yaml``, as ``grade -`` takes one) is a usage error naming ``grade -``,
-    not one failed "file" per line of YAML."""
+    not one failed "file" per line of YAML; so is an empty path, which named nothing and was
+    skipped (``batch "$VISITS"`` with the variable unset: 0 files read, exit 0)."""
+    if "" in paths:
+        raise UsageError(
+            "an empty path was given (an unset variable?); name the visit files or folders"
+        )
     out: list[str] = []
     for path in paths:
         if path == "-":
