@@ -201,6 +201,14 @@ OutputOption = Annotated[
         show_default=False,
     ),
 ]
+FORMAT_FROM_OUTPUT = typer.Option(
+    "--format",
+    "-f",
+    help="Output format (default: as the --output name says, .json; else table).",
+    show_default=False,
+)
+"""The ``--format`` of a command whose JSON output is named ``.json`` (grade, timeline, rules
+diff): each pairs it with its own choice of formats, ``Annotated[Choice | None, ...] = None``."""
 CtcaeOption = Annotated[
     Ctcae | None,
     typer.Option(

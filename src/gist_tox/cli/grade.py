@@ -8,6 +8,7 @@ from typing import Annotated
 import typer
 
 from gist_tox.cli.app import (
+    FORMAT_FROM_OUTPUT,
     CtcaeOption,
     DateOption,
     OutputOption,
@@ -30,15 +31,7 @@ def grade(
             help="Visit file (YAML, or JSON by its .json suffix); - reads stdin.", metavar="FILE|-"
         ),
     ],
-    fmt: Annotated[
-        ResultFormat | None,
-        typer.Option(
-            "--format",
-            "-f",
-            help="Output format (default: as the --output name says, .json; else table).",
-            show_default=False,
-        ),
-    ] = None,
+    fmt: Annotated[ResultFormat | None, FORMAT_FROM_OUTPUT] = None,
     rules: RulesOption = None,
     ctcae: CtcaeOption = None,
     output: OutputOption = None,

@@ -14,6 +14,7 @@ from typing import Annotated, Any
 import typer
 
 from gist_tox.cli.app import (
+    FORMAT_FROM_OUTPUT,
     RULES_ENV,
     CtcaeOption,
     DiffFormat,
@@ -324,15 +325,7 @@ def diff(
             metavar="VISITS",
         ),
     ],
-    fmt: Annotated[
-        DiffFormat | None,
-        typer.Option(
-            "--format",
-            "-f",
-            help="Output format (default: as the --output name says, .json; else table).",
-            show_default=False,
-        ),
-    ] = None,
+    fmt: Annotated[DiffFormat | None, FORMAT_FROM_OUTPUT] = None,
     ctcae: CtcaeOption = None,
     output: OutputOption = None,
 ) -> None:

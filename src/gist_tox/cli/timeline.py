@@ -8,6 +8,7 @@ from typing import Annotated
 import typer
 
 from gist_tox.cli.app import (
+    FORMAT_FROM_OUTPUT,
     CtcaeOption,
     OutputOption,
     RulesOption,
@@ -29,15 +30,7 @@ def timeline(
             metavar="PATIENT|-",
         ),
     ],
-    fmt: Annotated[
-        TimelineFormat | None,
-        typer.Option(
-            "--format",
-            "-f",
-            help="Output format (default: as the --output name says, .json; else table).",
-            show_default=False,
-        ),
-    ] = None,
+    fmt: Annotated[TimelineFormat | None, FORMAT_FROM_OUTPUT] = None,
     rules: RulesOption = None,
     ctcae: CtcaeOption = None,
     output: OutputOption = None,
