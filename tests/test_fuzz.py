@@ -11,7 +11,6 @@ import copy
 import json
 import random
 import subprocess
-import tempfile
 from pathlib import Path
 from typing import Any
 
@@ -21,8 +20,6 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from conftest import GIST_TOX, invoke, make_visit, refusal_lines
-
-SCRATCH = Path(tempfile.mkdtemp(prefix="gist-tox-fuzz-"))
 
 RICH_VISIT = make_visit(
     ctcae_version="5.0",
@@ -47,6 +44,14 @@ RICH_VISIT = make_visit(
         }
     ],
 )
+
+
+@pytest.fixture(scope="module")
+def scratch(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """One folder for the files the examples write (pytest removes it; a module-level
+    ``mkdtemp`` left one behind in /tmp at every run)."""
+    return tmp_path_factory.mktemp("fuzz")
+
 
 SETTINGS = settings(
     max_examples=30, deadline=None, derandomize=True, suppress_health_check=[HealthCheck.too_slow]
@@ -186,8 +191,8 @@ def test_mutated_yaml_visits_exit_cleanly(visit: Any) -> None:
 
 @SETTINGS
 @given(mutated_visits())
-def test_mutated_json_visits_exit_cleanly(visit: Any) -> None:
-    path = SCRATCH / "visit.json"
+def test_mutated_json_visits_exit_cleanly(scratch: Path, visit: Any) -> None:
+    path = scratch / "visit.json"
     path.write_text(json.dumps(visit, default=str))
     assert_clean(invoke(["grade", "--format", "json", str(path)]), str(path))
 
@@ -240,8 +245,8 @@ def test_random_yaml_text_exits_cleanly(text: str) -> None:
 
 @settings(max_examples=25, deadline=None, derandomize=True)
 @given(st.binary(max_size=200))
-def test_random_bytes_exit_cleanly(raw: bytes) -> None:
-    path = SCRATCH / "bytes.yaml"
+def test_random_bytes_exit_cleanly(scratch: Path, raw: bytes) -> None:
+    path = scratch / "bytes.yaml"
     path.write_bytes(raw)
     assert_clean(invoke(["grade", "--format", "json", str(path)]), str(path))
 
