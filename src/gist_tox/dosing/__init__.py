@@ -4,6 +4,7 @@
 uses the same call, so a replayed visit gets exactly the recommendation ``grade`` gives.
 """
 
-from gist_tox.dosing.engine import Episode, Recommendation, recommend
+from gist_tox.dosing.engine import Recommendation, recommend
+from gist_tox.dosing.finding import Episode
 
 __all__ = ["Episode", "Recommendation", "recommend"]

@@ -17,8 +17,10 @@ import re
 from fractions import Fraction
 from typing import TYPE_CHECKING, Any, NamedTuple
 
+from gist_tox.dosing.finding import Episode, Finding
 from gist_tox.dosing.interactions import add_advice
 from gist_tox.dosing.label import Cap, LabelFamilies, LiverLimits, liver_limits
+from gist_tox.dosing.review import grade_review
 from gist_tox.dosing.schema import DosingRules
 from gist_tox.units import exact, show
 from gist_tox.visit import HistoryEntry, Visit
@@ -36,69 +38,6 @@ PRIORITY = {"discontinue": 5, "hold": 4, "reduce": 3, "resume": 2, "escalate": 1
 """The most protective action wins; ``advice`` findings have no say in the action."""
 
 _PLACEHOLDER = re.compile(r"\{([a-z_]+)\}")
-
-
-class Episode(NamedTuple):
-    """A dose-limiting episode that starts at this visit (becomes a ``history`` entry)."""
-
-    category: str
-    term: str
-    grade: int
-    dose_mg: int
-
-    def as_history(self, date: Any) -> dict[str, Any]:
-        return {
-            "date": date,
-            "category": self.category,
-            "term": self.term,
-            "grade": self.grade,
-            "dose_mg": self.dose_mg,
-        }
-
-
-class Finding:
-    """What one rule says about this visit.
-
-    The records of this module are plain classes (or named tuples), not dataclasses: creating
-    a dataclass costs about a millisecond at every start-up of ``gist-tox grade``."""
-
-    __slots__ = (
-        "action",
-        "alternatives",
-        "category",
-        "dose",
-        "notes",
-        "resume_dose",
-        "resume_when",
-        "rule",
-        "values",
-    )
-
-    def __init__(
-        self,
-        rule: str,
-        action: str,
-        *,
-        category: str | None = None,
-        dose: int | None = None,
-        resume_dose: int | None = None,
-        resume_when: str | None = None,
-        alternatives: list[str] | None = None,
-        values: dict[str, Any] | None = None,
-    ) -> None:
-        self.rule = rule
-        self.action = action
-        """One of :data:`PRIORITY`, or ``advice``."""
-        self.category = category
-        self.dose = dose
-        """The dose from today for reduce, resume, escalate and continue."""
-        self.resume_dose = resume_dose
-        """For a hold: the dose to resume at; ``None`` when it cannot be known (see warnings)."""
-        self.resume_when = resume_when
-        self.alternatives: list[str] = [] if alternatives is None else alternatives
-        self.values: dict[str, Any] = {} if values is None else values
-        self.notes: list[tuple[str, dict[str, Any]]] = []
-        """(rule id, values) of texts added to this finding's reason: how it was overruled."""
 
 
 class Recommendation:
@@ -435,8 +374,6 @@ class _Engine:
     # ---------------------------------------------------------------- rule families
 
     def run(self) -> Recommendation:
-        from gist_tox.dosing.review import grade_review
-
         try:
             died = any(e.grade == 5 for e in self.events)
             self.review.extend(grade_review(self.visit, self.grades, self.plans, self.rules, died))

@@ -13,6 +13,7 @@ from fractions import Fraction
 from typing import TYPE_CHECKING, Any
 
 from gist_tox.comedications import Comedication, by_class
+from gist_tox.dosing.finding import Finding
 from gist_tox.units import show
 
 if TYPE_CHECKING:
@@ -46,8 +47,6 @@ def add_advice(
 ) -> int | None:
     """Add one advice finding per interaction class the visit's co-medications name; return
     the inducer dose (``None`` without an inducer, or when no dose can be given)."""
-    from gist_tox.dosing.engine import Finding
-
     classes = by_class(items)
     found: int | None = None
     for klass, rule in ADVICE:

@@ -16,6 +16,7 @@ from __future__ import annotations
 from fractions import Fraction
 from typing import TYPE_CHECKING, Any, NamedTuple
 
+from gist_tox.dosing.finding import Episode, Finding
 from gist_tox.dosing.label_schema import LABEL_REVIEW_CODES
 from gist_tox.units import exact, show
 
@@ -309,8 +310,6 @@ class LabelFamilies:
         failure = term == "hepatic_failure" and behind.term != "hepatic_failure"
         if grade <= behind.grade and not failure:
             return False
-        from gist_tox.dosing.engine import Episode
-
         grade = max(grade, behind.grade)
         self.e.raised.append(Episode(category, term, grade, behind.dose_mg))
         self.e.warnings.append(
@@ -469,8 +468,6 @@ class LabelFamilies:
     def _clinician_hold(
         self, category: str, rule: str, resume: int | None, values: dict[str, Any], behind: Any
     ) -> None:
-        from gist_tox.dosing.engine import Finding
-
         capped = self.e._capped(resume)
         self.e._add(
             Finding(
@@ -626,8 +623,6 @@ class LabelFamilies:
     # R4, R5 ---------------------------------------------------------------
 
     def _patient_factors(self) -> None:
-        from gist_tox.dosing.engine import Finding
-
         visit = self.e.visit
         for cap in self.caps:
             if not self.e.on_hold and self.e.dose > cap.max_dose_mg:
@@ -762,6 +757,4 @@ def _same_event(term: str) -> set[str]:
 
 
 def _advice(rule: str, category: str, **values: Any) -> Any:
-    from gist_tox.dosing.engine import Finding
-
     return Finding(rule, "advice", category=category, values=values)

@@ -11,6 +11,8 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
+from gist_tox.grading import FLUID_SUBSECTIONS
+
 if TYPE_CHECKING:
     from collections.abc import Mapping
 
@@ -133,8 +135,6 @@ def _fluid_bedside_above(
 ) -> list[dict[str, Any]]:
     """A fluid subsection's bedside grade means what the skin one means (extension A): at or
     above ``bedside_grade_from`` and above the grade its findings give, it is reviewed."""
-    from gist_tox.grading import FLUID_SUBSECTIONS
-
     if visit.fluid is None:
         return []
     out = []
