@@ -223,14 +223,6 @@ class _Engine:
         self.platelets: Fraction | None = plt if isinstance(plt, Fraction) else None
         self.anc_lln = facts.values.get("labs.anc.lln")
         self.platelets_lln = facts.values.get("labs.platelets.lln")
-        self.values: dict[str, Any] = {
-            **self.limits.texts,
-            "anc": "not measured" if self.anc is None else f"{show(self.anc)} x10^9/L",
-            "platelets": (
-                "not measured" if self.platelets is None else f"{show(self.platelets)} x10^9/L"
-            ),
-            "dose": self.dose,
-        }
         self.cap, self.cap_from = self._skin_cap()
         self.events: list[OtherEvent] = events or []
         self.comedications: list[Comedication] = []
@@ -352,7 +344,7 @@ class _Engine:
         return self.rules.rules[rule].name or f"rule {rule}"
 
     def _heme_resume_when(self) -> str:
-        v = self.values
+        v = self.limits.texts
         return f"ANC >= {v['anc_resume']} x10^9/L and platelets >= {v['platelets_resume']} x10^9/L"
 
     def _skin_resume_when(self) -> str:
@@ -884,9 +876,25 @@ class _Engine:
         return list(out.values())
 
     def _fill(self, text: str, values: dict[str, Any]) -> str:
-        merged = {**self.values, **values}
-        filled = _PLACEHOLDER.sub(lambda m: str(merged.get(m.group(1), m.group(0))), text)
-        return " ".join(filled.split())
+        """``text`` with its placeholders filled from ``values``, else from the visit's and the
+        rule set's values (:meth:`_value`); a placeholder without a value stays as written."""
+
+        def value(match: re.Match[str]) -> str:
+            name = match.group(1)
+            return str(values[name] if name in values else self._value(name, match.group(0)))
+
+        return " ".join(_PLACEHOLDER.sub(value, text).split())
+
+    def _value(self, name: str, unset: str) -> Any:
+        """A placeholder's value from the visit (dose, counts) or the rule set.  Why looked up
+        per placeholder: the counts' decimal texts are worked out only for a text that shows
+        them, not at every visit (most reasons name no count)."""
+        if name == "dose":
+            return self.dose
+        if name == "anc" or name == "platelets":
+            count = self.anc if name == "anc" else self.platelets
+            return "not measured" if count is None else f"{show(count)} x10^9/L"
+        return self.limits.texts.get(name, unset)
 
     def _below_label_range(self, action: str, dose: int) -> None:
         """Continuing at a dose below the label's lowest GIST dose is outside the label: said
