@@ -172,14 +172,22 @@ def temperature_to_celsius(value: float | int, unit: str) -> Fraction:
     return (exact(value) - 32) * Fraction(5, 9)
 
 
-@lru_cache(maxsize=4096)
 def show(number: Fraction, places: int = 2) -> str:
     """A decimal rendering for people: exact when it has at most six decimals, else rounded
     to ``places`` and marked with "~" so that a reader knows it was rounded for display only."""
-    as_decimal = Decimal(number.numerator) / Decimal(number.denominator)
-    if Fraction(as_decimal) == number and -as_decimal.normalize().as_tuple().exponent <= 6:  # type: ignore[operator]
-        text = format(as_decimal.normalize(), "f")
-        return text
+    return _show(*number.as_integer_ratio(), places)
+
+
+# Remembered by the number's integer pair, not by the Fraction: hashing a Fraction computes a
+# modular inverse, which cost more than the look-up saved (every basis shows its numbers).
+
+
+@lru_cache(maxsize=4096)
+def _show(numerator: int, denominator: int, places: int) -> str:
+    as_decimal = Decimal(numerator) / Decimal(denominator)
+    is_exact = as_decimal.as_integer_ratio() == (numerator, denominator)
+    if is_exact and -as_decimal.normalize().as_tuple().exponent <= 6:  # type: ignore[operator]
+        return format(as_decimal.normalize(), "f")
     return "~" + f"{as_decimal:.{places}f}"
 
 

@@ -205,8 +205,8 @@ class LabelFamilies:
             )
             not_yet = [
                 f"{label[k]} not measured"
-                if ratios[k] is None
-                else f"{label[k]} {show(ratios[k])} x ULN (not yet < {show(end_at[k])})"
+                if (ratio := ratios[k]) is None
+                else f"{label[k]} {show(ratio)} x ULN (not yet < {show(end_at[k])})"
                 for k, _ in LIVER
                 if ratios[k] is None or ratios[k] >= end_at[k]  # type: ignore[operator]
             ]
