@@ -48,8 +48,10 @@ def grade_review(
     above = [
         f"{g.term} grade {g.grade} with {field}"
         for g in grades.values()
-        if g.term_id in plans
-        for field in _higher_cell_findings(g, plans[g.term_id].cell_reads, rules)
+        # only a term whose findings are present: a term the morphology is not graded under
+        # is 0 and says nothing (tested here, before a call, as most terms are absent)
+        if g.grade is not None and (g.present or g.grade > 0) and g.term_id in plans
+        for field in _higher_cell_findings(g.grade, g, plans[g.term_id].cell_reads, rules)
     ]
     if above:
         out.append(("finding-above-grade", {"terms": "; ".join(above)}))
@@ -68,18 +70,15 @@ def _names(grades: list[TermGrade]) -> str:
 
 
 def _higher_cell_findings(
-    grade: TermGrade, cells: Mapping[int, frozenset[str]], rules: DosingRules
+    number: int, grade: TermGrade, cells: Mapping[int, frozenset[str]], rules: DosingRules
 ) -> list[str]:
     """The configured findings recorded (true) for this term that a higher grade's cell reads
-    and the given grade's cell does not (``cells``: per grade of the term, the fields its cell
-    reads, ``Plan.cell_reads``).  Only for a term whose findings are present (a term the
-    morphology is not graded under is 0 and says nothing)."""
-    if grade.grade is None or not (grade.present or grade.grade > 0):
-        return []
-    own = cells.get(grade.grade, frozenset())
+    and the given grade's cell (``number``) does not (``cells``: per grade of the term, the
+    fields its cell reads, ``Plan.cell_reads``)."""
+    own = cells.get(number, frozenset())
     higher: set[str] = set()
-    for number, names in cells.items():
-        if number > grade.grade:
+    for above, names in cells.items():
+        if above > number:
             higher |= names
     return [
         name
