@@ -134,6 +134,8 @@ class _Limits(NamedTuple):
     texts: dict[str, Any]
     """The rule-derived values of the texts' placeholders."""
     liver: LiverLimits
+    fluid_terms: frozenset[str]
+    """The fluid rule's holding and review-only terms: the grades it reads at every visit."""
 
 
 def dosing_limits(rules: DosingRules) -> _Limits:
@@ -161,6 +163,9 @@ def dosing_limits(rules: DosingRules) -> _Limits:
             "stop_grade": rules.skin.discontinue_from_grade,
         },
         liver=liver_limits(rules.label),
+        fluid_terms=frozenset(
+            rules.label.fluid.holding_terms + rules.label.fluid.review_only_terms
+        ),
     )
 
 

@@ -491,10 +491,10 @@ class LabelFamilies:
     def _fluid_grades(self) -> list[tuple[str, str, int | None, bool, bool]]:
         """(term id, term, grade, assessed, present-but-not-gradable) of every fluid term at the
         visit: computed terms, then ``other_events`` of category fluid."""
-        f = self.rules.fluid
+        terms = self.e.limits.fluid_terms
         out: list[tuple[str, str, int | None, bool, bool]] = []
         for tid, g in self.e.grades.items():
-            if tid in f.holding_terms or tid in f.review_only_terms:
+            if tid in terms:
                 assessed = not g.absent
                 out.append((tid, g.term, g.grade, assessed, assessed and g.grade is None))
         for ev in self.events:
