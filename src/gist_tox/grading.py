@@ -142,32 +142,29 @@ def grade_visit(
     """Grade every term (``plans``: the rule set's, one per term in its order); consequences are
     first attributed to the adverse event they belong to.  ``died_listed``: the ``other_events``
     ids, in visit order, whose term has a grade 5 (candidates of ``died: true``)."""
-    terms = [plan.term for plan in plans.values()]
     warnings: list[str] = list(facts.warnings)
-    ids = [t.id for t in terms]
-    values = facts.values_for(ids)
-    first = {t.id: _grade_term(plans[t.id], visit, facts, values[t.id]) for t in terms}
-    # A term graded by the clinician (findings could not grade it) is present too, so that a
-    # death attributed to it gives its grade 5.
-    seen = dict(first)
-    _apply_clinician_grade(visit, values, plans, seen, [])
-    grade_reads = {p.term.id: p.grade_reads for p in plans.values()}
-    per_term = _attribute_consequences(
-        visit, terms, grade_reads, seen, warnings, source, listed, died_listed
-    )
-    died_event = next((i for i in per_term.get("consequences.died", ()) if i in listed), None)
-    if per_term:
-        values = facts.values_for(ids, per_term)
-        grades = {t.id: _grade_term(plans[t.id], visit, facts, values[t.id]) for t in terms}
-        _apply_clinician_grade(visit, values, plans, grades, warnings)
-    else:
-        grades = first
-        _apply_clinician_grade(visit, values, plans, grades, warnings)
+    values = facts.values_for(plans)
+    grades = {i: _grade_term(plan, visit, facts, values[i]) for i, plan in plans.items()}
+    died_event = None
+    if visit.consequences is not None:
+        # A term graded by the clinician (findings could not grade it) is present too, so that
+        # a death attributed to it gives its grade 5.
+        seen = dict(grades)
+        _apply_clinician_grade(visit, values, plans, seen, [])
+        per_term = _attribute_consequences(
+            visit, plans, seen, warnings, source, listed, died_listed
+        )
+        died_event = next((i for i in per_term.get("consequences.died", ()) if i in listed), None)
+        if per_term:
+            values = facts.values_for(plans, per_term)
+            grades = {i: _grade_term(plan, visit, facts, values[i]) for i, plan in plans.items()}
+    _apply_clinician_grade(visit, values, plans, grades, warnings)
     for plan in plans.values():
         for test, text in plan.warnings:
             if test.test(values[plan.term.id])[0] is True:
                 warnings.append(text)
     if visit.fluid is not None:
+        terms = [plan.term for plan in plans.values()]
         _apply_fluid_clinician_grades(visit, terms, grades, warnings)
         if terms and terms[0].ctcae_version == "6.0":
             _v6_fluid_warnings(visit, warnings)
@@ -179,25 +176,24 @@ def grade_visit(
 
 def _attribute_consequences(
     visit: Visit,
-    terms: list[TermRule],
-    grade_reads: Mapping[str, frozenset[str]],
+    plans: Mapping[str, Plan],
     first: dict[str, TermGrade],
     warnings: list[str],
     source: str,
     listed: set[str] | frozenset[str] = frozenset(),
     died_listed: tuple[str, ...] = (),
 ) -> dict[str, dict[str, bool]]:
-    """Which term each consequence belongs to.  ``grade_reads``: per term, the inputs its grades
-    read; ``listed``: the ``other_events`` ids (their own consequences are read there), of which
-    ``died_listed`` are candidates of ``died: true`` (extension A, "Consequences")."""
+    """Which term each consequence belongs to (a visit with ``consequences``; ``first``: each
+    term's grade without them).  ``listed``: the ``other_events`` ids (their own consequences
+    are read there), of which ``died_listed`` are candidates of ``died: true`` (extension A,
+    "Consequences")."""
     out: dict[str, dict[str, bool]] = {}
     consequences = visit.consequences
-    if consequences is None:
-        return out
+    assert consequences is not None
     # A term of the extension whose inputs are absent is treated as not graded at this visit,
     # so that a visit valid before the extension keeps its warnings word for word.
-    absent = {t.id for t in terms if first[t.id].absent}
-    terms = [t for t in terms if t.id not in absent]
+    terms = [p.term for p in plans.values() if not first[p.term.id].absent]
+    grade_reads = {p.term.id: p.grade_reads for p in plans.values()}
     by_id = {t.id: t for t in terms}
     for name in ("life_threatening", "died"):
         fieldname = f"consequences.{name}"
@@ -340,6 +336,7 @@ class Plan(Record):
 
     __slots__ = (
         "absent_reason",
+        "absent_reported",
         "cell_reads",
         "criteria",
         "gaps",
@@ -391,6 +388,9 @@ class Plan(Record):
         self.true_inputs = tuple(n for n in own if n.startswith("consequences."))
         """A term of the extension is absent when no ``section_inputs`` is in the visit and no
         ``true_inputs`` is true (a consequence counts only when true)."""
+        self.absent_reported = tuple(r for r in self.reported if r[0] not in self.section_inputs)
+        """What an absent term can report (its section's inputs are all missing): the ten or so
+        inputs of a fluid term need not be looked up on every visit without that section."""
         self.absent_reason = (
             missing_reason(inputs[0].name)
             if term.category in EXTENSION_CATEGORIES and inputs
@@ -431,9 +431,14 @@ def _plan(term: TermRule) -> Plan:
     )
 
 
-def _inputs(plan: Plan, values: Mapping[str, Any], notes: Mapping[str, str]) -> dict[str, Any]:
+def _inputs(
+    reported: tuple[tuple[str, bool, str | None], ...],
+    values: Mapping[str, Any],
+    notes: Mapping[str, str],
+) -> dict[str, Any]:
+    """The inputs a grade reports (``reported``: a plan's, see ``Plan.reported``)."""
     out: dict[str, Any] = {}
-    for name, per_term, unit in plan.reported:
+    for name, per_term, unit in reported:
         value = values.get(name, MISSING)
         if value is MISSING or (per_term and value is False):
             continue
@@ -500,11 +505,12 @@ def _met(term: TermRule, inputs: dict[str, Any], met: _Criterion, basis: str) ->
 def _grade_term(plan: Plan, visit: Visit, facts: Facts, values: Mapping[str, Any]) -> TermGrade:
     """Grade one term from ``values`` (what its rule reads, see ``Facts.values_for``)."""
     term = plan.term
-    inputs = _inputs(plan, values, facts.notes)
     if plan.absent_reason is not None and _inputs_absent(plan, values):
+        inputs = _inputs(plan.absent_reported, values, facts.notes)
         absent = _not_gradable(term, inputs, plan.absent_reason)
         absent.absent = True
         return absent
+    inputs = _inputs(plan.reported, values, facts.notes)
 
     if plan.routes is not None:
         routed = _route(term, plan, visit, values)
@@ -599,11 +605,11 @@ EXTENSION_CATEGORIES = frozenset({"hepatic", "fluid", "anemia", "weight"})
 
 
 def _inputs_absent(plan: Plan, values: Mapping[str, Any]) -> bool:
-    """No input of the term is in the visit (a consequence only counts when it is true)."""
-    for name in plan.section_inputs:
-        if values.get(name, MISSING) is not MISSING:
-            return False
-    return all(values.get(name, MISSING) is not True for name in plan.true_inputs)
+    """No input of the term is in the visit (a consequence only counts when it is true); a
+    missing input is an absent key (``Facts.values_for``)."""
+    if not values.keys().isdisjoint(plan.section_inputs):
+        return False
+    return all(values.get(name) is not True for name in plan.true_inputs)
 
 
 _SETTLED_BY = {
