@@ -85,14 +85,12 @@ class TermGrade(Record):
         out: dict[str, Any] = {"grade": self.grade}
         if self.grade is None:
             out["not_gradable"] = self.not_gradable
-        out.update(
-            term=self.term,
-            meddra_code=self.meddra_code,
-            rule=self.rule,
-            basis=self.basis,
-            inputs=self.inputs,
-            source=self.source,
-        )
+        out["term"] = self.term  # one key at a time: quicker than update() with keywords
+        out["meddra_code"] = self.meddra_code
+        out["rule"] = self.rule
+        out["basis"] = self.basis
+        out["inputs"] = self.inputs
+        out["source"] = self.source
         if self.ctcae:
             out["ctcae"] = self.ctcae
         return out
@@ -336,13 +334,13 @@ class Plan(Record):
 
     __slots__ = (
         "absent_reason",
-        "absent_reported",
         "cell_reads",
         "criteria",
         "gaps",
         "grade_0",
         "grade_reads",
         "inputs",
+        "outside_reported",
         "present",
         "reported",
         "routes",
@@ -388,9 +386,10 @@ class Plan(Record):
         self.true_inputs = tuple(n for n in own if n.startswith("consequences."))
         """A term of the extension is absent when no ``section_inputs`` is in the visit and no
         ``true_inputs`` is true (a consequence counts only when true)."""
-        self.absent_reported = tuple(r for r in self.reported if r[0] not in self.section_inputs)
-        """What an absent term can report (its section's inputs are all missing): the ten or so
-        inputs of a fluid term need not be looked up on every visit without that section."""
+        self.outside_reported = tuple(r for r in self.reported if r[0] not in self.section_inputs)
+        """What the term can report when no ``section_inputs`` is in the visit (its
+        consequences): the ten or so inputs of a fluid or skin term need not be looked up on
+        every visit without that section."""
         self.absent_reason = (
             missing_reason(inputs[0].name)
             if term.category in EXTENSION_CATEGORIES and inputs
@@ -505,12 +504,13 @@ def _met(term: TermRule, inputs: dict[str, Any], met: _Criterion, basis: str) ->
 def _grade_term(plan: Plan, visit: Visit, facts: Facts, values: Mapping[str, Any]) -> TermGrade:
     """Grade one term from ``values`` (what its rule reads, see ``Facts.values_for``)."""
     term = plan.term
-    if plan.absent_reason is not None and _inputs_absent(plan, values):
-        inputs = _inputs(plan.absent_reported, values, facts.notes)
+    # A missing input is an absent key (``Facts.values_for``).
+    in_visit = not values.keys().isdisjoint(plan.section_inputs)
+    inputs = _inputs(plan.reported if in_visit else plan.outside_reported, values, facts.notes)
+    if not in_visit and plan.absent_reason is not None and _no_true_consequence(plan, values):
         absent = _not_gradable(term, inputs, plan.absent_reason)
         absent.absent = True
         return absent
-    inputs = _inputs(plan.reported, values, facts.notes)
 
     if plan.routes is not None:
         routed = _route(term, plan, visit, values)
@@ -604,11 +604,9 @@ EXTENSION_CATEGORIES = frozenset({"hepatic", "fluid", "anemia", "weight"})
 """Categories of the terms visit format extension A added: absent inputs make them "absent"."""
 
 
-def _inputs_absent(plan: Plan, values: Mapping[str, Any]) -> bool:
-    """No input of the term is in the visit (a consequence only counts when it is true); a
-    missing input is an absent key (``Facts.values_for``)."""
-    if not values.keys().isdisjoint(plan.section_inputs):
-        return False
+def _no_true_consequence(plan: Plan, values: Mapping[str, Any]) -> bool:
+    """With no section input in the visit, the term is absent unless a consequence it reads is
+    true (a consequence counts only when true)."""
     return all(values.get(name) is not True for name in plan.true_inputs)
 
 
