@@ -61,6 +61,13 @@ class Cap:
         self.values = values
 
 
+_HISTORY_CAPS = {
+    "hepatic": "hepatic-cap",
+    "fluid": "fluid-cap",
+    "other_nonhematologic": "other-nonhematologic-cap",
+}
+"""The kinds of history episode that cap the dose, with the cap's rule, in the caps' order."""
+
 KIND_ORDER = ("skin", "hepatic", "fluid", "other_nonhematologic", "renal", "hepatic_impairment")
 
 
@@ -83,21 +90,23 @@ class LabelFamilies:
         return 0 if below is None else below
 
     def _history_caps(self) -> list[Cap]:
-        out: list[Cap] = []
-        fluid_from = self.rules.fluid.hold_from_grade
-        other_from = self.rules.other_nonhematologic.hold_from_grade
-        for kind, rule, keep in (
-            ("hepatic", "hepatic-cap", lambda e: True),
-            ("fluid", "fluid-cap", lambda e: e.grade >= fluid_from),
-            ("other_nonhematologic", "other-nonhematologic-cap", lambda e: e.grade >= other_from),
-        ):
-            entries = [
-                e for e in self.e.history if e.category == kind and e.dose_mg > 0 and keep(e)
-            ]
-            if entries:
-                lowest = min(e.dose_mg for e in entries)
-                out.append(Cap(kind, self._step(kind, lowest), rule, {"lowest": lowest}))
-        return out
+        """A cap per kind with a dose-limiting episode in history, one level below the lowest
+        dose one happened at: every hepatotoxicity episode, fluid and other non-hematologic
+        episodes from their hold grade (one pass over history: most visits have none)."""
+        hold_from = {
+            "fluid": self.rules.fluid.hold_from_grade,
+            "other_nonhematologic": self.rules.other_nonhematologic.hold_from_grade,
+        }
+        lowest: dict[str, int] = {}
+        for e in self.e.history:
+            kind = e.category
+            if kind in _HISTORY_CAPS and e.dose_mg > 0 and e.grade >= hold_from.get(kind, e.grade):
+                lowest[kind] = min(e.dose_mg, lowest.get(kind, e.dose_mg))
+        return [
+            Cap(kind, self._step(kind, lowest[kind]), rule, {"lowest": lowest[kind]})
+            for kind, rule in _HISTORY_CAPS.items()
+            if kind in lowest
+        ]
 
     def _step(self, kind: str, dose: int) -> int:
         """One level below ``dose``; for hepatotoxicity the label's own steps first."""
@@ -184,11 +193,14 @@ class LabelFamilies:
             None,
         )
         finding = bool(meeting) or failure is not None
+        on_hold = "hepatic" in self.e.hold_cats
+        if not on_hold and not finding:
+            self._hepatic_monitoring(ratios)
+            return
         label = dict(LIVER)
         tests_text = "; ".join(
             f"{label[k]} {show(r)} x ULN" for k, r in ratios.items() if r is not None
         )
-        on_hold = "hepatic" in self.e.hold_cats
         history = [x for x in self.e.history if x.category == "hepatic"]
         if on_hold:
             behind, dose = self._held_episode("hepatic", history)
@@ -227,31 +239,35 @@ class LabelFamilies:
             )
             self._raised_alternatives(raised)
             return
-        if finding:
-            self._baseline_reviews(meeting, True)
-            dose = self.e.base_dose
-            term, grade = self._hepatic_episode(meeting, failure, ratios)
-            self.e._episode("hepatic", term, grade)
-            # no level below the lowest dose: None, so the hold stops imatinib (ladder-stop)
-            resume = self._step("hepatic", dose) or None if dose is not None else None
-            clinician = grade >= 4 or term == "hepatic_failure"
-            texts = self.rules.clinician
-            why = ""
-            if clinician:
-                alternatives = ", ".join(self.e.rules.alternatives)
-                why = texts.hepatic_why.format(grade=grade, term=term, alternatives=alternatives)
-            self.e._hold(
-                "hepatic-recurrence" if history else "hepatic-hold",
-                "hepatic",
-                resume,
-                self.rules.hepatic.resume_when + (texts.resume_when if clinician else ""),
-                f"hepatotoxicity at {dose} mg/day, the lowest dose",
-                {"episode_dose": dose, "tests": tests_text or term, "why": why},
-                known=dose is not None,
-            )
-            if clinician:
-                self.e.findings[-1].alternatives = list(self.e.rules.alternatives)
-            return
+        self._baseline_reviews(meeting, True)
+        dose = self.e.base_dose
+        term, grade = self._hepatic_episode(meeting, failure, ratios)
+        self.e._episode("hepatic", term, grade)
+        # no level below the lowest dose: None, so the hold stops imatinib (ladder-stop)
+        resume = self._step("hepatic", dose) or None if dose is not None else None
+        clinician = grade >= 4 or term == "hepatic_failure"
+        texts = self.rules.clinician
+        why = ""
+        if clinician:
+            alternatives = ", ".join(self.e.rules.alternatives)
+            why = texts.hepatic_why.format(grade=grade, term=term, alternatives=alternatives)
+        self.e._hold(
+            "hepatic-recurrence" if history else "hepatic-hold",
+            "hepatic",
+            resume,
+            self.rules.hepatic.resume_when + (texts.resume_when if clinician else ""),
+            f"hepatotoxicity at {dose} mg/day, the lowest dose",
+            {"episode_dose": dose, "tests": tests_text or term, "why": why},
+            known=dose is not None,
+        )
+        if clinician:
+            self.e.findings[-1].alternatives = list(self.e.rules.alternatives)
+
+    def _hepatic_monitoring(self, ratios: dict[str, Fraction | None]) -> None:
+        """Neither on hold for hepatotoxicity nor meeting its hold criterion: advice on liver
+        tests above the ULN or not measured, and a warning for a grade >= 3 that the criterion
+        did not catch (a baseline above the ULN)."""
+        label = dict(LIVER)
         measured = [k for k, _ in LIVER if ratios[k] is not None]
         if not measured:
             return
@@ -263,7 +279,7 @@ class LabelFamilies:
             self.e._add(_advice("hepatic-unchecked", "hepatic", tests=" and ".join(missing)))
         for key, name in LIVER:
             g = self.e.grades.get(_LIVER_TERMS[key])
-            if g is not None and (g.grade or 0) >= 3 and key not in meeting:
+            if g is not None and (g.grade or 0) >= 3:
                 self.e.warnings.append(
                     f"{name} grade {g.grade} without the label's hold criterion (baseline above"
                     " the ULN): no hold; escalation is ruled out"
