@@ -535,14 +535,6 @@ class _Engine:
     def _hematologic(self) -> None:
         limits = self.limits
         anc, plt = self.anc, self.platelets
-        low_anc = anc is not None and anc < limits.anc_hold
-        low_plt = plt is not None and plt < limits.platelets_hold
-        recovered = (
-            anc is not None
-            and plt is not None
-            and anc >= limits.anc_resume
-            and plt >= limits.platelets_resume
-        )
         heme_hist = [e for e in self.history if e.category == "hematologic"]
         if "hematologic" in self.hold_cats:
             last = _last_dosed(heme_hist)
@@ -564,6 +556,12 @@ class _Engine:
                 else "a recurrence: one level below the dose at which it recurred"
                 + ("" if label else " (project policy)"),
             }
+            recovered = (
+                anc is not None
+                and plt is not None
+                and anc >= limits.anc_resume
+                and plt >= limits.platelets_resume
+            )
             if recovered:
                 self._resume(
                     "hematologic-resume",
@@ -584,6 +582,8 @@ class _Engine:
                     known=last is not None,
                 )
             return
+        low_anc = anc is not None and anc < limits.anc_hold
+        low_plt = plt is not None and plt < limits.platelets_hold
         if low_anc or low_plt:
             values = {}
             dose = self.base_dose

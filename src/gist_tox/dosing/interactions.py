@@ -47,6 +47,8 @@ def add_advice(
 ) -> int | None:
     """Add one advice finding per interaction class the visit's co-medications name; return
     the inducer dose (``None`` without an inducer, or when no dose can be given)."""
+    if not items:  # most visits name no co-medication
+        return None
     classes = by_class(items)
     found: int | None = None
     for klass, rule in ADVICE:
