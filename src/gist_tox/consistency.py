@@ -113,7 +113,6 @@ def _ladder_warnings(visit: Visit, ruleset: RuleSet) -> list[str]:
     ladder = getattr(ruleset.dosing, "ladder_mg", None)
     if not ladder:
         return []
-    steps = " -> ".join(str(d) for d in ladder)
     drug = visit.imatinib
     out: list[str] = []
     for name, dose in (
@@ -121,11 +120,18 @@ def _ladder_warnings(visit: Visit, ruleset: RuleSet) -> list[str]:
         ("current_dose_mg", drug.current_dose_mg),
     ):
         if dose and dose not in ladder:
-            out.append(f"imatinib.{name} {dose} mg is not a dose of the ladder ({steps} mg/day)")
+            out.append(
+                f"imatinib.{name} {dose} mg is not a dose of the ladder ({_steps(ladder)} mg/day)"
+            )
     for index, entry in enumerate(visit.history):
         if entry.dose_mg and entry.dose_mg not in ladder:
             out.append(
                 f"history[{index}].dose_mg {entry.dose_mg} mg is not a dose of the ladder"
-                f" ({steps} mg/day)"
+                f" ({_steps(ladder)} mg/day)"
             )
     return out
+
+
+def _steps(ladder: list[int]) -> str:
+    """The ladder as a warning shows it, written only for a warning (most visits have none)."""
+    return " -> ".join(str(d) for d in ladder)

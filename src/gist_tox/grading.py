@@ -154,8 +154,12 @@ def grade_visit(
         )
         died_event = next((i for i in per_term.get("consequences.died", ()) if i in listed), None)
         if per_term:
+            # Only a term a consequence is attributed to reads anything new: the others' grades
+            # stand (``values_for`` gives them the same values).
             values = facts.values_for(plans, per_term)
-            grades = {i: _grade_term(plan, visit, facts, values[i]) for i, plan in plans.items()}
+            for i, plan in plans.items():
+                if any(i in owners for owners in per_term.values()):
+                    grades[i] = _grade_term(plan, visit, facts, values[i])
     _apply_clinician_grade(visit, values, plans, grades, warnings)
     for plan in plans.values():
         for test, text in plan.warnings:
