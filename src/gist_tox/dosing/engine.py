@@ -559,8 +559,8 @@ class _Engine:
             recovered = (
                 anc is not None
                 and plt is not None
-                and anc >= limits.anc_resume
-                and plt >= limits.platelets_resume
+                and not _less(anc, limits.anc_resume)
+                and not _less(plt, limits.platelets_resume)
             )
             if recovered:
                 self._resume(
@@ -582,8 +582,8 @@ class _Engine:
                     known=last is not None,
                 )
             return
-        low_anc = anc is not None and anc < limits.anc_hold
-        low_plt = plt is not None and plt < limits.platelets_hold
+        low_anc = anc is not None and _less(anc, limits.anc_hold)
+        low_plt = plt is not None and _less(plt, limits.platelets_hold)
         if low_anc or low_plt:
             values = {}
             dose = self.base_dose
@@ -612,7 +612,7 @@ class _Engine:
                 ("ANC", anc, self.anc_lln),
                 ("platelets", plt, self.platelets_lln),
             )
-            if value is not None and isinstance(lln, Fraction) and value < lln
+            if value is not None and isinstance(lln, Fraction) and _less(value, lln)
         ]
         if below_lln:
             self._add(
@@ -957,6 +957,15 @@ def _last_dosed(entries: list[HistoryEntry]) -> HistoryEntry | None:
     """The latest episode whose dose is known (a dose of 0 says nothing about what to resume)."""
     dosed = [e for e in entries if e.dose_mg > 0]
     return dosed[-1] if dosed else None
+
+
+def _less(a: Fraction, b: Fraction) -> bool:
+    """``a < b``, exactly, on the integer pairs (denominators are positive): a count is compared
+    with its limits at every visit, and Fraction's ``<`` dispatches through the ``numbers``
+    ABCs first."""
+    p, q = a.as_integer_ratio()
+    r, s = b.as_integer_ratio()
+    return p * s < r * q
 
 
 def _dose_text(dose: int | None) -> str:
