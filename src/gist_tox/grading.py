@@ -511,7 +511,13 @@ def _grade_term(plan: Plan, visit: Visit, facts: Facts, values: Mapping[str, Any
     # A missing input is an absent key (``Facts.values_for``).
     in_visit = not values.keys().isdisjoint(plan.section_inputs)
     inputs = _inputs(plan.reported if in_visit else plan.outside_reported, values, facts.notes)
-    if not in_visit and plan.absent_reason is not None and _no_true_consequence(plan, values):
+    # Without its section, an extension term is absent unless a consequence it reads is true
+    # (they are yes/no: ``True in`` is a test for one that is true).
+    if (
+        not in_visit
+        and plan.absent_reason is not None
+        and True not in map(values.get, plan.true_inputs)
+    ):
         absent = _not_gradable(term, inputs, plan.absent_reason)
         absent.absent = True
         return absent
@@ -606,12 +612,6 @@ def _grade_term(plan: Plan, visit: Visit, facts: Facts, values: Mapping[str, Any
 
 EXTENSION_CATEGORIES = frozenset({"hepatic", "fluid", "anemia", "weight"})
 """Categories of the terms visit format extension A added: absent inputs make them "absent"."""
-
-
-def _no_true_consequence(plan: Plan, values: Mapping[str, Any]) -> bool:
-    """With no section input in the visit, the term is absent unless a consequence it reads is
-    true (a consequence counts only when true)."""
-    return all(values.get(name) is not True for name in plan.true_inputs)
 
 
 _SETTLED_BY = {
