@@ -75,16 +75,15 @@ def _higher_cell_findings(
     """The configured findings recorded (true) for this term that a higher grade's cell reads
     and the given grade's cell (``number``) does not (``cells``: per grade of the term, the
     fields its cell reads, ``Plan.cell_reads``)."""
+    recorded = [n for n in rules.review_when.higher_cell_findings if grade.inputs.get(n) is True]
+    if not recorded:  # the usual case: the cells need not be looked at
+        return []
     own = cells.get(number, frozenset())
     higher: set[str] = set()
     for above, names in cells.items():
         if above > number:
             higher |= names
-    return [
-        name
-        for name in rules.review_when.higher_cell_findings
-        if grade.inputs.get(name) is True and name in higher and name not in own
-    ]
+    return [name for name in recorded if name in higher and name not in own]
 
 
 def _consequences_not_graded(visit: Visit, grades: dict[str, TermGrade]) -> list[str]:
