@@ -25,7 +25,7 @@ import os
 import re
 import stat
 import sys
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from pathlib import Path
 from types import MappingProxyType
 from typing import Any, NamedTuple
@@ -373,7 +373,9 @@ def read_document(
                 f"more than {MAX_EXPANDED_NODES} values; a visit has a few hundred",
                 code="size",
             )
-        marks = _json_marks(text)
+        marks: Mapping[FieldPath, tuple[int, int]] = (
+            _JsonMarks(text) if _shallow(text) else _json_marks(text)
+        )
     else:
         data, marks, plain = _parse_yaml(source, text)
     if not isinstance(data, dict):
@@ -507,6 +509,44 @@ def _json_marks(text: str, source: str | None = None) -> dict[FieldPath, tuple[i
     finally:
         loader.dispose()
     return marks
+
+
+class _JsonMarks(Mapping[FieldPath, tuple[int, int]]):
+    """The key positions of a JSON document, found (:func:`_json_marks`) the first time a message
+    asks for one.  Why: finding them composes the whole text as YAML, which costs more than
+    reading the JSON itself, and a document that is valid never asks."""
+
+    __slots__ = ("_found", "_text")
+
+    def __init__(self, text: str) -> None:
+        self._text = text
+        self._found: dict[FieldPath, tuple[int, int]] | None = None
+
+    def _marks(self) -> dict[FieldPath, tuple[int, int]]:
+        if self._found is None:
+            self._found = _json_marks(self._text)
+        return self._found
+
+    def __getitem__(self, path: FieldPath) -> tuple[int, int]:
+        return self._marks()[path]
+
+    def __iter__(self) -> Iterator[FieldPath]:
+        return iter(self._marks())
+
+    def __len__(self) -> int:
+        return len(self._marks())
+
+
+_SHALLOW_BRACKETS = 200
+"""A JSON text with at most this many ``{`` and ``[`` is nested at most this deep, so that its
+key positions can be found later, from deeper in the stack (a message), exactly as at once."""
+
+
+def _shallow(text: str) -> bool:
+    """Whether finding the key positions of JSON ``text`` can wait for a message that asks
+    for one: finding them recurses once per level, and a text nested nearly as deep as Python
+    allows would, from deeper in the stack, find none where it found them at once."""
+    return text.count("{") + text.count("[") <= _SHALLOW_BRACKETS
 
 
 def _parse_yaml(source: str, text: str) -> tuple[Any, Marks, bool]:
