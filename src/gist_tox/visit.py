@@ -145,6 +145,17 @@ Morphology = Literal["maculopapular", "exfoliative", "erythroderma", "target_les
 
 
 @lru_cache(maxsize=64)
+def _count_bounds(field: str, unit: str) -> tuple[float | Fraction, float | Fraction | None]:
+    """The largest plausible ``field`` count (``anc``, ``platelets``, ``wbc``) and the smallest
+    plausible lower limit of normal (None: no such bound) in ``unit``.
+
+    Remembered by the two names rather than by the bounds themselves: hashing a Fraction (for
+    a cache keyed by it) computes a modular inverse, which cost more than the look-up saved."""
+    low = PLAUSIBLE_MIN_LLN.get(field)
+    most = _in_unit(PLAUSIBLE_MAX_COUNT[field], unit)
+    return most, None if low is None else _in_unit(low, unit)
+
+
 def _in_unit(bound: Fraction, unit: str) -> float | Fraction:
     """A bound in 10^9/L expressed in ``unit``: as a float when the float is exactly it.
 
@@ -253,25 +264,20 @@ class Labs(_Strict):
         """A count beyond what blood can hold is a typing or unit error, not a finding."""
         if lab is None:
             return lab
-        limit = PLAUSIBLE_MAX_COUNT[str(info.field_name)]
-        most = _in_unit(limit, lab.unit)
+        field = str(info.field_name)
+        most, least = _count_bounds(field, lab.unit)
         for name, number in (("value", lab.value), ("lln", lab.lln)):
             if number is not None and _written(number, most) > most:
                 raise ValueError(
-                    f"{name} {number:g} {lab.unit} is implausible (above {limit} x10^9/L);"
-                    " check the value and its unit"
+                    f"{name} {number:g} {lab.unit} is implausible (above"
+                    f" {PLAUSIBLE_MAX_COUNT[field]} x10^9/L); check the value and its unit"
                 )
         if lab.lln == 0:
             raise ValueError("lln 0 is not a lower limit of normal; give the lab's LLN or omit it")
-        low = PLAUSIBLE_MIN_LLN.get(str(info.field_name))
-        if (
-            lab.lln is not None
-            and low is not None
-            and _written(lab.lln, least := _in_unit(low, lab.unit)) < least
-        ):
+        if lab.lln is not None and least is not None and _written(lab.lln, least) < least:
             raise ValueError(
                 f"lln {lab.lln:g} {lab.unit} is implausible as a lower limit of normal (below"
-                f" {float(low):g} x10^9/L); give the LLN in the value's unit"
+                f" {float(PLAUSIBLE_MIN_LLN[field]):g} x10^9/L); give the LLN in the value's unit"
             )
         return lab
 
