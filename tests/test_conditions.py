@@ -152,6 +152,33 @@ def test_failed_leaves_and_missing_inputs_are_counted() -> None:
     assert both({"labs.anc": Fraction(1, 4)}) == (None, ("x",), 0)
 
 
+def test_uncounted_a_false_all_stops_at_its_first_false_branch() -> None:
+    """Compiled for a caller that never reads the failed leaves: the same value and missing
+    inputs, the count covering only the branches evaluated."""
+    cond = PARSE.validate_python(
+        {
+            "all": [
+                {"field": "labs.anc", "lt": 0.5},
+                {"any": [{"field": "y", "gt": 1}, {"field": "x", "is": True}]},
+            ]
+        }
+    )
+    counted = compile_condition(cond).test
+    uncounted = compile_condition(cond, count_failed=False).test
+    cases: list[dict[str, Any]] = [
+        {},
+        {"labs.anc": 1},
+        {"labs.anc": 1, "x": False, "y": 0},
+        {"labs.anc": Fraction(1, 4)},
+        {"labs.anc": Fraction(1, 4), "x": True},
+        {"labs.anc": Fraction(1, 4), "x": False, "y": 0},
+    ]
+    for values in cases:
+        assert uncounted(values)[:2] == counted(values)[:2]
+    assert counted({"labs.anc": 1, "x": False, "y": 0}) == (False, (), 2)
+    assert uncounted({"labs.anc": 1, "x": False, "y": 0}) == (False, (), 1)
+
+
 def test_a_double_negation_says_what_its_inner_condition_says() -> None:
     cond = PARSE.validate_python({"not": {"not": {"field": "labs.anc", "lt": 0.5}}})
     assert compile_condition(cond).explain({"labs.anc": 0.42}, DESCRIBER) == [

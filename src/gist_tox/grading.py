@@ -299,17 +299,21 @@ class _Criterion(Record):
     """A grade's criterion with its rule id; ``test`` is its condition compiled, which is done
     at the first use (a grade below the one met is not evaluated, so some never are)."""
 
-    __slots__ = ("compiled", "consequence_only", "criterion", "rule", "test")
+    __slots__ = ("compiled", "consequence_only", "count_failed", "criterion", "rule", "test")
 
-    def __init__(self, criterion: GradeCriterion, rule: str, consequence_only: bool) -> None:
+    def __init__(
+        self, criterion: GradeCriterion, rule: str, consequence_only: bool, count_failed: bool
+    ) -> None:
         self.criterion = criterion
+        self.count_failed = count_failed
+        """Whether grading reads the failed leaves (the nearest cells of a present finding)."""
         self.compiled: Compiled | None = None
         self.test: Test = self._compile_then_test
         self.rule = rule
         self.consequence_only = consequence_only
 
     def _compile_then_test(self, values: Mapping[str, Any]) -> Truth:
-        self.compiled = compile_condition(self.criterion.when)
+        self.compiled = compile_condition(self.criterion.when, self.count_failed)
         self.test = self.compiled.test
         return self.test(values)
 
@@ -317,7 +321,7 @@ class _Criterion(Record):
         """The basis text of a criterion that holds: the facts that met it (asked only of the
         one criterion whose basis is shown), from the same compiled condition."""
         if self.compiled is None:
-            self.compiled = compile_condition(self.criterion.when)
+            self.compiled = compile_condition(self.criterion.when, self.count_failed)
         return "; ".join(self.compiled.explain(values, DESCRIBER))
 
 
@@ -417,21 +421,32 @@ def _plan(term: TermRule) -> Plan:
     return Plan(
         term=term,
         criteria=tuple(
-            _Criterion(g, rule_id(term, f"grade-{g.grade}"), _consequence_only(g.when))
+            _Criterion(
+                g,
+                rule_id(term, f"grade-{g.grade}"),
+                _consequence_only(g.when),
+                # Failed leaves give the nearest cells of a present finding that fits none.
+                count_failed=term.present_when is not None,
+            )
             for g in sorted(term.grades, key=lambda g: -g.grade)
         ),
-        present=None if term.present_when is None else compile_condition(term.present_when),
+        present=None if term.present_when is None else _compile(term.present_when),
         routes=None
         if term.applies_to is None
         else tuple(
-            (r.morphology, None if r.when is None else compile_condition(r.when))
-            for r in term.applies_to
+            (r.morphology, None if r.when is None else _compile(r.when)) for r in term.applies_to
         ),
         inputs=tuple(inputs),
         grade_0=rule_id(term, "grade-0"),
-        gaps=tuple((compile_condition(g.when), g) for g in term.gaps),
-        warnings=tuple((compile_condition(w.when), w.text) for w in term.warnings),
+        gaps=tuple((_compile(g.when), g) for g in term.gaps),
+        warnings=tuple((_compile(w.when), w.text) for w in term.warnings),
     )
+
+
+def _compile(condition: Any) -> Compiled:
+    """A presence, routing, gap or warning condition: only its value and missing inputs are
+    read, never its count of failed leaves."""
+    return compile_condition(condition, count_failed=False)
 
 
 def _inputs(

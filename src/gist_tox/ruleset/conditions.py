@@ -251,15 +251,21 @@ class Compiled(Record):
         self.explain = explain
 
 
-def compile_condition(condition: Condition) -> Compiled:
-    """The condition as closures, built once (by the rule set's plans) and used for every visit."""
+def compile_condition(condition: Condition, count_failed: bool = True) -> Compiled:
+    """The condition as closures, built once (by the rule set's plans) and used for every visit.
+
+    ``count_failed``: whether the caller reads how many leaves failed (the third item of
+    :data:`Truth`).  If not, a false ``all`` stops at its first false branch, the rest being
+    unable to change its value or its missing inputs (a false one names none); its count of
+    failed leaves is then only those seen."""
     if isinstance(condition, AllOf | AnyOf):
         every = isinstance(condition, AllOf)
         children = tuple(
-            compile_condition(c)
+            compile_condition(c, count_failed)
             for c in (condition.all if isinstance(condition, AllOf) else condition.any)
         )
-        test = (_compile_all if every else _compile_any)(tuple(c.test for c in children))
+        tests = tuple(c.test for c in children)
+        test = _compile_all(tests, count_failed) if every else _compile_any(tests)
 
         def explain_branches(values: Mapping[str, Any], describe: Describe) -> list[str]:
             if test(values)[0] is not True:
@@ -273,7 +279,7 @@ def compile_condition(condition: Condition) -> Compiled:
 
         return Compiled(test, explain_branches)
     if isinstance(condition, NotOf):
-        inner = compile_condition(condition.not_)
+        inner = compile_condition(condition.not_, count_failed)
         return Compiled(_compile_not(inner.test), inner.explain)
     if isinstance(condition, IsTrue | OneOf):
         name = condition.field
@@ -315,10 +321,11 @@ def _explain_compare(condition: Compare, test: Test) -> Explain:
     return explain
 
 
-def _compile_all(children: tuple[Test, ...]) -> Test:
+def _compile_all(children: tuple[Test, ...], count_failed: bool = True) -> Test:
     def test(values: Mapping[str, Any]) -> Truth:
-        # Every branch is evaluated: a false ``all`` counts the failed leaves of all of them.
-        # Only unknown branches name missing inputs (true and false ones name none).
+        # Every branch is evaluated: a false ``all`` counts the failed leaves of all of them
+        # (unless no one reads the count). Only unknown branches name missing inputs (true and
+        # false ones name none).
         value: bool | None = True
         missing: tuple[str, ...] = ()
         failed = 0
@@ -326,6 +333,8 @@ def _compile_all(children: tuple[Test, ...]) -> Test:
             child_value, child_missing, child_failed = child(values)
             failed += child_failed
             if child_value is False:
+                if not count_failed:
+                    return False, (), failed
                 value = False
             elif child_value is None:
                 missing += child_missing
