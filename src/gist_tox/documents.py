@@ -156,7 +156,7 @@ class _Loader(_BaseLoader):  # type: ignore[valid-type,misc]
         order), without building the list of candidates anew for every scalar: the C parser
         asks this of every key and value of every file.  No path resolvers are registered, so
         a plain scalar that no implicit resolver matches is text."""
-        if kind is yaml.ScalarNode and implicit[0]:
+        if kind is _SCALAR and implicit[0]:
             for tag, regexp in _IMPLICIT_RESOLVERS.get(value[:1], _ANY_FIRST_RESOLVERS):
                 if regexp.match(value):
                     return tag
@@ -198,6 +198,8 @@ _STR, _SEQ, _MAP = _YAML_TAG + "str", _YAML_TAG + "seq", _YAML_TAG + "map"
 _INT, _FLOAT, _BOOL, _NULL = (_YAML_TAG + name for name in ("int", "float", "bool", "null"))
 _NUMBER_TAGS = frozenset({_INT, _FLOAT, _BOOL, _NULL})
 _MERGE = _YAML_TAG + "merge"
+_SCALAR, _MAPPING = yaml.ScalarNode, yaml.MappingNode
+"""The node classes, looked up once: the composer and the builder test every node's class."""
 
 _ANY_FIRST_RESOLVERS = tuple(_Loader.yaml_implicit_resolvers.get(None, ()))
 _IMPLICIT_RESOLVERS = {
@@ -647,7 +649,7 @@ class _Builder:
             raise self._error(
                 node, path, f"YAML tag {_short_tag(tag)!r} is not allowed (plain data only)"
             )
-        if kind is yaml.ScalarNode:
+        if kind is _SCALAR:
             if not self.values:
                 return None
             text: str = node.value
@@ -682,15 +684,17 @@ class _Builder:
                     return found
             return self._construct(node, depth, order)
         out: Any
-        if kind is yaml.MappingNode:
+        if kind is _MAPPING:
             out = {}
             marks = self.marks
             for key_node, value_node in node.value:
-                key = self._key(key_node, out, path)
+                key = key_node.value
+                if key_node.__class__ is not _SCALAR or key_node.tag != _STR or key in out:
+                    raise self._refused_key(key_node, path)
                 mark = key_node.start_mark
                 key_path = (*path, key)
                 marks[key_path] = (mark.line + 1, mark.column + 1)
-                if value_node.__class__ is yaml.ScalarNode and value_node.tag == _STR:
+                if value_node.__class__ is _SCALAR and value_node.tag == _STR:
                     out[key] = value_node.value  # the commonest value, without a call
                     self.order += 1
                 else:
@@ -707,11 +711,12 @@ class _Builder:
             plain = tag == _SEQ
         return out if plain or not self.values else self._construct(node, depth, order)
 
-    def _key(self, key_node: yaml.Node, seen: dict[str, Any], path: FieldPath) -> str:
-        """The text of a mapping key, refusing merge keys, keys that are not text and duplicates."""
+    def _refused_key(self, key_node: yaml.Node, path: FieldPath) -> InputError:
+        """Why a mapping key is refused: a merge key, a key that is not text, or a text key
+        given twice (what is left once the other two are ruled out)."""
         line, column = key_node.start_mark.line + 1, key_node.start_mark.column + 1
         if key_node.tag == _MERGE:
-            raise InputError(
+            return InputError(
                 self.source,
                 "YAML merge keys (<<) are not allowed",
                 line=line,
@@ -726,7 +731,7 @@ class _Builder:
                 if isinstance(key_node, yaml.SequenceNode)
                 else "a mapping"
             )
-            raise InputError(
+            return InputError(
                 self.source,
                 f"key {shown} is not a text field name (YAML reads it as"
                 f" {_short_tag(key_node.tag)}; quote it if it is a name)",
@@ -735,17 +740,15 @@ class _Builder:
                 code="key",
             )
         key: str = key_node.value
-        if key in seen:
-            raise InputError(
-                self.source,
-                f"duplicate key {shorten(repr(key))}"
-                f" ({_where_both(self.marks[(*path, key)], (line, column))}); remove one",
-                field=format_path((*path, key)),
-                line=line,
-                column=column,
-                code="duplicate",
-            )
-        return key
+        return InputError(
+            self.source,
+            f"duplicate key {shorten(repr(key))}"
+            f" ({_where_both(self.marks[(*path, key)], (line, column))}); remove one",
+            field=format_path((*path, key)),
+            line=line,
+            column=column,
+            code="duplicate",
+        )
 
     def _construct(self, node: yaml.Node, depth: int, order: int) -> Any:
         """A value in a rarer form, by the loader's own constructor (with our checks); what it
