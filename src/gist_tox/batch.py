@@ -127,13 +127,16 @@ class Outcome:
 # Finding the files
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class Found:
     """A path to process, or a problem met while looking for files (``error`` set).
 
     ``ident`` (device, inode) is set only for a file that could be met again under another
     name (named on the command line, reached through a symbolic link, or hard-linked), so
-    that :func:`discover` lists it once while remembering only those few files."""
+    that :func:`discover` lists it once while remembering only those few files.
+
+    Never changed once made, but not declared frozen (one is made per file found; a frozen
+    dataclass sets each field through ``object.__setattr__``), as :class:`Outcome`."""
 
     path: str
     error: InputError | None = None
