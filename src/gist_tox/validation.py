@@ -15,14 +15,13 @@ from pydantic import BaseModel, ValidationError
 
 from gist_tox.documents import Document, FieldPath, format_path, shorten
 from gist_tox.errors import InputError, echo
+from gist_tox.validators import validate as validated
 
 ModelT = TypeVar("ModelT", bound=BaseModel)
 
 
 def validate(document: Document, model: type[ModelT]) -> ModelT:
     """Validate ``document.data`` as ``model`` or raise one :class:`InputError`."""
-    from gist_tox.validators import validate as validated
-
     try:
         return validated(model, document.data)
     except ValidationError as exc:
