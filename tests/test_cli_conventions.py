@@ -242,3 +242,18 @@ def test_every_result_names_its_rule_set_beside_the_digest() -> None:
     assert result["rules"]["name"] == "gist-tox shipped rules"
     table = invoke(["grade", SEED]).stdout
     assert "gist-tox shipped rules sha256:" in table
+
+
+def test_the_entry_point_keeps_the_cycle_collector_on_with_a_start_up_threshold() -> None:
+    """`main` spares the start-up ~90 fruitless collections but never turns the collector
+    off: a long batch must still free reference cycles (``STARTUP_GC_THRESHOLD``)."""
+    code = (
+        "import gc, sys\n"
+        "from gist_tox.cli import STARTUP_GC_THRESHOLD, main\n"
+        "sys.argv = ['gist-tox', '--version']\n"
+        "try:\n    main()\nexcept SystemExit as exc:\n    assert not exc.code, exc.code\n"
+        "print(gc.isenabled(), gc.get_threshold()[0] == STARTUP_GC_THRESHOLD, file=sys.stderr)\n"
+    )
+    run = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=False)
+    assert run.returncode == 0, run.stderr
+    assert run.stderr.split()[-2:] == ["True", "True"], run.stderr
