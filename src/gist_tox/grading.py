@@ -162,9 +162,9 @@ def grade_visit(
                     grades[i] = _grade_term(plan, visit, facts, values[i])
     _apply_clinician_grade(visit, values, plans, grades, warnings)
     for plan in plans.values():
-        for test, text in plan.warnings:
-            if test.test(values[plan.term.id])[0] is True:
-                warnings.append(text)
+        for warning in plan.warnings:
+            if warning.holds(values[plan.term.id]):
+                warnings.append(warning.text)
     if visit.fluid is not None:
         terms = [plan.term for plan in plans.values()]
         _apply_fluid_clinician_grades(visit, terms, grades, warnings)
@@ -325,6 +325,27 @@ class _Criterion(Record):
         return "; ".join(self.compiled.explain(values, DESCRIBER))
 
 
+class _Warning(Record):
+    """A term's own warning: its text, and its condition compiled."""
+
+    __slots__ = ("reads", "test", "text", "unread")
+
+    def __init__(self, when: Any, text: str) -> None:
+        self.test = _compile(when).test
+        self.text = text
+        self.reads = frozenset(fields_read(when))
+        self.unread = self.test({})[0] is True
+        """Whether it holds for a visit without any input it reads (a condition reads its
+        inputs by name only, so every such visit gives the value it gives for no input)."""
+
+    def holds(self, values: Mapping[str, Any]) -> bool:
+        """Whether the warning is given for ``values``.  Most visits have none of its inputs
+        (anemia's reads the hemoglobin, an extension section): the answer is then known."""
+        if values.keys().isdisjoint(self.reads):
+            return self.unread
+        return self.test(values)[0] is True
+
+
 def _plain_suffix(unit: str | None) -> str:
     """The text ``_plain`` writes after a number in ``unit`` (``None``: no unit)."""
     if unit is None:
@@ -368,7 +389,7 @@ class Plan(Record):
         inputs: tuple[_Input, ...],
         grade_0: str,
         gaps: tuple[tuple[Compiled, GradeGap], ...] = (),
-        warnings: tuple[tuple[Compiled, str], ...] = (),
+        warnings: tuple[_Warning, ...] = (),
     ) -> None:
         self.term = term
         self.gaps = gaps
@@ -439,7 +460,7 @@ def _plan(term: TermRule) -> Plan:
         inputs=tuple(inputs),
         grade_0=rule_id(term, "grade-0"),
         gaps=tuple((_compile(g.when), g) for g in term.gaps),
-        warnings=tuple((_compile(w.when), w.text) for w in term.warnings),
+        warnings=tuple(_Warning(w.when, w.text) for w in term.warnings),
     )
 
 
