@@ -136,6 +136,9 @@ class _Limits(NamedTuple):
     liver: LiverLimits
     fluid_terms: frozenset[str]
     """The fluid rule's holding and review-only terms: the grades it reads at every visit."""
+    templates: dict[str, list[str]]
+    """Every text of the rules, notes and review codes split at its placeholders (literal,
+    name, literal, ..., literal: ``_PLACEHOLDER.split``), so that filling one is a join."""
 
 
 def dosing_limits(rules: DosingRules) -> _Limits:
@@ -166,6 +169,12 @@ def dosing_limits(rules: DosingRules) -> _Limits:
         fluid_terms=frozenset(
             rules.label.fluid.holding_terms + rules.label.fluid.review_only_terms
         ),
+        templates={
+            text: _PLACEHOLDER.split(text)
+            for spec in (*rules.rules.values(), *rules.notes.values(), *rules.review.values())
+            for text in (spec.text, spec.in_force)
+            if text is not None
+        },
     )
 
 
@@ -882,13 +891,15 @@ class _Engine:
 
     def _fill(self, text: str, values: dict[str, Any]) -> str:
         """``text`` with its placeholders filled from ``values``, else from the visit's and the
-        rule set's values (:meth:`_value`); a placeholder without a value stays as written."""
-
-        def value(match: re.Match[str]) -> str:
-            name = match.group(1)
-            return str(values[name] if name in values else self._value(name, match.group(0)))
-
-        return " ".join(_PLACEHOLDER.sub(value, text).split())
+        rule set's values (:meth:`_value`); a placeholder without a value stays as written.
+        The text comes split at its placeholders (``_Limits.templates``): every odd part is a
+        placeholder's name, so filling is a join, not a regular-expression substitution."""
+        parts = self.limits.templates.get(text) or _PLACEHOLDER.split(text)
+        filled = parts.copy()
+        for i in range(1, len(parts), 2):
+            name = parts[i]
+            filled[i] = str(values[name] if name in values else self._value(name, f"{{{name}}}"))
+        return " ".join("".join(filled).split())
 
     def _value(self, name: str, unset: str) -> Any:
         """A placeholder's value from the visit (dose, counts) or the rule set.  Why looked up
