@@ -56,18 +56,19 @@ def _deeper(frames: int, ask: Any) -> Any:
     return ask() if frames == 0 else _deeper(frames - 1, ask)
 
 
-def test_json_key_positions_are_the_same_wherever_a_message_asks_for_them() -> None:
-    """A JSON text's positions are found when a message first asks for one, from deeper in the
+@pytest.mark.parametrize("name", ["v.json", "v.yaml"])
+def test_key_positions_are_the_same_wherever_a_message_asks_for_them(name: str) -> None:
+    """A document's positions are found when a message first asks for one, from deeper in the
     stack than the reading: a text nested nearly as deep as Python allows still has them."""
     shallow = '{"patient": {"id": "T"},\n "labs": {"anc": [1]}}'
     deep = None
     for depth in range(sys.getrecursionlimit(), 0, -5):  # the deepest the reading takes
         text = '{"patient": {"id": "T"},\n "labs": {"anc": ' + "[" * depth + "]" * depth + "}}"
         with contextlib.suppress(InputError):
-            deep = read_document("v.json", text=text)
+            deep = read_document(name, text=text)
             break
     assert deep is not None
-    for doc in (read_document("v.json", text=shallow), deep):
+    for doc in (read_document(name, text=shallow), deep):
         assert _deeper(40, lambda doc=doc: doc.position(("labs", "anc"))) == (2, 11)
 
 

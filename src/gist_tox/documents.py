@@ -376,7 +376,7 @@ def read_document(
                 code="size",
             )
         marks: Mapping[FieldPath, tuple[int, int]] = (
-            _JsonMarks(text) if _shallow(text) else _json_marks(text)
+            _LaterMarks(text) if _shallow(text) else _find_marks(text)
         )
     else:
         data, marks, plain = _parse_yaml(source, text)
@@ -464,7 +464,7 @@ def _parse_json(source: str, text: str) -> Any:
         ) from None
     except _DuplicateJsonKey as exc:
         # The YAML composer knows where both keys are; JSON's parser does not say.
-        _json_marks(text, source=source)
+        _find_marks(text, source=source)
         raise InputError(
             source, f"duplicate key {str(exc.args[0])!r}; remove one", code="duplicate"
         ) from None
@@ -490,9 +490,9 @@ def _too_many_values(data: Any) -> bool:
     return False
 
 
-def _json_marks(text: str, source: str | None = None) -> dict[FieldPath, tuple[int, int]]:
-    """Key positions of a JSON document, found by composing it as YAML (JSON is nearly a YAML
-    subset).  Best effort: a document YAML cannot compose simply has no positions.  With
+def _find_marks(text: str, source: str | None = None) -> dict[FieldPath, tuple[int, int]]:
+    """Key positions of a YAML or JSON document, found by composing it as YAML (JSON is nearly a
+    YAML subset).  Best effort: a document YAML cannot compose simply has no positions.  With
     ``source``, a duplicate key found on the way is raised, naming both lines."""
     marks: dict[FieldPath, tuple[int, int]] = {}
     loader = _Loader(text)
@@ -501,7 +501,7 @@ def _json_marks(text: str, source: str | None = None) -> dict[FieldPath, tuple[i
         if node is not None:
             builder = _Builder(source or "", loader, values=False)
             builder.build(node)
-            marks = builder.marks
+            marks = builder.marks or {}
     except InputError as exc:
         if source is not None and exc.code == "duplicate":
             raise
@@ -513,10 +513,12 @@ def _json_marks(text: str, source: str | None = None) -> dict[FieldPath, tuple[i
     return marks
 
 
-class _JsonMarks(Mapping[FieldPath, tuple[int, int]]):
-    """The key positions of a JSON document, found (:func:`_json_marks`) the first time a message
-    asks for one.  Why: finding them composes the whole text as YAML, which costs more than
-    reading the JSON itself, and a document that is valid never asks."""
+class _LaterMarks(Mapping[FieldPath, tuple[int, int]]):
+    """The key positions of a document, found (:func:`_find_marks`) the first time a message
+    asks for one.  Why: a document that is valid never asks.  For JSON, finding them composes
+    the whole text as YAML, which costs more than reading the JSON itself; for YAML, noting
+    them as the values are built made two tuples and a dictionary entry for every key and item
+    of every visit (a third of building its values)."""
 
     __slots__ = ("_found", "_text")
 
@@ -526,7 +528,7 @@ class _JsonMarks(Mapping[FieldPath, tuple[int, int]]):
 
     def _marks(self) -> dict[FieldPath, tuple[int, int]]:
         if self._found is None:
-            self._found = _json_marks(self._text)
+            self._found = _find_marks(self._text)
         return self._found
 
     def __getitem__(self, path: FieldPath) -> tuple[int, int]:
@@ -539,23 +541,26 @@ class _JsonMarks(Mapping[FieldPath, tuple[int, int]]):
         return len(self._marks())
 
 
-_SHALLOW_BRACKETS = 200
-"""A JSON text with at most this many ``{`` and ``[`` is nested at most this deep, so that its
-key positions can be found later, from deeper in the stack (a message), exactly as at once."""
+_SHALLOW = 200
+"""A document nested at most this deep has its key positions found later, from deeper in the
+stack (a message), exactly as at once.  (A JSON text with at most this many ``{`` and ``[`` is
+nested at most this deep.)"""
 
 
 def _shallow(text: str) -> bool:
     """Whether finding the key positions of JSON ``text`` can wait for a message that asks
     for one: finding them recurses once per level, and a text nested nearly as deep as Python
     allows would, from deeper in the stack, find none where it found them at once."""
-    return text.count("{") + text.count("[") <= _SHALLOW_BRACKETS
+    return text.count("{") + text.count("[") <= _SHALLOW
 
 
-def _parse_yaml(source: str, text: str) -> tuple[Any, Marks, bool]:
-    """Data and key positions of a YAML text, built in one pass (:class:`_Builder`), and
-    whether it is plainly safe: no number that is not finite, and no escape (backslash) or
-    unsafe character anywhere in the text, so that no value can hold one
-    (:func:`_refuse_unsafe_values` need not look)."""
+def _parse_yaml(source: str, text: str) -> tuple[Any, Mapping[FieldPath, tuple[int, int]], bool]:
+    """Data of a YAML text, built in one pass (:class:`_Builder`), its key positions (found when
+    a message asks for one, :class:`_LaterMarks`, unless it is nested deeper than
+    :data:`_SHALLOW`), and whether it is plainly safe: no number that is not finite, and no
+    escape (backslash) or unsafe character anywhere in the text, so that no value can hold one
+    (:func:`_refuse_unsafe_values` need not look).  Values that cannot be read are refused
+    here, once the key positions that name their fields are known."""
     loader = _Loader(text)
     try:
         if len(text) > _COUNT_FIRST_ABOVE:
@@ -567,8 +572,18 @@ def _parse_yaml(source: str, text: str) -> tuple[Any, Marks, bool]:
             _check_size(source, node)
         builder = _Builder(source, loader)
         data = builder.build(node)
+        marks: Mapping[FieldPath, tuple[int, int]] = _LaterMarks(text)
+        if builder.unreadable or builder.deepest > _SHALLOW:
+            # Found now, from no deeper in the stack than the values were built: a message
+            # names the field of an unreadable value, and one asked for from deeper in the
+            # stack would find none in a text nested nearly as deep as Python allows.
+            keys = _Builder(source, loader, values=False)
+            keys.build(node)
+            marks = keys.marks or {}
+            if builder.unreadable:
+                raise builder.refusal(marks)
         plain = not builder.nonfinite and "\\" not in text and not _UNSAFE_TEXT.search(text)
-        return data, builder.marks, plain
+        return data, marks, plain
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         problem = exc.problem or "invalid YAML"
@@ -607,7 +622,7 @@ def _parse_yaml(source: str, text: str) -> tuple[Any, Marks, bool]:
 
 
 class _Builder:
-    """Builds a document's data and key positions in one pass over its composed nodes.
+    """Builds a document's data, or its key positions, in one pass over its composed nodes.
 
     Why not PyYAML's constructor: this is several times cheaper, and it can say where every
     problem is.  What it refuses, in the order it reports them:
@@ -623,23 +638,24 @@ class _Builder:
     by :func:`_refuse_unsafe_values`.)  Plain scalars are built as PyYAML's safe constructor
     builds them (with our stricter numbers, booleans and dates: :class:`_Loader`), the common
     forms without a call.  With ``values=False`` only positions and keys are looked at (the key
-    positions of a JSON document, which JSON's parser does not give).
+    positions of a document, which a message may ask for: :class:`_LaterMarks`).
     """
 
     def __init__(self, source: str, loader: _Loader, *, values: bool = True) -> None:
         self.source = source
         self.loader = loader
         self.values = values
-        self.marks: Marks = {}
+        self.marks: Marks | None = None if values else {}
+        """The key positions, noted only with ``values=False``."""
         self.order = 0
+        self.deepest = 0
+        """The most levels of collections inside one another met."""
         self.nonfinite = False
         self.unreadable: list[tuple[int, int, Exception]] = []
+        """The values that cannot be read as their tags say (see :meth:`refusal`)."""
 
     def build(self, root: yaml.Node) -> Any:
-        data = self.node(root, (), 0)
-        if self.unreadable:
-            raise self._worded(min(self.unreadable, key=lambda item: item[:2])[2])
-        return data
+        return self.node(root, (), 0)
 
     def node(self, node: yaml.Node, path: FieldPath, depth: int) -> Any:
         """The value of ``node`` at ``path`` (``depth`` levels below the top)."""
@@ -684,36 +700,38 @@ class _Builder:
                     return found
             return self._construct(node, depth, order)
         out: Any
+        if depth > self.deepest:
+            self.deepest = depth
+        marks = self.marks
         if kind is _MAPPING:
             out = {}
-            marks = self.marks
             for key_node, value_node in node.value:
                 key = key_node.value
                 if key_node.__class__ is not _SCALAR or key_node.tag != _STR or key in out:
-                    raise self._refused_key(key_node, path)
-                mark = key_node.start_mark
-                key_path = (*path, key)
-                marks[key_path] = (mark.line + 1, mark.column + 1)
+                    raise self._refused_key(key_node, node, path)
+                if marks is not None:
+                    mark = key_node.start_mark
+                    marks[(*path, key)] = (mark.line + 1, mark.column + 1)
                 if value_node.__class__ is _SCALAR and value_node.tag == _STR:
                     out[key] = value_node.value  # the commonest value, without a call
                     self.order += 1
                 else:
-                    out[key] = self.node(value_node, key_path, depth + 1)
+                    out[key] = self.node(value_node, (*path, key), depth + 1)
             plain = tag == _MAP
         else:
             out = []
             for index, item in enumerate(node.value):
                 item_path = (*path, index)
-                self.marks.setdefault(
-                    item_path, (item.start_mark.line + 1, item.start_mark.column + 1)
-                )
+                if marks is not None:
+                    mark = item.start_mark
+                    marks.setdefault(item_path, (mark.line + 1, mark.column + 1))
                 out.append(self.node(item, item_path, depth + 1))
             plain = tag == _SEQ
         return out if plain or not self.values else self._construct(node, depth, order)
 
-    def _refused_key(self, key_node: yaml.Node, path: FieldPath) -> InputError:
-        """Why a mapping key is refused: a merge key, a key that is not text, or a text key
-        given twice (what is left once the other two are ruled out)."""
+    def _refused_key(self, key_node: yaml.Node, mapping: yaml.Node, path: FieldPath) -> InputError:
+        """Why a key of ``mapping`` is refused: a merge key, a key that is not text, or a text
+        key given twice (what is left once the other two are ruled out)."""
         line, column = key_node.start_mark.line + 1, key_node.start_mark.column + 1
         if key_node.tag == _MERGE:
             return InputError(
@@ -740,10 +758,11 @@ class _Builder:
                 code="key",
             )
         key: str = key_node.value
+        first = next(node for node, _ in mapping.value if node.value == key).start_mark
         return InputError(
             self.source,
             f"duplicate key {shorten(repr(key))}"
-            f" ({_where_both(self.marks[(*path, key)], (line, column))}); remove one",
+            f" ({_where_both((first.line + 1, first.column + 1), (line, column))}); remove one",
             field=format_path((*path, key)),
             line=line,
             column=column,
@@ -764,9 +783,11 @@ class _Builder:
             self.nonfinite = True  # the values walk looks at it (rare forms only)
         return value
 
-    def _worded(self, exc: Exception) -> Exception:
-        """A value YAML cannot build (an impossible date, an ambiguous number), naming its field;
-        anything else as raised (worded by :func:`_parse_yaml`)."""
+    def refusal(self, marks: Marks) -> Exception:
+        """Why the first unreadable value PyYAML's constructor would meet is refused: a value
+        YAML cannot build (an impossible date, an ambiguous number), naming its field (by the
+        key positions ``marks``); anything else as raised (worded by :func:`_parse_yaml`)."""
+        exc = min(self.unreadable, key=lambda item: item[:2])[2]
         if not isinstance(exc, yaml.constructor.ConstructorError):
             return exc
         value_mark = exc.problem_mark
@@ -775,7 +796,7 @@ class _Builder:
         return InputError(
             self.source,
             exc.problem,
-            field=format_path(_field_at(self.marks, value_mark)) or None,
+            field=format_path(_field_at(marks, value_mark)) or None,
             line=value_mark.line + 1,
             column=value_mark.column + 1,
             code="value",
