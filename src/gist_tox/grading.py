@@ -65,6 +65,7 @@ class TermGrade(Record):
         ctcae: str | None = None,
         not_gradable: str | None = None,
         present: bool = False,
+        absent: bool = False,
     ) -> None:
         self.term_id = term_id
         self.term = term
@@ -78,7 +79,7 @@ class TermGrade(Record):
         self.ctcae = ctcae
         self.not_gradable = not_gradable
         self.present = present
-        self.absent = False
+        self.absent = absent
         """A term of visit format extension A whose input section is not in the visit."""
 
     def as_json(self) -> dict[str, Any]:
@@ -163,7 +164,7 @@ def grade_visit(
     _apply_clinician_grade(visit, values, plans, grades, warnings)
     for plan in plans.values():
         for warning in plan.warnings:
-            if warning.holds(values[plan.term.id]):
+            if warning.holds(values[plan.term_id]):
                 warnings.append(warning.text)
     if visit.fluid is not None:
         terms = [plan.term for plan in plans.values()]
@@ -299,12 +300,26 @@ class _Criterion(Record):
     """A grade's criterion with its rule id; ``test`` is its condition compiled, which is done
     at the first use (a grade below the one met is not evaluated, so some never are)."""
 
-    __slots__ = ("compiled", "consequence_only", "count_failed", "criterion", "rule", "test")
+    __slots__ = (
+        "compiled",
+        "consequence_only",
+        "count_failed",
+        "criterion",
+        "ctcae",
+        "grade",
+        "rule",
+        "source",
+        "test",
+    )
 
     def __init__(
         self, criterion: GradeCriterion, rule: str, consequence_only: bool, count_failed: bool
     ) -> None:
         self.criterion = criterion
+        self.grade = criterion.grade
+        self.source = criterion.source
+        self.ctcae = criterion.ctcae
+        """The criterion's fields a grade repeats, as plain attributes (see ``Plan.term_id``)."""
         self.count_failed = count_failed
         """Whether grading reads the failed leaves (the nearest cells of a present finding)."""
         self.compiled: Compiled | None = None
@@ -362,20 +377,26 @@ class Plan(Record):
     Presence and routing conditions are compiled with the plan, criteria at their first use."""
 
     __slots__ = (
+        "absent_basis",
         "absent_reason",
+        "category",
         "cell_reads",
         "criteria",
         "gaps",
         "grade_0",
         "grade_reads",
         "inputs",
+        "meddra_code",
+        "name",
         "outside_reported",
         "present",
         "reported",
         "routes",
         "section_inputs",
         "shown_as",
+        "source",
         "term",
+        "term_id",
         "true_inputs",
         "warnings",
     )
@@ -392,6 +413,15 @@ class Plan(Record):
         warnings: tuple[_Warning, ...] = (),
     ) -> None:
         self.term = term
+        self.term_id = term.id
+        self.name = term.term
+        self.meddra_code = term.meddra_code
+        self.category = term.category
+        self.source = term.source
+        """The term's fields every grade repeats, as plain attributes: reading a field of a
+        rule (a pydantic model) costs several times more, and 17 grades are made per visit."""
+        self.absent_basis = term.absent_basis or f"no {_name(term)} found"
+        """The basis of grade 0 when ``present_when`` is false."""
         self.gaps = gaps
         """The term's holes between cells (``rules``' ``gaps``), each with its condition."""
         self.cell_reads = {g.grade: frozenset(fields_read(g.when)) for g in term.grades}
@@ -497,45 +527,52 @@ def _inputs(
     return out
 
 
-def _result(term: TermRule, inputs: dict[str, Any], grade: int, rule: str, basis: str) -> TermGrade:
-    """A grade given from the term's own rule (grade 0)."""
+def _result(plan: Plan, inputs: dict[str, Any], basis: str) -> TermGrade:
+    """Grade 0 from the term's own rule."""
     return TermGrade(
-        term.id, term.term, term.meddra_code, term.category, grade, rule, basis, inputs, term.source
+        plan.term_id,
+        plan.name,
+        plan.meddra_code,
+        plan.category,
+        0,
+        plan.grade_0,
+        basis,
+        inputs,
+        plan.source,
     )
 
 
 def _not_gradable(
-    term: TermRule, inputs: dict[str, Any], reason: str, present: bool = False
+    plan: Plan, inputs: dict[str, Any], reason: str, present: bool = False
 ) -> TermGrade:
     return TermGrade(
-        term.id,
-        term.term,
-        term.meddra_code,
-        term.category,
+        plan.term_id,
+        plan.name,
+        plan.meddra_code,
+        plan.category,
         None,
         None,
         reason,
         inputs,
-        term.source,
+        plan.source,
         None,
         reason,
         present,
     )
 
 
-def _met(term: TermRule, inputs: dict[str, Any], met: _Criterion, basis: str) -> TermGrade:
-    criterion = met.criterion
+def _met(plan: Plan, inputs: dict[str, Any], met: _Criterion, basis: str) -> TermGrade:
     return TermGrade(
-        term.id,
-        term.term,
-        term.meddra_code,
-        term.category,
-        criterion.grade,
+        plan.term_id,
+        plan.name,
+        plan.meddra_code,
+        plan.category,
+        met.grade,
         met.rule,
         basis,
         inputs,
-        criterion.source,
-        criterion.ctcae,
+        met.source,
+        met.ctcae,
         None,
         True,
     )
@@ -545,25 +582,36 @@ def _grade_term(plan: Plan, visit: Visit, facts: Facts, values: Mapping[str, Any
     """Grade one term from ``values`` (what its rule reads, see ``Facts.values_for``)."""
     term = plan.term
     # A missing input is an absent key (``Facts.values_for``).
-    in_visit = not values.keys().isdisjoint(plan.section_inputs)
-    inputs = _inputs(plan.reported if in_visit else plan.outside_reported, values, facts.notes)
-    # Without its section, an extension term is absent unless a consequence it reads is true
-    # (they are yes/no: ``True in`` is a test for one that is true).
-    if (
-        not in_visit
-        and plan.absent_reason is not None
-        and True not in map(values.get, plan.true_inputs)
-    ):
-        absent = _not_gradable(term, inputs, plan.absent_reason)
-        absent.absent = True
-        return absent
+    if values.keys().isdisjoint(plan.section_inputs):
+        inputs = _inputs(plan.outside_reported, values, facts.notes)
+        # Without its section, an extension term is absent unless a consequence it reads is
+        # true (they are yes/no: ``True in`` is a test for one that is true).
+        reason = plan.absent_reason
+        if reason is not None and True not in map(values.get, plan.true_inputs):
+            return TermGrade(
+                plan.term_id,
+                plan.name,
+                plan.meddra_code,
+                plan.category,
+                None,
+                None,
+                reason,
+                inputs,
+                plan.source,
+                None,
+                reason,
+                False,
+                True,
+            )
+    else:
+        inputs = _inputs(plan.reported, values, facts.notes)
 
     if plan.routes is not None:
         routed = _route(term, plan, visit, values)
         if routed is not None:
             if routed[0] is None:
-                return _not_gradable(term, inputs, routed[1])
-            return _result(term, inputs, 0, plan.grade_0, routed[1])
+                return _not_gradable(plan, inputs, routed[1])
+            return _result(plan, inputs, routed[1])
 
     if plan.present is not None:
         present, missing, _ = plan.present.test(values)
@@ -571,12 +619,10 @@ def _grade_term(plan: Plan, visit: Visit, facts: Facts, values: Mapping[str, Any
             # Findings unknown, but a death attributed to this event still is its grade 5.
             for met in plan.criteria:
                 if met.consequence_only and met.test(values)[0] is True:
-                    return _met(term, inputs, met, met.because(values))
-            return _not_gradable(term, inputs, "; ".join(missing_reason(m) for m in missing))
+                    return _met(plan, inputs, met, met.because(values))
+            return _not_gradable(plan, inputs, "; ".join(missing_reason(m) for m in missing))
         if present is False:
-            return _result(
-                term, inputs, 0, plan.grade_0, term.absent_basis or f"no {_name(term)} found"
-            )
+            return _result(plan, inputs, plan.absent_basis)
 
     # Findings in a hole between two cells: only a grade at or above the hole can be met.
     gap = (
@@ -587,7 +633,7 @@ def _grade_term(plan: Plan, visit: Visit, facts: Facts, values: Mapping[str, Any
     unknown_above: list[tuple[int, tuple[str, ...]]] = []
     failures: list[tuple[int, int]] = []
     for met in plan.criteria:
-        if gap is not None and met.criterion.grade < gap.between[1]:
+        if gap is not None and met.grade < gap.between[1]:
             break
         value, missing, failed = met.test(values)
         if value is True:
@@ -598,25 +644,25 @@ def _grade_term(plan: Plan, visit: Visit, facts: Facts, values: Mapping[str, Any
                     dict.fromkeys(missing_reason(m) for _, ms in unknown_above for m in ms)
                 )
                 return _not_gradable(
-                    term,
+                    plan,
                     inputs,
-                    f"at least grade {met.criterion.grade} ({basis}), but grade {higher} cannot"
+                    f"at least grade {met.grade} ({basis}), but grade {higher} cannot"
                     f" be ruled out: {reasons}",
                     present=True,
                 )
-            return _met(term, inputs, met, basis)
+            return _met(plan, inputs, met, basis)
         if value is None:
-            unknown_above.append((met.criterion.grade, missing))
-        elif not met.consequence_only:
+            unknown_above.append((met.grade, missing))
+        elif met.count_failed and not met.consequence_only:
             # A grade given only by a consequence (death) is never a "nearest" cell of findings.
-            failures.append((met.criterion.grade, failed))
+            failures.append((met.grade, failed))
     if gap is not None:
         low, high = gap.between
         unknown = "".join(
             dict.fromkeys(f"; {missing_reason(m)}" for _, ms in unknown_above for m in ms)
         )
         return _not_gradable(
-            term,
+            plan,
             inputs,
             f"findings fit no CTCAE v{term.ctcae_version} cell of {term.term}: {gap.reason};"
             f" nearest grades {low} and {high}{unknown}{_settled_by(term)}",
@@ -624,13 +670,13 @@ def _grade_term(plan: Plan, visit: Visit, facts: Facts, values: Mapping[str, Any
         )
     if unknown_above:
         reasons = "; ".join(dict.fromkeys(missing_reason(m) for _, ms in unknown_above for m in ms))
-        return _not_gradable(term, inputs, reasons)
+        return _not_gradable(plan, inputs, reasons)
     if plan.present is not None:
         fewest = min((f for _, f in failures), default=0)
         nearest = sorted(g for g, f in failures if f == fewest)
         shown = ", ".join(f"{k}={_plain(v)}" for k, v in inputs.items())
         return _not_gradable(
-            term,
+            plan,
             inputs,
             f"findings fit no CTCAE v{term.ctcae_version} cell of {term.term} ({shown}); nearest"
             f" grade(s): {', '.join(map(str, nearest))}{_settled_by(term)}",
@@ -638,10 +684,8 @@ def _grade_term(plan: Plan, visit: Visit, facts: Facts, values: Mapping[str, Any
         )
     shown = _shown_inputs(plan, inputs)
     return _result(
-        term,
+        plan,
         inputs,
-        0,
-        plan.grade_0,
         f"no grade's criteria met ({shown})" if shown else "no grade's criteria met",
     )
 
