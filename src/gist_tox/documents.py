@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import errno
 import math
+import operator
 import os
 import re
 import stat
@@ -154,20 +155,22 @@ class _Loader(_BaseLoader):  # type: ignore[valid-type,misc]
     def resolve(self, kind: Any, value: Any, implicit: Any) -> Any:
         """The tag of a node, as PyYAML resolves it (the same resolvers, tried in the same
         order), without building the list of candidates anew for every scalar: the C parser
-        asks this of every key and value of every file.  No path resolvers are registered, so
-        a plain scalar that no implicit resolver matches is text."""
-        if kind is _SCALAR and implicit[0]:
-            for tag, regexp in _IMPLICIT_RESOLVERS.get(value[:1], _ANY_FIRST_RESOLVERS):
-                if regexp.match(value):
-                    return tag
+        asks this of every key, value and collection of every file.  No path resolvers are
+        registered, so a scalar that no implicit resolver matches (or a quoted one) is text,
+        and a collection is a mapping or a sequence (PyYAML's defaults)."""
+        if kind is _SCALAR:
+            if implicit[0]:
+                for tag, regexp in _IMPLICIT_RESOLVERS.get(value[:1], _ANY_FIRST_RESOLVERS):
+                    if regexp.match(value):
+                        return tag
             return _STR
-        return super().resolve(kind, value, implicit)
+        return _MAP if kind is _MAPPING else _SEQ
 
-    def descend_resolver(self, current_node: Any, current_index: Any) -> None:
-        """Nothing to track: no path resolvers are registered (PyYAML's own returns at once)."""
-
-    def ascend_resolver(self) -> None:
-        """Nothing to track: no path resolvers are registered (PyYAML's own returns at once)."""
+    # The C composer calls these two around every node.  No path resolvers are registered, so
+    # there is nothing to track (PyYAML's own return at once); each is a builtin that ignores
+    # its arguments (one node and its index; none), so that the calls cost no Python frame.
+    descend_resolver = operator.is_
+    ascend_resolver = tuple
 
 
 def _unreadable(node: yaml.Node, expected: str) -> yaml.constructor.ConstructorError:
