@@ -124,51 +124,63 @@ class _Ladder:
 
 
 class _Limits(NamedTuple):
-    """What the engine derives from the dosing rules alone: the same for every visit."""
+    """What the engine derives from the dosing rules (and the rule set's terms): the same for
+    every visit."""
 
-    anc_hold: Fraction
-    platelets_hold: Fraction
-    anc_resume: Fraction
-    platelets_resume: Fraction
+    anc_hold: tuple[int, int]
+    platelets_hold: tuple[int, int]
+    anc_resume: tuple[int, int]
+    platelets_resume: tuple[int, int]
+    """The count limits as integer pairs (numerator, denominator), for :func:`_less`."""
     ladder: _Ladder
-    texts: dict[str, Any]
-    """The rule-derived values of the texts' placeholders."""
+    texts: dict[str, str]
+    """The rule-derived values of the texts' placeholders, as they are shown."""
     liver: LiverLimits
     fluid_terms: frozenset[str]
     """The fluid rule's holding and review-only terms: the grades it reads at every visit."""
+    fluid_graded: tuple[str, ...]
+    """The rule set's terms among :attr:`fluid_terms`, in the grades' order."""
+    terms_of: dict[str, tuple[str, ...]]
+    """The rule set's term ids per category, in the grades' order (a visit's grades hold one
+    per term, ``grade_visit``): a family reads its own category's grades, not all of them."""
     templates: dict[str, list[str]]
     """Every text of the rules, notes and review codes split at its placeholders (literal,
     name, literal, ..., literal: ``_PLACEHOLDER.split``), so that filling one is a join."""
 
 
-def dosing_limits(rules: DosingRules) -> _Limits:
+def dosing_limits(rules: DosingRules, plans: Mapping[str, Plan]) -> _Limits:
     """The dosing rules' limits as exact numbers, and the values of the texts' placeholders:
-    worked out once when the rules are loaded (``RuleSet.plan``), used at every visit."""
+    worked out once when the rules are loaded (``RuleSet.plan``, with its terms' ``plans``),
+    used at every visit."""
     heme = rules.hematologic
+    fluid_terms = frozenset(rules.label.fluid.holding_terms + rules.label.fluid.review_only_terms)
+    terms_of: dict[str, tuple[str, ...]] = {}
+    for term_id, plan in plans.items():
+        terms_of[plan.term.category] = (*terms_of.get(plan.term.category, ()), term_id)
     return _Limits(
-        anc_hold=exact(heme.hold_below.anc),
-        platelets_hold=exact(heme.hold_below.platelets),
-        anc_resume=exact(heme.resume_at_least.anc),
-        platelets_resume=exact(heme.resume_at_least.platelets),
+        anc_hold=exact(heme.hold_below.anc).as_integer_ratio(),
+        platelets_hold=exact(heme.hold_below.platelets).as_integer_ratio(),
+        anc_resume=exact(heme.resume_at_least.anc).as_integer_ratio(),
+        platelets_resume=exact(heme.resume_at_least.platelets).as_integer_ratio(),
         ladder=_Ladder(rules.ladder_mg),
         texts={
             "anc_hold": show(exact(heme.hold_below.anc)),
             "platelets_hold": show(exact(heme.hold_below.platelets)),
             "anc_resume": show(exact(heme.resume_at_least.anc)),
             "platelets_resume": show(exact(heme.resume_at_least.platelets)),
-            "escalate_to": rules.progression.escalate_to_mg,
+            "escalate_to": str(rules.progression.escalate_to_mg),
             "regimen": rules.progression.regimen,
             "supportive_care": rules.skin.supportive_care,
             "monitoring": heme.monitoring,
             "alternatives": ", ".join(rules.alternatives),
-            "resume_grade": rules.skin.resume_at_most_grade,
-            "hold_grade": rules.skin.hold_from_grade,
-            "stop_grade": rules.skin.discontinue_from_grade,
+            "resume_grade": str(rules.skin.resume_at_most_grade),
+            "hold_grade": str(rules.skin.hold_from_grade),
+            "stop_grade": str(rules.skin.discontinue_from_grade),
         },
         liver=liver_limits(rules.label),
-        fluid_terms=frozenset(
-            rules.label.fluid.holding_terms + rules.label.fluid.review_only_terms
-        ),
+        fluid_terms=fluid_terms,
+        fluid_graded=tuple(term_id for term_id in plans if term_id in fluid_terms),
+        terms_of=terms_of,
         templates={
             text: _PLACEHOLDER.split(text)
             for spec in (*rules.rules.values(), *rules.notes.values(), *rules.review.values())
@@ -190,9 +202,8 @@ def recommend(
     clinician-graded ``other_events``, and the co-medications matched to the interaction
     list)."""
     rules: DosingRules = ruleset.dosing
-    engine = _Engine(
-        visit, grades, rules, facts, ruleset.plans, events or [], ruleset.dosing_limits
-    )
+    limits = ruleset.dosing_limits or dosing_limits(rules, ruleset.plans)
+    engine = _Engine(visit, grades, rules, facts, ruleset.plans, events or [], limits)
     engine.comedications = comedications or []
     return engine.run()
 
@@ -204,15 +215,16 @@ class _Engine:
         grades: dict[str, TermGrade],
         rules: DosingRules,
         facts: Facts,
-        plans: Mapping[str, Plan] | None = None,
-        events: list[OtherEvent] | None = None,
-        ruleset_limits: _Limits | None = None,
+        plans: Mapping[str, Plan],
+        events: list[OtherEvent],
+        limits: _Limits,
     ) -> None:
         self.visit = visit
-        self.plans: Mapping[str, Plan] = {} if plans is None else plans
+        self.plans = plans
         self.grades = grades
+        """One per term of the rule set, in its order (``grade_visit``)."""
         self.rules = rules
-        self.limits: _Limits = ruleset_limits or dosing_limits(rules)
+        self.limits = limits
         self.ladder = self.limits.ladder
         self.findings: list[Finding] = []
         self.warnings: list[str] = []
@@ -227,10 +239,17 @@ class _Engine:
         if self.on_hold and not cats:
             cats = {"other"}
         self.hold_cats = cats
-        self.history = list(visit.history)
-        behind = [e for e in self.history if e.category in cats and e.dose_mg > 0]
-        self.pre_hold_dose: int | None = behind[-1].dose_mg if behind else None
-        self.base_dose: int | None = self.pre_hold_dose if self.on_hold else self.dose
+        self.history = visit.history
+        self.history_of: dict[str, list[HistoryEntry]] = {}
+        """The history's episodes per category, in order (one pass; most visits have none)."""
+        for entry in self.history:
+            self.history_of.setdefault(entry.category, []).append(entry)
+        self.base_dose: int | None = self.dose
+        """The dose an episode at this visit happens at: during a hold, the dose of the last
+        dosed episode behind it (``None``: history does not say)."""
+        if self.on_hold:
+            behind = [e for e in self.history if e.category in cats and e.dose_mg > 0]
+            self.base_dose = behind[-1].dose_mg if behind else None
         anc = facts.values.get("labs.anc")
         plt = facts.values.get("labs.platelets")
         self.anc: Fraction | None = anc if isinstance(anc, Fraction) else None
@@ -238,7 +257,7 @@ class _Engine:
         self.anc_lln = facts.values.get("labs.anc.lln")
         self.platelets_lln = facts.values.get("labs.platelets.lln")
         self.cap, self.cap_from = self._skin_cap()
-        self.events: list[OtherEvent] = events or []
+        self.events = events
         self.comedications: list[Comedication] = []
         self.label = LabelFamilies(self, self.events)
 
@@ -247,11 +266,11 @@ class _Engine:
     def _skin_cap(self) -> tuple[int | None, HistoryEntry | None]:
         """The highest dose allowed after grade >= 3 skin episodes: one level below the lowest
         dose at which one happened (``None`` with an entry: no dose is allowed)."""
-        severe = [
-            e
-            for e in self.history
-            if e.category == "skin" and e.grade >= self.rules.skin.hold_from_grade and e.dose_mg > 0
-        ]
+        skin = self.history_of.get("skin")
+        if skin is None:  # most visits
+            return None, None
+        hold_from = self.rules.skin.hold_from_grade
+        severe = [e for e in skin if e.grade >= hold_from and e.dose_mg > 0]
         if not severe:
             return None, None
         lowest = min(severe, key=lambda e: e.dose_mg)
@@ -399,8 +418,12 @@ class _Engine:
 
     def _skin(self) -> None:
         skin = self.rules.skin
-        terms = [g for g in self.grades.values() if g.category == "skin"]
-        graded = [g for g in terms if g.grade is not None]
+        grades = self.grades
+        graded: list[TermGrade] = []
+        unplaced: list[TermGrade] = []  # not gradable
+        for term_id in self.limits.terms_of.get("skin", ()):
+            g = grades[term_id]
+            (unplaced if g.grade is None else graded).append(g)
         worst = max(graded, key=lambda g: g.grade or 0, default=None)
         permanent_now = [
             g
@@ -410,18 +433,17 @@ class _Engine:
                 g.term_id in skin.discontinue_terms or (g.grade or 0) >= skin.discontinue_from_grade
             )
         ]
+        skin_hist = self.history_of.get("skin", [])
         permanent_before = [
             e
-            for e in self.history
-            if e.category == "skin"
-            and (e.term in skin.discontinue_terms or e.grade >= skin.discontinue_from_grade)
+            for e in skin_hist
+            if e.term in skin.discontinue_terms or e.grade >= skin.discontinue_from_grade
         ]
         # A bedside grade at the stop grade that the morphology's terms could not take (bullous:
         # Stevens-Johnson syndrome or toxic epidermal necrolysis, both grade 4) stops as either
         # term would.
         seen = self.visit.skin
         bedside = seen.clinician_grade if seen is not None and seen.morphology else None
-        unplaced = [g for g in terms if g.grade is None]
         if (
             permanent_now
             or permanent_before
@@ -450,23 +472,21 @@ class _Engine:
             )
             return
         severe = [g for g in graded if (g.grade or 0) >= skin.hold_from_grade]
-        skin_hist = [e for e in self.history if e.category == "skin"]
         if "skin" in self.hold_cats:
             last = _last_dosed(skin_hist)
             if last is None:
                 self._missing_history("skin")
             resume = self.ladder.below(last.dose_mg) if last else None
             stop_why = f"one level below {last.dose_mg if last else '?'} mg/day is below the ladder"
-            ungraded = [g for g in terms if g.grade is None]
             if self.visit.skin is None:
                 why = (
                     "no skin findings at this visit (no skin section): the hold ends only on"
                     " evidence"
                 )
-            elif ungraded:
+            elif unplaced:
                 why = (
                     "not every skin term could be graded ("
-                    + ", ".join(f"{g.term}: {g.not_gradable}" for g in ungraded)
+                    + ", ".join(f"{g.term}: {g.not_gradable}" for g in unplaced)
                     + ")"
                 )
             elif worst is not None and (worst.grade or 0) > skin.resume_at_most_grade:
@@ -543,8 +563,9 @@ class _Engine:
 
     def _hematologic(self) -> None:
         limits = self.limits
-        anc, plt = self.anc, self.platelets
-        heme_hist = [e for e in self.history if e.category == "hematologic"]
+        anc = self.anc.as_integer_ratio() if self.anc is not None else None
+        plt = self.platelets.as_integer_ratio() if self.platelets is not None else None
+        heme_hist = self.history_of.get("hematologic", [])
         if "hematologic" in self.hold_cats:
             last = _last_dosed(heme_hist)
             if last is None:
@@ -621,7 +642,9 @@ class _Engine:
                 ("ANC", anc, self.anc_lln),
                 ("platelets", plt, self.platelets_lln),
             )
-            if value is not None and isinstance(lln, Fraction) and _less(value, lln)
+            if value is not None
+            and isinstance(lln, Fraction)
+            and _less(value, lln.as_integer_ratio())
         ]
         if below_lln:
             self._add(
@@ -632,9 +655,10 @@ class _Engine:
                     values={"terms": " and ".join(below_lln)},
                 )
             )
-        missing = [name for name, value in (("ANC", anc), ("platelets", plt)) if value is None]
-        if missing:
-            what = " and ".join(missing)
+        if anc is None or plt is None:
+            what = " and ".join(
+                n for n, value in (("ANC", anc), ("platelets", plt)) if value is None
+            )
             self._add(
                 Finding(
                     "hematologic-unchecked",
@@ -651,8 +675,11 @@ class _Engine:
     def _heme_term(self, low_anc: bool) -> tuple[str, int]:
         """The term and grade a new hematologic episode is recorded under: the worst graded
         hematologic term, else the count's own term."""
+        grades = self.grades
         heme = [
-            g for g in self.grades.values() if g.category == "hematologic" and g.grade is not None
+            g
+            for term_id in self.limits.terms_of.get("hematologic", ())
+            if (g := grades[term_id]).grade is not None
         ]
         worst = max(heme, key=lambda g: g.grade or 0, default=None)
         if worst is not None and (worst.grade or 0) >= 1:
@@ -668,7 +695,7 @@ class _Engine:
     def _other(self) -> None:
         if "other" not in self.hold_cats:
             return
-        others = [e for e in self.history if e.category == "other" and e.dose_mg > 0]
+        others = [e for e in self.history_of.get("other", ()) if e.dose_mg > 0]
         resume = others[-1].dose_mg if others else None
         if not self.visit.imatinib.hold_categories:
             self.warnings.append(
@@ -799,11 +826,12 @@ class _Engine:
 
     def _combine(self) -> Recommendation:
         deciding = [f for f in self.findings if f.action != "advice"]
-        action = max((f.action for f in deciding), key=PRIORITY.__getitem__, default="continue")
-        if action == "continue" and not any(f.action == "continue" for f in deciding):
+        if not deciding:
             # Under review, "no dose-limiting finding" is only what the rules could judge.
             rule = "continue-review" if self.review else "continue"
-            self._add(Finding(rule, "continue", dose=self.dose))
+            deciding.append(Finding(rule, "continue", dose=self.dose))
+            self._add(deciding[0])
+        action = max((f.action for f in deciding), key=PRIORITY.__getitem__)
         resume_when: str | None = None
         resume_dose: int | None = None
         hold_for: list[str] = []
@@ -841,7 +869,7 @@ class _Engine:
         else:
             dose = self.dose
         self._below_label_range(action, dose)
-        self._note_overruled(action, resume_dose if action == "hold" else dose)
+        self._note_overruled(deciding, action, resume_dose if action == "hold" else dose)
         caps = self.label.caps_json(self._skin_cap_record())
         inducer_dose = add_advice(
             self,
@@ -852,8 +880,7 @@ class _Engine:
             caps[0]["max_dose_mg"] if caps else None,
         )
         alternatives = _unique(a for f in self.findings for a in f.alternatives)
-        order = sorted(self.findings, key=lambda f: -PRIORITY.get(f.action, -1))
-        reasons = [self._reason(f) for f in order]
+        reasons = [self._reason(f) for f in sorted(self.findings, key=_protective_first)]
         if resume_dose is None and action == "hold":
             self.warnings.append("the dose to resume at is unknown; the clinician must set it")
         return Recommendation(
@@ -882,6 +909,8 @@ class _Engine:
 
     def _review_items(self) -> list[dict[str, str]]:
         """Each review code once (the first values given for it), in the order found."""
+        if not self.review:  # most visits
+            return []
         out: dict[str, dict[str, str]] = {}
         for code, values in self.review:
             if code not in out:
@@ -898,19 +927,20 @@ class _Engine:
         filled = parts.copy()
         for i in range(1, len(parts), 2):
             name = parts[i]
-            filled[i] = str(values[name] if name in values else self._value(name, f"{{{name}}}"))
+            filled[i] = str(values[name]) if name in values else self._value(name)
         return " ".join("".join(filled).split())
 
-    def _value(self, name: str, unset: str) -> Any:
-        """A placeholder's value from the visit (dose, counts) or the rule set.  Why looked up
-        per placeholder: the counts' decimal texts are worked out only for a text that shows
-        them, not at every visit (most reasons name no count)."""
+    def _value(self, name: str) -> str:
+        """A placeholder's value from the visit (dose, counts) or the rule set; one without a
+        value stays as written.  Why looked up per placeholder: the counts' decimal texts are
+        worked out only for a text that shows them, not at every visit (most reasons name no
+        count)."""
         if name == "dose":
-            return self.dose
+            return str(self.dose)
         if name == "anc" or name == "platelets":
             count = self.anc if name == "anc" else self.platelets
             return "not measured" if count is None else f"{show(count)} x10^9/L"
-        return self.limits.texts.get(name, unset)
+        return self.limits.texts.get(name, f"{{{name}}}")
 
     def _below_label_range(self, action: str, dose: int) -> None:
         """Continuing at a dose below the label's lowest GIST dose is outside the label: said
@@ -928,16 +958,17 @@ class _Engine:
             )
         )
 
-    def _note_overruled(self, action: str, bound: int | None) -> None:
+    def _note_overruled(self, deciding: list[Finding], action: str, bound: int | None) -> None:
         """Every reason reads consistently with the final action: a rule whose action lost to
-        a more protective one, or whose dose lost to a lower one, says which rule applies."""
-        deciding = [f for f in self.findings if f.action != "advice"]
-        winner = next(f for f in deciding if f.action == action)
-        for finding in deciding:
-            if PRIORITY[finding.action] < PRIORITY[action]:
-                finding.notes.append(
-                    ("overruled-action", {"by": self._name(winner.rule), "action": action})
-                )
+        a more protective one, or whose dose lost to a lower one, says which rule applies
+        (``deciding``: the findings that are not advice)."""
+        if len(deciding) > 1:  # a single finding is the winner
+            winner = next(f for f in deciding if f.action == action)
+            for finding in deciding:
+                if PRIORITY[finding.action] < PRIORITY[action]:
+                    finding.notes.append(
+                        ("overruled-action", {"by": self._name(winner.rule), "action": action})
+                    )
         if bound is None or action not in ("hold", "reduce", "resume"):
             return
         same = [f for f in deciding if f.action == action or f.action in ("reduce", "resume")]
@@ -951,9 +982,9 @@ class _Engine:
 
     def _reason(self, finding: Finding) -> dict[str, str]:
         spec = self.rules.rules[finding.rule]
-        values = dict(finding.values)
-        if finding.dose is not None:
-            values.setdefault("resume_dose", finding.dose)
+        values = finding.values
+        if finding.dose is not None and "resume_dose" not in values:
+            values = {**values, "resume_dose": finding.dose}
         text = self._fill(spec.text, values)
         for rule, note in finding.notes:
             text += " " + self._fill(self.rules.notes[rule].text, {**values, **note})
@@ -970,13 +1001,16 @@ def _last_dosed(entries: list[HistoryEntry]) -> HistoryEntry | None:
     return dosed[-1] if dosed else None
 
 
-def _less(a: Fraction, b: Fraction) -> bool:
-    """``a < b``, exactly, on the integer pairs (denominators are positive): a count is compared
-    with its limits at every visit, and Fraction's ``<`` dispatches through the ``numbers``
-    ABCs first."""
-    p, q = a.as_integer_ratio()
-    r, s = b.as_integer_ratio()
-    return p * s < r * q
+def _less(a: tuple[int, int], b: tuple[int, int]) -> bool:
+    """``a < b`` for two fractions given as integer pairs (``as_integer_ratio``: denominators
+    are positive), exactly: a count is compared with its limits at every visit, and Fraction's
+    ``<`` dispatches through the ``numbers`` ABCs first."""
+    return a[0] * b[1] < b[0] * a[1]
+
+
+def _protective_first(finding: Finding) -> int:
+    """The reasons' order: the most protective action first, advice last (a stable sort)."""
+    return -PRIORITY.get(finding.action, -1)
 
 
 def _dose_text(dose: int | None) -> str:

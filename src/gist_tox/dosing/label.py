@@ -93,6 +93,8 @@ class LabelFamilies:
         """A cap per kind with a dose-limiting episode in history, one level below the lowest
         dose one happened at: every hepatotoxicity episode, fluid and other non-hematologic
         episodes from their hold grade (one pass over history: most visits have none)."""
+        if not self.e.history:
+            return []
         hold_from = {
             "fluid": self.rules.fluid.hold_from_grade,
             "other_nonhematologic": self.rules.other_nonhematologic.hold_from_grade,
@@ -181,9 +183,13 @@ class LabelFamilies:
 
     def _hepatic(self) -> None:
         ratios = self._ratios()
+        measured = [k for k, _ in LIVER if ratios[k] is not None]
+        on_hold = "hepatic" in self.e.hold_cats
+        if not measured and not on_hold and not self.events:
+            return  # no liver test, hold or event (most visits): nothing to judge or advise
         liver = self.e.limits.liver
         hold_at, end_at = liver.hold_above, liver.resume_below
-        meeting = [k for k, _ in LIVER if ratios[k] is not None and ratios[k] > hold_at[k]]  # type: ignore[operator]
+        meeting = [k for k in measured if ratios[k] > hold_at[k]]  # type: ignore[operator]
         failure = next(
             (
                 ev
@@ -193,15 +199,14 @@ class LabelFamilies:
             None,
         )
         finding = bool(meeting) or failure is not None
-        on_hold = "hepatic" in self.e.hold_cats
         if not on_hold and not finding:
-            self._hepatic_monitoring(ratios)
+            self._hepatic_monitoring(ratios, measured)
             return
         label = dict(LIVER)
         tests_text = "; ".join(
             f"{label[k]} {show(r)} x ULN" for k, r in ratios.items() if r is not None
         )
-        history = [x for x in self.e.history if x.category == "hepatic"]
+        history = self.e.history_of.get("hepatic", [])
         if on_hold:
             behind, dose = self._held_episode("hepatic", history)
             resume = self._step("hepatic", dose) or None if dose is not None else None
@@ -263,12 +268,11 @@ class LabelFamilies:
         if clinician:
             self.e.findings[-1].alternatives = list(self.e.rules.alternatives)
 
-    def _hepatic_monitoring(self, ratios: dict[str, Fraction | None]) -> None:
+    def _hepatic_monitoring(self, ratios: dict[str, Fraction | None], measured: list[str]) -> None:
         """Neither on hold for hepatotoxicity nor meeting its hold criterion: advice on liver
-        tests above the ULN or not measured, and a warning for a grade >= 3 that the criterion
-        did not catch (a baseline above the ULN)."""
+        tests above the ULN or not measured (``measured``: the tests with a ratio), and a
+        warning for a grade >= 3 that the criterion did not catch (a baseline above the ULN)."""
         label = dict(LIVER)
-        measured = [k for k, _ in LIVER if ratios[k] is not None]
         if not measured:
             return
         above = [label[k] for k in measured if ratios[k] > 1]  # type: ignore[operator]
@@ -507,12 +511,12 @@ class LabelFamilies:
     def _fluid_grades(self) -> list[tuple[str, str, int | None, bool, bool]]:
         """(term id, term, grade, assessed, present-but-not-gradable) of every fluid term at the
         visit: computed terms, then ``other_events`` of category fluid."""
-        terms = self.e.limits.fluid_terms
+        grades = self.e.grades
         out: list[tuple[str, str, int | None, bool, bool]] = []
-        for tid, g in self.e.grades.items():
-            if tid in terms:
-                assessed = not g.absent
-                out.append((tid, g.term, g.grade, assessed, assessed and g.grade is None))
+        for tid in self.e.limits.fluid_graded:
+            g = grades[tid]
+            assessed = not g.absent
+            out.append((tid, g.term, g.grade, assessed, assessed and g.grade is None))
         for ev in self.events:
             if ev.category == "fluid":
                 out.append((ev.term_id, ev.term, ev.grade, True, False))
@@ -527,6 +531,9 @@ class LabelFamilies:
     def _fluid(self) -> None:
         f = self.rules.fluid
         found = self._fluid_grades()
+        on_hold = "fluid" in self.e.hold_cats
+        if not on_hold and all(grade is None for _, _, grade, _, _ in found):
+            return  # no fluid term graded, no hold (most visits): nothing to judge or advise
         for tid, term, grade, _, _ in found:
             if (
                 tid in f.review_only_terms
@@ -538,8 +545,7 @@ class LabelFamilies:
         holding = [
             (tid, term, g) for tid, term, g, _, _ in found if g is not None and self._holds(tid, g)
         ]
-        history = [x for x in self.e.history if x.category == "fluid"]
-        on_hold = "fluid" in self.e.hold_cats
+        history = self.e.history_of.get("fluid", [])
         if on_hold:
             behind, dose = self._held_episode("fluid", history)
             resume = self._below(dose) or None if dose is not None else None
@@ -577,6 +583,9 @@ class LabelFamilies:
     # R3 -------------------------------------------------------------------
 
     def _other_nonhematologic(self) -> None:
+        on_hold = "other_nonhematologic" in self.e.hold_cats
+        if not on_hold and not self.events:
+            return  # no event, no hold (most visits): nothing to judge
         o = self.rules.other_nonhematologic
         held_events = []
         for ev in self.events:
@@ -593,8 +602,7 @@ class LabelFamilies:
             elif ev.category == "other_nonhematologic":
                 held_events.append(ev)
         severe = [ev for ev in held_events if ev.grade >= o.hold_from_grade]
-        history = [x for x in self.e.history if x.category == "other_nonhematologic"]
-        on_hold = "other_nonhematologic" in self.e.hold_cats
+        history = self.e.history_of.get("other_nonhematologic", [])
         if on_hold:
             behind, dose = self._held_episode("other_nonhematologic", history)
             resume = self._below(dose) or None if dose is not None else None
@@ -689,7 +697,7 @@ class LabelFamilies:
             if cap.kind == "renal" and self.renal_band == "mild":
                 continue
             out.append(f"dose cap {cap.max_dose_mg} mg/day ({cap.kind.replace('_', ' ')})")
-        hepatic = [x for x in self.e.history if x.category == "hepatic"]
+        hepatic = self.e.history_of.get("hepatic", [])
         if hepatic:
             out.append(f"a hepatotoxicity episode on {hepatic[-1].date.isoformat()}")
         severe = [ev for ev in self.events if ev.grade >= 3]
@@ -710,6 +718,8 @@ class LabelFamilies:
 
     def caps_json(self, engine_cap: Cap | None) -> list[dict[str, Any]]:
         caps = [*([engine_cap] if engine_cap is not None else []), *self.caps]
+        if not caps:  # most visits
+            return []
         caps.sort(key=lambda c: (c.max_dose_mg, KIND_ORDER.index(c.kind)))
         out = []
         for cap in caps:

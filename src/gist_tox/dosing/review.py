@@ -18,7 +18,8 @@ if TYPE_CHECKING:
 
     from gist_tox.dosing.schema import DosingRules
     from gist_tox.grading import Plan, TermGrade
-    from gist_tox.visit import Visit
+    from gist_tox.visit import Consequences, Skin, Visit
+    from gist_tox.visit_sections import Fluid
 
 ReviewItem = tuple[str, dict[str, Any]]
 """A review code and the values of its text's placeholders."""
@@ -38,30 +39,37 @@ def grade_review(
     the rule set's, which know what each grade's cell reads; ``event_died``: an ``other_events``
     term is grade 5, so ``consequences.died`` was read there)."""
     out: list[ReviewItem] = []
-    unplaced = [
-        g
-        for g in grades.values()
-        if g.grade is None and (g.present or (g.category == "skin" and visit.skin is not None))
-    ]
-    if unplaced:
-        out.append(("finding-not-gradable", {"terms": _names(unplaced)}))
-    above = [
-        f"{g.term} grade {g.grade} with {field}"
-        for g in grades.values()
+    unplaced: list[TermGrade] = []
+    above: list[str] = []
+    skin_seen = visit.skin is not None
+    for g in grades.values():  # one pass for both codes: most of the terms are absent
+        grade = g.grade
+        if grade is None:
+            if g.present or (skin_seen and g.category == "skin"):
+                unplaced.append(g)
         # only a term whose findings are present: a term the morphology is not graded under
         # is 0 and says nothing (tested here, before a call, as most terms are absent)
-        if g.grade is not None and (g.present or g.grade > 0) and g.term_id in plans
-        for field in _higher_cell_findings(g.grade, g, plans[g.term_id].cell_reads, rules)
-    ]
+        elif (g.present or grade > 0) and g.term_id in plans:
+            fields = _higher_cell_findings(grade, g, plans[g.term_id].cell_reads, rules)
+            above.extend(f"{g.term} grade {grade} with {field}" for field in fields)
+    if unplaced:
+        out.append(("finding-not-gradable", {"terms": _names(unplaced)}))
     if above:
         out.append(("finding-above-grade", {"terms": "; ".join(above)}))
-    lost = [f for f in _consequences_not_graded(visit, grades) if not (event_died and "died" in f)]
-    if lost:
-        out.append(("consequence-not-graded", {"terms": " and ".join(lost)}))
-    bedside = _bedside_above(visit, grades, rules)
-    if bedside is not None:
-        out.append(("bedside-grade-above", bedside))
-    out.extend(("bedside-grade-above", b) for b in _fluid_bedside_above(visit, grades, rules))
+    # the other codes read a section of the visit that most visits do not have
+    if visit.consequences is not None:
+        recorded = _consequences_not_graded(visit.consequences, grades)
+        lost = [f for f in recorded if not (event_died and "died" in f)]
+        if lost:
+            out.append(("consequence-not-graded", {"terms": " and ".join(lost)}))
+    if visit.skin is not None:
+        bedside = _bedside_above(visit.skin, grades, rules)
+        if bedside is not None:
+            out.append(("bedside-grade-above", bedside))
+    if visit.fluid is not None:
+        out.extend(
+            ("bedside-grade-above", b) for b in _fluid_bedside_above(visit.fluid, grades, rules)
+        )
     return out
 
 
@@ -86,12 +94,9 @@ def _higher_cell_findings(
     return [name for name in recorded if name in higher and name not in own]
 
 
-def _consequences_not_graded(visit: Visit, grades: dict[str, TermGrade]) -> list[str]:
+def _consequences_not_graded(consequences: Consequences, grades: dict[str, TermGrade]) -> list[str]:
     """``consequences.*`` recorded (not false) that no term's grade read: a death or a
     life-threatening consequence the grades do not show (the warnings say why)."""
-    consequences = visit.consequences
-    if consequences is None:
-        return []
     out = []
     for name in ("life_threatening", "died"):
         if getattr(consequences, name) is False:
@@ -103,12 +108,11 @@ def _consequences_not_graded(visit: Visit, grades: dict[str, TermGrade]) -> list
 
 
 def _bedside_above(
-    visit: Visit, grades: dict[str, TermGrade], rules: DosingRules
+    skin: Skin, grades: dict[str, TermGrade], rules: DosingRules
 ) -> dict[str, Any] | None:
     """A bedside grade at or above ``review_when.bedside_grade_from`` that is higher than every
     skin grade the findings give (when the bedside grade was itself used, nothing to review)."""
-    skin = visit.skin
-    if skin is None or skin.clinician_grade is None:
+    if skin.clinician_grade is None:
         return None
     given = skin.clinician_grade
     if given < rules.review_when.bedside_grade_from:
@@ -129,15 +133,13 @@ def _bedside_above(
 
 
 def _fluid_bedside_above(
-    visit: Visit, grades: dict[str, TermGrade], rules: DosingRules
+    fluid: Fluid, grades: dict[str, TermGrade], rules: DosingRules
 ) -> list[dict[str, Any]]:
     """A fluid subsection's bedside grade means what the skin one means (extension A): at or
     above ``bedside_grade_from`` and above the grade its findings give, it is reviewed."""
-    if visit.fluid is None:
-        return []
     out = []
     for term_id, name in FLUID_SUBSECTIONS.items():
-        section = getattr(visit.fluid, name)
+        section = getattr(fluid, name)
         given = getattr(section, "clinician_grade", None)
         graded = grades.get(term_id)
         if given is None or graded is None or given < rules.review_when.bedside_grade_from:

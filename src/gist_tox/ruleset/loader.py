@@ -189,7 +189,7 @@ class RuleSet:
         if self.dosing is not None:
             from gist_tox.dosing.engine import dosing_limits
 
-            self.dosing_limits = dosing_limits(self.dosing)
+            self.dosing_limits = dosing_limits(self.dosing, self.plans)
         return self
 
     @property
