@@ -12,45 +12,47 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from gist_tox.visit import Visit
+from gist_tox.visit import HistoryEntry, Imatinib, Skin, Visit
 
 if TYPE_CHECKING:
     from gist_tox.ruleset.loader import RuleSet
 
 
 def visit_warnings(visit: Visit, ruleset: RuleSet) -> list[str]:
-    """Every contradiction found in ``visit``, in the order of the file."""
-    return [
-        *_hold_warnings(visit),
-        *_history_warnings(visit, ruleset),
-        *_skin_warnings(visit),
-        *_ladder_warnings(visit, ruleset),
-    ]
+    """Every contradiction found in ``visit``, in the order of the file.
 
-
-def _hold_warnings(visit: Visit) -> list[str]:
-    drug = visit.imatinib
+    Each field of the visit is read once and handed on: a pydantic model's attribute costs
+    several plain ones, and most visits have no contradiction at all."""
     out: list[str] = []
-    if drug.current_dose_mg == 0 and not drug.hold_categories:
+    drug, history = visit.imatinib, visit.history
+    _hold_warnings(drug, out)
+    if history:  # most visits: the rules' categories are not needed
+        _history_warnings(visit, history, ruleset, out)
+    _skin_warnings(visit.skin, out)
+    _ladder_warnings(drug, history, ruleset, out)
+    return out
+
+
+def _hold_warnings(drug: Imatinib, out: list[str]) -> None:
+    dose, holds = drug.current_dose_mg, drug.hold_categories
+    if dose == 0 and not holds:
         out.append(
             "imatinib.current_dose_mg is 0 (on hold) but imatinib.on_hold_for is not given;"
             " the reason for the hold is unknown"
         )
-    if drug.current_dose_mg > 0 and drug.hold_categories:
+    if dose > 0 and holds:
         out.append(
-            f"imatinib.on_hold_for is {', '.join(drug.hold_categories)} but current_dose_mg is"
-            f" {drug.current_dose_mg}, not 0; the visit is read as not on hold"
+            f"imatinib.on_hold_for is {', '.join(holds)} but current_dose_mg is"
+            f" {dose}, not 0; the visit is read as not on hold"
         )
-    return out
 
 
-def _history_warnings(visit: Visit, ruleset: RuleSet) -> list[str]:
-    out: list[str] = []
-    if not visit.history:  # most visits: the rules' categories are not needed
-        return out
+def _history_warnings(
+    visit: Visit, history: list[HistoryEntry], ruleset: RuleSet, out: list[str]
+) -> None:
     categories = _term_categories(ruleset)
     previous = None
-    for index, entry in enumerate(visit.history):
+    for index, entry in enumerate(history):
         if entry.date > visit.date:
             out.append(
                 f"history[{index}].date {entry.date.isoformat()} is after the visit date"
@@ -68,7 +70,6 @@ def _history_warnings(visit: Visit, ruleset: RuleSet) -> list[str]:
                 f"history[{index}].category is {entry.category} but {entry.term} is a"
                 f" {expected} term"
             )
-    return out
 
 
 def _term_categories(ruleset: RuleSet) -> dict[str, str]:
@@ -81,40 +82,33 @@ def _term_categories(ruleset: RuleSet) -> dict[str, str]:
     return out
 
 
-def _skin_warnings(visit: Visit) -> list[str]:
-    skin = visit.skin
-    if (
-        skin is not None
-        and skin.morphology is None
-        and (
-            (skin.bsa_percent or 0) > 0
-            or skin.detachment_bsa_percent > 0
-            or (skin.clinician_grade or 0) > 0
-        )
+def _skin_warnings(skin: Skin | None, out: list[str]) -> None:
+    if skin is None:
+        return
+    bsa, detached = skin.bsa_percent, skin.detachment_bsa_percent
+    if skin.morphology is None and (
+        (bsa or 0) > 0 or detached > 0 or (skin.clinician_grade or 0) > 0
     ):
         # The skin terms are "not gradable", and the dose cannot take this reaction into
         # account: say so next to the recommendation, not only in the grades.
-        return [
+        out.append(
             "a skin reaction is recorded but skin.morphology is not given: no skin term could"
             " be graded and the dose recommendation does not account for it"
-        ]
-    if skin is None or skin.bsa_percent is None:
-        return []
-    if skin.detachment_bsa_percent > skin.bsa_percent:
-        return [
-            f"skin.detachment_bsa_percent {skin.detachment_bsa_percent:g} is larger than"
-            f" skin.bsa_percent {skin.bsa_percent:g}; detached skin is part of the affected area"
-        ]
-    return []
+        )
+    elif bsa is not None and detached > bsa:
+        out.append(
+            f"skin.detachment_bsa_percent {detached:g} is larger than"
+            f" skin.bsa_percent {bsa:g}; detached skin is part of the affected area"
+        )
 
 
-def _ladder_warnings(visit: Visit, ruleset: RuleSet) -> list[str]:
+def _ladder_warnings(
+    drug: Imatinib, history: list[HistoryEntry], ruleset: RuleSet, out: list[str]
+) -> None:
     """Doses that are not on the dosing rules' ladder (``ladder_mg``); 0 (a hold) is not one."""
     ladder = getattr(ruleset.dosing, "ladder_mg", None)
     if not ladder:
-        return []
-    drug = visit.imatinib
-    out: list[str] = []
+        return
     for name, dose in (
         ("starting_dose_mg", drug.starting_dose_mg),
         ("current_dose_mg", drug.current_dose_mg),
@@ -123,13 +117,12 @@ def _ladder_warnings(visit: Visit, ruleset: RuleSet) -> list[str]:
             out.append(
                 f"imatinib.{name} {dose} mg is not a dose of the ladder ({_steps(ladder)} mg/day)"
             )
-    for index, entry in enumerate(visit.history):
+    for index, entry in enumerate(history):
         if entry.dose_mg and entry.dose_mg not in ladder:
             out.append(
                 f"history[{index}].dose_mg {entry.dose_mg} mg is not a dose of the ladder"
                 f" ({_steps(ladder)} mg/day)"
             )
-    return out
 
 
 def _steps(ladder: list[int]) -> str:

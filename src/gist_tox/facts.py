@@ -201,6 +201,21 @@ SUSPICIOUS_BELOW_PER_UL = {"anc": 20, "wbc": 20, "platelets": 1000}
 a real count: it is graded as written, with a warning (data sanity, not a clinical threshold)."""
 
 
+_SKIN_CHOICES = tuple(
+    (name, f"skin.{name}") for name in ("morphology", "symptoms", "adl_limitation", "intervention")
+)
+_SKIN_YES_NO = tuple(
+    (name, f"skin.{name}")
+    for name in (
+        "mucosal_involvement",
+        "tenderness",
+        "fluid_electrolyte_abnormalities",
+        "icu_or_burn_unit",
+    )
+)
+"""The skin section's fields read as they are, and those read as yes/no, with their facts."""
+
+
 def build_facts(visit: Visit, default_lln: dict[str, tuple[Fraction, str]]) -> Facts:
     """Normalise ``visit`` into facts.  ``default_lln`` maps ``anc``/``platelets`` to the rules'
     default lower limit of normal (10^9/L) and its source."""
@@ -209,29 +224,27 @@ def build_facts(visit: Visit, default_lln: dict[str, tuple[Fraction, str]]) -> F
     warnings: list[str] = []
     labs = visit.labs
     if labs is not None:
-        derived = anc_from_differential(labs)
-        if labs.anc is not None:
-            values["labs.anc"] = count_to_canonical(labs.anc.value, labs.anc.unit)
-            if labs.anc.unit != "10^9/L":
-                notes["labs.anc"] = f"{labs.anc.value:g} {labs.anc.unit} converted exactly"
-            if derived is not None and derived[0] != values["labs.anc"]:
+        # Each field of a visit is read once: a pydantic model's attribute costs several plain
+        # ones.  Without a WBC there is no differential (``anc_from_differential``).
+        anc, platelets, wbc = labs.anc, labs.platelets, labs.wbc
+        derived = None if wbc is None else anc_from_differential(labs)
+        if anc is not None:
+            measured = values["labs.anc"] = _count("labs.anc", anc.value, anc.unit, notes)
+            if derived is not None and derived[0] != measured:
                 warnings.append(
-                    f"conflicting inputs: measured ANC {show(values['labs.anc'])} x10^9/L differs"
+                    f"conflicting inputs: measured ANC {show(measured)} x10^9/L differs"
                     f" from {derived[1]} = {show(derived[0])} x10^9/L; the measured ANC is used"
                 )
         elif derived is not None:
             values["labs.anc"] = derived[0]
             notes["labs.anc"] = f"derived: {derived[1]}"
-        elif labs.wbc is not None:
+        elif wbc is not None:
             notes["labs.anc"] = "WBC given without neutrophils_percent; ANC cannot be derived"
-        if labs.platelets is not None:
-            values["labs.platelets"] = count_to_canonical(labs.platelets.value, labs.platelets.unit)
-            if labs.platelets.unit != "10^9/L":
-                notes["labs.platelets"] = (
-                    f"{labs.platelets.value:g} {labs.platelets.unit} converted exactly"
-                )
-        for name in ("anc", "platelets", "wbc"):
-            lab = getattr(labs, name)
+        if platelets is not None:
+            values["labs.platelets"] = _count(
+                "labs.platelets", platelets.value, platelets.unit, notes
+            )
+        for name, lab in (("anc", anc), ("platelets", platelets), ("wbc", wbc)):
             if (
                 lab is not None
                 and lab.unit in _PER_UL_UNITS
@@ -242,24 +255,29 @@ def build_facts(visit: Visit, default_lln: dict[str, tuple[Fraction, str]]) -> F
                     f"labs.{name} is {lab.value:g} {lab.unit}, i.e. {canonical} x10^9/L: check"
                     " the unit (a value this small reads like one in 10^9/L)"
                 )
-        for name in ("anc", "platelets"):
-            if f"labs.{name}" not in values:
+        for name, lab, field, lln_field in (
+            ("anc", anc, "labs.anc", "labs.anc.lln"),
+            ("platelets", platelets, "labs.platelets", "labs.platelets.lln"),
+        ):
+            if field not in values:
                 continue
-            lab = getattr(labs, name)
             if lab is not None and lab.lln is not None:
-                values[f"labs.{name}.lln"] = count_to_canonical(lab.lln, lab.unit)
+                values[lln_field] = count_to_canonical(lab.lln, lab.unit)
             elif name in default_lln:
                 lln, source = default_lln[name]
-                values[f"labs.{name}.lln"] = lln
-                notes[f"labs.{name}.lln"] = f"no lab LLN: default {show(lln)} x10^9/L ({source})"
-    if visit.fever is not None:
-        temp = visit.fever.max_temperature
+                values[lln_field] = lln
+                notes[lln_field] = f"no lab LLN: default {show(lln)} x10^9/L ({source})"
+    fever = visit.fever
+    if fever is not None:
+        temp = fever.max_temperature
         if temp is not None:
-            values["fever.max_temperature"] = temperature_to_celsius(temp.value, temp.unit)
-            if temp.unit == "F":
-                notes["fever.max_temperature"] = f"{temp.value:g} F converted exactly"
-        if visit.fever.hours_at_or_above_38 is not None:
-            values["fever.hours_at_or_above_38"] = exact(visit.fever.hours_at_or_above_38)
+            degrees, unit = temp.value, temp.unit
+            values["fever.max_temperature"] = temperature_to_celsius(degrees, unit)
+            if unit == "F":
+                notes["fever.max_temperature"] = f"{degrees:g} F converted exactly"
+        hours_given = fever.hours_at_or_above_38
+        if hours_given is not None:
+            values["fever.hours_at_or_above_38"] = exact(hours_given)
         temp_c = values.get("fever.max_temperature")
         hours = values.get("fever.hours_at_or_above_38")
         if temp_c is not None and hours and temp_c < 38:
@@ -273,22 +291,25 @@ def build_facts(visit: Visit, default_lln: dict[str, tuple[Fraction, str]]) -> F
     )
     skin = visit.skin
     if skin is not None:
-        for name in ("morphology", "symptoms", "adl_limitation", "intervention"):
+        for name, field in _SKIN_CHOICES:
             value = getattr(skin, name)
             if value is not None:
-                values[f"skin.{name}"] = value
-        for name in (
-            "mucosal_involvement",
-            "tenderness",
-            "fluid_electrolyte_abnormalities",
-            "icu_or_burn_unit",
-        ):
-            values[f"skin.{name}"] = bool(getattr(skin, name))
-        if skin.bsa_percent is not None:
-            values["skin.bsa_percent"] = exact(skin.bsa_percent)
+                values[field] = value
+        for name, field in _SKIN_YES_NO:
+            values[field] = bool(getattr(skin, name))
+        bsa = skin.bsa_percent
+        if bsa is not None:
+            values["skin.bsa_percent"] = exact(bsa)
         values["skin.detachment_bsa_percent"] = exact(skin.detachment_bsa_percent)
     extension_facts(visit, values, notes, warnings)
     return Facts(values=values, notes=notes, warnings=warnings)
+
+
+def _count(field: str, value: float | int, unit: str, notes: dict[str, str]) -> Fraction:
+    """A measured count in 10^9/L, with a note when it was converted."""
+    if unit != "10^9/L":
+        notes[field] = f"{value:g} {unit} converted exactly"
+    return count_to_canonical(value, unit)
 
 
 def missing_reason(name: str) -> str:
