@@ -10,8 +10,11 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from conftest import RULES, invoke, make_visit, result_of
+from gist_tox.dosing.engine import _squeeze
 from gist_tox.errors import RulesError
 from gist_tox.ruleset.cases import deep_merge
 from gist_tox.ruleset.loader import load_ruleset
@@ -224,3 +227,10 @@ def test_hematologic_recommendation_is_the_same_under_both_versions(
     assert [(r["rule"], r["text"]) for r in v5["recommendation"]["reasons"]] == [
         (r["rule"], r["text"]) for r in v6["recommendation"]["reasons"]
     ]
+
+
+@given(st.text(alphabet=st.sampled_from("a .\t\n\r\x0b\x0c\x1c\x85\xa0\u2003\u2028\u3000-")))
+def test_a_reason_text_has_single_spaces_whatever_its_values_bring(text: str) -> None:
+    # _squeeze returns a text it judges already single-spaced unchanged: that judgement must
+    # agree with splitting and joining it, for every kind of whitespace str.split knows
+    assert _squeeze(text) == " ".join(text.split())

@@ -400,7 +400,7 @@ class _Engine:
 
     def run(self) -> Recommendation:
         try:
-            died = any(e.grade == 5 for e in self.events)
+            died = bool(self.events) and any(e.grade == 5 for e in self.events)
             self.review.extend(grade_review(self.visit, self.grades, self.plans, self.rules, died))
             self._death()
             self._hematologic()
@@ -421,18 +421,22 @@ class _Engine:
         grades = self.grades
         graded: list[TermGrade] = []
         unplaced: list[TermGrade] = []  # not gradable
-        for term_id in self.limits.terms_of.get("skin", ()):
+        permanent_now: list[TermGrade] = []  # stop imatinib
+        severe: list[TermGrade] = []  # from the hold grade
+        for term_id in self.limits.terms_of.get("skin", ()):  # one pass over the skin terms
             g = grades[term_id]
-            (unplaced if g.grade is None else graded).append(g)
+            grade = g.grade
+            if grade is None:
+                unplaced.append(g)
+                continue
+            graded.append(g)
+            if grade >= 1 and (
+                g.term_id in skin.discontinue_terms or grade >= skin.discontinue_from_grade
+            ):
+                permanent_now.append(g)
+            if grade >= skin.hold_from_grade:
+                severe.append(g)
         worst = max(graded, key=lambda g: g.grade or 0, default=None)
-        permanent_now = [
-            g
-            for g in graded
-            if (g.grade or 0) >= 1
-            and (
-                g.term_id in skin.discontinue_terms or (g.grade or 0) >= skin.discontinue_from_grade
-            )
-        ]
         skin_hist = self.history_of.get("skin", [])
         permanent_before = [
             e
@@ -471,7 +475,6 @@ class _Engine:
                 )
             )
             return
-        severe = [g for g in graded if (g.grade or 0) >= skin.hold_from_grade]
         if "skin" in self.hold_cats:
             last = _last_dosed(skin_hist)
             if last is None:
@@ -539,7 +542,8 @@ class _Engine:
         """Any grade 5 stops imatinib: no dose to resume.  A computed term reaches grade 5 only
         from ``consequences.died``; a clinician-graded ``other_events`` term may carry it too."""
         dead = [(g.term, g.category) for g in self.grades.values() if g.grade == 5]
-        dead += [(e.term, e.category) for e in self.events if e.grade == 5]
+        if self.events:
+            dead += [(e.term, e.category) for e in self.events if e.grade == 5]
         if dead:
             self._add(
                 Finding(
@@ -879,7 +883,7 @@ class _Engine:
             resume_dose,
             caps[0]["max_dose_mg"] if caps else None,
         )
-        alternatives = _unique(a for f in self.findings for a in f.alternatives)
+        alternatives = [a for f in self.findings for a in f.alternatives]
         reasons = [self._reason(f) for f in sorted(self.findings, key=_protective_first)]
         if resume_dose is None and action == "hold":
             self.warnings.append("the dose to resume at is unknown; the clinician must set it")
@@ -888,9 +892,9 @@ class _Engine:
             dose_mg=dose,
             resume_when=resume_when,
             resume_dose_mg=resume_dose,
-            alternatives=alternatives,
+            alternatives=_unique(alternatives) if alternatives else alternatives,
             reasons=reasons,
-            warnings=_unique(self.warnings),
+            warnings=_unique(self.warnings) if self.warnings else [],
             hold_for=hold_for,
             new_episodes=self.episodes,
             raised_episodes=self.raised,
@@ -928,7 +932,7 @@ class _Engine:
         for i in range(1, len(parts), 2):
             name = parts[i]
             filled[i] = str(values[name]) if name in values else self._value(name)
-        return " ".join("".join(filled).split())
+        return _squeeze("".join(filled))
 
     def _value(self, name: str) -> str:
         """A placeholder's value from the visit (dose, counts) or the rule set; one without a
@@ -1006,6 +1010,16 @@ def _less(a: tuple[int, int], b: tuple[int, int]) -> bool:
     are positive), exactly: a count is compared with its limits at every visit, and Fraction's
     ``<`` dispatches through the ``numbers`` ABCs first."""
     return a[0] * b[1] < b[0] * a[1]
+
+
+def _squeeze(text: str) -> str:
+    """``text`` with each run of whitespace made one space and none at either end (a value may
+    bring a line break or a double space).  Most reasons are so already, and that is told
+    without making a string per word: a printable text has no whitespace but the space
+    (``str.isprintable``), so without a double space or a space at an end it is unchanged."""
+    if text.isprintable() and "  " not in text and text[:1] != " " and text[-1:] != " ":
+        return text
+    return " ".join(text.split())
 
 
 def _protective_first(finding: Finding) -> int:
