@@ -160,9 +160,11 @@ class _Loader(_BaseLoader):  # type: ignore[valid-type,misc]
         and a collection is a mapping or a sequence (PyYAML's defaults)."""
         if kind is _SCALAR:
             if implicit[0]:
-                for tag, regexp in _IMPLICIT_RESOLVERS.get(value[:1], _ANY_FIRST_RESOLVERS):
-                    if regexp.match(value):
-                        return tag
+                found = _IMPLICIT_RESOLVERS.get(value[:1], _ANY_FIRST_RESOLVERS)
+                if found is not None:
+                    match = found[0].match(value)
+                    if match is not None:
+                        return found[1][match.lastgroup]
             return _STR
         return _MAP if kind is _MAPPING else _SEQ
 
@@ -204,9 +206,39 @@ _MERGE = _YAML_TAG + "merge"
 _SCALAR, _MAPPING = yaml.ScalarNode, yaml.MappingNode
 """The node classes, looked up once: the composer and the builder test every node's class."""
 
-_ANY_FIRST_RESOLVERS = tuple(_Loader.yaml_implicit_resolvers.get(None, ()))
+_Resolvers = tuple[re.Pattern[str], dict[str | None, str]]
+"""Implicit resolvers as one pattern, and the tag of each of its named alternatives."""
+
+_FLAG_LETTERS = (
+    (re.ASCII, "a"),
+    (re.IGNORECASE, "i"),
+    (re.MULTILINE, "m"),
+    (re.DOTALL, "s"),
+    (re.VERBOSE, "x"),
+)
+
+
+def _one_pattern(resolvers: list[tuple[str, re.Pattern[str]]]) -> _Resolvers | None:
+    """PyYAML's implicit ``resolvers`` for one first character as one pattern, so that a scalar
+    is matched once rather than once per resolver: the alternatives in the order PyYAML tries
+    the resolvers, each named and with its own flags.  Alternatives are tried in order, so the
+    one that matches is the first resolver whose pattern matches, the one PyYAML takes."""
+    if not resolvers:
+        return None
+    parts: list[str] = []
+    tags: dict[str | None, str] = {}
+    for index, (tag, regexp) in enumerate(resolvers):
+        flags = "".join(letter for flag, letter in _FLAG_LETTERS if regexp.flags & flag)
+        scoped = f"(?{flags}:{regexp.pattern}\n)" if flags else regexp.pattern
+        parts.append(f"(?P<r{index}>{scoped})")
+        tags[f"r{index}"] = tag
+    return re.compile("|".join(parts)), tags
+
+
+_ANY_FIRST = list(_Loader.yaml_implicit_resolvers.get(None, ()))
+_ANY_FIRST_RESOLVERS = _one_pattern(_ANY_FIRST)
 _IMPLICIT_RESOLVERS = {
-    first: (*resolvers, *_ANY_FIRST_RESOLVERS)
+    first: _one_pattern([*resolvers, *_ANY_FIRST])
     for first, resolvers in _Loader.yaml_implicit_resolvers.items()
     if first is not None
 }
