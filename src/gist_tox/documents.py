@@ -20,6 +20,7 @@ positions and every check, cheaper than PyYAML's own constructor), which words i
 from __future__ import annotations
 
 import errno
+import functools
 import math
 import operator
 import os
@@ -108,6 +109,22 @@ class Document(NamedTuple):
         return InputError.of(self.problem(path, message, code))
 
 
+def _resolve(kind: Any, value: Any, implicit: tuple[bool, bool]) -> str:
+    """The tag of a node, as PyYAML resolves it (the same resolvers, tried in the same order),
+    without building the list of candidates anew for every scalar.  No path resolvers are
+    registered, so a scalar that no implicit resolver matches (or a quoted one) is text, and a
+    collection is a mapping or a sequence (PyYAML's defaults)."""
+    if kind is _SCALAR:
+        if implicit[0]:
+            found = _IMPLICIT_RESOLVERS.get(value[:1], _ANY_FIRST_RESOLVERS)
+            if found is not None:
+                match = found[0].match(value)
+                if match is not None:
+                    return found[1][match.lastgroup]
+        return _STR
+    return _MAP if kind is _MAPPING else _SEQ
+
+
 class _Loader(_BaseLoader):  # type: ignore[valid-type,misc]
     """The safe loader, with impossible dates reported at their position."""
 
@@ -152,21 +169,12 @@ class _Loader(_BaseLoader):  # type: ignore[valid-type,misc]
             raise _ambiguous_number(node, value)
         return value
 
-    def resolve(self, kind: Any, value: Any, implicit: Any) -> Any:
-        """The tag of a node, as PyYAML resolves it (the same resolvers, tried in the same
-        order), without building the list of candidates anew for every scalar: the C parser
-        asks this of every key, value and collection of every file.  No path resolvers are
-        registered, so a scalar that no implicit resolver matches (or a quoted one) is text,
-        and a collection is a mapping or a sequence (PyYAML's defaults)."""
-        if kind is _SCALAR:
-            if implicit[0]:
-                found = _IMPLICIT_RESOLVERS.get(value[:1], _ANY_FIRST_RESOLVERS)
-                if found is not None:
-                    match = found[0].match(value)
-                    if match is not None:
-                        return found[1][match.lastgroup]
-            return _STR
-        return _MAP if kind is _MAPPING else _SEQ
+    resolve = staticmethod(functools.lru_cache(maxsize=64)(_resolve))
+    """:func:`_resolve`, remembering the last tags asked for: the C parser asks this of every
+    key, value and collection of every file, and a visit's keys (and its units, its sections)
+    are those of the visits before it (four in five are found, without a Python call).  A tag
+    depends only on the node's kind and text, so a remembered one is the one worked out; at
+    most 64 texts are kept."""
 
     # The C composer calls these two around every node.  No path resolvers are registered, so
     # there is nothing to track (PyYAML's own return at once); each is a builtin that ignores
