@@ -209,6 +209,37 @@ def recommend(
 
 
 class _Engine:
+    """The rule families' shared state for one visit (slotted: one engine is made per visit)."""
+
+    __slots__ = (
+        "anc",
+        "anc_lln",
+        "base_dose",
+        "cap",
+        "cap_from",
+        "comedications",
+        "dose",
+        "episodes",
+        "events",
+        "findings",
+        "grades",
+        "history",
+        "history_of",
+        "hold_cats",
+        "label",
+        "ladder",
+        "limits",
+        "on_hold",
+        "plans",
+        "platelets",
+        "platelets_lln",
+        "raised",
+        "review",
+        "rules",
+        "visit",
+        "warnings",
+    )
+
     def __init__(
         self,
         visit: Visit,
