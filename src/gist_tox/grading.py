@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from fractions import Fraction
+from functools import lru_cache
 from typing import Any
 
 from gist_tox.errors import InputError
@@ -27,7 +28,7 @@ from gist_tox.ruleset.conditions import (
 )
 from gist_tox.ruleset.schema import GradeCriterion, GradeGap, TermRule
 from gist_tox.units import exact, show, to_json_number
-from gist_tox.visit import Visit
+from gist_tox.visit import Skin, Visit
 
 
 class TermGrade(Record):
@@ -143,13 +144,14 @@ def grade_visit(
     ids, in visit order, whose term has a grade 5 (candidates of ``died: true``)."""
     warnings: list[str] = list(facts.warnings)
     values = facts.values_for(plans)
-    grades = {i: _grade_term(plan, visit, facts, values[i]) for i, plan in plans.items()}
+    skin, notes = visit.skin, facts.notes
+    grades = {i: _grade_term(plan, values[i], notes, skin) for i, plan in plans.items()}
     died_event = None
     if visit.consequences is not None:
         # A term graded by the clinician (findings could not grade it) is present too, so that
         # a death attributed to it gives its grade 5.
         seen = dict(grades)
-        _apply_clinician_grade(visit, values, plans, seen, [])
+        _apply_clinician_grade(skin, values, plans, seen, [])
         per_term = _attribute_consequences(
             visit, plans, seen, warnings, source, listed, died_listed
         )
@@ -160,8 +162,8 @@ def grade_visit(
             values = facts.values_for(plans, per_term)
             for i, plan in plans.items():
                 if any(i in owners for owners in per_term.values()):
-                    grades[i] = _grade_term(plan, visit, facts, values[i])
-    _apply_clinician_grade(visit, values, plans, grades, warnings)
+                    grades[i] = _grade_term(plan, values[i], notes, skin)
+    _apply_clinician_grade(skin, values, plans, grades, warnings)
     for plan in plans.values():
         for warning in plan.warnings:
             if warning.holds(values[plan.term_id]):
@@ -385,6 +387,7 @@ class Plan(Record):
         "gaps",
         "grade_0",
         "grade_reads",
+        "in_sentence",
         "inputs",
         "meddra_code",
         "name",
@@ -420,7 +423,9 @@ class Plan(Record):
         self.source = term.source
         """The term's fields every grade repeats, as plain attributes: reading a field of a
         rule (a pydantic model) costs several times more, and 17 grades are made per visit."""
-        self.absent_basis = term.absent_basis or f"no {_name(term)} found"
+        self.in_sentence = _name(term)
+        """The term's name inside a sentence (see ``_name``)."""
+        self.absent_basis = term.absent_basis or f"no {self.in_sentence} found"
         """The basis of grade 0 when ``present_when`` is false."""
         self.gaps = gaps
         """The term's holes between cells (``rules``' ``gaps``), each with its condition."""
@@ -511,19 +516,21 @@ def _inputs(
         value = values.get(name, MISSING)
         if value is MISSING or (per_term and value is False):
             continue
-        if isinstance(value, bool | str):
+        # Numbers are Fractions (``facts``): tested first, as ``isinstance`` costs more.
+        if type(value) is Fraction:
+            number = to_json_number(value)
+        elif isinstance(value, bool | str):
             out[name] = value
             continue
-        number = to_json_number(value if type(value) is Fraction else exact(value))
-        if unit is None and name not in notes:
-            out[name] = number
-            continue
-        shown: dict[str, Any] = {"value": number}
-        if unit is not None:
-            shown["unit"] = unit
-        if name in notes:
-            shown["note"] = notes[name]
-        out[name] = shown
+        else:
+            number = to_json_number(exact(value))
+        note = notes.get(name)
+        if unit is None:
+            out[name] = number if note is None else {"value": number, "note": note}
+        elif note is None:
+            out[name] = {"value": number, "unit": unit}
+        else:
+            out[name] = {"value": number, "unit": unit, "note": note}
     return out
 
 
@@ -578,12 +585,15 @@ def _met(plan: Plan, inputs: dict[str, Any], met: _Criterion, basis: str) -> Ter
     )
 
 
-def _grade_term(plan: Plan, visit: Visit, facts: Facts, values: Mapping[str, Any]) -> TermGrade:
-    """Grade one term from ``values`` (what its rule reads, see ``Facts.values_for``)."""
+def _grade_term(
+    plan: Plan, values: Mapping[str, Any], notes: Mapping[str, str], skin: Skin | None
+) -> TermGrade:
+    """Grade one term from ``values`` (what its rule reads, see ``Facts.values_for``; ``notes``:
+    the facts'); ``skin``: the visit's section, which routes the skin terms."""
     term = plan.term
     # A missing input is an absent key (``Facts.values_for``).
     if values.keys().isdisjoint(plan.section_inputs):
-        inputs = _inputs(plan.outside_reported, values, facts.notes)
+        inputs = _inputs(plan.outside_reported, values, notes) if plan.outside_reported else {}
         # Without its section, an extension term is absent unless a consequence it reads is
         # true (they are yes/no: ``True in`` is a test for one that is true).
         reason = plan.absent_reason
@@ -604,10 +614,10 @@ def _grade_term(plan: Plan, visit: Visit, facts: Facts, values: Mapping[str, Any
                 True,
             )
     else:
-        inputs = _inputs(plan.reported, values, facts.notes)
+        inputs = _inputs(plan.reported, values, notes)
 
     if plan.routes is not None:
-        routed = _route(term, plan, visit, values)
+        routed = _route(plan, skin, values)
         if routed is not None:
             if routed[0] is None:
                 return _not_gradable(plan, inputs, routed[1])
@@ -734,21 +744,30 @@ def _plain(value: Any) -> str:
 def _number(value: Any) -> str:
     """A number as every basis shows it (``units.show``: exact up to six decimals, else rounded
     to two and marked "~"); a ratio such as 15/21 x ULN is never printed as 0.7142857142857143."""
-    return show(exact(value)) if type(value) is float else str(value)
+    return _float_text(value) if type(value) is float else str(value)
+
+
+@lru_cache(maxsize=4096)
+def _float_text(value: float) -> str:
+    """``units.show`` of a float's exact value, remembered for the values last seen (each grade
+    0 basis shows its inputs, and a batch meets the same lab values again and again): a few
+    times quicker than working it out.  Floats that are equal show the same text (0.0 and -0.0
+    are both exactly 0)."""
+    return show(exact(value))
 
 
 def _route(
-    term: TermRule, plan: Plan, visit: Visit, values: Mapping[str, Any]
+    plan: Plan, skin: Skin | None, values: Mapping[str, Any]
 ) -> tuple[int | None, str] | None:
-    """Decide whether the skin findings are graded under ``term``.
+    """Decide whether the skin findings are graded under the plan's term.
 
     Returns ``None`` to grade the term, ``(0, basis)`` for grade 0, ``(None, reason)`` when it
     cannot be told.
     """
-    skin = visit.skin
     if skin is None:
         return None, "skin findings absent (no skin section)"
-    if skin.morphology is None:
+    examined = skin.morphology
+    if examined is None:
         # "No rash" only from an extent given as 0 (or a bedside grade of 0): an extent left out
         # next to a bedside grade above 0 is a reaction whose term cannot be told, never a 0.
         no_extent = skin.bsa_percent == 0 or (
@@ -759,7 +778,7 @@ def _route(
         return 0, "skin examined, no rash"
     unknown: list[str] = []
     for morphology, when in plan.routes or ():
-        if morphology != skin.morphology:
+        if morphology != examined:
             continue
         if when is None:
             return None
@@ -771,19 +790,18 @@ def _route(
     if unknown:
         return None, (
             f"{'; '.join(missing_reason(m) for m in dict.fromkeys(unknown))}: cannot"
-            f" tell whether the {skin.morphology} eruption is graded as {term.term}"
+            f" tell whether the {examined} eruption is graded as {plan.name}"
         )
-    return 0, f"skin examined, no {_name(term)} (morphology: {skin.morphology})"
+    return 0, f"skin examined, no {plan.in_sentence} (morphology: {examined})"
 
 
 def _apply_clinician_grade(
-    visit: Visit,
+    skin: Skin | None,
     values: Mapping[str, Mapping[str, Any]],
     plans: Mapping[str, Plan],
     grades: dict[str, TermGrade],
     warnings: list[str],
 ) -> None:
-    skin = visit.skin
     if skin is None or skin.clinician_grade is None or skin.morphology is None:
         return
     given = skin.clinician_grade
