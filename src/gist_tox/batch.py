@@ -431,10 +431,13 @@ class Processor:
     """Grades files with one set of rules, loaded once (per process)."""
 
     def __init__(self, rules: Path | None, ctcae: str | None, indent: int | None) -> None:
-        from gist_tox.pipeline import RuleSets
+        from gist_tox.pipeline import RuleSets, evaluate_file
 
         self.rulesets = RuleSets(rules, ctcae)
         self.indent = indent
+        self.evaluate_file = evaluate_file
+        """The pipeline's, imported once here rather than by a statement at every file (the
+        pipeline is imported when a batch starts, not with this module)."""
 
     def warm(self) -> None:
         """Load (and so validate) the rules now, so that broken rules stop the batch before any
@@ -442,8 +445,6 @@ class Processor:
         self.rulesets.get(self.rulesets.requested or self.rulesets.default_version)
 
     def __call__(self, path: str, payload: Any = None) -> Outcome:
-        from gist_tox.pipeline import evaluate_file
-
         try:
             if payload is not None:  # one patient of a FHIR Bulk Data export
                 from gist_tox.fhir.load import evaluate_resources
@@ -451,7 +452,7 @@ class Processor:
                 resources, day = payload
                 result = evaluate_resources(resources, day, path, self.rulesets).as_json()
             else:
-                result = evaluate_file(path, self.rulesets).as_json()
+                result = self.evaluate_file(path, self.rulesets).as_json()
             return summarise(result, dumps(result, indent=self.indent))
         except InputError as exc:
             return failure(exc)
