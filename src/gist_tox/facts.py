@@ -169,19 +169,26 @@ class Facts(Record):
         self.notes: dict[str, str] = {} if notes is None else notes
         self.warnings: list[str] = [] if warnings is None else warnings
 
+    def term_values(self) -> dict[str, Any]:
+        """What every term's rule reads (an absent key is a missing input), for compiled
+        conditions, while no consequence is attributed to a term: a copy of the values, each
+        consequence that belongs to one event (``PER_TERM_FIELDS``) read as no."""
+        shared = dict(self.values)
+        for name in PER_TERM_FIELDS:
+            shared[name] = False
+        return shared
+
     def values_for(
         self, term_ids: Iterable[str], per_term: Mapping[str, Mapping[str, bool]] | None = None
     ) -> dict[str, dict[str, Any]]:
-        """What each term's rule reads, as one mapping per term (an absent key is a missing
-        input), for compiled conditions.  ``per_term``: consequences resolved to the term they
-        belong to (field -> term id -> value); every other term reads them as no.
+        """What each term's rule reads, as one mapping per term.  ``per_term``: consequences
+        resolved to the term they belong to (field -> term id -> value); every other term reads
+        them as no (:meth:`term_values`).
 
         The values are copied once for all terms; a term that a consequence is attributed to
         gets its own copy, so a death attributed to one term is never read by another.
         """
-        shared = dict(self.values)
-        for name in PER_TERM_FIELDS:
-            shared[name] = False
+        shared = self.term_values()
         if not per_term:
             return dict.fromkeys(term_ids, shared)
         out: dict[str, dict[str, Any]] = {}

@@ -143,15 +143,17 @@ def grade_visit(
     first attributed to the adverse event they belong to.  ``died_listed``: the ``other_events``
     ids, in visit order, whose term has a grade 5 (candidates of ``died: true``)."""
     warnings: list[str] = list(facts.warnings)
-    values = facts.values_for(plans)
+    # Every term reads the same values unless a consequence is attributed to it (``own``).
+    values = facts.term_values()
+    own: Mapping[str, Mapping[str, Any]] = {}
     skin, notes = visit.skin, facts.notes
-    grades = {i: _grade_term(plan, values[i], notes, skin) for i, plan in plans.items()}
+    grades = {i: _grade_term(plan, values, notes, skin) for i, plan in plans.items()}
     died_event = None
     if visit.consequences is not None:
         # A term graded by the clinician (findings could not grade it) is present too, so that
         # a death attributed to it gives its grade 5.
         seen = dict(grades)
-        _apply_clinician_grade(skin, values, plans, seen, [])
+        _apply_clinician_grade(skin, values, own, plans, seen, [])
         per_term = _attribute_consequences(
             visit, plans, seen, warnings, source, listed, died_listed
         )
@@ -159,14 +161,14 @@ def grade_visit(
         if per_term:
             # Only a term a consequence is attributed to reads anything new: the others' grades
             # stand (``values_for`` gives them the same values).
-            values = facts.values_for(plans, per_term)
+            own = facts.values_for(plans, per_term)
             for i, plan in plans.items():
                 if any(i in owners for owners in per_term.values()):
-                    grades[i] = _grade_term(plan, values[i], notes, skin)
-    _apply_clinician_grade(skin, values, plans, grades, warnings)
+                    grades[i] = _grade_term(plan, own[i], notes, skin)
+    _apply_clinician_grade(skin, values, own, plans, grades, warnings)
     for plan in plans.values():
         for warning in plan.warnings:
-            if warning.holds(values[plan.term_id]):
+            if warning.holds(own.get(plan.term_id, values)):
                 warnings.append(warning.text)
     if visit.fluid is not None:
         terms = [plan.term for plan in plans.values()]
@@ -797,7 +799,8 @@ def _route(
 
 def _apply_clinician_grade(
     skin: Skin | None,
-    values: Mapping[str, Mapping[str, Any]],
+    values: Mapping[str, Any],
+    own: Mapping[str, Mapping[str, Any]],
     plans: Mapping[str, Plan],
     grades: dict[str, TermGrade],
     warnings: list[str],
@@ -806,7 +809,9 @@ def _apply_clinician_grade(
         return
     given = skin.clinician_grade
     routed = [
-        p.term for p in plans.values() if _graded_under_morphology(p, values[p.term.id], skin)
+        p.term
+        for p in plans.values()
+        if _graded_under_morphology(p, own.get(p.term_id, values), skin)
     ]
     if not routed:
         return

@@ -432,11 +432,11 @@ def _compile_compare(condition: Compare) -> Test:
                 failed += 1
         if not ref_bounds:
             return (False, (), failed) if failed else _TRUE
-        missing: list[str] = []
+        missing: tuple[str, ...] = ()
         for holds, ref in ref_bounds:
             limit = values.get(ref, MISSING)
             if limit is MISSING:
-                missing.append(ref)
+                missing += (ref,)
                 continue
             limit_num, limit_den = (
                 limit if type(limit) is Fraction else exact(limit)
@@ -446,7 +446,7 @@ def _compile_compare(condition: Compare) -> Test:
         if failed:
             return False, (), failed
         if missing:
-            return None, tuple(missing), 0
+            return None, missing, 0
         return _TRUE
 
     return test
