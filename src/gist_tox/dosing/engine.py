@@ -572,7 +572,13 @@ class _Engine:
     def _death(self) -> None:
         """Any grade 5 stops imatinib: no dose to resume.  A computed term reaches grade 5 only
         from ``consequences.died``; a clinician-graded ``other_events`` term may carry it too."""
-        dead = [(g.term, g.category) for g in self.grades.values() if g.grade == 5]
+        # (``is not None`` first: most grades are None, and None == 5 takes Python's slowest
+        # comparison)
+        dead = [
+            (g.term, g.category)
+            for g in self.grades.values()
+            if g.grade is not None and g.grade == 5
+        ]
         if self.events:
             dead += [(e.term, e.category) for e in self.events if e.grade == 5]
         if dead:

@@ -529,11 +529,16 @@ class LabelFamilies:
         return tid in f.holding_terms and grade >= f.hold_from_grade
 
     def _fluid(self) -> None:
+        on_hold = "fluid" in self.e.hold_cats
+        grades = self.e.grades
+        if not (
+            on_hold
+            or self.events
+            or any(grades[tid].grade is not None for tid in self.e.limits.fluid_graded)
+        ):
+            return  # no fluid grade, event or hold (most visits): nothing to judge or advise
         f = self.rules.fluid
         found = self._fluid_grades()
-        on_hold = "fluid" in self.e.hold_cats
-        if not on_hold and all(grade is None for _, _, grade, _, _ in found):
-            return  # no fluid term graded, no hold (most visits): nothing to judge or advise
         for tid, term, grade, _, _ in found:
             if (
                 tid in f.review_only_terms
