@@ -84,15 +84,29 @@ class TermGrade(Record):
         """A term of visit format extension A whose input section is not in the visit."""
 
     def as_json(self) -> dict[str, Any]:
-        out: dict[str, Any] = {"grade": self.grade}
+        # One dict display per shape (made at its final size at once), not a key at a time.
+        out: dict[str, Any]
         if self.grade is None:
-            out["not_gradable"] = self.not_gradable
-        out["term"] = self.term  # one key at a time: quicker than update() with keywords
-        out["meddra_code"] = self.meddra_code
-        out["rule"] = self.rule
-        out["basis"] = self.basis
-        out["inputs"] = self.inputs
-        out["source"] = self.source
+            out = {
+                "grade": None,
+                "not_gradable": self.not_gradable,
+                "term": self.term,
+                "meddra_code": self.meddra_code,
+                "rule": self.rule,
+                "basis": self.basis,
+                "inputs": self.inputs,
+                "source": self.source,
+            }
+        else:
+            out = {
+                "grade": self.grade,
+                "term": self.term,
+                "meddra_code": self.meddra_code,
+                "rule": self.rule,
+                "basis": self.basis,
+                "inputs": self.inputs,
+                "source": self.source,
+            }
         if self.ctcae:
             out["ctcae"] = self.ctcae
         return out
