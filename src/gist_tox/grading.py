@@ -566,7 +566,7 @@ def _result(plan: Plan, inputs: dict[str, Any], basis: str) -> TermGrade:
 
 
 def _not_gradable(
-    plan: Plan, inputs: dict[str, Any], reason: str, present: bool = False
+    plan: Plan, inputs: dict[str, Any], reason: str, present: bool = False, absent: bool = False
 ) -> TermGrade:
     return TermGrade(
         plan.term_id,
@@ -581,6 +581,7 @@ def _not_gradable(
         None,
         reason,
         present,
+        absent,
     )
 
 
@@ -614,21 +615,7 @@ def _grade_term(
         # true (they are yes/no: ``True in`` is a test for one that is true).
         reason = plan.absent_reason
         if reason is not None and True not in map(values.get, plan.true_inputs):
-            return TermGrade(
-                plan.term_id,
-                plan.name,
-                plan.meddra_code,
-                plan.category,
-                None,
-                None,
-                reason,
-                inputs,
-                plan.source,
-                None,
-                reason,
-                False,
-                True,
-            )
+            return _not_gradable(plan, inputs, reason, absent=True)
     else:
         inputs = _inputs(plan.reported, values, notes)
 
